@@ -1,0 +1,4 @@
+import Store
+import CNcursesw
+import CCursesShim
+public enum ConsoleInfo { public static let name = "console" }

@@ -1,0 +1,166 @@
+import CSV
+import Foundation
+
+/// Devices and links from CSV (a header row names the columns), and whole inventories from JSON
+/// (switchboard's own export, or a plain array of devices).
+public enum FlatFileParser {
+    // MARK: CSV
+
+    public static func parseCSV(text: String, file: String) throws -> InventoryDocument {
+        var doc = InventoryDocument()
+        let reader: CSVReader
+        do { reader = try CSVReader(string: text, hasHeaderRow: true, trimFields: true) }
+        catch { throw importError(SourceLocation(file: file, line: 1), "cannot read the CSV header: \(error)") }
+        guard let header = reader.headerRow, header.contains("name") else {
+            throw importError(SourceLocation(file: file, line: 1), "the header row must have a 'name' column")
+        }
+        let isLinks = header.contains("source") && header.contains("destination")
+        var line = 1
+        while let row = reader.next() {
+            line += 1
+            let at = SourceLocation(file: file, line: line)
+            if row.count == 1 && row[0].isEmpty { continue }
+            guard row.count == header.count else {
+                throw importError(at, "\(row.count) fields where the header has \(header.count)")
+            }
+            var fields: [String: JSONValue] = [:]
+            for (k, v) in zip(header, row) where !v.isEmpty { fields[k] = .string(v) }
+            var r = FieldReader(fields: fields, at: at)
+            if isLinks { doc.links.append(try link(&r)) } else { doc.devices.append(try device(&r)) }
+        }
+        if let error = reader.error { throw importError(SourceLocation(file: file, line: line + 1), "CSV syntax error: \(error)") }
+        return doc
+    }
+
+    // MARK: JSON
+
+    public static func parseJSON(text: String, file: String) throws -> InventoryDocument {
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) }
+        catch {
+            let (at, message) = JSONErrorPosition.location(of: error, in: text, file: file)
+            throw importError(at, message)
+        }
+        let locator = LineLocator(text: text)
+        var doc = InventoryDocument()
+        func records(_ value: Any?, _ section: String) throws -> [(SourceLocation, [String: JSONValue])] {
+            guard let value else { return [] }
+            guard let array = value as? [Any] else {
+                throw importError(SourceLocation(file: file), "\(section) must be a list of records")
+            }
+            return try array.enumerated().map { i, item in
+                guard let o = item as? [String: Any] else {
+                    throw importError(SourceLocation(file: file), "\(section)[\(i)] is not a record")
+                }
+                let name = o["name"] as? String ?? ""
+                return (SourceLocation(file: file, line: locator.line(ofName: name)), o.mapValues { JSONValue(any: $0) })
+            }
+        }
+        if object is [Any] {
+            for (at, f) in try records(object, "devices") { var r = FieldReader(fields: f, at: at); doc.devices.append(try device(&r)) }
+            return doc
+        }
+        guard let top = object as? [String: Any] else {
+            throw importError(SourceLocation(file: file), "expected a list of devices or an object with devices, links, pools…")
+        }
+        let sections: Set<String> = ["format", "version", "devices", "links", "pools", "credentials", "services", "workflow_edges", "tasks"]
+        for key in top.keys where !sections.contains(key) { doc.warn("\(file): skipped section \(key)") }
+        for (at, f) in try records(top["devices"], "devices") { var r = FieldReader(fields: f, at: at); doc.devices.append(try device(&r)) }
+        for (at, f) in try records(top["links"], "links") { var r = FieldReader(fields: f, at: at); doc.links.append(try link(&r)) }
+        for (at, f) in try records(top["pools"], "pools") { doc.pools.append(try decode(PortablePool.self, f, at).entry(at)) }
+        for (at, f) in try records(top["credentials"], "credentials") { doc.credentials.append(.init(try decode(PortableCredential.self, f, at).credential, at: at)) }
+        for (at, f) in try records(top["services"], "services") { doc.services.append(try decode(PortableService.self, f, at).entry(at)) }
+        for (at, f) in try records(top["workflow_edges"], "workflow_edges") { doc.edges.append(try decode(PortableEdge.self, f, at).entry(at)) }
+        for (at, f) in try records(top["tasks"], "tasks") { doc.tasks.append(try decode(PortableTask.self, f, at).entry(at)) }
+        return doc
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ fields: [String: JSONValue], _ at: SourceLocation) throws -> T {
+        let data = try JSONEncoder().encode(fields)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        do { return try decoder.decode(T.self, from: data) }
+        catch let DecodingError.keyNotFound(key, _) { throw importError(at, "missing field \(key.stringValue)") }
+        catch let DecodingError.typeMismatch(_, ctx) { throw importError(at, "field \(ctx.codingPath.map(\.stringValue).joined(separator: ".")): \(ctx.debugDescription)") }
+        catch let DecodingError.dataCorrupted(ctx) { throw importError(at, "field \(ctx.codingPath.map(\.stringValue).joined(separator: ".")): \(ctx.debugDescription)") }
+        catch { throw importError(at, "\(error)") }
+    }
+
+    // MARK: shared record readers
+
+    static func device(_ r: inout FieldReader) throws -> InventoryDocument.DeviceEntry {
+        let name = try r.requiredString("name")
+        var d = Device(name: name, address: r.string("address") ?? r.string("ip_address") ?? r.string("host") ?? "")
+        if let p = try r.int("port") { d.port = p }
+        if let p = r.string("platform") ?? r.string("netmiko_driver") { d.platform = p }
+        else if let os = r.string("operating_system") { d.platform = EnmsParser.platform(forOS: os) ?? os }
+        d.vendor = r.string("vendor") ?? ""
+        d.model = r.string("model") ?? ""
+        d.osVersion = r.string("os_version") ?? ""
+        d.category = r.string("category") ?? ""
+        d.location = r.string("location") ?? ""
+        d.description = r.string("description") ?? ""
+        d.jump = r.string("jump") ?? ""
+        if let props = r.take("properties") {
+            guard let o = props.objectValue else { throw importError(r.at, "device '\(name)': properties must be an object") }
+            d.properties = o
+        }
+        for key in r.remaining {
+            if ["id", "last_run_status", "last_run_time", "last_backup_status", "last_backup_time", "reachable", "last_reachability_time"].contains(key) {
+                r.consume(key)
+            } else if let v = r.take(key), !v.isNull {
+                d.properties[key] = v
+            }
+        }
+        return .init(d, at: r.at)
+    }
+
+    static func link(_ r: inout FieldReader) throws -> InventoryDocument.LinkEntry {
+        let name = try r.requiredString("name")
+        let source = try r.requiredString("source")
+        let destination = try r.requiredString("destination")
+        var entry = InventoryDocument.LinkEntry(name: name, source: source, destination: destination,
+                                                description: r.string("description") ?? "", at: r.at)
+        if let props = r.take("properties")?.objectValue { entry.properties = props }
+        for key in r.remaining where key != "id" {
+            if let v = r.take(key), !v.isNull { entry.properties[key] = v }
+        }
+        return entry
+    }
+}
+
+/// Finds the line a record starts on in JSON text, by looking for its `"name": "…"` after the previous one.
+struct LineLocator {
+    let text: String
+    private var lines: [String.Index] = []
+    private(set) var cursor: String.Index
+
+    init(text: String) {
+        self.text = text
+        cursor = text.startIndex
+    }
+
+    func line(ofName name: String) -> Int? {
+        guard !name.isEmpty else { return nil }
+        let escaped = String(decoding: (try? JSONEncoder().encode(name)) ?? Data(), as: UTF8.self)
+        guard let r = text.range(of: escaped) else { return nil }
+        return text[text.startIndex..<r.lowerBound].reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
+    }
+}
+
+/// Positions in Foundation's JSON errors (a byte offset in the message), as line and column.
+enum JSONErrorPosition {
+    static func message(of error: Error) -> String {
+        let ns = error as NSError
+        let text = (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
+        return text
+    }
+
+    static func location(of error: Error, in text: String, file: String) -> (SourceLocation, String) {
+        let data = Data(text.utf8)
+        let (offset, reason) = SettingsJSON.offsetAndReason(from: message(of: error), dataCount: data.count)
+        let pos = SettingsJSON.position(ofByteOffset: offset, in: data)
+        return (SourceLocation(file: file, line: pos.line), "JSON syntax error at column \(pos.column): \(reason)")
+    }
+}

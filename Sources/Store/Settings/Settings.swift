@@ -1,0 +1,168 @@
+import Foundation
+
+/// Switchboard's settings, typed. Loaded by `SettingsLoader` from the shipped defaults, the user's
+/// file, the environment and `--set` overrides; the keys, types and defaults are in `Settings.schema`.
+public struct Settings: Sendable, Equatable {
+    /// Refresh intervals of the console tables, in milliseconds.
+    public struct Tables: Sendable, Equatable {
+        public var device: Int
+        public var link: Int
+        public var pool: Int
+        public var credential: Int
+        public var service: Int
+        public var workflow: Int
+        public var run: Int
+        public var task: Int
+        public var session: Int
+        /// The configuration history table.
+        public var config: Int
+        public var result: Int
+
+        /// The interval of a table by its settings name (`"run"`), nil for an unknown table.
+        public func refreshInterval(for table: String) -> Int? {
+            switch table {
+            case "device": return device
+            case "link": return link
+            case "pool": return pool
+            case "credential": return credential
+            case "service": return service
+            case "workflow": return workflow
+            case "run": return run
+            case "task": return task
+            case "session": return session
+            case "config": return config
+            case "result": return result
+            default: return nil
+            }
+        }
+    }
+
+    public struct Automation: Sendable, Equatable {
+        /// Cap on the concurrent device operations of one service, whatever the service asks for.
+        public var maxProcess: Int
+        /// Seconds.
+        public var defaultTimeout: Double
+        public var defaultRetries: Int
+        /// Seconds.
+        public var retryDelay: Double
+        /// Services of kind `unix` run local shell commands, so they are off unless enabled.
+        public var allowUnix: Bool
+    }
+
+    public struct SSH: Sendable, Equatable {
+        /// Extra known_hosts files, as configured (may start with `~`).
+        public var knownHosts: [String]
+        public var hostKeyPolicy: HostKeyPolicy
+        /// Jump chain for devices without their own, comma separated; empty for none.
+        public var defaultJump: String
+        /// Seconds.
+        public var connectTimeout: Double
+        /// Seconds; 0 turns keepalives off.
+        public var keepalive: Int
+        public var legacyAlgorithms: Bool
+        /// Seconds.
+        public var commandTimeout: Double
+
+        /// Every known_hosts file to consult, `~` expanded: the configured ones, then
+        /// `~/.ssh/known_hosts`, which is always used so a fresh install trusts what `ssh` trusts.
+        public func knownHostsFiles(home: String) -> [String] {
+            let expand = { (path: String) -> String in
+                path == "~" ? home : path.hasPrefix("~/") ? home + path.dropFirst(1) : path
+            }
+            var files: [String] = []
+            for path in knownHosts.map(expand) + [home + "/.ssh/known_hosts"] where !files.contains(path) {
+                files.append(path)
+            }
+            return files
+        }
+    }
+
+    public struct Console: Sendable, Equatable {
+        public var theme: String
+        /// Action name → key, e.g. `["quit": "q"]`.
+        public var keys: [String: String]
+        public var clock: Bool
+        public var readonly: Bool
+    }
+
+    public struct Engine: Sendable, Equatable {
+        public var logFlushMs: Int
+        public var pollMs: Int
+        public var stopGraceSeconds: Double
+    }
+
+    public var tables: Tables
+    public var automation: Automation
+    public var ssh: SSH
+    public var console: Console
+    public var engine: Engine
+
+    /// The compiled-in defaults: what a missing `setup/settings.json` falls back to.
+    public static let defaults = Settings(document: defaultDocument)
+
+    /// The defaults as a JSON tree, built from the schema.
+    public static let defaultDocument: JSONValue = schema.reduce(JSONValue.object([:])) { tree, key in
+        SettingsJSON.setting(key.defaultValue, at: key.components, in: tree)
+    }
+
+    /// Reads a merged, validated settings tree. Any key missing or of the wrong type falls back to
+    /// its default; the loader always merges over `defaultDocument` and validates first, so that
+    /// only happens to callers that skip the loader.
+    init(document: JSONValue) {
+        let read = SettingsReader(document: document)
+        tables = Tables(
+            device: read.int("tables.device"), link: read.int("tables.link"), pool: read.int("tables.pool"),
+            credential: read.int("tables.credential"), service: read.int("tables.service"),
+            workflow: read.int("tables.workflow"), run: read.int("tables.run"), task: read.int("tables.task"),
+            session: read.int("tables.session"), config: read.int("tables.config"),
+            result: read.int("tables.result"))
+        automation = Automation(
+            maxProcess: read.int("automation.max_process"),
+            defaultTimeout: read.double("automation.default_timeout"),
+            defaultRetries: read.int("automation.default_retries"),
+            retryDelay: read.double("automation.retry_delay"),
+            allowUnix: read.bool("automation.allow_unix"))
+        ssh = SSH(
+            knownHosts: read.strings("ssh.known_hosts"),
+            hostKeyPolicy: HostKeyPolicy(rawValue: read.string("ssh.host_key_policy")) ?? .strict,
+            defaultJump: read.string("ssh.default_jump"),
+            connectTimeout: read.double("ssh.connect_timeout"),
+            keepalive: read.int("ssh.keepalive"),
+            legacyAlgorithms: read.bool("ssh.legacy_algorithms"),
+            commandTimeout: read.double("ssh.command_timeout"))
+        console = Console(
+            theme: read.string("console.theme"), keys: read.stringMap("console.keys"),
+            clock: read.bool("console.clock"), readonly: read.bool("console.readonly"))
+        engine = Engine(
+            logFlushMs: read.int("engine.log_flush_ms"), pollMs: read.int("engine.poll_ms"),
+            stopGraceSeconds: read.double("engine.stop_grace_seconds"))
+    }
+}
+
+/// Typed access to a settings tree by key path, falling back to the schema default.
+private struct SettingsReader {
+    let document: JSONValue
+
+    private func value(_ path: String) -> JSONValue {
+        guard let key = Settings.index.keys[path] else {
+            preconditionFailure("Settings reads \(path), which is not in Settings.schema")
+        }
+        let found = SettingsJSON.value(at: key.components, in: document)
+        return found.flatMap { key.type.problem(with: $0) == nil ? $0 : nil } ?? key.defaultValue
+    }
+
+    func int(_ path: String) -> Int { value(path).intValue ?? 0 }
+    func bool(_ path: String) -> Bool { value(path).boolValue ?? false }
+    func string(_ path: String) -> String { value(path).stringValue ?? "" }
+    func double(_ path: String) -> Double {
+        switch value(path) {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        default: return 0
+        }
+    }
+    func strings(_ path: String) -> [String] { (value(path).arrayValue ?? []).compactMap(\.stringValue) }
+    func stringMap(_ path: String) -> [String: String] {
+        (value(path).objectValue ?? [:]).compactMapValues(\.stringValue)
+    }
+}

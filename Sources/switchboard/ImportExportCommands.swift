@@ -1,0 +1,164 @@
+import ArgumentParser
+import Foundation
+import Store
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import inventory and automation (one transaction: a bad file imports nothing).",
+        discussion: """
+            Formats: enms (an eNMS migration folder), csv (devices or links), json (switchboard's export or \
+            a list of devices), yaml / ansible (Ansible inventories, YAML or INI), ssh-config (OpenSSH client \
+            config). Detected from the file when --format is not given. Re-importing is idempotent.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "enms, csv, json, yaml, ansible or ssh-config (default: detected).")
+    var format: String?
+
+    @Argument(help: "Files or eNMS migration folders.")
+    var paths: [String]
+
+    func validate() throws {
+        if let format, Importer.Format(rawValue: format) == nil {
+            throw ValidationError("--format must be one of \(Importer.Format.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if paths.isEmpty { throw ValidationError("give at least one file or folder to import") }
+    }
+
+    func run() throws {
+        _ = try global.settings()
+        let doc = try Importer.read(paths: paths, format: format.flatMap(Importer.Format.init(rawValue:)))
+        let database = try global.openDatabase()
+        let report = try InventoryWriter(database: database, secrets: try SecretBox.load(paths: global.paths)).apply(doc)
+        for (message, count) in report.warnings.sorted(by: { $0.key < $1.key }) {
+            FileHandle.standardError.write(Data("warning: \(message) (\(count)×)\n".utf8))
+        }
+        print("imported \(paths.joined(separator: ", ")): \(report.summary)")
+    }
+}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export inventory and automation to files that import back to the same content.",
+        discussion: "Secrets stay encrypted under this database's key unless --reveal-secrets is given.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "enms, json or csv.")
+    var format: String = "json"
+
+    @Flag(help: "Write secrets in clear text (eNMS: base64) instead of sealed.")
+    var revealSecrets = false
+
+    @Argument(help: "The folder to write into (created when missing).")
+    var directory: String
+
+    func validate() throws {
+        if Exporter.Format(rawValue: format) == nil {
+            throw ValidationError("--format must be one of \(Exporter.Format.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        let database = try global.openDatabase(readonly: true)
+        let exporter = Exporter(database: database, secrets: try SecretBox.load(paths: global.paths), revealSecrets: revealSecrets)
+        let files = try exporter.export(format: Exporter.Format(rawValue: format)!, to: directory)
+        for f in files { print(f) }
+    }
+}
+
+struct DBCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db", abstract: "Database maintenance.", subcommands: [Info.self])
+
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the database file, schema version and record counts.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let rows = try global.openDatabase().info()
+            if json {
+                var o: [String: String] = [:]
+                for (k, v) in rows { o[k] = v }
+                print(String(decoding: try JSONEncoder.pretty.encode(o), as: UTF8.self))
+            } else {
+                let width = rows.map(\.0.count).max() ?? 0
+                for (k, v) in rows { print(k.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + v) }
+            }
+        }
+    }
+}
+
+struct SettingsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "settings", abstract: "Check the settings files and list every key.",
+        subcommands: [Check.self, Keys.self], defaultSubcommand: Check.self)
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Load and validate settings (shipped < user file < environment < --set).")
+        @OptionGroup var global: GlobalOptions
+        func run() throws {
+            _ = try global.settings()
+            print("settings are valid")
+        }
+    }
+
+    struct Keys: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List every settings key with its type and default.")
+        func run() throws { print(Settings.describeKeys()) }
+    }
+}
+
+struct ConsoleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "console", abstract: "Open the full-screen console (the default command).")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Disable every action that changes anything.")
+    var readonly = false
+
+    func run() throws {
+        _ = try global.settings()
+        let database = try global.openDatabase()
+        let count = try database.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM device") ?? 0 }
+        // The ncurses console is its own issue; until it lands, say so plainly instead of pretending.
+        print("""
+            switchboard: the full-screen console is not built yet.
+            database: \(database.path) (\(count) devices)
+            Meanwhile: switchboard list devices | switchboard show device NAME | switchboard import PATH | switchboard --help
+            """)
+    }
+}
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Load the example network into the database, then open the console.",
+        discussion: "The example inventory lives in setup/examples. Loading it twice changes nothing.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Only load the examples; do not open the console.")
+    var noConsole = false
+
+    func run() throws {
+        guard let file = SettingsLoader.locateSetupFile("examples/switchboard.json", environment: global.paths.environment) else {
+            throw CommandFailure(message: "cannot find setup/examples/switchboard.json (set SWITCHBOARD_SETUP_DIR to the setup folder)")
+        }
+        _ = try global.settings()
+        let doc = try Importer.read(paths: [file], format: .json)
+        let database = try global.openDatabase()
+        let report = try InventoryWriter(database: database, secrets: try SecretBox.load(paths: global.paths)).apply(doc)
+        print("example network loaded into \(database.path): \(report.summary)")
+        if !noConsole {
+            var console = ConsoleCommand()
+            console.global = global
+            try console.run()
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import Store
+
+/// Exit codes: 0 success, 1 failure, 2 usage error. ArgumentParser's own default for usage errors
+/// is 64; engineers' scripts expect 2, as with most Unix tools.
+@main
+struct Main {
+    static func main() async {
+        do {
+            var command = try Switchboard.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as StoreError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            exit(1)
+        } catch let error as CommandFailure {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            exit(error.code)
+        } catch let code as ExitCode {
+            exit(code.rawValue)
+        } catch {
+            let code = Switchboard.exitCode(for: error)
+            if code == .success {
+                Switchboard.exit(withError: error)
+            }
+            let message = Switchboard.fullMessage(for: error)
+            FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+            exit(code == .validationFailure ? 2 : 1)
+        }
+    }
+}
+
+/// A failure with a message for the engineer and an exit code.
+struct CommandFailure: Error {
+    var message: String
+    var code: Int32 = 1
+    static func usage(_ m: String) -> CommandFailure { CommandFailure(message: m, code: 2) }
+}
+
+struct Switchboard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard",
+        abstract: "A terminal operations console for network engineers.",
+        discussion: """
+            With no subcommand, opens the console on the database (--db, SWITCHBOARD_DB, or \
+            $XDG_DATA_HOME/switchboard/switchboard.db).
+            """,
+        version: "0.1.0",
+        subcommands: [ConsoleCommand.self, DemoCommand.self, ImportCommand.self, ExportCommand.self,
+                      ListCommand.self, ShowCommand.self, DBCommand.self, SettingsCommand.self],
+        defaultSubcommand: ConsoleCommand.self)
+}
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The database file (default: SWITCHBOARD_DB, else $XDG_DATA_HOME/switchboard/switchboard.db).")
+    var db: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a setting for this command, e.g. --set automation.max_process=20.", valueName: "key=value"))
+    var overrides: [String] = []
+
+    var paths: Paths { Paths() }
+
+    func openDatabase(readonly: Bool = false) throws -> AppDatabase {
+        try AppDatabase(path: paths.databasePath(flag: db), readonly: readonly)
+    }
+
+    func settings() throws -> Settings {
+        try SettingsLoader(paths: paths).load(overrides: overrides)
+    }
+}
