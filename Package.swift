@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
+        .executable(name: "switchboard-device", targets: ["LabDevice"]),
         .library(name: "Store", targets: ["Store"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Console", targets: ["Console"]),
@@ -54,6 +55,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
+
+        // The lab's simulated network-OS CLI: what every lab login lands in. No dependencies, so it
+        // starts in milliseconds (it runs once per SSH login, benchmarks included).
+        .executableTarget(name: "LabDevice", path: "Sources/LabDevice"),
 
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CLITests", dependencies: ["switchboard", "Store"]),

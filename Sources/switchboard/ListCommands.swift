@@ -50,8 +50,10 @@ struct ListCommand: ParsableCommand {
         let expression: FilterExpression
         do { expression = try FilterExpression.parse(filter ?? "") }
         catch let e as StoreError { throw CommandFailure.usage(e.message) }
+        _ = try global.settings()
+        let declared = Set(try DevicePropertiesLoader(paths: global.paths).load().properties.map(\.name))
         let database = try global.openDatabase()
-        let listing = try database.writer.read { db in try ListCommand.listing(kind, db, expression) }
+        let listing = try database.writer.read { db in try ListCommand.listing(kind, db, expression, declared: declared) }
         if json {
             print(String(decoding: try JSONEncoder.pretty.encode(listing.json), as: UTF8.self))
         } else {
@@ -59,10 +61,11 @@ struct ListCommand: ParsableCommand {
         }
     }
 
-    static func listing(_ kind: RecordKind, _ db: Database, _ filter: FilterExpression) throws -> Listing {
+    static func listing(_ kind: RecordKind, _ db: Database, _ filter: FilterExpression, declared: Set<String> = []) throws -> Listing {
         switch kind {
         case .devices:
-            let known = try Inventory.devicePropertyNames(db)
+            // Custom properties: those declared in properties.json and those imported devices carry.
+            let known = try Inventory.devicePropertyNames(db).union(declared)
             let devices: [Device]
             do { devices = try Inventory.devices(db, filter: filter, knownProperties: known) }
             catch let e as StoreError where e.kind == .invalid { throw CommandFailure.usage(e.message) }

@@ -1,0 +1,72 @@
+import Foundation
+import XCTest
+
+/// Runs the real `switchboard` binary against a private database, config and key.
+struct CLI {
+    let dir: String
+    var environment: [String: String]
+
+    static let binary: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path + "/.build/debug/switchboard"
+    }()
+
+    static let repositoryRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    init() throws {
+        dir = NSTemporaryDirectory() + "switchboard-cli-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWITCHBOARD_") }
+        env["HOME"] = dir
+        env["XDG_CONFIG_HOME"] = dir + "/config"
+        env["XDG_DATA_HOME"] = dir + "/data"
+        environment = env
+    }
+
+    var databasePath: String { dir + "/data/switchboard/switchboard.db" }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    @discardableResult
+    func run(_ args: [String]) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = args
+        p.environment = environment
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        // Files, not pipes: a large output can never fill a pipe and stall the child.
+        let outPath = dir + "/.stdout-\(UUID().uuidString)", errPath = dir + "/.stderr-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        try out.close(); try err.close()
+        let outData = FileManager.default.contents(atPath: outPath) ?? Data()
+        let errData = FileManager.default.contents(atPath: errPath) ?? Data()
+        try? FileManager.default.removeItem(atPath: outPath)
+        try? FileManager.default.removeItem(atPath: errPath)
+        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = dir + "/" + name
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Writes an eNMS migration folder with the shape of eNMS's `model_scalability` set:
+80,000 devices d1..d80000, 20,027 links, 5,001 pools (1,001 range regexes, then 4,000 `.*`),
+10,003 shared services + 1,000 workflows (11,003 services), 2,000 tasks. Deterministic."""
+import os
+import random
+import sys
+
+out = sys.argv[1] if len(sys.argv) > 1 else "bench/data/model_scalability"
+devices = int(os.environ.get("DEVICES", 80000))
+os.makedirs(out, exist_ok=True)
+rnd = random.Random(42)
+
+with open(os.path.join(out, "device.yaml"), "w") as f:
+    for i in range(1, devices + 1):
+        f.write(f"- {{name: d{i}}}\n")
+
+with open(os.path.join(out, "link.yaml"), "w") as f:
+    for i in range(20027):
+        a, b = rnd.randint(1, devices), rnd.randint(1, devices)
+        f.write(f"- {{name: l{i}, source: d{a}, destination: d{b}}}\n")
+
+with open(os.path.join(out, "pool.yaml"), "w") as f:
+    for i in range(1001):
+        k = i // 100
+        f.write(f"- {{device_name: 'd[{max(0, k - 1)}-{min(9, k + 1)}]\\d{{3}}', device_name_match: regex, name: Pool {i}}}\n")
+    for i in range(1001, 5001):
+        f.write(f"- {{device_name: .*, device_name_match: regex, name: Pool {i}}}\n")
+
+types = ["swiss_army_knife_service", "netmiko_configuration_service", "napalm_backup_service", "netmiko_commands_service"]
+with open(os.path.join(out, "service.yaml"), "w") as f:
+    for n in ("Start", "End", "Placeholder"):
+        f.write(f"- {{name: '[Shared] {n}', scoped_name: {n}, shared: true, type: swiss_army_knife_service}}\n")
+    for i in range(1, 10001):
+        f.write(f"- {{name: '[Shared] s{i}', scoped_name: s{i}, shared: true, type: {types[i % 4]}}}\n")
+    for w in range(1, 1001):
+        members = ", ".join(f"'[Shared] s{rnd.randint(1, 999)}'" for _ in range(30))
+        f.write(f"- name: w{w}\n  scoped_name: w{w}\n  services: [{members}]\n  shared: false\n  type: workflow\n")
+
+with open(os.path.join(out, "task.yaml"), "w") as f:
+    for i in range(1, 2001):
+        f.write(f"- {{name: task{i}}}\n")
+print(out)
