@@ -175,6 +175,23 @@ public enum Inventory {
         return out
     }
 
+    /// The names of a pool's devices, sorted: the listing the CLI and console show, without decoding
+    /// whole device records (80,000 of them for a `.*` pool).
+    public static func poolDeviceNames(_ db: Database, named name: String) throws -> [String] {
+        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM pool WHERE name = ?", arguments: [name]) else {
+            throw StoreError.notFound("no pool named '\(name)'")
+        }
+        let wanted = MemberSet(try PoolMembership.memberIds(db, poolId: id))
+        if wanted.count == 0 { return [] }
+        var out: [String] = []
+        out.reserveCapacity(wanted.count)
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, name FROM device ORDER BY name")
+        while let row = try rows.next() {
+            if wanted.contains(row[0]) { out.append(row[1]) }
+        }
+        return out
+    }
+
     public static func manualDeviceNames(_ db: Database, poolId: Int64) throws -> [String] {
         try String.fetchAll(db, sql: "SELECT device.name FROM pool_manual JOIN device ON device.id = pool_manual.device_id WHERE pool_id = ? ORDER BY device.name", arguments: [poolId])
     }

@@ -208,15 +208,23 @@ enum TableFormatter {
     static func format(columns: [String], rows: [[String]]) -> String {
         let header = columns.map { $0.uppercased() }
         let clean = rows.map { $0.map(sanitize) }
+        let counts = clean.map { $0.map(\.count) }
         var widths = header.map(\.count)
-        for row in clean { for (i, v) in row.enumerated() { widths[i] = max(widths[i], v.count) } }
+        for row in counts { for (i, n) in row.enumerated() { widths[i] = max(widths[i], n) } }
         var out = ""
-        func line(_ cells: [String]) {
-            out += cells.enumerated().map { i, v in i == cells.count - 1 ? v : v.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+        out.reserveCapacity((widths.reduce(0, +) + 2 * widths.count) * (rows.count + 1))
+        func line(_ cells: [String], _ lengths: [Int]) {
+            var text = ""
+            for (i, v) in cells.enumerated() {
+                text += v
+                if i < cells.count - 1 { text += String(repeating: " ", count: widths[i] - lengths[i] + 2) }
+            }
+            while text.last == " " { text.removeLast() }
+            out += text
+            out += "\n"
         }
-        line(header)
-        for row in clean { line(row) }
+        line(header, header.map(\.count))
+        for (row, lengths) in zip(clean, counts) { line(row, lengths) }
         return out
     }
 

@@ -61,7 +61,7 @@ struct ShowCommand: ParsableCommand {
                     "criteria": .string(ListCommand.describe(p.activeCriteria)),
                     "device_count": .int(p.memberCount),
                     "manual_devices": .array(try Inventory.manualDeviceNames(db, poolId: p.id!).map(JSONValue.string)),
-                    "devices": .array(try Inventory.poolDevices(db, named: name).map { .string($0.name) })]
+                    "devices": .array(try Inventory.poolDeviceNames(db, named: name).map(JSONValue.string))]
         case .credentials:
             guard let c = try Credential.fetchOne(db, sql: "SELECT * FROM credential WHERE name = ?", arguments: [name]) else { return nil }
             return ["name": .string(c.name), "description": .string(c.description), "username": .string(c.username),

@@ -12,7 +12,9 @@ enum YAMLRecords {
 
     static func compose(_ text: String, file: String) throws -> Node? {
         do {
-            return try Yams.compose(yaml: text)
+            // The basic resolver leaves plain scalars as text; `value(_:)` types them itself, without
+            // the regular expressions Yams's default resolver runs on every scalar.
+            return try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             throw importError(SourceLocation(file: file, line: line(of: error)), "YAML syntax error: \(summary(of: error))")
         } catch {
@@ -62,6 +64,8 @@ enum YAMLRecords {
                 }
             case "tag:yaml.org,2002:null":
                 return .null
+            case "tag:yaml.org,2002:str" where s.style == .plain:
+                return plain(s.string)
             default:
                 return .string(s.string)
             }
@@ -75,6 +79,37 @@ enum YAMLRecords {
             return .object(o)
         case .alias:
             return .null
+        }
+    }
+
+    /// YAML 1.1 core-schema typing of an unquoted scalar (what PyYAML, and so eNMS, writes and reads).
+    static func plain(_ text: String) -> JSONValue {
+        guard let first = text.utf8.first else { return .null }
+        switch first {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."):
+            if let i = Int(text) { return .int(i) }
+            if text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let d = Double(text), !text.hasPrefix("."), d.isFinite { return .double(d) }
+            switch text.lowercased() {
+            case ".inf", "+.inf": return .double(.infinity)
+            case "-.inf": return .double(-.infinity)
+            case ".nan": return .double(.nan)
+            default: return .string(text)
+            }
+        case UInt8(ascii: "~"):
+            return text == "~" ? .null : .string(text)
+        case UInt8(ascii: "n"), UInt8(ascii: "N"):
+            if text == "null" || text == "Null" || text == "NULL" { return .null }
+            if ["no", "No", "NO"].contains(text) { return .bool(false) }
+            return .string(text)
+        case UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "o"), UInt8(ascii: "O"):
+            // PyYAML's booleans (YAML 1.1 without y/n).
+            switch text {
+            case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON": return .bool(true)
+            case "false", "False", "FALSE", "off", "Off", "OFF": return .bool(false)
+            default: return .string(text)
+            }
+        default:
+            return .string(text)
         }
     }
 
