@@ -45,13 +45,17 @@ let package = Package(
                 "Store", "CLibSSH2",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The device lab: real sshd processes serving the simulated CLI, for tests, benchmarks and the demo.
+        .target(
+            name: "Lab",
+            dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Console",
             dependencies: ["Store", "CNcursesw", "CCursesShim"]),
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Store", "Engine", "Console",
+                "Store", "Engine", "Console", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
@@ -61,6 +65,9 @@ let package = Package(
         .executableTarget(name: "LabDevice", path: "Sources/LabDevice"),
 
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "CLITests", dependencies: ["switchboard", "Store"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Lab", "Store", "LabDevice"]),
+        .testTarget(name: "LabDeviceTests", dependencies: ["LabDevice"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Store"]),
+        .testTarget(name: "CLITests", dependencies: ["switchboard", "Store", "LabDevice"]),
     ]
 )
