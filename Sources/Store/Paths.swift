@@ -31,6 +31,11 @@ public struct Paths: Sendable {
 
     public var userSettingsPath: String { configDirectory + "/settings.json" }
     public var keyFilePath: String { configDirectory + "/key" }
+    /// switchboard's own known_hosts: read first, and where `trust` and `accept-new` record keys.
+    public var knownHostsPath: String { dataDirectory + "/known_hosts" }
+    /// The device lab's default directory (`switchboard lab`).
+    public var labDirectory: String { dataDirectory + "/lab" }
+    public var homeDirectory: String { home }
 
     /// Creates a directory (and parents) with mode 0700 for the directories it creates.
     public static func ensurePrivateDirectory(_ path: String) throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Lab
 import Store
 
 struct ImportCommand: ParsableCommand {
@@ -146,6 +147,9 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "Only load the examples; do not open the console.")
     var noConsole = false
 
+    @Flag(help: "Do not start the device lab the example devices live in.")
+    var noLab = false
+
     func run() throws {
         guard let file = SettingsLoader.locateSetupFile("examples/switchboard.json", environment: global.paths.environment) else {
             throw CommandFailure(message: "cannot find setup/examples/switchboard.json (set SWITCHBOARD_SETUP_DIR to the setup folder)")
@@ -155,6 +159,21 @@ struct DemoCommand: ParsableCommand {
         let database = try global.openDatabase()
         let report = try InventoryWriter(database: database, secrets: try SecretBox.load(paths: global.paths)).apply(doc)
         print("example network loaded into \(database.path): \(report.summary)")
+        if !noLab {
+            // The example devices are the lab's: bring it up so they answer.
+            let manager = LabManager(directory: global.paths.labDirectory)
+            if let status = manager.status(), manager.alivePids(status).count == status.pids.count {
+                try LabInventory.register(status, database: database, secrets: try SecretBox.load(paths: global.paths))
+                print("lab already up in \(status.directory)")
+            } else {
+                do {
+                    let status = try LabCommand.start(global: global, dir: nil, devices: 20, latencyMs: 0, basePort: 2201)
+                    LabCommand.describe(status)
+                } catch {
+                    FileHandle.standardError.write(Data("warning: the lab did not start, so the example devices will not answer: \(error)\n".utf8))
+                }
+            }
+        }
         if !noConsole {
             var console = ConsoleCommand()
             console.global = global

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Lab
 import Store
 
 /// Exit codes: 0 success, 1 failure, 2 usage error. ArgumentParser's own default for usage errors
@@ -15,6 +16,9 @@ struct Main {
                 try command.run()
             }
         } catch let error as StoreError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            exit(1)
+        } catch let error as LabError {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             exit(1)
         } catch let error as CommandFailure {
@@ -51,7 +55,7 @@ struct Switchboard: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [ConsoleCommand.self, DemoCommand.self, ImportCommand.self, ExportCommand.self,
-                      ListCommand.self, ShowCommand.self, DBCommand.self, SettingsCommand.self],
+                      ListCommand.self, ShowCommand.self, DBCommand.self, SettingsCommand.self, LabCommand.self],
         defaultSubcommand: ConsoleCommand.self)
 }
 

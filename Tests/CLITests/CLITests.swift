@@ -4,11 +4,11 @@ import XCTest
 final class CLITests: XCTestCase {
     func testDemoLoadsTheExampleNetworkOnceAndStubsTheConsole() throws {
         let cli = try CLI()
-        let first = try cli.run(["demo"])
+        let first = try cli.run(["demo", "--no-lab"])
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertTrue(first.stdout.contains("devices: 20 new"), first.stdout)
         XCTAssertTrue(first.stdout.contains("console is not built yet"), first.stdout)
-        let second = try cli.run(["demo", "--no-console"])
+        let second = try cli.run(["demo", "--no-console", "--no-lab"])
         XCTAssertTrue(second.stdout.contains("devices: 0 new, 20 updated"), second.stdout)
         let list = try cli.run(["list", "devices", "--json"])
         let devices = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as! [[String: Any]]
@@ -16,6 +16,25 @@ final class CLITests: XCTestCase {
         // The database was created private, in a private directory.
         let attrs = try FileManager.default.attributesOfItem(atPath: cli.databasePath)
         XCTAssertEqual((attrs[.posixPermissions] as? NSNumber)?.intValue, 0o600)
+    }
+
+    func testDemoStartsTheLabTheExampleDevicesLiveIn() throws {
+        let cli = try CLI()
+        let r = try cli.run(["demo", "--no-console"])
+        defer { _ = try? cli.run(["lab", "down"]) }
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("lab up in"), r.stdout + r.stderr)
+        let status = try cli.run(["lab", "status", "--json"])
+        XCTAssertEqual(status.status, 0, status.stdout + status.stderr)
+        let show = try cli.run(["show", "device", "par-core1", "--json"])
+        let o = try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(o["credential"] as? String, "lab-key", "the lab's credential wins for lab devices")
+        XCTAssertTrue(try String(contentsOfFile: cli.dir + "/data/switchboard/known_hosts", encoding: .utf8).contains("[127.0.0.1]:2201 "))
+        let again = try cli.run(["demo", "--no-console"])
+        XCTAssertTrue(again.stdout.contains("lab already up"), again.stdout + again.stderr)
+        XCTAssertEqual(try cli.run(["lab", "down"]).status, 0)
+        XCTAssertEqual(try cli.run(["lab", "status"]).status, 1)
+        XCTAssertFalse(try String(contentsOfFile: cli.dir + "/data/switchboard/known_hosts", encoding: .utf8).contains("[127.0.0.1]:2201 "))
     }
 
     func testImportIntoANewDatabaseYieldsExactlyThatInventory() throws {
@@ -30,7 +49,7 @@ final class CLITests: XCTestCase {
 
     func testFilterTableAndJSON() throws {
         let cli = try CLI()
-        XCTAssertEqual(try cli.run(["demo", "--no-console"]).status, 0)
+        XCTAssertEqual(try cli.run(["demo", "--no-console", "--no-lab"]).status, 0)
         let table = try cli.run(["list", "devices", "--filter", "platform=arista_eos location~^Par"])
         XCTAssertEqual(table.status, 0, table.stderr)
         let lines = table.stdout.split(separator: "\n")
@@ -45,7 +64,7 @@ final class CLITests: XCTestCase {
 
     func testShowNamesPoolsAndNeverSecrets() throws {
         let cli = try CLI()
-        XCTAssertEqual(try cli.run(["demo", "--no-console"]).status, 0)
+        XCTAssertEqual(try cli.run(["demo", "--no-console", "--no-lab"]).status, 0)
         let dev = try cli.run(["show", "device", "par-core1", "--json"])
         let o = try JSONSerialization.jsonObject(with: Data(dev.stdout.utf8)) as! [String: Any]
         XCTAssertEqual(o["credential"] as? String, "juniper-netconf")
@@ -76,7 +95,7 @@ final class CLITests: XCTestCase {
 
     func testBrokenImportExitsNonZeroNamesLineAndChangesNothing() throws {
         let cli = try CLI()
-        XCTAssertEqual(try cli.run(["demo", "--no-console"]).status, 0)
+        XCTAssertEqual(try cli.run(["demo", "--no-console", "--no-lab"]).status, 0)
         let before = try cli.run(["list", "devices", "--json"]).stdout
         let bad = try cli.write("bad.csv", "name,address,port\nnew1,192.0.2.1,22\nnew2,192.0.2.2,notaport\n")
         let r = try cli.run(["import", bad])
@@ -116,7 +135,7 @@ final class CLITests: XCTestCase {
 
     func testExportImportRoundTripThroughTheCLI() throws {
         let a = try CLI()
-        XCTAssertEqual(try a.run(["demo", "--no-console"]).status, 0)
+        XCTAssertEqual(try a.run(["demo", "--no-console", "--no-lab"]).status, 0)
         for format in ["json", "enms"] {
             let out = a.dir + "/export-" + format
             let e = try a.run(["export", "--format", format, out])

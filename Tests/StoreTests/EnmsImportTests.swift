@@ -249,6 +249,44 @@ final class EnmsImportTests: XCTestCase {
         XCTAssertEqual(try t.database.writer.read { try Inventory.devices($0).count }, 0, "the devices of the same import were rolled back")
     }
 
+    /// Shapes seen in eNMS's own example exports of 2020 and 2022.
+    func testOlderAndNewerEnmsShapes() throws {
+        let t = try TempStore()
+        let devices = """
+            - {name: 'Router behind Gateway 1, 2 and 3', ip_address: "192.168.56.50\\t", operating_system: IOS}
+            - {name: r2, ip_address: 192.0.2.2}
+            """
+        let pools = """
+            - {name: Old all, operator: all, device_name: '', device_name_match: inclusion, device_number: 28, link_name: '', link_name_match: inclusion}
+            - {name: Old named, operator: all, device_name: r2, device_name_match: equality, device_number: 1}
+            - {name: New empty, device_name: '', device_name_match: inclusion, device_name_invert: false, site_name: 'x', site_name_match: regex, device_number: 0}
+            """
+        let services = """
+            - {name: cluster_monitoring, type: swiss_army_knife_service}
+            - {name: check, type: netmiko_validation_service, command: show version, content_match: IOS}
+            - {name: wf, type: workflow, run_method: per_service_with_workflow_targets, services: [check, cluster_monitoring]}
+            """
+        let tasks = "- {name: Cluster Monitoring, service: cluster_monitoring, frequency: 15, frequency_unit: seconds, scheduling_mode: standard}\n"
+        let dir = try folder(t, ["device.yaml": devices, "pool.yaml": pools, "service.yaml": services, "task.yaml": tasks])
+        let report = try t.importFiles([dir])
+        XCTAssertEqual(report.warnings["pool.yaml: skipped site criteria (pools here hold devices only)"], 1)
+        XCTAssertEqual(report.warnings["task.yaml: tasks whose service was skipped (imported without a service, never fire)"], 1)
+        try t.database.writer.read { db in
+            let gw = try Inventory.device(db, named: "Router behind Gateway 1, 2 and 3")!
+            XCTAssertEqual(gw.address, "192.168.56.50", "white space around addresses is trimmed")
+            XCTAssertEqual(try Inventory.pool(db, named: "Old all")?.memberCount, 2, "pre-4.0 pools without device criteria held every device")
+            XCTAssertEqual(try Inventory.poolDeviceNames(db, named: "Old named"), ["r2"], "device_number is a count, not a criterion")
+            XCTAssertEqual(try Inventory.pool(db, named: "New empty")?.memberCount, 0)
+            let check = try Inventory.service(db, named: "check")!
+            XCTAssertEqual(check.kind, .cli)
+            XCTAssertEqual(check.parameters["commands"], .array([.string("show version")]))
+            XCTAssertEqual(try Inventory.service(db, named: "wf")?.traversal, "service")
+            let task = try ScheduledTask.fetchOne(db, sql: "SELECT * FROM task")!
+            XCTAssertNil(task.serviceId)
+            XCTAssertFalse(task.active)
+        }
+    }
+
     /// The shape of eNMS's model_scalability set, scaled down: name-only devices, regex pools,
     /// thousands of identical `.*` pools, name-only tasks, workflows without edges.
     func testModelScalabilityShape() throws {

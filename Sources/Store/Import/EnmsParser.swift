@@ -12,6 +12,8 @@ public enum EnmsParser {
     /// eNMS service types and the kind each becomes here.
     public static let serviceKinds: [String: Service.Kind] = [
         "netmiko_commands_service": .cli, "scrapli_service": .cli,
+        // eNMS before 2020: one command plus content validation.
+        "netmiko_validation_service": .cli,
         "netmiko_configuration_service": .config,
         "netmiko_backup_service": .backup, "napalm_backup_service": .backup, "scrapli_backup_service": .backup,
         "ping_service": .ping, "rest_call_service": .rest, "data_validation_service": .validate,
@@ -34,6 +36,7 @@ public enum EnmsParser {
             throw importError(SourceLocation(file: folder), "not a folder of eNMS migration files")
         }
         let present = Set((try? fm.contentsOfDirectory(atPath: folder)) ?? [])
+        var skipped = Set<String>()  // services of kinds switchboard does not have
         for name in present.sorted() where (name.hasSuffix(".yaml") || name.hasSuffix(".yml"))
             && !modelFiles.contains(name) && name != "metadata.yaml" {
             doc.warn("skipped \(name): not a kind of record switchboard keeps")
@@ -55,14 +58,16 @@ public enum EnmsParser {
                 case "link.yaml": doc.links.append(try link(&reader, &doc))
                 case "pool.yaml": doc.pools.append(try pool(&reader, &doc))
                 case "credential.yaml": doc.credentials.append(try credential(&reader, &doc))
-                case "service.yaml": if let s = try service(&reader, &doc) { doc.services.append(s) }
+                case "service.yaml":
+                    if let s = try service(&reader, &doc) { doc.services.append(s) }
+                    else if case .string(let n)? = r.fields["name"] { skipped.insert(n) }
                 case "workflow_edge.yaml": if let e = try edge(&reader, &doc) { doc.edges.append(e) }
                 case "task.yaml": doc.tasks.append(try task(&reader, &doc))
                 default: break
                 }
             }
         }
-        dropDanglingServiceReferences(&doc)
+        dropReferences(to: skipped, in: &doc)
         return doc
     }
 
@@ -83,7 +88,8 @@ public enum EnmsParser {
 
     static func device(_ r: inout FieldReader, _ doc: inout InventoryDocument) throws -> InventoryDocument.DeviceEntry {
         let name = try r.requiredString("name")
-        var d = Device(name: name, address: r.string("ip_address") ?? "")
+        // eNMS data carries stray white space in addresses ("192.168.56.50\t").
+        var d = Device(name: name, address: (r.string("ip_address") ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
         if let port = try r.int("port") { d.port = port }
         let os = r.string("operating_system")
         if let driver = r.string("netmiko_driver"), !driver.isEmpty {
@@ -108,7 +114,6 @@ public enum EnmsParser {
                 d.properties[key] = v
             }
         }
-        if d.name.contains(",") { throw importError(r.at, "device '\(name)': names may not contain commas") }
         return .init(d, at: r.at)
     }
 
@@ -153,29 +158,44 @@ public enum EnmsParser {
         if let op = r.string("operator"), op.lowercased() == "any" {
             throw importError(r.at, "pool '\(name)': operator 'any' (criteria ORed) is not supported; split the pool")
         }
+        // eNMS before 4.0 wrote `operator` and no `_invert` keys; such a pool with no device criterion
+        // held every device.
+        let oldFormat = r.take("operator") != nil
+        // `device_number` (and `link_number`, …) are eNMS's stored member counts, not criteria.
+        for counter in r.remaining where counter.hasSuffix("_number") && !r.remaining.contains(counter + "_match") {
+            r.consume(counter)
+        }
         var criteria: [PoolCriterion] = []
-        for key in r.remaining.sorted() where key.hasPrefix("device_") && !key.hasSuffix("_match") && !key.hasSuffix("_invert") {
-            let property = String(key.dropFirst("device_".count))
+        var skippedModels = Set<String>()
+        let criterionKeys = r.remaining.filter { key in
+            !key.hasSuffix("_match") && !key.hasSuffix("_invert") && key.contains("_")
+                && (r.remaining.contains(key + "_match") || r.remaining.contains(key + "_invert") || key.hasPrefix("device_"))
+        }
+        for key in criterionKeys.sorted() {
+            let model = String(key.prefix { $0 != "_" })
             let value = r.take(key)?.description ?? ""
             let matchText = r.string(key + "_match") ?? "inclusion"
             let invert = r.take(key + "_invert")?.boolValue ?? false
+            guard model == "device" else {
+                if !value.isEmpty || matchText == "empty" { skippedModels.insert(model) }
+                continue
+            }
             guard let match = MatchType(rawValue: matchText) else {
                 throw importError(r.at, "pool '\(name)': \(key)_match '\(matchText)' is not one of inclusion, equality, regex, empty")
             }
-            let c = PoolCriterion(property: property, value: value, match: match, invert: invert)
+            let c = PoolCriterion(property: String(key.dropFirst("device_".count)), value: value, match: match, invert: invert)
             if c.isActive { criteria.append(c) }
         }
+        for model in skippedModels.sorted() { doc.warn("pool.yaml: skipped \(model) criteria (pools here hold devices only)") }
         for key in r.remaining {
             let v = r.take(key)
-            if key.hasPrefix("link_") || key.hasPrefix("service_") || key.hasPrefix("user_") {
-                if let v, !v.description.isEmpty, !key.hasSuffix("_match"), !key.hasSuffix("_invert") {
-                    doc.warn("pool.yaml: skipped \(key.split(separator: "_").first!) criteria (pools here hold devices only)")
-                }
-            } else if key.hasPrefix("device_") {
-                continue
-            } else if !(v?.isNull ?? true) && !["links", "services", "users", "target_services", "tasks", "runs", "credential_devices"].contains(key) || ignoredCommon.contains(key) {
+            if key.hasSuffix("_match") || key.hasSuffix("_invert") { continue }
+            if !(v?.isNull ?? true) && !["links", "services", "users", "target_services", "tasks", "runs", "credential_devices"].contains(key) || ignoredCommon.contains(key) {
                 doc.warn("pool.yaml: skipped field \(key)")
             }
+        }
+        if oldFormat && criteria.isEmpty && !manual {
+            criteria = [PoolCriterion(property: "name", value: ".*", match: .regex)]
         }
         if manual {
             return .init(pool, manualDevices: members, at: r.at)
@@ -257,7 +277,14 @@ public enum EnmsParser {
         if let d = r.take("time_between_retries")?.description, let v = Double(d) { s.retryDelay = v }
         if let n = try r.int("max_processes") { s.maxProcesses = max(1, n) }
         if let t = r.take("timeout")?.description, let v = Double(t), v > 0 { s.timeout = v }
-        if let m = r.string("run_method") { s.runMethod = m == "per_device" ? .perDevice : .once }
+        if let m = r.string("run_method") {
+            if kind == .workflow {
+                // eNMS's per_service_* on a workflow means "service by service over the workflow's targets".
+                s.traversal = m == "per_device" ? "device" : "service"
+            } else {
+                s.runMethod = m == "per_device" ? .perDevice : .once
+            }
+        }
         if let c = r.string("conversion_method"), ["text", "json"].contains(c) { s.conversion = c }
         if let payload = r.take("initial_payload")?.objectValue, !payload.isEmpty { s.parameters["payload"] = .object(payload) }
         let negate = r.take("negative_logic")?.boolValue ?? false
@@ -271,7 +298,7 @@ public enum EnmsParser {
         }
         var members: [String] = []
         switch kind {
-        case .cli: s.parameters["commands"] = lines(r.string("commands"))
+        case .cli: s.parameters["commands"] = lines(r.string("commands") ?? r.string("command"))
         case .config: s.parameters["lines"] = lines(r.string("content"))
         case .ping:
             if let n = try r.int("count") { s.parameters["count"] = .int(n) }
@@ -354,17 +381,25 @@ public enum EnmsParser {
         throw importError(at, "\(field) '\(text)' is not a date (expected dd/mm/yyyy HH:MM:SS or ISO 8601)")
     }
 
-    /// Workflow members and edges that point at services skipped above are dropped, with a count.
-    static func dropDanglingServiceReferences(_ doc: inout InventoryDocument) {
-        let known = Set(doc.services.map(\.service.name))
+    /// Workflow members, edges and tasks that point at services skipped above lose them, with a count.
+    /// (References to services already in the database are left for the writer to resolve.)
+    static func dropReferences(to skipped: Set<String>, in doc: inout InventoryDocument) {
+        func known(_ name: String) -> Bool { !skipped.contains(name) }
         for i in doc.services.indices where doc.services[i].service.kind == .workflow {
             let before = doc.services[i].members.count
-            doc.services[i].members.removeAll { !known.contains($0) }
+            doc.services[i].members.removeAll { !known($0) }
             let dropped = before - doc.services[i].members.count
             if dropped > 0 { doc.warn("service.yaml: workflow members dropped with their skipped services", count: dropped) }
         }
+        for i in doc.tasks.indices {
+            if let service = doc.tasks[i].service, !known(service) {
+                doc.tasks[i].service = nil
+                doc.tasks[i].task.active = false
+                doc.warn("task.yaml: tasks whose service was skipped (imported without a service, never fire)")
+            }
+        }
         let before = doc.edges.count
-        doc.edges.removeAll { !known.contains($0.source) || !known.contains($0.destination) }
+        doc.edges.removeAll { !known($0.source) || !known($0.destination) }
         if doc.edges.count < before { doc.warn("workflow_edge.yaml: edges dropped with their skipped services", count: before - doc.edges.count) }
     }
 }

@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+import Store
+
+/// Writes a running lab into a database and a known_hosts file, so the CLI, the engine and the
+/// console reach its devices like any others.
+public enum LabInventory {
+    /// Devices (existing ones keep their other fields: the demo inventory gains the lab's addresses),
+    /// the `lab` and `lab-faults` pools, and the lab's credentials at a priority above any other.
+    public static func register(_ status: LabStatus, database: AppDatabase, secrets: SecretBox) throws {
+        try database.writer.write { db in
+            for d in status.devices {
+                var device = try Inventory.device(db, named: d.name) ?? Device(name: d.name, address: d.address)
+                device.address = d.address
+                device.port = d.port
+                device.platform = d.platform
+                device.jump = d.jump
+                if device.vendor.isEmpty { device.vendor = vendor(d.platform) }
+                if device.description.isEmpty { device.description = d.isFault ? "lab device with a fault: \(d.name.dropFirst(6))" : "lab device" }
+                try Inventory.upsert(db, device: device)
+            }
+            try Inventory.upsert(db, pool: Pool(name: "lab", description: "every device of the lab"),
+                                 manualDevices: status.devices.map(\.name))
+            try Inventory.upsert(db, pool: Pool(name: "lab-faults", description: "lab devices that misbehave on purpose"),
+                                 manualDevices: status.devices.filter(\.isFault).map(\.name))
+            try Inventory.upsert(db, credential: Credential(
+                name: "lab-key", description: "the lab's ed25519 key", username: status.username,
+                secretKind: .keyFile, keyFile: status.userKeyPath, role: .readWrite, priority: 1000, pools: ["lab"]))
+            if let password = status.password {
+                try Inventory.upsert(db, credential: Credential(
+                    name: "lab-password", description: "the lab user's password", username: status.username,
+                    secretKind: .password, secret: try secrets.seal(password), role: .readWrite, priority: 999, pools: ["lab"]))
+            }
+            try Inventory.log(db, user: NSUserName(), "lab up: \(status.devices.count) devices", targetType: "lab")
+        }
+    }
+
+    static func vendor(_ platform: String) -> String {
+        switch platform {
+        case "cisco_ios", "cisco_nxos": return "Cisco"
+        case "arista_eos": return "Arista"
+        case "juniper_junos": return "Juniper"
+        default: return "Debian"
+        }
+    }
+
+    static let marker = "switchboard-lab"
+
+    /// Adds the lab's host keys to a known_hosts file (replacing older lab entries), marked so `down`
+    /// can take them out again.
+    public static func registerKnownHosts(_ status: LabStatus, into path: String) throws {
+        try unregisterKnownHosts(from: path)
+        let lines = try String(contentsOfFile: status.knownHostsPath, encoding: .utf8)
+            .split(separator: "\n").map { "\($0) \(marker)" }
+        try Paths.ensurePrivateDirectory((path as NSString).deletingLastPathComponent)
+        let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        let text = existing + (existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n") + lines.joined(separator: "\n") + "\n"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
+    }
+
+    public static func unregisterKnownHosts(from path: String) throws {
+        guard let existing = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+        let kept = existing.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasSuffix(" " + marker) }
+        try kept.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}

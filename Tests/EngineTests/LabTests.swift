@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import Lab
+import Store
+import XCTest
+
+/// The lab against real sshd: up, reachable with OpenSSH's own client, down by pid.
+final class LabTests: XCTestCase {
+    static func tempDirectory() throws -> String {
+        // /tmp, not a private temp dir: as root the lab's login user must be able to reach it.
+        let dir = "/tmp/switchboard-labtest-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    func ssh(_ status: LabStatus, _ device: String, _ command: String) throws -> (Int32, String) {
+        let d = status.device(device)!
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/ssh")
+        p.arguments = ["-o", "BatchMode=yes", "-o", "UserKnownHostsFile=\(status.knownHostsPath)", "-o", "StrictHostKeyChecking=yes",
+                       "-o", "ConnectTimeout=5", "-i", status.userKeyPath, "-p", String(d.port), "\(status.username)@\(d.address)", command]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func testUpServesEveryPlatformAndDownStopsEveryProcess() throws {
+        let dir = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let lab = LabManager(directory: dir)
+        let status = try lab.up(devices: 24, basePort: 24_201)
+        XCTAssertThrowsError(try lab.up(devices: 24, basePort: 24_201)) { XCTAssertTrue("\($0)".contains("already up")) }
+        XCTAssertEqual(status.devices.filter { !$0.isFault && !$0.name.hasPrefix("kbdint") }.count, 24)
+        XCTAssertEqual(Set(status.devices.map(\.platform)), ["juniper_junos", "arista_eos", "cisco_ios", "linux", "cisco_nxos"])
+        for name in ["par-core1", "par-dist1", "par-acc1", "lab-0024"] {
+            let (rc, out) = try ssh(status, name, "show version")
+            XCTAssertEqual(rc, 0, out)
+            XCTAssertTrue(out.contains(name) || out.lowercased().contains("version"), "\(name): \(out)")
+        }
+        XCTAssertEqual(lab.alivePids(status).count, status.pids.count)
+
+        try lab.down()
+        XCTAssertNil(lab.status())
+        usleep(200_000)
+        for pid in status.pids { XCTAssertNotEqual(kill(pid, 0), 0, "pid \(pid) survived lab down") }
+        let (rc, _) = try ssh(status, "par-core1", "show version")
+        XCTAssertNotEqual(rc, 0, "nothing listens after down")
+        if geteuid() == 0 {
+            let ns = try String(contentsOfFile: "/proc/net/dev", encoding: .utf8)
+            for name in status.namespaces { XCTAssertFalse(ns.contains(name)) }
+        }
+    }
+
+    func testJumpHostIsolationAndFaultAuth() throws {
+        let dir = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let lab = LabManager(directory: dir)
+        let status = try lab.up(devices: 20, basePort: 25_201)
+        defer { try? lab.down() }
+        let behind = status.device(LabTopology.behindJump)!
+        XCTAssertEqual(behind.jump, LabTopology.jumpHost)
+        if status.isolatedJump {
+            let (rc, out) = try ssh(status, LabTopology.behindJump, "show version")
+            XCTAssertNotEqual(rc, 0)
+            XCTAssertTrue(out.contains("unreachable") || out.contains("No route"), out)
+        } else {
+            throw XCTSkip("running unprivileged: the device behind the jump host is reachable directly (no network namespaces)")
+        }
+        let (rc, out) = try ssh(status, "fault-auth", "show version")
+        XCTAssertEqual(rc, 255)
+        XCTAssertTrue(out.contains("Permission denied"), out)
+    }
+
+    func testRegisterWritesDevicesCredentialsPoolsAndKnownHosts() throws {
+        let dir = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let lab = LabManager(directory: dir)
+        let status = try lab.up(devices: 20, basePort: 26_201)
+        defer { try? lab.down() }
+        let database = try AppDatabase(path: dir + "/db/switchboard.db")
+        let secrets = SecretBox(key: .init(data: Data(repeating: 1, count: 32)))
+        try LabInventory.register(status, database: database, secrets: secrets)
+        try database.writer.read { db in
+            let d = try Inventory.device(db, named: "par-core1")!
+            XCTAssertEqual(d.port, 26_201)
+            XCTAssertEqual(d.platform, "juniper_junos")
+            XCTAssertEqual(try Inventory.device(db, named: LabTopology.behindJump)?.jump, LabTopology.jumpHost)
+            XCTAssertEqual(try Inventory.pool(db, named: "lab")?.memberCount, status.devices.count)
+            XCTAssertEqual(try Inventory.credential(db, for: d)?.name, "lab-key")
+        }
+        let kh = dir + "/known_hosts"
+        try "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n".write(toFile: kh, atomically: true, encoding: .utf8)
+        try LabInventory.registerKnownHosts(status, into: kh)
+        try LabInventory.registerKnownHosts(status, into: kh)
+        let text = try String(contentsOfFile: kh, encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("github.com"))
+        XCTAssertEqual(text.components(separatedBy: "[127.0.0.1]:26201 ssh-ed25519").count, 2, "registered once, not twice")
+        try LabInventory.unregisterKnownHosts(from: kh)
+        XCTAssertEqual(try String(contentsOfFile: kh, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+                       "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl")
+    }
+
+    func testTopologyMatchesTheExampleInventory() throws {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let data = try Data(contentsOf: url.appendingPathComponent("setup/examples/switchboard.json"))
+        let doc = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let devices = (doc["devices"] as! [[String: Any]]).map { ($0["name"] as! String, $0["platform"] as! String, $0["port"] as! Int) }
+        let lab = LabTopology.devices(count: 20, basePort: 2201).filter { !$0.isFault }
+        XCTAssertEqual(devices.map(\.0), lab.map(\.name))
+        XCTAssertEqual(devices.map(\.1), lab.map(\.platform))
+        XCTAssertEqual(devices.map(\.2), lab.map(\.port))
+    }
+}
