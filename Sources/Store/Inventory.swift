@@ -66,7 +66,11 @@ public enum Inventory {
 
     public static func validate(_ d: Device) throws {
         if d.name.trimmingCharacters(in: .whitespaces).isEmpty { throw StoreError.invalid("device: name is empty") }
-        if d.name.contains(where: { $0.isNewline || $0 == "," }) { throw StoreError.invalid("device \(d.name): name may not contain commas or newlines") }
+        // Commas are allowed (eNMS has "Router behind Gateway 1, 2 and 3"); such a device cannot be
+        // named in a jump chain, which is comma separated.
+        if d.name.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 0x20 || $0 == 0x7f } == true }) {
+            throw StoreError.invalid("device \(d.name): name may not contain control characters or newlines")
+        }
         if !(1...65535).contains(d.port) { throw StoreError.invalid("device \(d.name): port \(d.port) is not in 1...65535") }
     }
 

@@ -155,12 +155,13 @@ public enum EnmsParser {
         let members = r.take("devices")?.arrayValue?.compactMap(\.stringValue) ?? []
         // switchboard's own export: manual devices on a pool that also has criteria.
         let extraManual = r.take("manual_devices")?.arrayValue?.compactMap(\.stringValue) ?? []
-        if let op = r.string("operator"), op.lowercased() == "any" {
+        let op = r.string("operator")
+        if let op, op.lowercased() == "any" {
             throw importError(r.at, "pool '\(name)': operator 'any' (criteria ORed) is not supported; split the pool")
         }
         // eNMS before 4.0 wrote `operator` and no `_invert` keys; such a pool with no device criterion
         // held every device.
-        let oldFormat = r.take("operator") != nil
+        let oldFormat = op != nil
         // `device_number` (and `link_number`, …) are eNMS's stored member counts, not criteria.
         for counter in r.remaining where counter.hasSuffix("_number") && !r.remaining.contains(counter + "_match") {
             r.consume(counter)
