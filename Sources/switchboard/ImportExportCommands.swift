@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Console
 import Lab
 import Store
 
@@ -124,15 +125,22 @@ struct ConsoleCommand: ParsableCommand {
     var readonly = false
 
     func run() throws {
-        _ = try global.settings()
+        try ConsoleCommand.open(global: global, readonly: readonly)
+    }
+
+    static func open(global: GlobalOptions, readonly: Bool) throws {
+        let settings = try global.settings()
+        let properties = try DevicePropertiesLoader(paths: global.paths).load()
         let database = try global.openDatabase()
-        let count = try database.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM device") ?? 0 }
-        // The ncurses console is its own issue; until it lands, say so plainly instead of pretending.
-        print("""
-            switchboard: the full-screen console is not built yet.
-            database: \(database.path) (\(count) devices)
-            Meanwhile: switchboard list devices | switchboard show device NAME | switchboard import PATH | switchboard --help
-            """)
+        let status: Int32
+        do {
+            status = try ConsoleApp.run(database: database, settings: settings, properties: properties,
+                                        readonly: readonly, themeDirectory: nil)
+        } catch let e as ConsoleError {
+            throw CommandFailure(message: "\(e.message) (the console needs a terminal; `switchboard list`, `show` and `--help` work without one)")
+        }
+        // Ctrl-C is how many engineers leave full-screen tools: a normal exit, not a failure.
+        if status != 0 && status != 130 { throw ExitCode(status) }
     }
 }
 
@@ -175,9 +183,7 @@ struct DemoCommand: ParsableCommand {
             }
         }
         if !noConsole {
-            var console = ConsoleCommand()
-            console.global = global
-            try console.run()
+            try ConsoleCommand.open(global: global, readonly: false)
         }
     }
 }

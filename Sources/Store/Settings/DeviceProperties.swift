@@ -131,7 +131,7 @@ public struct DeviceProperties: Sendable, Equatable {
                 "device": [
                     C(property: "name", title: "Name", width: 24),
                     C(property: "address", title: "Address", width: 16),
-                    C(property: "platform", title: "Platform", width: 12),
+                    C(property: "platform", title: "Platform", width: 13),
                     C(property: "vendor", title: "Vendor", width: 10),
                     C(property: "model", title: "Model", width: 12),
                     C(property: "os_version", title: "OS version", width: 12),

@@ -1,0 +1,41 @@
+import Foundation
+import Store
+import CCursesShim
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The full-screen console: `switchboard` and `switchboard console` call `run`.
+public enum ConsoleApp {
+    /// Opens the console on the terminal and runs it until the engineer quits or the terminal goes
+    /// away. The terminal is restored on every way out: quitting, SIGTERM/SIGINT/SIGHUP, errors,
+    /// and crashes as far as a signal handler can.
+    /// - Parameters:
+    ///   - readonly: `--readonly`; `console.readonly` in settings has the same effect.
+    ///   - themeDirectory: a directory searched first for `NAME.json` themes.
+    /// - Returns: the exit status: 0, or 128 + the signal that ended the console.
+    public static func run(database: AppDatabase, settings: Settings, properties: DeviceProperties, readonly: Bool,
+                           themeDirectory: String?) throws -> Int32 {
+        let utf8 = sb_setlocale_is_utf8() == 1
+        let themes = ThemeLoader(directories: ThemeLoader.standardDirectories(explicit: themeDirectory))
+        let (theme, themeProblems) = themes.load(settings.console.theme)
+        let inbox = try Inbox()
+        sb_signals_install(inbox.writeFD)
+        defer { sb_signals_restore() }
+        let terminal = try CursesTerminal(utf8: utf8)
+        defer { terminal.shutdown() }
+        terminal.apply(theme)
+
+        let loader = DataLoader(database: database, properties: properties)
+        var model = AppModel(settings: settings, properties: properties, readonly: readonly,
+                             width: terminal.width, height: terminal.height, now: Date(), charset: terminal.charset,
+                             header: HeaderInfo(database: (database.path as NSString).lastPathComponent, user: loader.user))
+        if !themeProblems.isEmpty {
+            model.themeName = "default"
+            model.flash(themeProblems[0] + (themeProblems.count > 1 ? " (+\(themeProblems.count - 1) more)" : "") + "; using the default theme",
+                        error: true, seconds: 15)
+        }
+        let runtime = Runtime(terminal: terminal, model: model, loader: loader, themes: themes, inbox: inbox)
+        return runtime.run()
+    }
+}

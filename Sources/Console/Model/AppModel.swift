@@ -1,0 +1,265 @@
+import Foundation
+import Store
+
+/// Something for the runtime to do: the update function only describes it.
+public enum Effect: Sendable, Equatable {
+    case load(LoadRequest)
+    case quit
+    case loadTheme(String)
+    case save(path: String, text: String)
+    case mutate(Mutation)
+    /// Start a service or workflow on devices (empty: its own targets). Needs the engine.
+    case launch(service: String, devices: [String])
+}
+
+/// A change to the database the console may make (never in read-only mode).
+public enum Mutation: Sendable, Equatable {
+    case delete(TableKind, [String])
+    case setTaskActive(String, Bool)
+    /// Asks the engine to stop a run (sets `stop_requested`; the engine does the stopping).
+    case requestStop(Int64)
+}
+
+/// What happens to the console: keys, time, data arriving, the runtime's reports.
+public enum Event: Sendable {
+    case key(Key)
+    case tick(Date)
+    case resize(width: Int, height: Int)
+    case loaded(LoadRequest, LoadResult, Date)
+    case themeLoaded(name: String, problems: [String])
+    case saved(path: String, error: String?)
+    case mutated(message: String, error: String?)
+    case notice(String, isError: Bool)
+}
+
+/// A message in the status line, until it expires.
+public struct Flash: Equatable, Sendable {
+    public var text: String
+    public var isError: Bool
+    public var expires: Date
+}
+
+/// A modal dialog.
+public enum Dialog: Equatable, Sendable {
+    case confirm(title: String, message: String, action: Mutation)
+    case prompt(title: String, editor: LineEditor, purpose: PromptPurpose)
+    case columns(cursor: Int)
+}
+
+public enum PromptPurpose: Equatable, Sendable {
+    case saveLog
+    case deviceFilter
+}
+
+/// Where keys go.
+public enum InputMode: Equatable, Sendable {
+    case normal
+    case command(LineEditor)
+    /// Live table filter; `previous` is restored by Esc.
+    case filter(LineEditor, previous: String)
+    /// Log search; `previous` is restored by Esc.
+    case search(LineEditor, previous: String?)
+    case dialog(Dialog)
+}
+
+/// A table view's state. The cursor is kept by row identity (`cursorID`), so it stays on the same
+/// record when a refresh reorders or inserts rows.
+public struct TableState: Sendable {
+    public var data: TableData?
+    public var columns: [DeviceProperties.Column]
+    public var sort: SortOrder?
+    /// Row indexes in sort order.
+    public var order: [Int32] = []
+    /// Row indexes in sort order that pass the filter: what is shown.
+    public var visible: [Int32] = []
+    public var filterText = ""
+    public var filter: CompiledFilter?
+    public var filterError: String?
+    public var cursor = 0
+    public var cursorID: String?
+    public var top = 0
+    public var marked: Set<String> = []
+    /// Index of the first column shown (horizontal scrolling).
+    public var columnOffset = 0
+
+    public init(columns: [DeviceProperties.Column]) { self.columns = columns }
+
+    public var visibleColumns: [DeviceProperties.Column] { columns.filter(\.visible) }
+
+    /// The row under the cursor.
+    public var selectedRow: TableRow? {
+        guard let data, cursor >= 0, cursor < visible.count else { return nil }
+        return data.rows[Int(visible[cursor])]
+    }
+
+    public func value(_ row: TableRow, _ field: String) -> String {
+        guard let data, let i = data.fieldIndex[field], i < row.values.count else { return "" }
+        return row.values[i]
+    }
+}
+
+/// A log or text view's state: a bounded ring of lines and how they are shown.
+public struct LogState: Sendable {
+    public var ring: LogRing
+    public var follow = true
+    public var wrap = false
+    public var timestamps = true
+    /// Absolute position of the first line shown when not following.
+    public var top = 0
+    public var hscroll = 0
+    public var device: String?
+    public var search: String?
+    /// The line of the current search match.
+    public var match: Int?
+    public var lastSeq: Int64?
+
+    public init(capacity: Int) { ring = LogRing(capacity: capacity) }
+
+    /// Whether a line passes the device filter.
+    public func shows(_ line: LogLine) -> Bool { device == nil || line.device == device }
+}
+
+/// One entry of the view stack.
+public struct ViewState: Sendable {
+    public let id: Int
+    public var content: ViewContent
+    public var title: String
+    public var loading = false
+    public var lastLoad: Date?
+    public var reloadRequested = false
+    public var error: String?
+    public var table: TableState
+    public var log: LogState
+    public var graph: WorkflowGraph?
+    public var treeCursor = 0
+    public var treeTop = 0
+    public var helpTop = 0
+    public var run: RunSummary?
+    public var documentTitle: String?
+
+    public init(id: Int, content: ViewContent, title: String, properties: DeviceProperties, logCapacity: Int) {
+        self.id = id; self.content = content; self.title = title
+        if case .table(let kind, _) = content {
+            table = TableState(columns: kind.columns(properties))
+        } else {
+            table = TableState(columns: [])
+        }
+        if case .document = content {
+            // A document is read whole (a configuration, a device's output), up to a generous bound.
+            log = LogState(capacity: max(logCapacity, 200_000))
+            log.follow = false
+            log.timestamps = false
+        } else {
+            log = LogState(capacity: logCapacity)
+        }
+    }
+
+    public var tableKind: TableKind? {
+        if case .table(let k, _) = content { return k }
+        return nil
+    }
+
+    public var isLog: Bool {
+        switch content {
+        case .runLog, .document: return true
+        default: return false
+        }
+    }
+}
+
+/// The whole console state. `update(model, event)` is pure; the runtime performs its effects.
+public struct AppModel: Sendable {
+    public var width: Int
+    public var height: Int
+    public var charset: Charset
+    public var now: Date
+    public var stack: [ViewState]
+    public var mode: InputMode = .normal
+    public var commandHistory: [String] = []
+    /// Position while browsing history with up/down (nil: not browsing).
+    public var historyIndex: Int?
+    public var flash: Flash?
+    public var header: HeaderInfo
+    public var headerLoading = false
+    public var headerLastLoad: Date?
+    public var keymap: KeyMap
+    public var readonly: Bool
+    public var paused = false
+    /// `:refresh SECONDS`, in ms, overriding every table's interval.
+    public var refreshOverride: Int?
+    public var settings: Settings
+    public var properties: DeviceProperties
+    public var themeName: String
+    public var logCapacity: Int
+    public var showClock: Bool
+    public var quitting = false
+    var nextViewID = 1
+
+    public static let maxHistory = 100
+    public static let flashSeconds: TimeInterval = 5
+
+    public init(settings: Settings, properties: DeviceProperties, readonly: Bool, width: Int = 80, height: Int = 24,
+                now: Date = Date(), charset: Charset = .unicode, header: HeaderInfo = HeaderInfo(database: "", user: ""),
+                logCapacity: Int = 10_000) {
+        self.settings = settings
+        self.properties = properties
+        self.readonly = readonly || settings.console.readonly
+        self.width = width
+        self.height = height
+        self.now = now
+        self.charset = charset
+        self.header = header
+        self.themeName = settings.console.theme
+        self.logCapacity = logCapacity
+        self.showClock = settings.console.clock
+        let (map, problems) = KeyMap.build(overrides: settings.console.keys)
+        keymap = map
+        stack = []
+        stack.append(makeView(.table(.devices, nil), title: "devices"))
+        if !problems.isEmpty { flash(problems.joined(separator: "; "), error: true) }
+    }
+
+    mutating func makeView(_ content: ViewContent, title: String) -> ViewState {
+        defer { nextViewID += 1 }
+        return ViewState(id: nextViewID, content: content, title: title, properties: properties, logCapacity: logCapacity)
+    }
+
+    public var top: ViewState {
+        get { stack[stack.count - 1] }
+        set { stack[stack.count - 1] = newValue }
+    }
+
+    public mutating func flash(_ text: String, error: Bool = false, seconds: TimeInterval = AppModel.flashSeconds) {
+        flash = Flash(text: text, isError: error, expires: now.addingTimeInterval(seconds))
+    }
+
+    /// The flash still showing at `now`.
+    public var activeFlash: Flash? {
+        guard let f = flash, f.expires > now else { return nil }
+        return f
+    }
+
+    /// Screen regions for the current size.
+    public var layout: Layout { Layout(width: width, height: height) }
+
+    /// A table's refresh interval in ms: `:refresh`, else `settings.tables`.
+    public func interval(_ table: String) -> Int {
+        refreshOverride ?? settings.tables.refreshInterval(for: table) ?? 10_000
+    }
+}
+
+/// Where things go on screen: header, breadcrumb, main area, status line, key hints.
+public struct Layout: Equatable, Sendable {
+    public var width: Int
+    public var height: Int
+
+    public var header: Rect { Rect(x: 0, y: 0, width: width, height: min(1, height)) }
+    public var breadcrumb: Rect { Rect(x: 0, y: 1, width: width, height: height > 1 ? 1 : 0) }
+    public var main: Rect { Rect(x: 0, y: 2, width: width, height: max(0, height - 4)) }
+    public var status: Rect { Rect(x: 0, y: max(0, height - 2), width: width, height: height > 3 ? 1 : 0) }
+    public var hints: Rect { Rect(x: 0, y: max(0, height - 1), width: width, height: height > 2 ? 1 : 0) }
+    /// Rows of data in a table (the main area minus its column header).
+    public var tableRows: Int { max(1, main.height - 1) }
+    /// Rows of text in a log view (the main area minus its info line).
+    public var logRows: Int { max(1, main.height - 1) }
+}

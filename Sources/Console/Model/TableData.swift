@@ -1,0 +1,283 @@
+import Foundation
+import Store
+
+/// The tables the console shows. The raw value is the table's name in `settings.json` (`tables`,
+/// refresh intervals) and `properties.json` (columns).
+public enum TableKind: String, CaseIterable, Sendable, Hashable {
+    case devices = "device", links = "link", pools = "pool", credentials = "credential"
+    case services = "service", workflows = "workflow", runs = "run", tasks = "task"
+    case sessions = "session", config = "config", results = "result"
+
+    public var title: String {
+        switch self {
+        case .devices: return "devices"
+        case .links: return "links"
+        case .pools: return "pools"
+        case .credentials: return "credentials"
+        case .services: return "services"
+        case .workflows: return "workflows"
+        case .runs: return "runs"
+        case .tasks: return "tasks"
+        case .sessions: return "sessions"
+        case .config: return "configuration history"
+        case .results: return "results"
+        }
+    }
+
+    /// The record kind a row is, in messages ("delete device par-core1?").
+    public var noun: String {
+        switch self {
+        case .devices: return "device"
+        case .links: return "link"
+        case .pools: return "pool"
+        case .credentials: return "credential"
+        case .services: return "service"
+        case .workflows: return "workflow"
+        case .runs: return "run"
+        case .tasks: return "task"
+        case .sessions: return "session"
+        case .config: return "configuration"
+        case .results: return "result"
+        }
+    }
+
+    /// The columns of the table: `properties.json`, or the console's own for results.
+    public func columns(_ properties: DeviceProperties) -> [DeviceProperties.Column] {
+        if self == .results {
+            typealias C = DeviceProperties.Column
+            return [
+                C(property: "id", title: "Result", width: 7),
+                C(property: "device_name", title: "Device", width: 20),
+                C(property: "service_name", title: "Service", width: 24),
+                C(property: "status", title: "Status", width: 9),
+                C(property: "duration", title: "Duration", width: 9),
+                C(property: "attempts", title: "Tries", width: 5),
+                C(property: "created_at", title: "Time", width: 19),
+                C(property: "run_id", title: "Run", width: 6, visible: false),
+            ]
+        }
+        return properties.columns(for: rawValue)
+    }
+
+    /// Fields whose values sort as numbers.
+    static let numericFields: Set<String> = [
+        "id", "port", "member_count", "priority", "max_processes", "retries", "retry_delay", "timeout",
+        "max_node_runs", "progress_done", "progress_total", "progress_failed", "engine_pid", "restart_of",
+        "task_id", "interval_seconds", "misfire_grace_seconds", "max_instances", "last_run_id", "bytes_in",
+        "bytes_out", "width", "height", "device_id", "run_id", "size", "attempts", "duration_ms",
+    ]
+}
+
+/// One row: its identity (the record's name, or id for runs, results, sessions and snapshots) and
+/// its field values as text, in the order of `TableData.fields`.
+public struct TableRow: Sendable, Equatable {
+    public var id: String
+    public var values: [String]
+    public init(id: String, values: [String]) { self.id = id; self.values = values }
+}
+
+/// A loaded table: plain rows of text, built on a background thread, read by the view.
+/// Designed for 80,000 rows: a compact lower-cased search text per row for the filter, and no
+/// per-frame work beyond the visible window.
+public struct TableData: Sendable, Equatable {
+    public var kind: TableKind
+    /// Every field a filter may name (columns, custom properties), in value order.
+    public private(set) var fields: [String]
+    public private(set) var fieldIndex: [String: Int]
+    public private(set) var rows: [TableRow]
+    /// Fields a bare filter term searches.
+    public private(set) var searchable: [Int]
+    /// Lower-cased searchable values of all rows, fields separated by 0x01, rows by offsets.
+    private var haystack: [UInt8]
+    private var offsets: [Int32]
+    /// A digest of every row, computed off the input thread: a refresh that brings back the same
+    /// rows is recognised without comparing 80,000 rows on the main thread.
+    public private(set) var digest: Int
+
+    public init(kind: TableKind, fields: [String], aliases: [String: String] = [:], searchable: [String],
+                rows: [TableRow]) {
+        self.kind = kind
+        self.fields = fields
+        var index: [String: Int] = [:]
+        for (i, f) in fields.enumerated() where index[f] == nil { index[f] = i }
+        for (alias, target) in aliases { if let i = index[target] { index[alias] = i } }
+        fieldIndex = index
+        self.rows = rows
+        self.searchable = searchable.compactMap { index[$0] }
+        var hay: [UInt8] = []
+        var offs: [Int32] = [0]
+        hay.reserveCapacity(rows.count * 48)
+        offs.reserveCapacity(rows.count + 1)
+        var hasher = Hasher()
+        hasher.combine(fields)
+        for row in rows {
+            hasher.combine(row.id)
+            hasher.combine(row.values)
+            for i in self.searchable {
+                let v = row.values[i]
+                if Sanitizer.isPlainASCII(v) {
+                    for b in v.utf8 { hay.append(b >= 65 && b <= 90 ? b + 32 : b) }
+                } else {
+                    hay.append(contentsOf: v.lowercased().utf8)
+                }
+                hay.append(1)
+            }
+            offs.append(Int32(hay.count))
+        }
+        haystack = hay
+        offsets = offs
+        digest = hasher.finalize()
+    }
+
+    public var count: Int { rows.count }
+
+    /// The value of a field of a row, "" for an unknown field.
+    public func value(_ row: Int, _ field: String) -> String {
+        guard let i = fieldIndex[field], i < rows[row].values.count else { return "" }
+        return rows[row].values[i]
+    }
+
+    /// Whether the lower-cased search text of a row contains `needle` (lower-cased UTF-8).
+    func searchText(_ row: Int, contains needle: [UInt8]) -> Bool {
+        if needle.isEmpty { return true }
+        let start = Int(offsets[row]), end = Int(offsets[row + 1])
+        let n = needle.count
+        if end - start < n { return false }
+        let first = needle[0]
+        return haystack.withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { nd in
+                var i = start
+                let last = end - n
+                while i <= last {
+                    if h[i] == first {
+                        var j = 1
+                        while j < n && h[i + j] == nd[j] { j += 1 }
+                        if j == n { return true }
+                    }
+                    i += 1
+                }
+                return false
+            }
+        }
+    }
+
+    public static func == (a: TableData, b: TableData) -> Bool {
+        a.kind == b.kind && a.rows.count == b.rows.count && a.digest == b.digest && a.fields == b.fields
+    }
+}
+
+/// A filter expression compiled against one table's fields.
+public struct CompiledFilter: @unchecked Sendable {
+    enum Term {
+        case contains([UInt8], negated: Bool)
+        case equals(Int, String, negated: Bool)
+        case regex(Int, Pattern, negated: Bool)
+    }
+    let terms: [Term]
+    public let expression: FilterExpression
+
+    /// Compiles; an unknown field is an error naming it and the known ones, as on the CLI.
+    public init(_ expression: FilterExpression, for data: TableData) throws {
+        self.expression = expression
+        var out: [Term] = []
+        for t in expression.terms {
+            switch (t.field, t.op) {
+            case (nil, _), (_, .contains):
+                out.append(.contains(Array(t.value.lowercased().utf8), negated: t.negated))
+            case (let f?, .equals):
+                guard let i = data.fieldIndex[f] else { throw CompiledFilter.unknown(f, data) }
+                out.append(.equals(i, t.value.lowercased(), negated: t.negated))
+            case (let f?, .regex):
+                guard let i = data.fieldIndex[f] else { throw CompiledFilter.unknown(f, data) }
+                out.append(.regex(i, try Pattern(t.value), negated: t.negated))
+            }
+        }
+        terms = out
+    }
+
+    static func unknown(_ field: String, _ data: TableData) -> StoreError {
+        StoreError.invalid("filter: unknown \(data.kind.noun) field '\(Sanitizer.inert(field))' (fields: \(data.fields.joined(separator: ", ")))")
+    }
+
+    public func matches(_ data: TableData, _ row: Int) -> Bool {
+        for t in terms {
+            let hit: Bool, negated: Bool
+            switch t {
+            case .contains(let needle, let n):
+                hit = data.searchText(row, contains: needle); negated = n
+            case .equals(let i, let v, let n):
+                let value = data.rows[row].values[i]
+                hit = value.lowercased() == v
+                negated = n
+            case .regex(let i, let p, let n):
+                hit = p.matches(data.rows[row].values[i]); negated = n
+            }
+            if hit == negated { return false }
+        }
+        return true
+    }
+
+    /// Whether every row `next` keeps is also kept by `self`, so `next` need only look at the
+    /// rows `self` kept: the filter is being typed one more character at a time.
+    public func isRefined(by next: FilterExpression) -> Bool {
+        let old = expression.terms, new = next.terms
+        if old.isEmpty { return true }
+        guard new.count >= old.count else { return false }
+        for i in 0..<(old.count - 1) where old[i] != new[i] { return false }
+        let a = old[old.count - 1], b = new[old.count - 1]
+        if a == b { return true }
+        return a.field == nil && b.field == nil && !a.negated && !b.negated
+            && b.value.lowercased().contains(a.value.lowercased())
+    }
+}
+
+/// How a table is ordered.
+public struct SortOrder: Sendable, Equatable, Hashable {
+    public var field: String
+    public var ascending: Bool
+    public init(field: String, ascending: Bool = true) { self.field = field; self.ascending = ascending }
+}
+
+extension TableData {
+    /// Row indexes in sort order (ties broken by identity, so the order is stable across refreshes).
+    public func sortedOrder(_ sort: SortOrder?) -> [Int32] {
+        var order = (0..<Int32(rows.count)).map { $0 }
+        guard let sort, let fi = fieldIndex[sort.field] else { return order }
+        if TableKind.numericFields.contains(sort.field) || fieldLooksNumeric(fi) {
+            let keys = rows.map { Double($0.values[fi].prefix { $0 != " " && $0 != "/" }) ?? -Double.infinity }
+            order.sort { a, b in
+                let ka = keys[Int(a)], kb = keys[Int(b)]
+                if ka != kb { return sort.ascending ? ka < kb : ka > kb }
+                return rows[Int(a)].id < rows[Int(b)].id
+            }
+        } else {
+            // Compare lower-cased UTF-8, precomputed once: much cheaper than String comparison.
+            let keys: [[UInt8]] = rows.map { Array($0.values[fi].lowercased().utf8) }
+            order.sort { a, b in
+                let ka = keys[Int(a)], kb = keys[Int(b)]
+                if ka != kb {
+                    let less = ka.lexicographicallyPrecedes(kb)
+                    return sort.ascending ? less : !less
+                }
+                return rows[Int(a)].id < rows[Int(b)].id
+            }
+        }
+        return order
+    }
+
+    private func fieldLooksNumeric(_ fi: Int) -> Bool {
+        // Custom integer properties: numeric when every non-empty value of the first rows is.
+        var seen = 0
+        for row in rows.prefix(200) where !row.values[fi].isEmpty {
+            if Double(row.values[fi]) == nil { return false }
+            seen += 1
+        }
+        return seen > 0
+    }
+
+    /// The rows of `order` that the filter keeps.
+    public func filtered(_ order: [Int32], by filter: CompiledFilter?) -> [Int32] {
+        guard let filter, !filter.expression.isEmpty else { return order }
+        return order.filter { filter.matches(self, Int($0)) }
+    }
+}

@@ -1,0 +1,227 @@
+import Foundation
+import GRDB
+import Store
+import CCursesShim
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Events from background work, and a pipe that wakes the main loop when one arrives.
+final class Inbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [Event] = []
+    let readFD: Int32
+    let writeFD: Int32
+
+    init() throws {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw ConsoleError("cannot create the wake-up pipe: \(String(cString: strerror(errno)))") }
+        readFD = fds[0]; writeFD = fds[1]
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+    }
+
+    func post(_ event: Event) {
+        lock.lock()
+        events.append(event)
+        lock.unlock()
+        var b: UInt8 = 1
+        _ = write(writeFD, &b, 1)
+    }
+
+    func drain() -> [Event] {
+        var buf = [UInt8](repeating: 0, count: 256)
+        while read(readFD, &buf, buf.count) > 0 {}
+        lock.lock()
+        defer { lock.unlock() }
+        let out = events
+        events.removeAll()
+        return out
+    }
+
+    deinit {
+        close(readFD)
+        close(writeFD)
+    }
+}
+
+/// Performs effects and runs the main loop: wait for a key, a background result or a signal;
+/// update; render; write only the changed cells.
+public final class Runtime {
+    let terminal: TerminalBackend
+    let loader: DataLoader
+    let themes: ThemeLoader
+    let inbox: Inbox
+    var model: AppModel
+    var previous: CellBuffer?
+    var previousCursor: CursorPosition?
+    var exitStatus: Int32 = 0
+    /// Cells written since start (for tests and the idle-output benchmark).
+    public private(set) var cellsWritten = 0
+    private let work = DispatchQueue(label: "switchboard.console.load", qos: .userInitiated, attributes: .concurrent)
+    private let writes = DispatchQueue(label: "switchboard.console.write", qos: .userInitiated)
+
+    init(terminal: TerminalBackend, model: AppModel, loader: DataLoader, themes: ThemeLoader, inbox: Inbox) {
+        self.terminal = terminal
+        self.model = model
+        self.loader = loader
+        self.themes = themes
+        self.inbox = inbox
+    }
+
+    /// Handles one event and performs its effects.
+    func dispatch(_ event: Event) {
+        let (next, effects) = update(model, event)
+        model = next
+        for effect in effects { perform(effect) }
+    }
+
+    func perform(_ effect: Effect) {
+        switch effect {
+        case .load(let request):
+            let loader = self.loader, inbox = self.inbox
+            work.async {
+                let result = loader.load(request)
+                inbox.post(.loaded(request, result, Date()))
+            }
+        case .quit:
+            model.quitting = true
+        case .loadTheme(let name):
+            let (theme, problems) = themes.load(name)
+            terminal.apply(theme)
+            previous = nil
+            (terminal as? CursesTerminal)?.clear()
+            inbox.post(.themeLoaded(name: name, problems: problems))
+        case .save(let path, let text):
+            let inbox = self.inbox
+            writes.async {
+                let expanded = path.hasPrefix("~/") ? NSHomeDirectory() + path.dropFirst(1) : path
+                do {
+                    try Data(text.utf8).write(to: URL(fileURLWithPath: expanded), options: .atomic)
+                    inbox.post(.saved(path: expanded, error: nil))
+                } catch {
+                    inbox.post(.saved(path: expanded, error: (error as NSError).localizedDescription))
+                }
+            }
+        case .mutate(let mutation):
+            let database = loader.database, user = loader.user, inbox = self.inbox
+            writes.async {
+                do {
+                    let message = try Runtime.apply(mutation, database: database, user: user)
+                    inbox.post(.mutated(message: message, error: nil))
+                } catch {
+                    inbox.post(.mutated(message: "", error: AppDatabase.describe(error)))
+                }
+            }
+        case .launch(let service, _):
+            inbox.post(.notice("cannot run \(service): the engine is not available in this build yet", isError: true))
+        }
+    }
+
+    /// Writes a mutation in one transaction, with a changelog entry.
+    static func apply(_ mutation: Mutation, database: AppDatabase, user: String) throws -> String {
+        try database.writer.write { db in
+            switch mutation {
+            case .delete(let kind, let names):
+                for name in names {
+                    switch kind {
+                    case .devices: try Inventory.deleteDevice(db, named: name)
+                    case .pools: try Inventory.deletePool(db, named: name)
+                    case .links, .credentials, .services, .workflows, .tasks:
+                        let table = kind == .workflows ? "service" : kind.rawValue
+                        try db.execute(sql: "DELETE FROM \(table) WHERE name = ?", arguments: [name])
+                        if db.changesCount == 0 { throw StoreError.notFound("no \(kind.noun) named '\(name)'") }
+                    default:
+                        throw StoreError.invalid("\(kind.title) cannot be deleted from the console")
+                    }
+                    try Inventory.log(db, user: user, "deleted from the console", targetType: kind.noun, targetName: name)
+                }
+                return names.count == 1 ? "deleted \(kind.noun) \(names[0])" : "deleted \(names.count) \(kind.title)"
+            case .setTaskActive(let name, let active):
+                try db.execute(sql: "UPDATE task SET active = ? WHERE name = ?", arguments: [active, name])
+                if db.changesCount == 0 { throw StoreError.notFound("no task named '\(name)'") }
+                try Inventory.log(db, user: user, active ? "activated from the console" : "deactivated from the console",
+                                  targetType: "task", targetName: name)
+                return "task \(name) \(active ? "active" : "inactive")"
+            case .requestStop(let id):
+                try db.execute(sql: "UPDATE run SET stop_requested = 1 WHERE id = ? AND status IN ('queued', 'running')", arguments: [id])
+                if db.changesCount == 0 { throw StoreError.invalid("run \(id) is not running") }
+                try Inventory.log(db, user: user, "stop requested from the console", targetType: "run", targetName: String(id))
+                return "stop requested for run \(id)"
+            }
+        }
+    }
+
+    /// Renders the model and writes what changed since the last frame.
+    @discardableResult
+    func render() -> [CellRun] {
+        let frame = view(model)
+        let runs = CellBuffer.diff(previous, frame.buffer)
+        if !runs.isEmpty || frame.cursor != previousCursor {
+            terminal.draw(runs, cursor: frame.cursor)
+            cellsWritten += runs.reduce(0) { $0 + $1.cells.count }
+        }
+        previous = frame.buffer
+        previousCursor = frame.cursor
+        return runs
+    }
+
+    /// The main loop; returns the exit status (0, or 128 + the signal that ended it).
+    func run() -> Int32 {
+        dispatch(.resize(width: terminal.width, height: terminal.height))
+        dispatch(.tick(Date()))
+        render()
+        var lastRenderKey = renderKey()
+        while !model.quitting {
+            var fds = [pollfd(fd: terminal.inputDescriptor, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: inbox.readFD, events: Int16(POLLIN), revents: 0)]
+            let ready = poll(&fds, 2, 100)
+            var changed = false
+            let signals = sb_signals_take()
+            if signals >> 8 != 0 {
+                exitStatus = 128 + Int32(signals >> 8)
+                break
+            }
+            if signals & 1 != 0 {
+                if terminal.updateSize() {
+                    previous = nil
+                    dispatch(.resize(width: terminal.width, height: terminal.height))
+                    changed = true
+                }
+            }
+            if ready > 0 && fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 && fds[0].revents & Int16(POLLIN) == 0 {
+                // The terminal went away (the SSH link dropped): leave cleanly.
+                exitStatus = 129
+                break
+            }
+            for key in terminal.readKeys() {
+                dispatch(.key(key))
+                changed = true
+            }
+            if terminal.width != model.width || terminal.height != model.height {
+                previous = nil
+                dispatch(.resize(width: terminal.width, height: terminal.height))
+                changed = true
+            }
+            for event in inbox.drain() {
+                dispatch(event)
+                changed = true
+            }
+            dispatch(.tick(Date()))
+            if model.quitting { break }
+            let key = renderKey()
+            if changed || key != lastRenderKey {
+                render()
+                lastRenderKey = key
+            }
+        }
+        return exitStatus
+    }
+
+    /// What can change on screen without an event: the clock's minute and an expiring flash.
+    func renderKey() -> String {
+        Formats.clock(model.now) + (model.activeFlash == nil ? "" : "f")
+    }
+}

@@ -1,0 +1,93 @@
+import Store
+
+/// Draws a table into a region: a column header (sort indicator on the sorted column), then the
+/// visible window of rows only — the work per frame depends on the screen, not on the row count.
+public enum TableWidget {
+    /// Fields whose value colours the cell by status.
+    static let statusFields: Set<String> = ["status", "last_run_status", "last_backup_status"]
+    static let gutter = 2
+
+    /// A column placed on screen.
+    struct Placed {
+        var column: DeviceProperties.Column
+        var x: Int
+        var width: Int
+    }
+
+    /// Column positions: from the first shown column, each at its configured width, one blank
+    /// between; a column cut by the edge is narrowed, and the last one takes any room left.
+    static func place(_ columns: [DeviceProperties.Column], offset: Int, in rect: Rect) -> [Placed] {
+        var placed: [Placed] = []
+        var x = rect.x + gutter
+        for col in columns.dropFirst(offset) {
+            let room = rect.maxX - x
+            if room <= 0 { break }
+            if room < 3 && !placed.isEmpty { break }
+            placed.append(Placed(column: col, x: x, width: min(col.width, room)))
+            x += col.width + 1
+        }
+        if let last = placed.last, last.x + last.width < rect.maxX, placed.count == columns.count - offset {
+            placed[placed.count - 1].width = rect.maxX - last.x
+        }
+        return placed
+    }
+
+    public static func render(_ state: TableState, into buffer: inout CellBuffer, rect: Rect, emptyText: String,
+                              loading: Bool, error: String?) {
+        guard rect.height > 0, rect.width > 0 else { return }
+        let g = LineGlyphs(buffer.charset)
+        buffer.fill(rect, role: .body)
+        let columns = state.visibleColumns
+        let placed = place(columns, offset: state.columnOffset, in: rect)
+
+        // Column header.
+        buffer.fill(rect.row(0), role: .columnHeader)
+        if state.columnOffset > 0 { buffer.write(g.ellipsis, x: rect.x, y: rect.y, role: .columnHeader) }
+        for p in placed {
+            var title = p.column.title
+            var role = Role.columnHeader
+            if let s = state.sort, s.field == p.column.property {
+                title += (s.ascending ? g.up : g.down)
+                role = .sortedColumnHeader
+            }
+            buffer.write(title, x: p.x, y: rect.y, width: p.width, role: role)
+        }
+
+        let rows = rect.height - 1
+        guard let data = state.data else {
+            message(loading ? "loading…" : (error ?? "no data"), into: &buffer, rect: rect, error: error != nil)
+            return
+        }
+        if state.visible.isEmpty {
+            message(error ?? (data.count == 0 ? emptyText : "no rows match the filter"), into: &buffer, rect: rect, error: error != nil)
+            return
+        }
+        let fieldIndexes = placed.map { data.fieldIndex[$0.column.property] }
+        let start = max(0, min(state.top, state.visible.count - 1))
+        let end = min(state.visible.count, start + rows)
+        for (r, pos) in (start..<end).enumerated() {
+            let row = data.rows[Int(state.visible[pos])]
+            let y = rect.y + 1 + r
+            let marked = state.marked.contains(row.id)
+            let base: Role = marked ? .markedRow : .body
+            buffer.fill(Rect(x: rect.x, y: y, width: rect.width, height: 1), role: base)
+            if marked { buffer.write(g.marked, x: rect.x, y: y, role: .markedRow) }
+            for (i, p) in placed.enumerated() {
+                let value = fieldIndexes[i].map { $0 < row.values.count ? row.values[$0] : "" } ?? ""
+                var role = base
+                if !marked && statusFields.contains(p.column.property) { role = Role.status(value) }
+                let align: CellBuffer.Alignment = TableKind.numericFields.contains(p.column.property) && p.column.property != "id" ? .right : .left
+                buffer.write(value, x: p.x, y: y, width: p.width, role: role, align: align)
+            }
+            if pos == state.cursor {
+                buffer.paint(Rect(x: rect.x, y: y, width: rect.width, height: 1), role: .selectedRow)
+            }
+        }
+    }
+
+    static func message(_ text: String, into buffer: inout CellBuffer, rect: Rect, error: Bool) {
+        guard rect.height > 1 else { return }
+        let y = rect.y + min(2, rect.height - 1)
+        buffer.write(text, x: rect.x + gutter, y: y, width: max(0, rect.width - gutter * 2), role: error ? .flashError : .dim)
+    }
+}
