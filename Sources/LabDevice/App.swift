@@ -21,6 +21,14 @@ enum LabDeviceApp {
         if options.selfTest { return 0 }
 
         let environment = Environment.current
+        let command = Text.trim(environment["SSH_ORIGINAL_COMMAND"] ?? "")
+        // An interactive login on a PTY: the CLI, not the terminal driver, echoes what it reads.
+        // Taken first thing: until then the driver echoes what the client sends ahead of the
+        // banner and prompt.
+        let input = Input()
+        if command.isEmpty { input.takeTerminal() }
+        defer { input.releaseTerminal() }
+
         let identity: Identity
         do {
             identity = try Identity.resolve(options, environment: environment)
@@ -30,7 +38,6 @@ enum LabDeviceApp {
 
         // A vanished client must end the process via EPIPE handling in Output, not a signal.
         signal(SIGPIPE, SIG_IGN)
-        let input = Input()
         if input.isTerminal {
             // Ctrl-C / Ctrl-\ / Ctrl-Z at a network CLI do not kill the session.
             signal(SIGINT, SIG_IGN)
@@ -42,9 +49,10 @@ enum LabDeviceApp {
         let fingerprint = Fingerprint(name: identity.device.name, site: identity.site)
         let store = StateStore(labDirectory: identity.labDirectory, device: identity.device.name,
                                factoryConfig: DefaultConfigs.text(for: style, name: identity.device.name, fingerprint: fingerprint))
-        let command = Text.trim(environment["SSH_ORIGINAL_COMMAND"] ?? "")
-        let console = Console(input: input, output: Output(disconnectAfterBytes: identity.device.faults.disconnectAfterBytes),
-                              interactive: command.isEmpty)
+        let output = Output(disconnectAfterBytes: identity.device.faults.disconnectAfterBytes)
+        input.echo(to: output)
+        input.controlDEndsInput = style.family == .linux
+        let console = Console(input: input, output: output, interactive: command.isEmpty)
         let user = [environment["USER"], environment["LOGNAME"]].compactMap { $0 }.first { !$0.isEmpty } ?? "admin"
         let client = environment["SSH_CONNECTION"]?.split(separator: " ").first.map(String.init) ?? "console"
         let context = DeviceContext(identity: identity, style: style, fingerprint: fingerprint, store: store, user: user,
@@ -57,7 +65,9 @@ enum LabDeviceApp {
         case .linux: shell = LinuxShell(device: context)
         }
         let session = Session(shell: shell, context: context)
-        return command.isEmpty ? session.runInteractive() : session.runExec(command)
+        let status = command.isEmpty ? session.runInteractive() : session.runExec(command)
+        output.flush()
+        return status
     }
 
     private static func fail(_ error: Error) -> Int32 {

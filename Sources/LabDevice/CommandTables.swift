@@ -14,7 +14,8 @@ enum ExecAction: Sendable, Equatable {
 enum JunosOperationalAction: Sendable, Equatable {
     case showVersion, showConfiguration, showInterfaces, showInterfacesTerse, showRoute
     case showSystemUptime, showChassisHardware, showCLI
-    case screenLength, screenWidth, configure, exit, ping, requestSystemReboot
+    case screenLength, screenWidth, completeOnSpaceOn, completeOnSpaceOff
+    case configure, exit, ping, requestSystemReboot
 }
 
 /// Junos configuration mode.
@@ -76,6 +77,8 @@ enum CommandTables {
         .init("show cli", .showCLI),
         .init("set cli screen-length <number>", .screenLength),
         .init("set cli screen-width <number>", .screenWidth),
+        .init("set cli complete-on-space on", .completeOnSpaceOn),
+        .init("set cli complete-on-space off", .completeOnSpaceOff),
         .init("configure [rest]", .configure),
         .init("exit", .exit), .init("quit", .exit), .init("logout", .exit),
         .init("ping <rest>", .ping),

@@ -20,8 +20,9 @@ final class IndustryStandardShell: DeviceShell {
         tree = CommandTree(CommandTables.industryStandard(device.style.kind))
         dialect = ConfigDialect.of(device.style)
         // An exec channel gets the account's full privilege, as AAA-authorised automation
-        // accounts do on real gear; interactive logins start unprivileged and use `enable`.
-        level = device.console.interactive ? .user : .privileged
+        // accounts do on real gear; interactive IOS and EOS logins start unprivileged and use
+        // `enable`. NX-OS has no user level to speak of: logins land at `name#`.
+        level = device.console.interactive && device.style.kind != .ciscoNXOS ? .user : .privileged
     }
 
     private var hostname: String {
@@ -123,17 +124,20 @@ final class IndustryStandardShell: DeviceShell {
             level = .config
             return .text(style.enterConfigMessage.map { $0 + "\n" } ?? "")
         case .terminalLength, .terminalPager:
-            guard let n = Int(arguments[0].text), (0...512).contains(n) else {
+            guard let n = Int(arguments[0].text), terminalRange.contains(n) else {
                 return error(.invalid, column: arguments[0].column, tokens: command)
             }
             console.screenLength = n
-            return .empty
+            // EOS confirms (netmiko's arista driver waits for "Pagination disabled"); IOS and NX-OS say nothing.
+            guard style.kind == .aristaEOS else { return .empty }
+            return .text(n == 0 ? "Pagination disabled.\n" : "Pagination set to \(n) lines.\n")
         case .terminalWidth:
-            guard let n = Int(arguments[0].text), (0...512).contains(n) else {
+            guard let n = Int(arguments[0].text), terminalRange.contains(n) else {
                 return error(.invalid, column: arguments[0].column, tokens: command)
             }
             console.screenWidth = n
-            return .empty
+            // EOS confirms (netmiko waits for "Width set to"); IOS and NX-OS say nothing.
+            return style.kind == .aristaEOS ? .text("Width set to \(n) columns.\n") : .empty
         case .terminalNoOp:
             return .empty
         case .showVersion:
@@ -199,6 +203,10 @@ final class IndustryStandardShell: DeviceShell {
             return .text("% Reload is disabled on Switchboard lab devices (use `switchboard lab down/up`).\n")
         }
     }
+
+    /// `terminal length` / `terminal width` values: EOS takes up to 32767 (scrapli sends
+    /// `term width 32767`), IOS and NX-OS up to 512.
+    private var terminalRange: ClosedRange<Int> { style.kind == .aristaEOS ? 0...32767 : 0...512 }
 
     /// `enable`: any non-empty password, or exactly SWITCHBOARD_LAB_ENABLE when that is set.
     private func enable() -> Reply {

@@ -120,7 +120,7 @@ final class JunosShell: DeviceShell {
             reply = .text(Reports.inventory(style, device.fingerprint))
         case .showCLI:
             reply = .text("""
-                CLI complete-on-space set to on
+                CLI complete-on-space set to \(console.completeOnSpace ? "on" : "off")
                 CLI idle-timeout disabled
                 CLI restart-on-upgrade set to on
                 CLI screen-length set to \(console.screenLength)
@@ -143,6 +143,9 @@ final class JunosShell: DeviceShell {
             }
             console.screenWidth = n
             reply = .text("Screen width set to \(n)\n")
+        case .completeOnSpaceOn, .completeOnSpaceOff:
+            console.completeOnSpace = action == .completeOnSpaceOn
+            reply = .text(console.completeOnSpace ? "Enabling complete-on-space\n" : "Disabling complete-on-space\n")
         case .configure:
             mode = .configuration
             editPath = []

@@ -60,6 +60,7 @@ final class Output {
     /// rebooting device would. 255 is also what `ssh` exits with when the connection breaks.
     func disconnect() -> Never {
         flush()
+        TerminalMode.restore()
         _exit(255)
     }
 

@@ -36,6 +36,8 @@ final class Console {
     /// `terminal length` (0 = no paging) and `terminal width`, for this session only.
     var screenLength = 24
     var screenWidth = 80
+    /// Junos `set cli complete-on-space on|off` (the lab never completes; it only remembers).
+    var completeOnSpace = true
 
     init(input: Input, output: Output, interactive: Bool) {
         self.input = input
@@ -49,8 +51,9 @@ final class Console {
         output.write(question)
         output.flush()
         let answer = secret ? input.readSecret() : input.readLine()
-        // Without echo (secret, or no PTY at all) the user's Enter never reached the screen.
-        if secret || !input.isTerminal { output.write("\n") }
+        // On a PTY the CLI echoes the Enter itself (also after a secret); without one, the
+        // user's Enter never reached the screen.
+        if !input.echoes { output.write("\n") }
         return answer
     }
 }

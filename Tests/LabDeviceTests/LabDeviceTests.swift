@@ -215,9 +215,9 @@ final class LabDeviceTests: XCTestCase {
 
     func testEndOfInputEndsSession() throws {
         let lab = try TestLab()
-        let result = try lab.run(["--device", "n1"], stdin: "enable\nx\nconfigure terminal\n")
+        let result = try lab.run(["--device", "r1"], stdin: "enable\nx\nconfigure terminal\n")
         XCTAssertEqual(result.status, 0)
-        XCTAssertTrue(result.stdout.hasSuffix("n1(config)#"), result.stdout)
+        XCTAssertTrue(result.stdout.hasSuffix("r1(config)#"), result.stdout)
     }
 
     func testPromptsPerPlatform() throws {
@@ -473,7 +473,7 @@ final class TestLab: Sendable {
     }
 
     /// The environment sshd would give the ForceCommand, minus anything inherited from the test run.
-    private func environment(_ extra: [String: String], labDirectoryInEnvironment: Bool) -> [String: String] {
+    func environment(_ extra: [String: String], labDirectoryInEnvironment: Bool = true) -> [String: String] {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWITCHBOARD_") && !$0.key.hasPrefix("SSH_") }
         env["USER"] = "admin"
         if labDirectoryInEnvironment { env["SWITCHBOARD_LAB_DIR"] = directory }
