@@ -43,6 +43,7 @@ let package = Package(
             name: "Engine",
             dependencies: [
                 "Store", "CLibSSH2",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The device lab: real sshd processes serving the simulated CLI, for tests, benchmarks and the demo.

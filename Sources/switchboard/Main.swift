@@ -55,7 +55,7 @@ struct Switchboard: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [ConsoleCommand.self, DemoCommand.self, ImportCommand.self, ExportCommand.self,
-                      ListCommand.self, ShowCommand.self, DBCommand.self, SettingsCommand.self, LabCommand.self],
+                      ListCommand.self, ShowCommand.self, DBCommand.self, SettingsCommand.self, LabCommand.self, ExecCommand.self, TrustCommand.self],
         defaultSubcommand: ConsoleCommand.self)
 }
 
