@@ -44,6 +44,7 @@ let package = Package(
             dependencies: [
                 "Store", "CLibSSH2",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The device lab: real sshd processes serving the simulated CLI, for tests, benchmarks and the demo.

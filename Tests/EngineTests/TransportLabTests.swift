@@ -6,27 +6,8 @@ import XCTest
 
 /// Exec and CLI sessions against the lab's real sshd: every platform, paging, errors, enable and
 /// configuration, timeouts, the 10 MB output, disconnects, escape sequences, interactive use.
-final class TransportLabTests: XCTestCase {
-    nonisolated(unsafe) static var lab: LabFixture?
-    nonisolated(unsafe) static var labError: (any Error)?
-
-    override class func setUp() {
-        super.setUp()
-        do { lab = try LabFixture(devices: 24) } catch { labError = error }
-    }
-
-    override class func tearDown() {
-        lab?.stop()
-        lab = nil
-        super.tearDown()
-    }
-
-    var lab: LabFixture {
-        get throws {
-            if let lab = Self.lab { return lab }
-            throw XCTSkip("the lab did not start: \(Self.labError.map { "\($0)" } ?? "unknown error")")
-        }
-    }
+final class TransportLabTests: LabBackedTestCase {
+    override class var labDeviceCount: Int { 24 }
 
     /// (device, platform, a command every platform answers, text its output must contain)
     static let platforms: [(String, String, String, String)] = [
@@ -500,7 +481,7 @@ final class EventCollector: @unchecked Sendable {
             if tail.contains(needle) { return tail }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw XCTSkip("timed out waiting for \(needle); got \(text.suffix(300))")
+        throw EnvironmentFailure("timed out waiting for \(needle); got \(text.suffix(300))")
     }
 
     func waitForClose(timeout: TimeInterval = 10) async throws -> Int32? {

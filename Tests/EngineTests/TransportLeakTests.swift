@@ -5,27 +5,7 @@ import Store
 import XCTest
 
 /// Connect/disconnect cycles must leave no descriptor and no thread behind.
-final class TransportLeakTests: XCTestCase {
-    nonisolated(unsafe) static var lab: LabFixture?
-    nonisolated(unsafe) static var labError: (any Error)?
-
-    override class func setUp() {
-        super.setUp()
-        do { lab = try LabFixture(devices: 20) } catch { labError = error }
-    }
-
-    override class func tearDown() {
-        lab?.stop()
-        lab = nil
-        super.tearDown()
-    }
-
-    var lab: LabFixture {
-        get throws {
-            if let lab = Self.lab { return lab }
-            throw XCTSkip("the lab did not start: \(Self.labError.map { "\($0)" } ?? "unknown error")")
-        }
-    }
+final class TransportLeakTests: LabBackedTestCase {
 
     /// Runs `cycles` connect/close cycles over the lab's plain devices, `workers` at a time.
     func cycle(_ transport: SSHTransport, cycles: Int, workers: Int, devices: [String]) async throws {

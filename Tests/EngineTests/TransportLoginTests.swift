@@ -5,27 +5,7 @@ import Store
 import XCTest
 
 /// Host key checking, every authentication method and its failure, and jump hosts, against the lab.
-final class TransportLoginTests: XCTestCase {
-    nonisolated(unsafe) static var lab: LabFixture?
-    nonisolated(unsafe) static var labError: (any Error)?
-
-    override class func setUp() {
-        super.setUp()
-        do { lab = try LabFixture(devices: 20) } catch { labError = error }
-    }
-
-    override class func tearDown() {
-        lab?.stop()
-        lab = nil
-        super.tearDown()
-    }
-
-    var lab: LabFixture {
-        get throws {
-            if let lab = Self.lab { return lab }
-            throw XCTSkip("the lab did not start: \(Self.labError.map { "\($0)" } ?? "unknown error")")
-        }
-    }
+final class TransportLoginTests: LabBackedTestCase {
 
     var scratch = ""
 
@@ -286,7 +266,7 @@ final class TransportLoginTests: XCTestCase {
         defer { kill(agent.processIdentifier, SIGKILL) }
         let deadline = Date().addingTimeInterval(5)
         while !FileManager.default.fileExists(atPath: socket) && Date() < deadline { usleep(20_000) }
-        guard FileManager.default.fileExists(atPath: socket) else { throw XCTSkip("ssh-agent did not create \(socket)") }
+        guard FileManager.default.fileExists(atPath: socket) else { throw EnvironmentFailure("ssh-agent did not create \(socket)") }
         let transport = try SSHTransport(configuration: lab.configuration())
         defer { transport.shutdown() }
 

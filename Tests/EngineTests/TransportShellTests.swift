@@ -23,7 +23,7 @@ final class TransportShellTests: XCTestCase {
     var server: ShellServer {
         get throws {
             if let server = Self.server { return server }
-            throw XCTSkip("no private sshd: \(Self.serverError.map { "\($0)" } ?? "unknown error")")
+            throw EnvironmentFailure("no private sshd: \(Self.serverError.map { "\($0)" } ?? "unknown error")")
         }
     }
 
@@ -118,7 +118,7 @@ final class ShellServer: @unchecked Sendable {
     private var pid: Int32 = 0
 
     init(hostKeyType: String = "ed25519", extraConfig: [String] = []) throws {
-        guard let sshd = ["/usr/sbin/sshd"].first(where: FileManager.default.isExecutableFile) else { throw XCTSkip("sshd is not installed") }
+        guard let sshd = ["/usr/sbin/sshd"].first(where: FileManager.default.isExecutableFile) else { throw EnvironmentFailure("sshd is not installed") }
         directory = try TransportTestSupport.temporaryDirectory("switchboard-shell")
         chmod(directory, 0o755)
         user = String(cString: getpwuid(geteuid()).pointee.pw_name)
@@ -136,7 +136,7 @@ final class ShellServer: @unchecked Sendable {
         try config.write(toFile: directory + "/sshd_config", atomically: true, encoding: .utf8)
         if geteuid() == 0 { try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true) }
         let (status, output) = try TransportTestSupport.run(sshd, ["-f", directory + "/sshd_config", "-E", directory + "/sshd.log"])
-        guard status == 0 else { throw XCTSkip("sshd did not start: \(output)") }
+        guard status == 0 else { throw EnvironmentFailure("sshd did not start: \(output)") }
         let deadline = Date().addingTimeInterval(5)
         while Date() < deadline {
             if let text = try? String(contentsOfFile: directory + "/sshd.pid", encoding: .utf8),
@@ -146,7 +146,7 @@ final class ShellServer: @unchecked Sendable {
             }
             usleep(20_000)
         }
-        guard pid > 0 else { throw XCTSkip("sshd wrote no pid file") }
+        guard pid > 0 else { throw EnvironmentFailure("sshd wrote no pid file") }
         let line = try String(contentsOfFile: hostKey + ".pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
         knownHosts = directory + "/known_hosts"
         try "[127.0.0.1]:\(port) \(line)\n".write(toFile: knownHosts, atomically: true, encoding: .utf8)

@@ -34,7 +34,7 @@ enum TransportTestSupport {
     static func makeKey(_ type: String, in directory: String, name: String, passphrase: String = "") throws -> String {
         let path = directory + "/" + name
         let (status, output) = try run("/usr/bin/ssh-keygen", ["-q", "-t", type, "-N", passphrase, "-C", name, "-f", path])
-        guard status == 0 else { throw XCTSkip("ssh-keygen failed: \(output)") }
+        guard status == 0 else { throw EnvironmentFailure("ssh-keygen failed: \(output)") }
         return path
     }
 
@@ -127,4 +127,41 @@ extension TransportTestSupport {
         for _ in 0..<3 { url.deleteLastPathComponent() }
         return url.path + "/setup/platforms"
     }
+}
+
+/// A test class that shares one lab among its tests: started in the class `setUp`, stopped in its
+/// `tearDown`. A lab that fails to start fails every test that needs it (a broken sshd install must
+/// not pass as "skipped").
+class LabBackedTestCase: XCTestCase {
+    class var labDeviceCount: Int { 20 }
+
+    nonisolated(unsafe) private static var labs: [ObjectIdentifier: Result<LabFixture, any Error>] = [:]
+
+    override class func setUp() {
+        super.setUp()
+        labs[ObjectIdentifier(self)] = Result { try LabFixture(devices: labDeviceCount) }
+    }
+
+    override class func tearDown() {
+        if case .success(let lab)? = labs.removeValue(forKey: ObjectIdentifier(self)) { lab.stop() }
+        super.tearDown()
+    }
+
+    var lab: LabFixture {
+        get throws {
+            switch Self.labs[ObjectIdentifier(type(of: self))] {
+            case .success(let lab)?: return lab
+            case .failure(let error)?: throw error
+            case nil: throw LabError("no lab was started for \(type(of: self))")
+            }
+        }
+    }
+}
+
+/// A missing or broken test prerequisite (sshd, ssh-keygen, a port): a failure, not a skip — CI
+/// installs all of them, and a skipped test would hide the breakage.
+struct EnvironmentFailure: Error, CustomStringConvertible {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
 }

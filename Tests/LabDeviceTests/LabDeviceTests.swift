@@ -454,7 +454,7 @@ final class TestLab: Sendable {
 
     init() throws {
         guard FileManager.default.isExecutableFile(atPath: TestLab.binary) else {
-            throw XCTSkip("\(TestLab.binary) is missing: run `swift build --product switchboard-device` first")
+            throw EnvironmentFailure("\(TestLab.binary) is missing: run `swift build --product switchboard-device` first")
         }
         directory = NSTemporaryDirectory() + "switchboard-lab-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -622,4 +622,12 @@ final class LiveDevice: @unchecked Sendable {
     func terminate() {
         if process.isRunning { process.terminate() }
     }
+}
+
+/// A missing or broken test prerequisite (sshd, ssh-keygen, a port): a failure, not a skip — CI
+/// installs all of them, and a skipped test would hide the breakage.
+struct EnvironmentFailure: Error, CustomStringConvertible {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import CLibSSH2
 import Foundation
 
@@ -55,7 +56,7 @@ public struct SSHHostKey: Sendable, Equatable, CustomStringConvertible {
     public init(type: SSHHostKeyType, blob: [UInt8]) {
         self.type = type
         self.blob = blob
-        self.fingerprint = SSHHostKey.fingerprint(ofSHA256: SHA256Digest.hash(blob))
+        self.fingerprint = SSHHostKey.fingerprint(ofSHA256: Array(SHA256.hash(data: blob)))
     }
 
     /// A key as libssh2 saw it in a live session, with libssh2's own SHA-256 of the blob.
