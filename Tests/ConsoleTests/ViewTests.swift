@@ -37,7 +37,7 @@ final class ViewTests: XCTestCase {
         XCTAssertTrue(screen[1].contains("1/20"), screen[1])
         // Columns from properties.json, in its order, at its widths.
         let header = screen[2]
-        XCTAssertTrue(header.hasPrefix("  Name                     Address          Platform     Vendor     Model"), header)
+        XCTAssertTrue(header.hasPrefix("  Name                     Address          Platform      Vendor     Model"), header)
         XCTAssertEqual(d.frame.buffer[2, 2].role, .columnHeader)
         // Rows by name; the first is selected.
         XCTAssertTrue(screen[3].hasPrefix("  " + firstDevices()[0] + " "), screen[3])
