@@ -44,8 +44,8 @@ public struct KnownHosts: Sendable {
         let name = KnownHosts.entryName(host: host, port: port)
         var changed: (file: String, line: Int?)?
         for file in readFiles {
-            guard let collection = KnownHostCollection(file: file) else { continue }
-            switch collection.check(name: name, blob: key.blob, typeMask: key.type.knownHostMask) {
+            guard let result = KnownHostCache.shared.with(file, { $0.check(name: name, blob: key.blob, typeMask: key.type.knownHostMask) }) else { continue }
+            switch result {
             case LIBSSH2_KNOWNHOST_CHECK_MATCH:
                 return .known(file: file)
             case LIBSSH2_KNOWNHOST_CHECK_MISMATCH:
@@ -63,10 +63,12 @@ public struct KnownHosts: Sendable {
     /// OpenSSH does, so a host known by its ecdsa key is not refused for offering ed25519 first.
     public func knownKeyTypes(host: String, port: Int) -> [SSHHostKeyType] {
         let name = KnownHosts.entryName(host: host, port: port)
-        let collections = readFiles.compactMap(KnownHostCollection.init(file:))
+        let files = readFiles
         return SSHHostKeyType.allCases.filter { type in
             // A one-byte key never matches, so MISMATCH means "an entry of this type exists".
-            collections.contains { $0.check(name: name, blob: [0], typeMask: type.knownHostMask) == LIBSSH2_KNOWNHOST_CHECK_MISMATCH }
+            files.contains { file in
+                KnownHostCache.shared.with(file, { $0.check(name: name, blob: [0], typeMask: type.knownHostMask) }) == LIBSSH2_KNOWNHOST_CHECK_MISMATCH
+            }
         }
     }
 
@@ -131,8 +133,33 @@ public struct KnownHosts: Sendable {
     }
 }
 
-/// A libssh2 knownhost collection and the unconnected session libssh2 needs to own it. Used by
-/// one thread, for one check, then freed.
+/// Parsed known_hosts files, shared by every connection of the process and re-read only when a
+/// file's modification time or size changes (`record` appends, so both change). Parsing a lab's
+/// few hundred lines twice per login was a large share of a login's client CPU.
+/// Checks run under the lock: a libssh2 collection is not documented as safe for concurrent use.
+final class KnownHostCache: @unchecked Sendable {
+    static let shared = KnownHostCache()
+    private let lock = NSLock()
+    private var entries: [String: (stamp: [Int], collection: KnownHostCollection)] = [:]
+
+    /// Runs `body` on the file's collection; nil when the file does not exist or cannot be read.
+    func with<T>(_ file: String, _ body: (KnownHostCollection) -> T) -> T? {
+        var st = stat()
+        guard stat(file, &st) == 0 else { return nil }
+        let stamp = [Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec), Int(st.st_size), Int(st.st_ino)]
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = entries[file], cached.stamp == stamp { return body(cached.collection) }
+        guard let collection = KnownHostCollection(file: file) else {
+            entries[file] = nil
+            return nil
+        }
+        entries[file] = (stamp, collection)
+        return body(collection)
+    }
+}
+
+/// A libssh2 knownhost collection and the unconnected session libssh2 needs to own it.
 final class KnownHostCollection {
     private let session: OpaquePointer
     private var hosts: OpaquePointer
