@@ -173,7 +173,13 @@ public final class LabManager {
         for pid in status.pids where kill(pid, 0) == 0 { kill(pid, SIGKILL) }
         for ns in status.namespaces { JumpNamespaces.delete(ns) }
         for route in status.routes { JumpNamespaces.deleteRoute(route) }
-        try? FileManager.default.removeItem(atPath: runtimeDirectory(forUser: status.username) + "/state")
+        let runtime = runtimeDirectory(forUser: status.username)
+        if runtime.hasPrefix(directory + "/") {
+            try? FileManager.default.removeItem(atPath: runtime + "/state")
+        } else {
+            // A runtime copy outside the lab directory (see `runtimeDirectory`) is the lab's alone.
+            try? FileManager.default.removeItem(atPath: runtime)
+        }
         try? FileManager.default.removeItem(atPath: statusPath)
     }
 
