@@ -556,59 +556,40 @@ final class LockedCounter: @unchecked Sendable {
 final class LiveDevice: @unchecked Sendable {
     private let process = Process()
     private let input = Pipe()
-    private let output = Pipe()
-    private let lock = NSLock()
-    private var buffer: [UInt8] = []
-    private var finished = false
+    private let pipe = Pipe()
+    private let output = OutputCapture()
 
     init(arguments: [String], environment: [String: String]) throws {
         process.executableURL = URL(fileURLWithPath: TestLab.binary)
         process.arguments = arguments
         process.environment = environment
         process.standardInput = input
-        process.standardOutput = output
+        process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let handle = output.fileHandleForReading
-        Thread.detachNewThread { [self] in
+        let handle = pipe.fileHandleForReading
+        let output = self.output
+        Thread.detachNewThread {
             while true {
                 let data = handle.availableData
-                lock.withLock {
-                    if data.isEmpty { finished = true } else { buffer.append(contentsOf: data) }
-                }
-                if data.isEmpty { return }
+                if data.isEmpty { output.finish(); return }
+                output.append(data)
             }
         }
     }
 
-    var count: Int { lock.withLock { buffer.count } }
+    var count: Int { output.count }
 
-    func text(from start: Int, to end: Int) -> String {
-        lock.withLock { String(decoding: buffer[start..<end], as: UTF8.self) }
-    }
+    func text(from start: Int, to end: Int) -> String { output.text(from: start, to: end) }
 
     func send(_ text: String) {
         input.fileHandleForWriting.write(Data(text.utf8))
     }
 
-    /// Waits for `needle` to appear at or after byte `after`; returns the offset just past it.
+    /// Waits for `needle` at or after byte `after`; returns the offset just past it.
     @discardableResult
     func waitFor(_ needle: String, after: Int = 0, timeout: TimeInterval = 10) throws -> Int {
-        let target = Array(needle.utf8)
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let found: Int? = lock.withLock {
-                guard buffer.count >= target.count, after <= buffer.count - target.count else { return nil }
-                for start in after...(buffer.count - target.count) where buffer[start..<start + target.count].elementsEqual(target) {
-                    return start + target.count
-                }
-                return nil
-            }
-            if let found { return found }
-            if lock.withLock({ finished }) { break }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        throw TestFailure("timed out waiting for \(needle.debugDescription); output so far:\n\(text(from: 0, to: count))")
+        try output.waitFor(needle, after: after, timeout: timeout)
     }
 
     func waitForExit(timeout: TimeInterval = 10) throws -> Int32 {
@@ -630,4 +611,41 @@ struct EnvironmentFailure: Error, CustomStringConvertible {
     let message: String
     init(_ message: String) { self.message = message }
     var description: String { message }
+}
+
+/// Output of a running device, gathered by a reader thread, that tests search as it arrives.
+/// Shared by the pipe-driven (`LiveDevice`) and terminal-driven (`PTYDevice`) harnesses.
+final class OutputCapture: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buffer: [UInt8] = []
+    private var finished = false
+
+    func append<S: Sequence>(_ bytes: S) where S.Element == UInt8 { lock.withLock { buffer.append(contentsOf: bytes) } }
+    func finish() { lock.withLock { finished = true } }
+
+    var count: Int { lock.withLock { buffer.count } }
+
+    func text(from start: Int, to end: Int) -> String {
+        lock.withLock { String(decoding: buffer[max(0, start)..<min(end, buffer.count)], as: UTF8.self) }
+    }
+
+    /// Waits for `needle` at or after byte `after`; returns the offset just past it.
+    func waitFor(_ needle: String, after: Int, timeout: TimeInterval) throws -> Int {
+        let target = Array(needle.utf8)
+        let from = max(0, after)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let found: Int? = lock.withLock {
+                guard buffer.count >= target.count, from <= buffer.count - target.count else { return nil }
+                for start in from...(buffer.count - target.count) where buffer[start..<start + target.count].elementsEqual(target) {
+                    return start + target.count
+                }
+                return nil
+            }
+            if let found { return found }
+            if lock.withLock({ finished }) { break }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        throw TestFailure("timed out waiting for \(needle.debugDescription); output so far:\n\(text(from: 0, to: count).debugDescription)")
+    }
 }

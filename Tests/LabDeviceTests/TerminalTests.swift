@@ -296,9 +296,7 @@ final class PTYDevice: @unchecked Sendable {
 
     private let process = Process()
     private let master: Int32
-    private let lock = NSLock()
-    private var buffer: [UInt8] = []
-    private var finished = false
+    private let output = OutputCapture()
 
     /// A master and its slave path. The libc PTY calls are looked up at run time: the Glibc
     /// module does not import them (they need _XOPEN_SOURCE).
@@ -367,15 +365,14 @@ final class PTYDevice: @unchecked Sendable {
         }
         close(slave)  // the child has its own copies; EIO on the master once it exits
         let fd = master
-        Thread.detachNewThread { [self] in
+        let output = self.output
+        Thread.detachNewThread {
             var chunk = [UInt8](repeating: 0, count: 65536)
             while true {
                 let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if n < 0 && errno == EINTR { continue }
-                lock.withLock {
-                    if n <= 0 { finished = true } else { buffer.append(contentsOf: chunk[0..<n]) }
-                }
-                if n <= 0 { return }
+                if n <= 0 { output.finish(); return }
+                output.append(chunk[0..<n])
             }
         }
     }
@@ -387,11 +384,9 @@ final class PTYDevice: @unchecked Sendable {
     /// The slave's current settings.
     var modes: Modes? { PTYDevice.modes(fd: master) }
 
-    var count: Int { lock.withLock { buffer.count } }
+    var count: Int { output.count }
 
-    func text(from start: Int, to end: Int) -> String {
-        lock.withLock { String(decoding: buffer[max(0, start)..<min(end, buffer.count)], as: UTF8.self) }
-    }
+    func text(from start: Int, to end: Int) -> String { output.text(from: start, to: end) }
 
     func send(_ text: String) {
         var bytes = Array(text.utf8)
@@ -401,22 +396,7 @@ final class PTYDevice: @unchecked Sendable {
     /// Waits for `needle` at or after byte `after`; returns the offset just past it.
     @discardableResult
     func waitFor(_ needle: String, after: Int = 0, timeout: TimeInterval = 10) throws -> Int {
-        let target = Array(needle.utf8)
-        let from = max(0, after)
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let found: Int? = lock.withLock {
-                guard buffer.count >= target.count, from <= buffer.count - target.count else { return nil }
-                for start in from...(buffer.count - target.count) where buffer[start..<start + target.count].elementsEqual(target) {
-                    return start + target.count
-                }
-                return nil
-            }
-            if let found { return found }
-            if lock.withLock({ finished }) { break }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        throw TestFailure("timed out waiting for \(needle.debugDescription); output so far:\n\(text(from: 0, to: count).debugDescription)")
+        try output.waitFor(needle, after: after, timeout: timeout)
     }
 
     func waitForExit(timeout: TimeInterval = 10) throws -> Int32 {
