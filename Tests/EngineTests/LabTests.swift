@@ -15,18 +15,9 @@ final class LabTests: XCTestCase {
 
     func ssh(_ status: LabStatus, _ device: String, _ command: String) throws -> (Int32, String) {
         let d = status.device(device)!
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/ssh")
-        p.arguments = ["-o", "BatchMode=yes", "-o", "UserKnownHostsFile=\(status.knownHostsPath)", "-o", "StrictHostKeyChecking=yes",
-                       "-o", "ConnectTimeout=5", "-i", status.userKeyPath, "-p", String(d.port), "\(status.username)@\(d.address)", command]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        return try TransportTestSupport.run("/usr/bin/ssh", [
+            "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=\(status.knownHostsPath)", "-o", "StrictHostKeyChecking=yes",
+            "-o", "ConnectTimeout=5", "-i", status.userKeyPath, "-p", String(d.port), "\(status.username)@\(d.address)", command])
     }
 
     func testUpServesEveryPlatformAndDownStopsEveryProcess() throws {
