@@ -214,6 +214,8 @@ final class TerminalHarnessTests: XCTestCase {
             let mark = child.count
             kill(child.pid, SIGSEGV)
             XCTAssertEqual(child.waitExit(timeout: 60), 128 + SIGSEGV, backtrace)
+            // The pty reader may still be draining the last bytes when the exit status arrives.
+            _ = child.wait(for: "\u{1b}[?1049l", from: mark, timeout: 5)
             let after = String(decoding: child.output[mark...], as: UTF8.self)
             XCTAssertTrue(after.hasPrefix("\u{1b}[") && after.contains("\u{1b}[?1049l"), "\(backtrace): \(after.prefix(300).debugDescription)")
         }
