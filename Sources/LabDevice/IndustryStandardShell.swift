@@ -166,7 +166,10 @@ final class IndustryStandardShell: DeviceShell {
         case .showClock:
             return .text(Reports.clock(style, now))
         case .showTerminal:
-            return .text("Line 2, Location: \"\", Type: \"vt100\"\nLength: \(console.screenLength) lines, Width: \(console.screenWidth) columns\n")
+            var text = "Line 2, Location: \"\", Type: \"vt100\"\nLength: \(console.screenLength) lines, Width: \(console.screenWidth) columns\n"
+            // The PTY's window as the SSH client last set it (interactive sessions resize it).
+            if let window = terminalWindow() { text += "Window: \(window.rows) rows, \(window.columns) columns\n" }
+            return .text(text)
         case .showInventory:
             return .text(Reports.inventory(style, device.fingerprint))
         case .showTechSupport:
@@ -457,4 +460,17 @@ enum InterfaceNames {
         guard let type = style.interfaceTypes.first(where: { $0.lowercased().hasPrefix(typed) }) else { return nil }
         return type + suffix
     }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The window size of the terminal on standard input, nil without one.
+func terminalWindow() -> (rows: Int, columns: Int)? {
+    var size = winsize()
+    guard isatty(STDIN_FILENO) == 1, ioctl(STDIN_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+    return (Int(size.ws_row), Int(size.ws_col))
 }

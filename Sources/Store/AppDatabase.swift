@@ -50,6 +50,24 @@ public final class AppDatabase: Sendable {
         }
     }
 
+    /// A read for async code; use it instead of GRDB's `try await writer.read`.
+    ///
+    /// GRDB's async `read` takes a reader connection from the pool, resumes on Swift's cooperative
+    /// thread pool (one thread per core) and gives the reader back only once it runs there again.
+    /// Synchronous `writer.read` calls made from async code (claiming runs, choosing a credential, the
+    /// scheduler) block a cooperative thread until a reader is free. With enough of both at once —
+    /// an engine running 50 devices on 2 cores — every reader is held by an async read waiting for a
+    /// cooperative thread and every cooperative thread waits for a reader: the process hangs for good.
+    /// Here the block runs, and the reader goes back, on GRDB's own dispatch queues; only the value
+    /// crosses to the caller, so a reader is never held while waiting for a cooperative thread.
+    public func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            writer.asyncRead { db in
+                continuation.resume(with: Result { try value(db.get()) })
+            }
+        }
+    }
+
     /// Looks through a read-only connection, before anything opens the file for writing: a file that is
     /// not switchboard's, or comes from a newer version, stays byte for byte as it was.
     static func refuseForeignOrNewer(_ path: String) throws {

@@ -80,7 +80,7 @@ struct ExecCommand: AsyncParsableCommand {
         let command = (many ? words : Array(words.dropFirst())).joined(separator: " ")
         let names: [String]
         if many {
-            names = try await database.writer.read { db in
+            names = try await database.read { db in
                 if let pool { return try Inventory.poolDeviceNames(db, named: pool) }
                 let expression: FilterExpression
                 do { expression = try FilterExpression.parse(filter ?? "") }

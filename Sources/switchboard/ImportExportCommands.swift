@@ -133,9 +133,11 @@ struct ConsoleCommand: ParsableCommand {
         let properties = try DevicePropertiesLoader(paths: global.paths).load()
         let database = try global.openDatabase()
         let status: Int32
+        let sessions = EngineSessionOpener(database: database, settings: settings, paths: global.paths)
+        defer { sessions.shutdown() }
         do {
             status = try ConsoleApp.run(database: database, settings: settings, properties: properties,
-                                        readonly: readonly, themeDirectory: nil)
+                                        readonly: readonly, themeDirectory: nil, sessions: sessions)
         } catch let e as ConsoleError {
             throw CommandFailure(message: "\(e.message) (the console needs a terminal; `switchboard list`, `show` and `--help` work without one)")
         }

@@ -5,7 +5,7 @@ import Store
 /// Turns inventory records into SSH targets: the device's address, its credential (the highest
 /// priority one whose scope contains it, or a named one), and its jump chain, each hop resolved the
 /// same way. Secrets are opened here, in memory, at the moment of use.
-public struct DeviceTargets {
+public struct DeviceTargets: Sendable {
     public let database: AppDatabase
     public let secrets: SecretBox
     public let settings: Settings

@@ -136,7 +136,8 @@ public enum PlatformCatalog {
 
         mutating func definition(_ value: Any, fileName: String) throws -> PlatformDefinition {
             let top = try object(value, "", allowed: ["name", "description", "prompts", "prompt_preamble", "paging_disable", "enable",
-                                                     "config_mode", "error_patterns", "pager_patterns", "pager_response", "line_ending"])
+                                                     "config_mode", "error_patterns", "pager_patterns", "pager_response", "line_ending",
+                                                     "save", "backup_command", "volatile_patterns"])
             let name = try string(top["name"], "name", required: false) ?? fileName
             if name != fileName { throw fail("name", "is \"\(name)\" but the file is \(fileName).json; they must agree") }
 
@@ -170,7 +171,7 @@ public enum PlatformCatalog {
             let lineEnding = try string(top["line_ending"], "line_ending", required: false) ?? "\n"
             guard ["\n", "\r", "\r\n"].contains(lineEnding) else { throw fail("line_ending", "must be \"\\n\", \"\\r\" or \"\\r\\n\"") }
 
-            return PlatformDefinition(
+            var definition = PlatformDefinition(
                 name: name,
                 description: try string(top["description"], "description", required: false, allowEmpty: true) ?? "",
                 prompts: prompts,
@@ -183,6 +184,10 @@ public enum PlatformCatalog {
                 pagerResponse: pagerResponse,
                 lineEnding: lineEnding,
                 sourcePath: file)
+            definition.save = try string(top["save"], "save", required: false)
+            definition.backupCommand = try string(top["backup_command"], "backup_command", required: false)
+            definition.volatilePatterns = try patterns(top["volatile_patterns"], "volatile_patterns")
+            return definition
         }
     }
 }

@@ -46,6 +46,13 @@ public struct PlatformDefinition: Sendable {
     public var lineEnding: String
     /// The file it was loaded from, if any.
     public var sourcePath: String?
+    /// Saves the running configuration (`write memory`); nil where a commit already saves (Junos).
+    public var save: String? = nil
+    /// Shows the running configuration, for backups (`show running-config`).
+    public var backupCommand: String? = nil
+    /// Lines of the running configuration that change without a configuration change
+    /// (`! Last configuration change`, `ntp clock-period`): left out of backups.
+    public var volatilePatterns: [CLIPattern] = []
 
     /// The mode whose prompt `line` is, most specific first (a config prompt also ends in `#`).
     public func mode(ofPrompt line: String) -> Mode? {

@@ -160,6 +160,13 @@ public struct InventoryWriter {
                 report.count("edge", created: isNew)
             }
         }
+        // The graphs are checked once complete: unreachable nodes, cycles without a way out.
+        for entry in doc.services where entry.service.kind == .workflow {
+            try wrap(entry.at) {
+                do { try WorkflowValidation.check(db, workflowId: try serviceId(entry.service.name, entry.at, "workflow")) }
+                catch let incomplete as WorkflowValidation.NoStartNode { report.warnings[incomplete.description, default: 0] += 1 }
+            }
+        }
 
         for entry in doc.tasks {
             try wrap(entry.at) {

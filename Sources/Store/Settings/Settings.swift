@@ -89,6 +89,7 @@ public struct Settings: Sendable, Equatable {
         public var logFlushMs: Int
         public var pollMs: Int
         public var stopGraceSeconds: Double
+        public var maxRuns: Int
     }
 
     public var tables: Tables
@@ -135,7 +136,8 @@ public struct Settings: Sendable, Equatable {
             clock: read.bool("console.clock"), readonly: read.bool("console.readonly"))
         engine = Engine(
             logFlushMs: read.int("engine.log_flush_ms"), pollMs: read.int("engine.poll_ms"),
-            stopGraceSeconds: read.double("engine.stop_grace_seconds"))
+            stopGraceSeconds: read.double("engine.stop_grace_seconds"),
+            maxRuns: read.int("engine.max_runs"))
     }
 }
 

@@ -222,6 +222,8 @@ extension Settings {
                        "How often the engine polls the database for work and stop requests, in ms."),
             SettingKey("engine.stop_grace_seconds", .number(.within(0...3600)), .double(30),
                        "Time a stopping run gets to finish its device operations, in seconds."),
+            SettingKey("engine.max_runs", .integer(1...1000), .int(20),
+                       "Runs the engine executes at the same time; more wait queued."),
         ]
     }()
 

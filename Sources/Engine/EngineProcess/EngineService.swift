@@ -1,0 +1,221 @@
+import Foundation
+import GRDB
+import Store
+import Synchronization
+
+/// The engine process's work: one per database (the caller holds the `EngineLock`). It marks runs a
+/// dead engine left `running` as interrupted, claims queued runs, executes them, watches their stop
+/// flags, flushes the journal, fires scheduled tasks through the scheduler hook, and shuts down the
+/// way Celery workers do: the first SIGTERM drains (no new work, in-flight device operations get
+/// `engine.stop_grace_seconds`), a second SIGTERM or a SIGINT aborts at once. Either way every run it
+/// leaves unfinished is marked interrupted with the reason, and the journal is flushed.
+public final class EngineService: Sendable {
+    public let database: AppDatabase
+    public let settings: Settings
+    public let environment: RunEnvironment
+    public let pid: Int32
+    /// Fires due tasks and returns when it next needs to be called (nil: nothing scheduled).
+    public typealias SchedulerHook = @Sendable () throws -> Date?
+    private let scheduler: SchedulerHook?
+    private let state = Mutex(State())
+    private let log: @Sendable (String) -> Void
+
+    public enum Shutdown: Sendable, Equatable { case none, drain, abort }
+
+    struct State {
+        var executions: [Int64: RunExecution] = [:]
+        var tasks: [Int64: Task<Void, Never>] = [:]
+        var shutdown: Shutdown = .none
+        var nextSchedulerTick = Date.distantPast
+    }
+
+    public convenience init(database: AppDatabase, settings: Settings, paths: Paths, secrets: SecretBox,
+                            scheduler: SchedulerHook? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+        try self.init(database: database, settings: settings,
+                      transport: SSHTransportConfiguration(settings: settings, paths: paths),
+                      secrets: secrets, scheduler: scheduler, log: log)
+    }
+
+    public init(database: AppDatabase, settings: Settings, transport configuration: SSHTransportConfiguration,
+                secrets: SecretBox, environment variables: [String: String] = ProcessInfo.processInfo.environment,
+                scheduler: SchedulerHook? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+        self.database = database
+        self.settings = settings
+        self.pid = getpid()
+        self.scheduler = scheduler
+        self.log = log
+        let transport = try SSHTransport(configuration: configuration)
+        let redactor = try SecretRedactor.load(database: database, secrets: secrets)
+        let journal = RunJournal(database: database, redactor: redactor)
+        environment = RunEnvironment(database: database, settings: settings, journal: journal, transport: transport,
+                                     targets: DeviceTargets(database: database, secrets: secrets, settings: settings, environment: variables))
+    }
+
+    public var shutdownState: Shutdown { state.withLock { $0.shutdown } }
+    public var activeRuns: [Int64] { state.withLock { Array($0.executions.keys).sorted() } }
+
+    /// SIGTERM: the first drains, the next aborts.
+    public func requestShutdown(immediate: Bool) {
+        let (level, executions) = state.withLock { s -> (Shutdown, [RunExecution]) in
+            s.shutdown = (immediate || s.shutdown != .none) ? .abort : .drain
+            return (s.shutdown, Array(s.executions.values))
+        }
+        if level == .drain {
+            log("draining: no new runs or device operations; in-flight ones get \(Deadline.format(settings.engine.stopGraceSeconds)) s")
+            for e in executions { e.drain() }
+        } else {
+            log("aborting: closing every device connection now")
+            for e in executions { Task { await e.stop(status: .interrupted, reason: "the engine (pid \(pid)) was stopped at once by a signal") } }
+        }
+    }
+
+    /// Marks runs a previous engine left running as interrupted, keeping their results and lines.
+    @discardableResult
+    public func recoverInterrupted() throws -> [Int64] {
+        try database.writer.write { db in
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM run WHERE status = 'running'")
+            for id in ids {
+                let old = try Int.fetchOne(db, sql: "SELECT engine_pid FROM run WHERE id = ?", arguments: [id])
+                let reason = "the engine\(old.map { " (pid \($0))" } ?? "") died while the run was going; found by the engine started at \(Self.timestamp(Date()))"
+                try db.execute(sql: "UPDATE run SET status = 'interrupted', ended_at = ?, reason = ? WHERE id = ?",
+                               arguments: [Date(), reason, id])
+                let seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM run_log WHERE run_id = ?", arguments: [id]) ?? 0) + 1
+                try RunLogLine(runId: id, seq: seq, time: Date(), level: .error, device: "", service: "", message: "run interrupted: \(reason)").insert(db)
+                try db.execute(sql: "UPDATE task SET last_run_status = 'interrupted' WHERE last_run_id = ?", arguments: [id])
+            }
+            return ids
+        }
+    }
+
+    /// Runs until shut down. Returns when every run it started has ended and the journal is flushed.
+    public func run() async {
+        do {
+            let ids = try recoverInterrupted()
+            if !ids.isEmpty { log("marked interrupted: run \(ids.map(String.init).joined(separator: ", "))") }
+        } catch {
+            log("cannot recover interrupted runs: \(error)")
+        }
+        let flusher = Task { [environment, settings] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(settings.engine.logFlushMs) * 1_000_000)
+                do { try environment.journal.flush() } catch { }
+            }
+        }
+        let poll = UInt64(settings.engine.pollMs) * 1_000_000
+        var shutdownStarted: Date?
+        while true {
+            let shutdown = shutdownState
+            if shutdown == .none {
+                claimRuns()
+                tickScheduler()
+            } else if shutdownStarted == nil {
+                shutdownStarted = Date()
+            }
+            await checkStops()
+            if shutdown != .none {
+                if activeRuns.isEmpty { break }
+                if shutdown == .drain, let started = shutdownStarted,
+                   Date().timeIntervalSince(started) > settings.engine.stopGraceSeconds {
+                    log("grace time over: interrupting what remains")
+                    state.withLock { $0.shutdown = .abort }
+                    for e in state.withLock({ Array($0.executions.values) }) {
+                        await e.stop(status: .interrupted, reason: "the engine (pid \(pid)) shut down (SIGTERM) before the run finished")
+                    }
+                }
+            }
+            try? await Task.sleep(nanoseconds: shutdown == .none ? poll : 20_000_000)
+        }
+        flusher.cancel()
+        try? environment.journal.flush()
+        environment.transport.shutdown()
+    }
+
+    /// Claims queued runs, oldest first, up to `engine.max_runs` at once. The claim is a conditional
+    /// update, so a run can never be executed twice, whatever else touches the database.
+    func claimRuns() {
+        let free = settings.engine.maxRuns - state.withLock { $0.executions.count }
+        if free <= 0 { return }
+        let claimed: [Run]
+        do {
+            // A read first: the idle engine polls without taking the write lock.
+            let queued = try database.writer.read { db in
+                try Int64.fetchAll(db, sql: "SELECT id FROM run WHERE status = 'queued' ORDER BY id LIMIT ?", arguments: [free])
+            }
+            if queued.isEmpty { return }
+            claimed = try database.writer.write { db -> [Run] in
+                let ids = queued
+                var out: [Run] = []
+                for id in ids {
+                    try db.execute(sql: "UPDATE run SET status = 'running', started_at = ?, engine_pid = ? WHERE id = ? AND status = 'queued'",
+                                   arguments: [Date(), pid, id])
+                    if db.changesCount == 1, let run = try Run.fetchOne(db, key: id) { out.append(run) }
+                }
+                return out
+            }
+        } catch {
+            log("cannot claim runs: \(AppDatabase.describe(error))")
+            return
+        }
+        for run in claimed { start(run) }
+    }
+
+    func start(_ run: Run) {
+        let execution = RunExecution(run: run, environment: environment)
+        let id = run.id!
+        state.withLock { $0.executions[id] = execution }
+        log("run \(id) (\(run.serviceName)) started")
+        let task = Task { [self] in
+            let final = await execution.execute()
+            log("run \(id) \(final.status.rawValue)")
+            state.withLock { s in
+                s.executions[id] = nil
+                s.tasks[id] = nil
+            }
+        }
+        state.withLock { s in if s.executions[id] != nil { s.tasks[id] = task } }
+        if shutdownState == .drain { execution.drain() }
+    }
+
+    /// Stop flags set by `switchboard stop` or the console.
+    func checkStops() async {
+        let active = activeRuns
+        if active.isEmpty { return }
+        let stops: [(Int64, String)]
+        do {
+            stops = try await database.read { db in
+                try Row.fetchAll(db, sql: "SELECT id, reason FROM run WHERE status = 'running' AND stop_requested AND id IN (\(active.map(String.init).joined(separator: ",")))")
+                    .map { ($0[0], $0[1]) }
+            }
+        } catch { return }
+        for (id, reason) in stops {
+            if let e = state.withLock({ $0.executions[id] }), e.endingStatus == nil {
+                log("run \(id): stop requested")
+                await e.stop(status: .aborted, reason: reason.isEmpty ? "stopped" : reason)
+            }
+        }
+    }
+
+    func tickScheduler() {
+        guard let scheduler else { return }
+        let now = Date()
+        if now < state.withLock({ $0.nextSchedulerTick }) { return }
+        do {
+            let next = try scheduler()
+            // Asleep at most a second, so a task added or enabled by another process fires on time.
+            let wake = min(next ?? now.addingTimeInterval(1), now.addingTimeInterval(1))
+            state.withLock { $0.nextSchedulerTick = wake }
+        } catch {
+            log("scheduler: \(error)")
+            state.withLock { $0.nextSchedulerTick = now.addingTimeInterval(1) }
+        }
+    }
+
+    /// Tasks added or changed by other processes move the next wake-up earlier.
+    public func rescheduleSoon() { state.withLock { $0.nextSchedulerTick = .distantPast } }
+
+    static func timestamp(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: d)
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import GRDB
+import Store
+import Synchronization
+
+/// Everything runs write while they go — log lines, results, progress, device status — buffered in
+/// memory and written as one transaction every `engine.log_flush_ms` (or sooner when the buffer is
+/// large), for all runs of the engine at once. A thousand devices finishing in a second then cost
+/// about ten transactions, not thousands, and readers in other processes still see lines within
+/// a flush interval by tailing `(run_id, seq)`.
+///
+/// Every text that passes through is scrubbed of the credential secrets the engine knows, so a
+/// device that echoes a password cannot put it in a log line, a result or an export.
+public final class RunJournal: Sendable {
+    public let database: AppDatabase
+    private let redactor: SecretRedactor
+    private let state = Mutex(State())
+    private let maxBuffered: Int
+
+    struct State {
+        var lines: [RunLogLine] = []
+        var results: [RunResult] = []
+        var nextSeq: [Int64: Int64] = [:]
+        var progress: [Int64: (done: Int, total: Int, failed: Int)] = [:]
+        var deviceStatus: [Int64: (status: String, time: Date)] = [:]
+        var written: Int = 0
+    }
+
+    public init(database: AppDatabase, redactor: SecretRedactor, maxBuffered: Int = 5_000) {
+        self.database = database
+        self.redactor = redactor
+        self.maxBuffered = maxBuffered
+    }
+
+    /// Continues a run's sequence after what is already stored (a run is only ever written by one
+    /// engine, but this keeps `seq` unique even if a run is resumed).
+    public func open(run id: Int64) throws {
+        let last = try database.writer.read { db in
+            try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM run_log WHERE run_id = ?", arguments: [id]) ?? 0
+        }
+        state.withLock { $0.nextSeq[id] = max($0.nextSeq[id] ?? 0, last) }
+    }
+
+    public func log(run: Int64, _ level: RunLogLine.Level, device: String = "", service: String = "", _ message: String) {
+        let clean = redactor.scrub(message)
+        let flushNow = state.withLock { s -> Bool in
+            let seq = (s.nextSeq[run] ?? 0) + 1
+            s.nextSeq[run] = seq
+            s.lines.append(RunLogLine(runId: run, seq: seq, time: Date(), level: level, device: device,
+                                      service: service, message: clean))
+            return s.lines.count + s.results.count >= maxBuffered
+        }
+        if flushNow { try? flush() }
+    }
+
+    public func record(_ result: RunResult) {
+        var r = result
+        r.output = redactor.scrub(r.output)
+        state.withLock { $0.results.append(r) }
+    }
+
+    public func progress(run: Int64, done: Int, total: Int, failed: Int) {
+        state.withLock { $0.progress[run] = (done, total, failed) }
+    }
+
+    public func deviceFinished(_ deviceId: Int64, status: String) {
+        state.withLock { $0.deviceStatus[deviceId] = (status, Date()) }
+    }
+
+    /// Lines written so far (all runs), for the benchmark.
+    public var linesWritten: Int { state.withLock { $0.written } }
+
+    /// Writes what is buffered in one transaction. On a database error the batch is kept and retried
+    /// at the next flush, so a busy database delays lines but never drops them.
+    public func flush() throws {
+        let batch = state.withLock { s -> State in
+            let b = s
+            s.lines = []; s.results = []; s.progress = [:]; s.deviceStatus = [:]
+            return b
+        }
+        if batch.lines.isEmpty && batch.results.isEmpty && batch.progress.isEmpty && batch.deviceStatus.isEmpty { return }
+        do {
+            try database.writer.write { db in
+                for line in batch.lines { try line.insert(db) }
+                for var result in batch.results { try result.insert(db) }
+                for (run, p) in batch.progress {
+                    try db.execute(sql: "UPDATE run SET progress_done = ?, progress_total = ?, progress_failed = ? WHERE id = ?",
+                                   arguments: [p.done, p.total, p.failed, run])
+                }
+                for (device, s) in batch.deviceStatus {
+                    try db.execute(sql: "UPDATE device SET last_run_status = ?, last_run_time = ? WHERE id = ?",
+                                   arguments: [s.status, s.time, device])
+                }
+            }
+            state.withLock { $0.written += batch.lines.count }
+        } catch {
+            state.withLock { s in
+                s.lines = batch.lines + s.lines
+                s.results = batch.results + s.results
+                for (k, v) in batch.progress where s.progress[k] == nil { s.progress[k] = v }
+                for (k, v) in batch.deviceStatus where s.deviceStatus[k] == nil { s.deviceStatus[k] = v }
+            }
+            throw error
+        }
+    }
+}
+
+/// Replaces known secret values with a mask wherever they appear.
+public struct SecretRedactor: Sendable {
+    public static let mask = "********"
+    private let secrets: [String]
+
+    public init(secrets: [String]) {
+        // Longest first so a secret containing another is masked whole; very short values would
+        // mask half the output and protect nothing.
+        self.secrets = Array(Set(secrets.filter { $0.count >= 4 })).sorted { $0.count > $1.count }
+    }
+
+    /// The secrets of every credential in the database (passwords, key passphrases, inline keys,
+    /// enable secrets), opened in memory only.
+    public static func load(database: AppDatabase, secrets box: SecretBox) throws -> SecretRedactor {
+        let credentials = try database.writer.read { db in try Inventory.credentials(db) }
+        var values: [String] = []
+        for c in credentials {
+            for sealed in [c.secret, c.enableSecret] where !sealed.isEmpty {
+                if let plain = try? box.open(sealed) {
+                    values.append(plain)
+                    // An inline key may be echoed line by line.
+                    if plain.contains("\n") { values += plain.split(separator: "\n").map(String.init).filter { $0.count >= 16 } }
+                }
+            }
+        }
+        return SecretRedactor(secrets: values)
+    }
+
+    public func scrub(_ text: String) -> String {
+        if secrets.isEmpty || text.isEmpty { return text }
+        var out = text
+        for s in secrets where out.contains(s) { out = out.replacingOccurrences(of: s, with: Self.mask) }
+        return out
+    }
+}

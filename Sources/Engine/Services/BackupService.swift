@@ -1,0 +1,87 @@
+import Foundation
+import GRDB
+import Store
+
+/// `backup`: fetches the running configuration (the platform's `backup_command`, in privileged
+/// mode; `mode: exec` uses an exec channel instead, where the login's privileges apply), leaves
+/// out the platform's volatile lines (`volatile_patterns`: timestamps, `ntp clock-period`), masks
+/// secrets, and stores a ConfigSnapshot only when the result differs from the device's latest.
+/// The device's `last_backup_status` / `last_backup_time` follow each attempt.
+struct BackupService: ServiceKindRunner {
+    func run(_ context: ServiceContext) async throws -> ServiceOutcome {
+        let device = try context.requireDevice()
+        do {
+            let outcome = try await backup(context, device)
+            try DeviceStatus.backup(context.database, device: device, success: outcome.success)
+            return outcome
+        } catch {
+            try? DeviceStatus.backup(context.database, device: device, success: false)
+            throw error
+        }
+    }
+
+    private func backup(_ context: ServiceContext, _ device: Device) async throws -> ServiceOutcome {
+        let parameters = Parameters(context)
+        let platform = try context.platform(of: device)
+        guard let command = try parameters.string("command").map({ try context.render($0) }) ?? platform.backupCommand else {
+            throw ServiceError("device \(device.name): platform \(platform.name) has no backup command (set the service's command)")
+        }
+        let raw: String
+        switch parameters.string("mode") ?? "cli" {
+        case "exec":
+            let connection = try await context.sessions.connection(for: device, credential: context.service.credential)
+            let result = try await connection.exec(command, timeout: context.timeout)
+            let text = String(decoding: result.stdout, as: UTF8.self)
+            if result.exitStatus != 0 || platform.rejection(in: text) != nil {
+                let reason = platform.rejection(in: text) ?? String(decoding: result.stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                return ServiceOutcome(success: false, output: "% `\(command)` failed on \(device.name) (exit status \(result.exitStatus)): \(reason)\n")
+            }
+            raw = String(decoding: TerminalText.clean(Array(text.utf8)), as: UTF8.self)
+        case "cli":
+            let session = try await context.cliSession(device, privileged: true)
+            do {
+                raw = try await session.send(command, timeout: context.timeout)
+            } catch let error as SSHError {
+                await context.cliFailed(device, error)
+                if case .commandRejected(_, _, _, let message) = error {
+                    return ServiceOutcome(success: false, output: "% `\(command)` rejected by \(device.name): \(message)\n")
+                }
+                throw error
+            }
+        case let other:
+            throw parameters.fail("mode '\(other)' is not cli or exec")
+        }
+        let content = SecretMasking.mask(Self.stripVolatile(raw, platform: platform), platform: platform.name)
+        if content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            return ServiceOutcome(success: false, output: "% `\(command)` returned no configuration on \(device.name)\n")
+        }
+        var deviceId = device.id
+        if deviceId == nil { deviceId = try await context.database.read { try Inventory.device($0, named: device.name)?.id } }
+        guard let deviceId else {
+            throw ServiceError("device \(device.name) is not in the inventory")
+        }
+        let runId = context.runId
+        let stored = try await context.database.writer.write { db in
+            try ConfigHistory.record(db, deviceId: deviceId, runId: runId > 0 ? runId : nil, content: content)
+        }
+        let lines = LineDiff.lines(content).count
+        if let stored {
+            return ServiceOutcome(success: true, output: "configuration stored: snapshot \(stored.id ?? 0), \(lines) lines, sha256 \(stored.sha256.prefix(12))\n")
+        }
+        return ServiceOutcome(success: true, output: "configuration unchanged: \(lines) lines, sha256 \(ConfigHistory.sha256(content).prefix(12))\n")
+    }
+
+    /// The configuration without volatile lines, leading and trailing blank lines, or trailing blanks.
+    static func stripVolatile(_ text: String, platform: PlatformDefinition) -> String {
+        var lines = text.replacingOccurrences(of: "\r", with: "").split(separator: "\n", omittingEmptySubsequences: false)
+            .map { line -> String in
+                var l = String(line)
+                while l.last == " " || l.last == "\t" { l.removeLast() }
+                return l
+            }
+            .filter { line in !platform.volatilePatterns.contains { $0.matches(line) } }
+        while lines.first == "" { lines.removeFirst() }
+        while lines.last == "" { lines.removeLast() }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import GRDB
+import Store
+
+/// The runner of each service kind. Workflows are not here: the run executor walks them.
+public enum ServiceKinds {
+    public static func runner(for kind: Service.Kind) -> ServiceKindRunner? {
+        switch kind {
+        case .cli: return CLIService()
+        case .config: return ConfigService()
+        case .backup: return BackupService()
+        case .ping: return PingService()
+        case .tcp: return TCPService()
+        case .rest: return RESTService()
+        case .extract: return ExtractService()
+        case .validate: return ValidateService()
+        case .unix: return UnixService()
+        case .wait: return WaitService()
+        case .workflow: return nil
+        }
+    }
+}
+
+/// Typed access to a service's parameters (already checked by `ServiceValidation` on save; these
+/// accessors still fail clearly, since a run may use a service saved by an older version).
+struct Parameters {
+    let values: [String: JSONValue]
+    let service: String
+
+    init(_ context: ServiceContext) {
+        values = context.service.parameters
+        service = context.service.name
+    }
+
+    func fail(_ message: String) -> ServiceError { ServiceError("service '\(service)': \(message)") }
+
+    func string(_ key: String) -> String? { values[key]?.stringValue }
+
+    func requiredString(_ key: String) throws -> String {
+        guard let text = values[key]?.stringValue, !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw fail("\(key) is missing")
+        }
+        return text
+    }
+
+    func strings(_ key: String) throws -> [String] {
+        guard let list = values[key]?.arrayValue else { throw fail("\(key) is missing (a list of strings)") }
+        return try list.enumerated().map { index, item in
+            guard let text = item.stringValue else { throw fail("\(key)[\(index)] is not a string") }
+            return text
+        }
+    }
+
+    func bool(_ key: String, default value: Bool) -> Bool { values[key]?.boolValue ?? value }
+
+    func double(_ key: String) -> Double? {
+        switch values[key] {
+        case .int(let i)?: return Double(i)
+        case .double(let d)?: return d
+        case .string(let s)?: return Double(s)
+        default: return nil
+        }
+    }
+
+    func int(_ key: String) -> Int? { values[key]?.intValue }
+}
+
+extension ServiceContext {
+    func requireDevice() throws -> Device {
+        guard let device else { throw ServiceError("service '\(service.name)' (\(service.kind.rawValue)) needs a target device") }
+        return device
+    }
+
+    /// The device's platform definition; a clear error when the platform is unknown.
+    func platform(of device: Device) throws -> PlatformDefinition {
+        do {
+            return try PlatformCatalog.load(device.platform)
+        } catch let error as PlatformError {
+            throw ServiceError("device \(device.name): platform '\(device.platform)' is unknown or broken (\(error))")
+        }
+    }
+
+    /// Renders a template with this context's device and payload.
+    func render(_ text: String) throws -> String {
+        try Template.render(text, device: device, payload: payload)
+    }
+
+    /// The context's timeout, or `seconds` when given and shorter.
+    func limit(_ seconds: Double?) -> Duration {
+        guard let seconds, seconds > 0 else { return timeout }
+        return min(timeout, .milliseconds(Int64(seconds * 1000)))
+    }
+
+    /// The platform CLI session of the device, in privileged (enable) mode when `privileged` and the
+    /// platform has one. The enable secret is the credential's (named on the service, or chosen by
+    /// priority), opened only here.
+    func cliSession(_ device: Device, privileged: Bool) async throws -> CLISession {
+        let session = try await sessions.cli(for: device, credential: service.credential)
+        if privileged, session.platform.enable != nil, await session.mode == .user {
+            let secret = try enableSecret(for: device)
+            do {
+                try await session.enable(secret: secret, timeout: timeout)
+            } catch let error as SSHError {
+                if case .commandRejected = error {} else { await sessions.discardCLI(for: device, credential: service.credential) }
+                throw ServiceError("device \(device.name): \(error)")
+            }
+        }
+        return session
+    }
+
+    /// Whether the device's credential has an enable secret.
+    func hasEnableSecret(_ device: Device) throws -> Bool {
+        try credential(for: device).map { !$0.enableSecret.isEmpty } ?? false
+    }
+
+    func credential(for device: Device) throws -> Credential? {
+        let named = service.credential
+        return try database.writer.read { db in
+            if !named.isEmpty {
+                guard let c = try Credential.fetchOne(db, sql: "SELECT * FROM credential WHERE name = ?", arguments: [named]) else {
+                    throw ServiceError("no credential named '\(named)'")
+                }
+                return c
+            }
+            return try Inventory.credential(db, for: device)
+        }
+    }
+
+    func enableSecret(for device: Device) throws -> String? {
+        guard let c = try credential(for: device), !c.enableSecret.isEmpty else { return nil }
+        return try sessions.targets.secrets.open(c.enableSecret)
+    }
+
+    /// A failure of the CLI session: after a timeout or a disconnect it is unusable, so it is
+    /// forgotten and the next attempt opens a new one.
+    func cliFailed(_ device: Device, _ error: Error) async {
+        if let ssh = error as? SSHError, case .commandRejected = ssh { return }
+        await sessions.discardCLI(for: device, credential: service.credential)
+    }
+}
+
+/// Device status fields the services keep current.
+enum DeviceStatus {
+    static func backup(_ database: AppDatabase, device: Device, success: Bool, at time: Date = Date()) throws {
+        try database.writer.write { db in
+            guard var current = try Inventory.device(db, named: device.name) else { return }
+            let status = success ? "success" : "failure"
+            let changed = current.lastBackupStatus != status
+            try db.execute(sql: "UPDATE device SET last_backup_status = ?, last_backup_time = ? WHERE id = ?",
+                           arguments: [status, time, current.id])
+            if changed {
+                // Pools may select on last_backup_status.
+                current.lastBackupStatus = status
+                current.lastBackupTime = time
+                try PoolMembership.deviceChanged(db, current)
+            }
+        }
+    }
+
+    static func reachability(_ database: AppDatabase, device: Device, reachable: Bool, at time: Date = Date()) throws {
+        try database.writer.write { db in
+            try db.execute(sql: "UPDATE device SET reachable = ?, last_reachability_time = ? WHERE name = ?",
+                           arguments: [reachable, time, device.name])
+        }
+    }
+}
+
+extension Duration {
+    var secondsDouble: Double {
+        let c = components
+        return Double(c.seconds) + Double(c.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import GRDB
+
+/// The run queue, shared by every process on the database: the console and `switchboard run`
+/// enqueue, the engine claims, anyone reads progress, results and log lines by sequence number.
+/// Cross-process notification is polling on indexed queries; GRDB observation only sees its own process.
+public struct RunQueue: Sendable {
+    public let database: AppDatabase
+
+    public init(database: AppDatabase) { self.database = database }
+
+    /// Queues a run of the named service or workflow. Targets are `{"devices": [...], "pools": [...],
+    /// "filter": "..."}` overriding the service's own (empty keys are left out); they are resolved
+    /// when the engine starts the run, not now.
+    @discardableResult
+    public func enqueue(service name: String, trigger: Run.Trigger, user: String,
+                        devices: [String] = [], pools: [String] = [], filter: String = "",
+                        parameters: [String: JSONValue] = [:], taskId: Int64? = nil,
+                        restartOf: Int64? = nil, restartFrom: String = "") throws -> Run {
+        try database.writer.write { db in
+            try Self.enqueue(db, service: name, trigger: trigger, user: user, devices: devices, pools: pools,
+                             filter: filter, parameters: parameters, taskId: taskId,
+                             restartOf: restartOf, restartFrom: restartFrom)
+        }
+    }
+
+    /// The same inside a caller's transaction (the scheduler fires and records the task in one).
+    public static func enqueue(_ db: Database, service name: String, trigger: Run.Trigger, user: String,
+                               devices: [String] = [], pools: [String] = [], filter: String = "",
+                               parameters: [String: JSONValue] = [:], taskId: Int64? = nil,
+                               restartOf: Int64? = nil, restartFrom: String = "") throws -> Run {
+        guard let service = try Inventory.service(db, named: name), let serviceId = service.id else {
+            throw StoreError.notFound("no service or workflow named '\(name)'")
+        }
+        for d in devices where try Inventory.device(db, named: d) == nil {
+            throw StoreError.notFound("no device named '\(d)'")
+        }
+        for p in pools where try Inventory.pool(db, named: p) == nil {
+            throw StoreError.notFound("no pool named '\(p)'")
+        }
+        if !filter.isEmpty {
+            do { _ = try FilterExpression.parse(filter) }
+            catch { throw StoreError.invalid("filter '\(filter)': \(error)") }
+        }
+        var targets: [String: JSONValue] = [:]
+        if !devices.isEmpty { targets["devices"] = .array(devices.map { .string($0) }) }
+        if !pools.isEmpty { targets["pools"] = .array(pools.map { .string($0) }) }
+        if !filter.isEmpty { targets["filter"] = .string(filter) }
+        var run = Run(serviceId: serviceId, serviceName: service.name, trigger: trigger, user: user,
+                      targets: targets, parameters: parameters)
+        run.taskId = taskId
+        run.restartOf = restartOf
+        run.restartFrom = restartFrom
+        try run.insert(db)
+        return run
+    }
+
+    /// Asks the engine to stop a run. A queued run is aborted at once; a running one is aborted by
+    /// the engine, which polls the flag and closes its channels. Returns the run as it now stands.
+    @discardableResult
+    public func requestStop(_ id: Int64, user: String) throws -> Run {
+        try database.writer.write { db in
+            guard var run = try Run.fetchOne(db, key: id) else { throw StoreError.notFound("no run \(id)") }
+            switch run.status {
+            case .queued:
+                run.status = .aborted
+                run.endedAt = Date()
+                run.reason = "stopped by \(user) before it started"
+                run.stopRequested = true
+                try run.update(db)
+            case .running:
+                if !run.stopRequested {
+                    run.stopRequested = true
+                    run.reason = "stopped by \(user)"
+                    try run.update(db)
+                }
+            default:
+                break
+            }
+            return run
+        }
+    }
+
+    public func run(_ id: Int64) throws -> Run? {
+        try database.writer.read { db in try Run.fetchOne(db, key: id) }
+    }
+
+    /// Runs, newest first.
+    public func runs(limit: Int = 100) throws -> [Run] {
+        try database.writer.read { db in
+            try Run.order(Column("id").desc).limit(limit).fetchAll(db)
+        }
+    }
+
+    /// Log lines of a run after a sequence number, in order: the tail query.
+    public func logLines(run id: Int64, after seq: Int64 = 0, device: String? = nil, limit: Int = 10_000) throws -> [RunLogLine] {
+        try database.writer.read { db in
+            var request = RunLogLine.filter(Column("run_id") == id && Column("seq") > seq)
+            if let device { request = request.filter(Column("device") == device) }
+            return try request.order(Column("seq")).limit(limit).fetchAll(db)
+        }
+    }
+
+    public func results(run id: Int64, device: String? = nil) throws -> [RunResult] {
+        try database.writer.read { db in
+            var request = RunResult.filter(Column("run_id") == id)
+            if let device { request = request.filter(Column("device_name") == device) }
+            return try request.order(Column("id")).fetchAll(db)
+        }
+    }
+}

@@ -1,0 +1,368 @@
+import ArgumentParser
+import Dispatch
+import Engine
+import Foundation
+import GRDB
+import Store
+
+/// `switchboard engine`: executes queued runs (and fires scheduled tasks) until stopped.
+struct EngineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Execute queued runs and fire scheduled tasks, until SIGTERM.",
+        discussion: """
+            One engine per database: a second one exits (status 1, or 0 with --quiet-if-running). \
+            The console and `switchboard run` start one in the background when none is running. \
+            SIGTERM stops taking runs and lets device operations in flight finish within \
+            engine.stop_grace_seconds; a second SIGTERM, or SIGINT, aborts at once. Unfinished runs are \
+            marked interrupted either way.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Exit quietly with status 0 when an engine already runs on this database.")
+    var quietIfRunning = false
+
+    @Flag(help: "Print whether an engine runs on this database (its pid), and exit: 0 running, 1 not.")
+    var status = false
+
+    @Flag(help: "Ask the running engine to stop (SIGTERM: in-flight device operations finish) and wait for it.")
+    var stop = false
+
+    func run() async throws {
+        let settings = try global.settings()
+        let database = try global.openDatabase()
+        if status || stop {
+            guard let pid = EngineLock.holder(databasePath: database.path) else {
+                print("no engine runs on \(database.path)")
+                if status { throw ExitCode(1) }
+                return
+            }
+            if status { print("engine running on \(database.path): pid \(pid)"); return }
+            kill(pid, SIGTERM)
+            let deadline = Date().addingTimeInterval(settings.engine.stopGraceSeconds + 10)
+            while EngineLock.holder(databasePath: database.path) != nil {
+                if Date() > deadline { throw CommandFailure(message: "the engine (pid \(pid)) has not stopped yet") }
+                usleep(50_000)
+            }
+            print("engine (pid \(pid)) stopped")
+            return
+        }
+        guard let lock = try EngineLock.acquire(databasePath: database.path) else {
+            if quietIfRunning { return }
+            let pid = EngineLock.holder(databasePath: database.path).map { " (pid \($0))" } ?? ""
+            throw CommandFailure(message: "an engine already runs on \(database.path)\(pid)")
+        }
+        defer { lock.release() }
+        let log: @Sendable (String) -> Void = { message in
+            let line = "\(EngineCommand.stamp()) engine[\(getpid())]: \(message)\n"
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "engine"
+        let scheduler = EngineCommand.schedulerHook(database: database, user: user, log: log)
+        let engine = try EngineService(database: database, settings: settings, paths: global.paths,
+                                       secrets: try SecretBox.load(paths: global.paths), scheduler: scheduler, log: log)
+        let signals = EngineCommand.installSignals { immediate in engine.requestShutdown(immediate: immediate) }
+        log("started on \(database.path)")
+        await engine.run()
+        signals.forEach { $0.cancel() }
+        log("stopped")
+    }
+
+    static func installSignals(_ handler: @escaping @Sendable (Bool) -> Void) -> [DispatchSourceSignal] {
+        var sources: [DispatchSourceSignal] = []
+        signal(SIGPIPE, SIG_IGN)
+        for (sig, immediate) in [(SIGTERM, false), (SIGHUP, false), (SIGINT, true)] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { handler(immediate) }
+            source.resume()
+            sources.append(source)
+        }
+        return sources
+    }
+
+    static func stamp() -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS"
+        return f.string(from: Date())
+    }
+}
+
+/// `switchboard run NAME`: queue a run of a service or workflow, optionally following it.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a service or workflow on the engine (started in the background if needed).",
+        discussion: """
+            Targets given here replace the service's own. With --follow, prints the live log and exits 0 \
+            only when the run completed with every device successful, 1 otherwise (2 on usage errors). \
+            --restart RUN --from SERVICE re-runs a workflow from one of its nodes on the devices that \
+            had not completed it in RUN.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The service or workflow (not needed with --restart).")
+    var name: String?
+
+    @Option(help: "Target devices, comma-separated.")
+    var devices: String?
+
+    @Option(help: "Target pools, comma-separated.")
+    var pools: String?
+
+    @Option(help: "Target devices by filter expression.")
+    var filter: String?
+
+    @Option(name: .customLong("param"), help: ArgumentHelp("A payload variable, {{payload.k}} in commands.", valueName: "k=v"))
+    var params: [String] = []
+
+    @Flag(help: "Print the live log until the run ends.")
+    var follow = false
+
+    @Flag(help: "Print the run as JSON.")
+    var json = false
+
+    @Option(help: "Restart this run (a workflow) ...")
+    var restart: Int64?
+
+    @Option(name: .customLong("from"), help: "... from this node.")
+    var from: String?
+
+    @Option(help: "Wait at most this many seconds with --follow (default: until the run ends).")
+    var timeout: Double?
+
+    func run() async throws {
+        let parameters = try RunCommand.parseParams(params)
+        if (restart == nil) != (from == nil) { throw CommandFailure.usage("--restart and --from go together") }
+        if restart == nil && name == nil { throw CommandFailure.usage("name the service or workflow to run") }
+        _ = try global.settings()
+        let database = try global.openDatabase()
+        let queue = RunQueue(database: database)
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "cli"
+        let run: Run
+        do {
+            if let restart, let from {
+                run = try RunCommand.enqueueRestart(database, restart, from: from, user: user, parameters: parameters)
+            } else {
+                run = try queue.enqueue(service: name!, trigger: .cli, user: user,
+                                        devices: RunCommand.list(devices), pools: RunCommand.list(pools),
+                                        filter: filter ?? "", parameters: parameters)
+            }
+        } catch let e as StoreError where e.kind == .invalid {
+            throw CommandFailure.usage(e.message)
+        }
+        let id = run.id!
+        do {
+            try EngineLauncher.ensureRunning(databasePath: database.path, extraArguments: global.overrides.flatMap { ["--set", $0] })
+        } catch let e as StoreError {
+            FileHandle.standardError.write(Data("warning: run \(id) is queued but \(e.message)\n".utf8))
+        }
+        if !follow {
+            if json { print(String(decoding: try JSONEncoder.pretty.encode(run), as: UTF8.self)) }
+            else { print("run \(id) queued: \(run.serviceName)") }
+            return
+        }
+        if !json { FileHandle.standardError.write(Data("run \(id) queued: \(run.serviceName)\n".utf8)) }
+        let final = try await LogsCommand.follow(queue, run: id, device: nil, print: !json, timeout: timeout)
+        if json { print(String(decoding: try JSONEncoder.pretty.encode(final), as: UTF8.self)) }
+        else {
+            print("run \(id) \(final.status.rawValue): \(final.progressDone)/\(final.progressTotal) done, \(final.progressFailed) failed\(final.reason.isEmpty ? "" : " (\(inert(final.reason)))")")
+        }
+        if !(final.status == .completed && final.progressFailed == 0) { throw ExitCode(1) }
+    }
+
+    static func list(_ text: String?) -> [String] {
+        (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// `k=v` pairs; a value that reads as JSON (a number, true/false, a list…) keeps its type.
+    static func parseParams(_ params: [String]) throws -> [String: JSONValue] {
+        var out: [String: JSONValue] = [:]
+        for p in params {
+            guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {
+                throw CommandFailure.usage("--param '\(p)': expected k=v")
+            }
+            let key = String(p[..<eq]), raw = String(p[p.index(after: eq)...])
+            if let data = raw.data(using: .utf8), let v = try? JSONDecoder().decode(JSONValue.self, from: data),
+               !raw.isEmpty, raw.first != "\"" || raw.count > 1 {
+                out[key] = v
+            } else {
+                out[key] = .string(raw)
+            }
+        }
+        return out
+    }
+
+    /// A restart: the old run's workflow, from the node, on the devices that had no successful
+    /// result for that node in the old run.
+    static func enqueueRestart(_ database: AppDatabase, _ old: Int64, from node: String, user: String,
+                               parameters: [String: JSONValue]) throws -> Run {
+        try database.writer.write { db in
+            guard let previous = try Run.fetchOne(db, key: old) else { throw StoreError.notFound("no run \(old)") }
+            guard let workflow = try Service.fetchOne(db, key: previous.serviceId), workflow.kind == .workflow else {
+                throw StoreError.invalid("run \(old) is not a workflow run; only workflows restart from a node")
+            }
+            if !previous.status.isFinished { throw StoreError.invalid("run \(old) is still \(previous.status.rawValue)") }
+            let nodes = try Inventory.workflowNodes(db, workflowId: workflow.id!)
+            let names = try nodes.compactMap { try Service.fetchOne(db, key: $0.serviceId)?.name }
+            guard names.contains(node) else {
+                throw StoreError.invalid("workflow '\(workflow.name)' has no node '\(node)' (nodes: \(names.sorted().joined(separator: ", ")))")
+            }
+            let all = try TargetResolver.devices(db, TargetResolver.targets(of: previous, service: workflow)) ?? []
+            let completed = Set(try String.fetchAll(db, sql: "SELECT device_name FROM result WHERE run_id = ? AND service_name = ? AND success", arguments: [old, node]))
+            let remaining = all.map(\.name).filter { !completed.contains($0) }
+            if remaining.isEmpty { throw StoreError.invalid("every device of run \(old) completed '\(node)'; nothing to restart") }
+            var merged = previous.parameters
+            merged.merge(parameters) { _, new in new }
+            return try RunQueue.enqueue(db, service: workflow.name, trigger: .cli, user: user, devices: remaining,
+                                        parameters: merged, restartOf: old, restartFrom: node)
+        }
+    }
+}
+
+/// `switchboard stop RUN`.
+struct StopCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a queued or running run.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: ArgumentHelp("The run id.", valueName: "RUN")) var runId: Int64
+
+    func run() throws {
+        let database = try global.openDatabase()
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "cli"
+        let r = try RunQueue(database: database).requestStop(runId, user: user)
+        switch r.status {
+        case .running: print("run \(runId): stop requested; the engine closes its device channels")
+        case .aborted where r.startedAt == nil: print("run \(runId): aborted before it started")
+        default: print("run \(runId) is already \(r.status.rawValue)")
+        }
+    }
+}
+
+/// `switchboard runs`.
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "runs", abstract: "List runs, newest first.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "At most this many.") var limit = 50
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let database = try global.openDatabase(readonly: true)
+        let runs = try RunQueue(database: database).runs(limit: limit)
+        if json { print(String(decoding: try JSONEncoder.pretty.encode(runs), as: UTF8.self)); return }
+        let rows = runs.map { r in
+            [String(r.id ?? 0), inert(r.serviceName), r.status.rawValue, "\(r.progressDone)/\(r.progressTotal)", String(r.progressFailed),
+             r.trigger.rawValue, inert(r.user), LogsCommand.time(r.startedAt ?? r.createdAt), r.endedAt.map(LogsCommand.time) ?? "",
+             inert(r.reason)]
+        }
+        print(TableFormatter.format(columns: ["ID", "SERVICE", "STATUS", "DONE", "FAILED", "TRIGGER", "USER", "STARTED", "ENDED", "REASON"], rows: rows), terminator: "")
+    }
+}
+
+/// `switchboard results RUN`.
+struct ResultsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "results", abstract: "A run's results, per service and device.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: ArgumentHelp("The run id.", valueName: "RUN")) var runId: Int64
+    @Option(help: "Only this device.") var device: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let database = try global.openDatabase(readonly: true)
+        let queue = RunQueue(database: database)
+        guard try queue.run(runId) != nil else { throw CommandFailure(message: "no run \(runId)") }
+        let results = try queue.results(run: runId, device: device)
+        if json { print(String(decoding: try JSONEncoder.pretty.encode(results), as: UTF8.self)); return }
+        for r in results {
+            let who = r.deviceName.isEmpty ? "(once)" : r.deviceName
+            print("== \(inert(who)) · \(inert(r.serviceName)) · \(r.success ? "success" : "FAILED") · \(r.durationMs) ms · \(r.attempts) attempt\(r.attempts == 1 ? "" : "s")")
+            if !r.output.isEmpty { print(inert(r.output).trimmingCharacters(in: .newlines)) }
+        }
+    }
+}
+
+/// `switchboard logs RUN`.
+struct LogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "A run's log; --follow tails it live.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: ArgumentHelp("The run id.", valueName: "RUN")) var runId: Int64
+    @Option(help: "Only this device's lines.") var device: String?
+    @Flag(help: "Keep printing new lines until the run ends.") var follow = false
+    @Option(help: "Write the whole log to this file instead.") var export: String?
+
+    func run() async throws {
+        let database = try global.openDatabase(readonly: true)
+        let queue = RunQueue(database: database)
+        guard let r = try queue.run(runId) else { throw CommandFailure(message: "no run \(runId)") }
+        if let export {
+            var text = "# run \(runId) · \(r.serviceName) · \(r.status.rawValue) · \(r.trigger.rawValue) by \(r.user)\n"
+            var after: Int64 = 0
+            while true {
+                let lines = try queue.logLines(run: runId, after: after, device: device, limit: 50_000)
+                if lines.isEmpty { break }
+                for l in lines { text += LogsCommand.format(l) + "\n" }
+                after = lines.last!.seq
+            }
+            do { try text.write(toFile: export, atomically: true, encoding: .utf8) }
+            catch { throw CommandFailure(message: "cannot write \(export): \(error.localizedDescription)") }
+            FileHandle.standardError.write(Data("wrote \(export)\n".utf8))
+            return
+        }
+        if follow {
+            _ = try await LogsCommand.follow(queue, run: runId, device: device, print: true, timeout: nil)
+            return
+        }
+        var after: Int64 = 0
+        while true {
+            let lines = try queue.logLines(run: runId, after: after, device: device)
+            if lines.isEmpty { break }
+            for l in lines { print(LogsCommand.format(l)) }
+            after = lines.last!.seq
+        }
+    }
+
+    /// Prints lines as they arrive until the run has ended and every line is out; returns the run.
+    static func follow(_ queue: RunQueue, run id: Int64, device: String?, print doPrint: Bool, timeout: Double?) async throws -> Run {
+        var after: Int64 = 0
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        while true {
+            let run = try queue.run(id)
+            let lines = try queue.logLines(run: id, after: after, device: device)
+            if doPrint, !lines.isEmpty {
+                var chunk = ""
+                for l in lines { chunk += format(l) + "\n" }
+                FileHandle.standardOutput.write(Data(chunk.utf8))
+            }
+            after = lines.last?.seq ?? after
+            if let run, run.status.isFinished, lines.isEmpty { return run }
+            if let deadline, Date() > deadline { throw CommandFailure(message: "run \(id) did not end within \(timeout!) s") }
+            if lines.count < 10_000 { try await Task.sleep(nanoseconds: 40_000_000) }
+        }
+    }
+
+    static func format(_ l: RunLogLine) -> String {
+        var text = "\(time(l.time)) \(l.level.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0))"
+        if !l.device.isEmpty { text += " \(inert(l.device))" }
+        if !l.service.isEmpty { text += " [\(inert(l.service))]" }
+        return text + " " + inert(l.message)
+    }
+
+    static func time(_ d: Date) -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS"
+        return f.string(from: d)
+    }
+}
+
+extension EngineCommand {
+    /// The scheduler the engine ticks: fires due tasks as runs (exactly once per due time, by a
+    /// conditional update in the store) and says when it next needs to be called.
+    static func schedulerHook(database: AppDatabase, user: String, log: @escaping @Sendable (String) -> Void) -> EngineService.SchedulerHook? {
+        let scheduler = Scheduler(database: database, user: user)
+        return {
+            for event in try scheduler.tick() { log("scheduler: \(event)") }
+            return try scheduler.nextWake()
+        }
+    }
+}

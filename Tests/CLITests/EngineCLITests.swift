@@ -1,0 +1,283 @@
+import Foundation
+import GRDB
+import Store
+import XCTest
+
+/// The engine process and the run commands, end to end with the real binary: queueing, following,
+/// exit codes, one engine per database, kill -9 recovery, restart from a node, SIGTERM semantics and
+/// stop. Services here are `wait`/`validate` over the example inventory, so no device is contacted;
+/// the lab-backed behaviour of each service kind is covered in EngineTests.
+final class EngineCLITests: XCTestCase {
+    var cli: CLI!
+    var engines: [Process] = []
+
+    static let services = """
+    {
+      "services": [
+        {"name": "quick", "kind": "wait", "parameters": {"seconds": 0}},
+        {"name": "fails", "kind": "wait", "parameters": {"seconds": 0},
+         "devices": ["par-core1", "par-core2"], "validation": {"kind": "contains", "value": "never there"}},
+        {"name": "nap", "kind": "wait", "parameters": {"seconds": 2},
+         "devices": ["par-core1", "par-core2", "par-dist1", "par-dist2"], "max_processes": 2},
+        {"name": "long nap", "kind": "wait", "parameters": {"seconds": 30},
+         "devices": ["par-core1", "par-core2"], "max_processes": 2},
+        {"name": "step one", "kind": "wait", "parameters": {"seconds": 0}},
+        {"name": "step two", "kind": "wait", "parameters": {"seconds": 1.5}},
+        {"name": "two step", "kind": "workflow", "traversal": "device", "max_processes": 2,
+         "devices": ["par-core1", "par-core2", "par-dist1", "par-dist2", "par-acc1", "par-acc2"],
+         "members": ["step one", "step two"], "start": "step one"}
+      ],
+      "workflow_edges": [
+        {"name": "one to two", "workflow": "two step", "source": "step one", "destination": "step two", "subtype": "success"}
+      ]
+    }
+    """
+
+    override func setUpWithError() throws {
+        cli = try CLI()
+        XCTAssertEqual(try cli.run(["import", CLI.repositoryRoot + "/setup/examples/switchboard.json"]).status, 0)
+        let extra = try cli.write("engine-services.json", Self.services)
+        let imported = try cli.run(["import", extra])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+    }
+
+    override func tearDownWithError() throws {
+        for p in engines where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        // Engines started in the background by `run`.
+        if let pid = EngineLock.holder(databasePath: cli.databasePath), pid > 0 { kill(pid, SIGKILL) }
+    }
+
+    // MARK: helpers
+
+    /// A foreground `switchboard engine`, its log in a file; returns once it holds the lock.
+    func startEngine(_ extra: [String] = []) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["engine"] + extra
+        p.environment = cli.environment
+        let log = cli.dir + "/engine-\(engines.count).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        engines.append(p)
+        try waitFor("the engine holds the lock") { EngineLock.holder(databasePath: self.cli.databasePath) == p.processIdentifier }
+        return p
+    }
+
+    func waitFor(_ what: String, timeout: Double = 20, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return }
+            usleep(50_000)
+        }
+        XCTFail("timed out waiting for: \(what)")
+        throw XCTSkip("condition never held: \(what)")
+    }
+
+    func database() throws -> AppDatabase { try AppDatabase(path: cli.databasePath, readonly: true) }
+
+    func run(_ id: Int64) throws -> Run {
+        try XCTUnwrap(try database().writer.read { db in try Run.fetchOne(db, key: id) })
+    }
+
+    func count(_ sql: String, _ arguments: StatementArguments = []) throws -> Int {
+        try database().writer.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
+    }
+
+    func waitForExit(_ p: Process, timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        return !p.isRunning
+    }
+
+    // MARK: tests
+
+    func testFollowPrintsTheLogAndExitCodesTellSuccessFromFailure() throws {
+        let ok = try cli.run(["run", "quick", "--follow"])
+        XCTAssertEqual(ok.status, 0, ok.stderr + ok.stdout)
+        XCTAssertTrue(ok.stdout.contains("[quick] success"), ok.stdout)
+        XCTAssertTrue(ok.stdout.contains("run 1 completed: 1/1 done, 0 failed"), ok.stdout)
+
+        let failed = try cli.run(["run", "fails", "--follow"])
+        XCTAssertEqual(failed.status, 1, failed.stdout)
+        XCTAssertTrue(failed.stdout.contains("par-core1 [fails] failed"), failed.stdout)
+        XCTAssertTrue(failed.stdout.contains("run 2 failed: 2/2 done, 2 failed"), failed.stdout)
+
+        // Targets given on the command line replace the service's own.
+        let one = try cli.run(["run", "fails", "--devices", "par-core2", "--follow", "--json"])
+        XCTAssertEqual(one.status, 1)
+        let decoded = try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(decoded?["progress_total"] as? Int ?? decoded?["progressTotal"] as? Int, 1, one.stdout)
+
+        // Usage errors: 2, and nothing queued.
+        let before = try count("SELECT COUNT(*) FROM run")
+        XCTAssertEqual(try cli.run(["run", "quick", "--param", "novalue"]).status, 2)
+        XCTAssertEqual(try cli.run(["run", "quick", "--filter", "name~("]).status, 2)
+        XCTAssertEqual(try cli.run(["run", "--restart", "1"]).status, 2)
+        XCTAssertEqual(try cli.run(["run"]).status, 2)
+        let unknown = try cli.run(["run", "no such service"])
+        XCTAssertEqual(unknown.status, 1)
+        XCTAssertTrue(unknown.stderr.contains("no service or workflow named 'no such service'"), unknown.stderr)
+        XCTAssertEqual(try cli.run(["run", "quick", "--devices", "nowhere"]).status, 1)
+        XCTAssertEqual(try count("SELECT COUNT(*) FROM run"), before)
+
+        // runs, results, logs.
+        let runs = try cli.run(["runs"])
+        XCTAssertTrue(runs.stdout.contains("fails") && runs.stdout.contains("completed"), runs.stdout)
+        let results = try cli.run(["results", "2", "--json"])
+        let list = try JSONSerialization.jsonObject(with: Data(results.stdout.utf8)) as? [[String: Any]]
+        XCTAssertEqual(list?.count, 2)
+        let log = cli.dir + "/run2.log"
+        XCTAssertEqual(try cli.run(["logs", "2", "--export", log]).status, 0)
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("# run 2 · fails · failed"), text)
+        XCTAssertTrue(text.contains("par-core2 [fails] failed"), text)
+        XCTAssertEqual(try cli.run(["logs", "99"]).status, 1)
+    }
+
+    func testOneEnginePerDatabaseAndNoRunExecutedTwice() throws {
+        let first = try startEngine()
+        let second = try cli.run(["engine"])
+        XCTAssertEqual(second.status, 1)
+        XCTAssertTrue(second.stderr.contains("an engine already runs") && second.stderr.contains("pid \(first.processIdentifier)"), second.stderr)
+        XCTAssertEqual(try cli.run(["engine", "--quiet-if-running"]).status, 0)
+        XCTAssertEqual(try cli.run(["engine", "--status"]).status, 0)
+
+        // A rival engine racing for the lock while runs are queued changes nothing.
+        for _ in 0..<10 { XCTAssertEqual(try cli.run(["run", "quick"]).status, 0) }
+        for _ in 0..<3 { XCTAssertEqual(try cli.run(["engine", "--quiet-if-running"]).status, 0) }
+        try waitFor("ten runs completed") { try self.count("SELECT COUNT(*) FROM run WHERE status = 'completed'") == 10 }
+        XCTAssertEqual(try count("SELECT COUNT(*) FROM run WHERE engine_pid != ?", [first.processIdentifier]), 0)
+        XCTAssertEqual(try count("SELECT COUNT(*) FROM run_log WHERE message LIKE '%started by%'"), 10)
+        XCTAssertEqual(try count("SELECT COUNT(*) FROM result"), 10)
+
+        let stop = try cli.run(["engine", "--stop"])
+        XCTAssertEqual(stop.status, 0, stop.stderr)
+        XCTAssertTrue(waitForExit(first, timeout: 10))
+        XCTAssertEqual(first.terminationStatus, 0)
+        XCTAssertEqual(try cli.run(["engine", "--status"]).status, 1)
+    }
+
+    func testKill9LeavesAnInterruptedRunThatRestartsFromANode() throws {
+        let first = try startEngine()
+        XCTAssertEqual(try cli.run(["run", "two step"]).status, 0)
+        // Two devices at a time, 1.5 s each in step two: kill while the second pair is in it.
+        try waitFor("two devices finished step two") {
+            try self.count("SELECT COUNT(*) FROM result WHERE service_name = 'step two' AND success") >= 2
+        }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let resultsBefore = try count("SELECT COUNT(*) FROM result")
+        let linesBefore = try count("SELECT COUNT(*) FROM run_log")
+        let completed = try count("SELECT COUNT(*) FROM result WHERE service_name = 'step two' AND success")
+        XCTAssertEqual(try run(1).status, .running)
+
+        _ = try startEngine()
+        try waitFor("run 1 marked interrupted") { try self.run(1).status == .interrupted }
+        let interrupted = try run(1)
+        XCTAssertTrue(interrupted.reason.contains("died while the run was going"), interrupted.reason)
+        XCTAssertTrue(interrupted.reason.contains("pid \(first.processIdentifier)"), interrupted.reason)
+        XCTAssertGreaterThanOrEqual(try count("SELECT COUNT(*) FROM result"), resultsBefore)
+        XCTAssertGreaterThan(try count("SELECT COUNT(*) FROM run_log"), linesBefore)
+        let integrity = try database().writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
+        XCTAssertEqual(integrity, "ok")
+
+        // Restart from step two on the devices that had not completed it.
+        XCTAssertEqual(try cli.run(["run", "--restart", "1", "--from", "no such node"]).status, 2)
+        let restarted = try cli.run(["run", "--restart", "1", "--from", "step two", "--follow"])
+        XCTAssertEqual(restarted.status, 0, restarted.stdout + restarted.stderr)
+        let second = try run(2)
+        XCTAssertEqual(second.restartOf, 1)
+        XCTAssertEqual(second.restartFrom, "step two")
+        XCTAssertEqual(second.progressTotal, 6 - completed)
+        XCTAssertEqual(try count("SELECT COUNT(*) FROM result WHERE run_id = 2 AND service_name = 'step one'"), 0)
+        XCTAssertEqual(try count("SELECT COUNT(*) FROM result WHERE run_id = 2 AND service_name = 'step two' AND success"), 6 - completed)
+        let done = Set(try database().writer.read { db in
+            try String.fetchAll(db, sql: "SELECT device_name FROM result WHERE service_name = 'step two' AND success")
+        })
+        XCTAssertEqual(done.count, 6, "every device completed step two exactly across both runs")
+    }
+
+    func testSIGTERMLetsDeviceOperationsInFlightFinishThenInterrupts() throws {
+        let engine = try startEngine(["--set", "engine.stop_grace_seconds=10"])
+        XCTAssertEqual(try cli.run(["run", "nap"]).status, 0)
+        try waitFor("two devices in flight") {
+            try self.count("SELECT COUNT(*) FROM run_log WHERE run_id = 1 AND message = 'started'") == 2
+        }
+        kill(engine.processIdentifier, SIGTERM)
+        XCTAssertTrue(waitForExit(engine, timeout: 8), "the engine exits once in-flight operations end")
+        XCTAssertEqual(engine.terminationStatus, 0)
+        let r = try run(1)
+        XCTAssertEqual(r.status, .interrupted)
+        XCTAssertTrue(r.reason.contains("shut down before 2 of 4 devices ran"), r.reason)
+        XCTAssertEqual(try count("SELECT COUNT(*) FROM result WHERE run_id = 1 AND success"), 2, "in-flight operations finished")
+        XCTAssertEqual(try database().writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }, "ok")
+    }
+
+    func testSecondSignalAbortsAtOnce() throws {
+        let engine = try startEngine()
+        XCTAssertEqual(try cli.run(["run", "long nap"]).status, 0)
+        try waitFor("in flight") { try self.count("SELECT COUNT(*) FROM run_log WHERE run_id = 1 AND message = 'started'") == 2 }
+        kill(engine.processIdentifier, SIGTERM)
+        usleep(300_000)
+        XCTAssertTrue(engine.isRunning, "the first SIGTERM waits for the 30-second operations")
+        kill(engine.processIdentifier, SIGTERM)
+        XCTAssertTrue(waitForExit(engine, timeout: 3), "the second SIGTERM aborts at once")
+        let r = try run(1)
+        XCTAssertEqual(r.status, .interrupted)
+        XCTAssertTrue(r.reason.contains("stopped at once"), r.reason)
+    }
+
+    func testStopAbortsARunningRunWithinTwoSeconds() throws {
+        _ = try startEngine()
+        XCTAssertEqual(try cli.run(["run", "long nap"]).status, 0)
+        try waitFor("in flight") { try self.run(1).status == .running }
+        let asked = Date()
+        let stop = try cli.run(["stop", "1"])
+        XCTAssertEqual(stop.status, 0, stop.stderr)
+        try waitFor("aborted", timeout: 5) { try self.run(1).status == .aborted }
+        XCTAssertLessThan(Date().timeIntervalSince(asked), 2.5)
+        let r = try run(1)
+        XCTAssertTrue(r.reason.hasPrefix("stopped by"), r.reason)
+        XCTAssertTrue(try cli.run(["logs", "1"]).stdout.contains("stopping: stopped by"))
+        // A queued run stops without starting; a finished one says so.
+        XCTAssertTrue(try cli.run(["stop", "1"]).stdout.contains("already aborted"))
+        XCTAssertEqual(try cli.run(["stop", "42"]).status, 1)
+    }
+
+    /// The engine `run` starts lives in its own session: the terminal that launched it hanging up
+    /// (the engineer's SSH link dropping) does not stop the run.
+    func testRunsSurviveTheLaunchingTerminalHangingUp() throws {
+        let socket = cli.dir + "/tmux.sock"
+        func tmux(_ args: [String]) throws -> Int32 {
+            // posix_spawn + waitpid: tmux's server forks away and would keep Foundation's Process
+            // waiting on a descriptor it inherited.
+            var environment = cli.environment
+            environment["TERM"] = "xterm-256color"
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            for fd in Int32(0)...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+            var argv = (["/usr/bin/tmux", "-S", socket] + args).map { strdup($0) } + [nil]
+            var envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+            defer { (argv + envp).forEach { free($0) } }
+            var pid: pid_t = 0
+            guard posix_spawn(&pid, "/usr/bin/tmux", &actions, nil, &argv, &envp) == 0 else { return -1 }
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            return (status >> 8) & 0xff
+        }
+        defer { _ = try? tmux(["kill-server"]) }
+        XCTAssertEqual(try tmux(["new-session", "-d", "-s", "hangup", "-x", "80", "-y", "24",
+                                 "'\(CLI.binary)' run nap --follow; sleep 60"]), 0)
+        try waitFor("the run started") {
+            try self.database().writer.read { db in try Run.fetchOne(db, key: 1) }?.status == .running
+        }
+        let engine = try XCTUnwrap(EngineLock.holder(databasePath: cli.databasePath))
+        XCTAssertEqual(try tmux(["kill-server"]), 0)
+        try waitFor("the run completed after the hang-up", timeout: 30) { try self.run(1).status == .completed }
+        XCTAssertEqual(try count("SELECT COUNT(*) FROM result WHERE run_id = 1 AND success"), 4)
+        XCTAssertEqual(EngineLock.holder(databasePath: cli.databasePath), engine, "the same engine is still there")
+    }
+}
