@@ -1,0 +1,270 @@
+import Foundation
+import GRDB
+import Store
+
+/// What one tick did for one task.
+public struct FireEvent: Sendable, Equatable, CustomStringConvertible {
+    public enum Outcome: Sendable, Equatable {
+        /// A run was queued for the due time.
+        case fired(runId: Int64)
+        /// The due time was not run: a previous run still going (`max_instances`), the misfire grace
+        /// window passed under policy `skip`, the service is gone, or queueing failed.
+        case skipped(reason: String)
+        /// No due time is left (one-shot done, end date passed): the task was made inactive.
+        case finished(reason: String)
+        /// The stored schedule is unusable (an imported bad cron, an unknown zone): the task was made inactive.
+        case disabled(reason: String)
+    }
+
+    public var taskId: Int64
+    public var taskName: String
+    /// The due time this event is about (for `fired`: the time the run is for).
+    public var due: Date
+    /// The clock when the tick handled it.
+    public var at: Date
+    /// Earlier due times in the same tick that did not get a run of their own (coalesced or skipped).
+    public var missed: Int
+    public var outcome: Outcome
+
+    public var description: String {
+        let when = ISO8601DateFormatter().string(from: due)
+        switch outcome {
+        case .fired(let id): return "task '\(taskName)' fired run \(id) for \(when)" + (missed > 0 ? " (\(missed) missed due time\(missed == 1 ? "" : "s") coalesced)" : "")
+        case .skipped(let r): return "task '\(taskName)' skipped \(when): \(r)"
+        case .finished(let r): return "task '\(taskName)' finished: \(r)"
+        case .disabled(let r): return "task '\(taskName)' disabled: \(r)"
+        }
+    }
+}
+
+/// Fires due tasks as runs with trigger `scheduler`.
+///
+/// The engine calls `tick()` in its loop and sleeps until `nextWake()` (capped, so new and re-enabled
+/// tasks are seen). Each due time fires exactly once, however many processes tick on the database: a tick
+/// reads the due tasks inside one `BEGIN IMMEDIATE` transaction, and claims each with a compare-and-set on
+/// its `next_fire` (`UPDATE task SET next_fire = new WHERE id = ? AND next_fire = old`) in the same
+/// transaction that queues its run, so a claim and its run commit together or not at all.
+///
+/// Misfires (a due time older than the task's grace window when the tick sees it, e.g. after the engine
+/// was down): policy `skip` runs nothing for the missed times and waits for the next due time; policy
+/// `once` runs one run for all of them. Either way the missed times are counted in the changelog.
+/// `max_instances` (default 1): while that many runs of the task are queued or running, a due time is
+/// skipped, with the reason in the changelog. Skips and finishes are also returned as `FireEvent`s.
+///
+/// When nothing is due, a tick is three indexed or small read queries and no write transaction.
+public final class Scheduler: Sendable {
+    public let database: AppDatabase
+    public let clock: @Sendable () -> Date
+    public let user: String
+
+    /// Missed due times counted one by one up to this many (then reported as "more than").
+    static let countLimit = 10_000
+
+    public init(database: AppDatabase, clock: @escaping @Sendable () -> Date = Date.init, user: String) {
+        self.database = database; self.clock = clock; self.user = user
+    }
+
+    /// The earliest `next_fire` of an active task, the current time if an active task has none yet
+    /// (the next tick schedules it), or nil when no active task is left.
+    public func nextWake() throws -> Date? {
+        let now = clock()
+        return try database.writer.read { db in
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM task WHERE next_fire IS NULL AND active = 1)") ?? false {
+                return now
+            }
+            return try Date.fetchOne(db, sql: "SELECT next_fire FROM task WHERE next_fire IS NOT NULL AND active = 1 ORDER BY next_fire LIMIT 1")
+        }
+    }
+
+    /// Fires every due active task, schedules active tasks without a next fire, and copies finished run
+    /// statuses into `last_run_status`. Returns what it did, one event per fire, skip or finish.
+    @discardableResult
+    public func tick() throws -> [FireEvent] {
+        let now = clock()
+        let work = try database.writer.read { db -> Bool in
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM task WHERE next_fire <= ? AND active = 1)", arguments: [now]) ?? false { return true }
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM task WHERE next_fire IS NULL AND active = 1)") ?? false { return true }
+            return try Bool.fetchOne(db, sql: """
+                SELECT EXISTS(SELECT 1 FROM task JOIN run ON run.id = task.last_run_id
+                              WHERE task.last_run_status IN ('queued', 'running') AND run.status <> task.last_run_status)
+                """) ?? false
+        }
+        if !work { return [] }
+        return try database.writer.writeWithoutTransaction { db in
+            var events: [FireEvent] = []
+            try db.inTransaction(.immediate) {
+                events = try self.tick(db, now: now)
+                return .commit
+            }
+            return events
+        }
+    }
+
+    func tick(_ db: Database, now: Date) throws -> [FireEvent] {
+        var events: [FireEvent] = []
+        try db.execute(sql: """
+            UPDATE task SET last_run_status = (SELECT status FROM run WHERE run.id = task.last_run_id)
+            WHERE last_run_status IN ('queued', 'running')
+              AND EXISTS(SELECT 1 FROM run WHERE run.id = task.last_run_id AND run.status <> task.last_run_status)
+            """)
+
+        // Active tasks with no next fire: enabled by import or by another tool. Schedule them.
+        for task in try ScheduledTask.fetchAll(db, sql: "SELECT * FROM task WHERE next_fire IS NULL AND active = 1") {
+            guard let id = task.id else { continue }
+            let schedule: TaskSchedule
+            do { schedule = try TaskSchedule(task: task) } catch {
+                try disable(db, task, now: now, reason: "\(error)", into: &events)
+                continue
+            }
+            if let first = schedule.firstFire(now: now) {
+                try db.execute(sql: "UPDATE task SET next_fire = ? WHERE id = ? AND next_fire IS NULL AND active = 1", arguments: [first, id])
+            } else {
+                try finish(db, task, due: now, now: now, casValue: nil, reason: "no due time left (\(schedule.end.map { "end date " + TaskSchedule.describe($0, in: schedule.timeZone) + " passed" } ?? "the one-shot time passed"))", into: &events)
+            }
+        }
+
+        let rows = try Row.fetchAll(db, sql: "SELECT *, next_fire AS raw_next_fire FROM task WHERE next_fire <= ? AND active = 1 ORDER BY next_fire", arguments: [now])
+        if rows.isEmpty { return events }
+        // Runs of tasks still queued or running, read once per tick (not once per fire: `run` has no
+        // index on task_id, and a backlog of queued runs would make each lookup a scan).
+        var going: [Int64: [Int64]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT task_id, id FROM run WHERE status IN ('queued', 'running') AND task_id IS NOT NULL ORDER BY id") {
+            going[row["task_id"], default: []].append(row["id"])
+        }
+        for row in rows {
+            let task = try ScheduledTask(row: row)
+            let raw: DatabaseValue = row["raw_next_fire"]
+            try fire(db, task, raw: raw, now: now, going: &going, into: &events)
+        }
+        return events
+    }
+
+    func fire(_ db: Database, _ task: ScheduledTask, raw: DatabaseValue, now: Date, going: inout [Int64: [Int64]], into events: inout [FireEvent]) throws {
+        guard let id = task.id, let due = task.nextFire else { return }
+        let schedule: TaskSchedule
+        do { schedule = try TaskSchedule(task: task) } catch {
+            try disable(db, task, now: now, reason: "\(error)", casValue: raw, into: &events)
+            return
+        }
+        // The due times now reached: due, …, last (count of them), and the first one after now.
+        var count = 1
+        var last = due
+        var moreThan = false
+        let next: Date?
+        let grace = TimeInterval(max(0, task.misfireGraceSeconds))
+        if case .interval(let seconds) = schedule.rule {
+            let step = TimeInterval(seconds)
+            var k = Int(floor(now.timeIntervalSince(due) / step))
+            if let end = schedule.end, due.addingTimeInterval(TimeInterval(k) * step) > end {
+                k = max(0, Int(floor(end.timeIntervalSince(due) / step)))
+            }
+            count = k + 1
+            last = due.addingTimeInterval(TimeInterval(k) * step)
+            next = schedule.bounded(due.addingTimeInterval(TimeInterval(Int(floor(now.timeIntervalSince(due) / step)) + 1) * step))
+        } else {
+            var t = due
+            while let n = schedule.next(after: t, anchor: due), n <= now {
+                if count >= Self.countLimit {
+                    moreThan = true
+                    // Jump to the grace window: whether a due time falls in it decides the misfire.
+                    if let g = schedule.next(after: max(t, now.addingTimeInterval(-grace - 1)), anchor: due), g <= now {
+                        var u = g
+                        while let m = schedule.next(after: u, anchor: due), m <= now { u = m }
+                        last = u
+                    } else {
+                        last = n
+                    }
+                    break
+                }
+                count += 1
+                last = n
+                t = n
+            }
+            next = schedule.next(after: now, anchor: due)
+        }
+
+        // Claim this task's due time(s): only one tick, in any process, gets here for them.
+        let active = next != nil
+        try db.execute(sql: "UPDATE task SET next_fire = ?, active = ? WHERE id = ? AND next_fire = ? AND active = 1",
+                       arguments: [next, active, id, raw])
+        if db.changesCount != 1 { return }
+
+        let late = now.timeIntervalSince(last) > grace
+        let earlier = count - 1
+        let zone = schedule.timeZone
+        func when(_ d: Date) -> String { TaskSchedule.describe(d, in: zone) }
+        let countText = moreThan ? "more than \(earlier)" : String(earlier)
+
+        var reason: String? = nil
+        if late && task.misfirePolicy == .skip {
+            reason = "missed by \(DurationParser.format(Int(now.timeIntervalSince(last)))), beyond the \(task.misfireGraceSeconds) s grace window (misfire policy skip: waits for the next due time)"
+        }
+        if reason == nil, let runs = going[id], runs.count >= max(1, task.maxInstances) {
+            let ids = runs.map { "#\($0)" }.joined(separator: ", ")
+            reason = "\(runs.count == 1 ? "run" : "runs") \(ids) still queued or running (max_instances \(max(1, task.maxInstances)))"
+        }
+        var serviceName: String? = nil
+        if reason == nil {
+            serviceName = try task.serviceId.flatMap { try String.fetchOne(db, sql: "SELECT name FROM service WHERE id = ?", arguments: [$0]) }
+            if serviceName == nil { reason = "the task has no service (it was deleted or never imported)" }
+        }
+        if earlier > 0 {
+            let what = reason == nil && task.misfirePolicy == .once
+                ? "coalesced into one run (misfire policy once)"
+                : reason == nil ? "skipped (misfire policy skip: only the latest due time within the grace window runs)" : "skipped"
+            try log(db, task, now: now, severity: "warning",
+                    "\(countText) earlier due time\(earlier == 1 ? "" : "s") from \(when(due)) missed, \(what)")
+        }
+        if let reason {
+            try log(db, task, now: now, severity: "warning", "fire at \(when(last)) skipped: \(reason)")
+            events.append(FireEvent(taskId: id, taskName: task.name, due: last, at: now, missed: earlier, outcome: .skipped(reason: reason)))
+        } else if let serviceName {
+            do {
+                var runId: Int64 = 0
+                try db.inSavepoint {
+                    let run = try RunQueue.enqueue(db, service: serviceName, trigger: .scheduler, user: user,
+                                                   devices: task.devices, pools: task.pools, parameters: task.payload, taskId: id)
+                    runId = run.id ?? 0
+                    going[id, default: []].append(runId)
+                    try db.execute(sql: "UPDATE task SET last_fire = ?, last_run_id = ?, last_run_status = ? WHERE id = ?",
+                                   arguments: [last, run.id, run.status.rawValue, id])
+                    return .commit
+                }
+                events.append(FireEvent(taskId: id, taskName: task.name, due: last, at: now, missed: earlier, outcome: .fired(runId: runId)))
+            } catch {
+                let message = "could not queue a run: \(AppDatabase.describe(error))"
+                try log(db, task, now: now, severity: "error", "fire at \(when(last)) skipped: \(message)")
+                events.append(FireEvent(taskId: id, taskName: task.name, due: last, at: now, missed: earlier, outcome: .skipped(reason: message)))
+            }
+        }
+        if next == nil {
+            let why = schedule.end.map { "no due time before its end date \(when($0))" } ?? "its one-shot time \(when(last)) has passed"
+            try log(db, task, now: now, severity: "info", "finished: \(why); made inactive")
+            events.append(FireEvent(taskId: id, taskName: task.name, due: last, at: now, missed: 0, outcome: .finished(reason: why)))
+        }
+    }
+
+    /// A task that will never fire again is made inactive, with its reason in the changelog.
+    func finish(_ db: Database, _ task: ScheduledTask, due: Date, now: Date, casValue: DatabaseValue?, reason: String, into events: inout [FireEvent]) throws {
+        guard let id = task.id else { return }
+        try db.execute(sql: "UPDATE task SET next_fire = NULL, active = 0 WHERE id = ? AND active = 1 AND next_fire IS ?", arguments: [id, casValue])
+        if db.changesCount != 1 { return }
+        try log(db, task, now: now, severity: "info", "finished: \(reason); made inactive")
+        events.append(FireEvent(taskId: id, taskName: task.name, due: due, at: now, missed: 0, outcome: .finished(reason: reason)))
+    }
+
+    func disable(_ db: Database, _ task: ScheduledTask, now: Date, reason: String, casValue: DatabaseValue? = nil, into events: inout [FireEvent]) throws {
+        guard let id = task.id else { return }
+        try db.execute(sql: "UPDATE task SET next_fire = NULL, active = 0 WHERE id = ? AND active = 1 AND next_fire IS ?", arguments: [id, casValue])
+        if db.changesCount != 1 { return }
+        try log(db, task, now: now, severity: "error", "disabled: its schedule is unusable: \(reason)")
+        events.append(FireEvent(taskId: id, taskName: task.name, due: task.nextFire ?? now, at: now, missed: 0, outcome: .disabled(reason: reason)))
+    }
+
+    func log(_ db: Database, _ task: ScheduledTask, now: Date, severity: String, _ content: String) throws {
+        var entry = ChangelogEntry(user: user, severity: severity, targetType: "task", targetName: task.name,
+                                   content: "task '\(task.name)': \(content)")
+        entry.time = now
+        try entry.insert(db)
+    }
+}
