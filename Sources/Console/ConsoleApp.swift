@@ -13,9 +13,10 @@ public enum ConsoleApp {
     /// - Parameters:
     ///   - readonly: `--readonly`; `console.readonly` in settings has the same effect.
     ///   - themeDirectory: a directory searched first for `NAME.json` themes.
+    ///   - sessions: opens SSH sessions (`s`, `S`, `:ssh`); nil: sessions are not available.
     /// - Returns: the exit status: 0, or 128 + the signal that ended the console.
     public static func run(database: AppDatabase, settings: Settings, properties: DeviceProperties, readonly: Bool,
-                           themeDirectory: String?) throws -> Int32 {
+                           themeDirectory: String?, sessions: (any InteractiveSessionOpener)? = nil) throws -> Int32 {
         let utf8 = sb_setlocale_is_utf8() == 1
         let themes = ThemeLoader(directories: ThemeLoader.standardDirectories(explicit: themeDirectory))
         let (theme, themeProblems) = themes.load(settings.console.theme)
@@ -36,6 +37,7 @@ public enum ConsoleApp {
                         error: true, seconds: 15)
         }
         let runtime = Runtime(terminal: terminal, model: model, loader: loader, themes: themes, inbox: inbox)
+        runtime.sessionOpener = sessions
         return runtime.run()
     }
 }

@@ -55,7 +55,10 @@ struct Switchboard: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [ConsoleCommand.self, DemoCommand.self, ImportCommand.self, ExportCommand.self,
-                      ListCommand.self, ShowCommand.self, DBCommand.self, SettingsCommand.self, LabCommand.self, ExecCommand.self, TrustCommand.self],
+                      ListCommand.self, ShowCommand.self, DBCommand.self, SettingsCommand.self, LabCommand.self, ExecCommand.self, TrustCommand.self,
+                      SSHCommand.self, SessionCommand.self,
+                      EngineCommand.self, TaskCommand.self, RunCommand.self, RunsCommand.self, ResultsCommand.self, LogsCommand.self, StopCommand.self,
+                      ConfigCommand.self],
         defaultSubcommand: ConsoleCommand.self)
 }
 

@@ -158,9 +158,9 @@ final class ViewTests: XCTestCase {
         XCTAssertNotNil(d.row(containing: "  hostname lon-acc1"))
         d.keys(.escape, .enter)
         XCTAssertTrue(d.text.contains("logging host 10.0.0.1"))
-        d.keys(.escape, .escape, .char("S"))
+        d.keys(.escape, .escape, .char("H"))
         XCTAssertEqual(d.model.top.content, .table(.sessions, .device("lon-acc1")))
-        d.keys(.enter)
+        d.keys(.char("v"))
         // The transcript's escape sequences are shown inert.
         XCTAssertTrue(d.text.contains("lon-acc1#show clock"))
         let clock = d.row(containing: "12:00:00")!
@@ -222,9 +222,12 @@ final class ViewTests: XCTestCase {
         XCTAssertTrue(d.screen[d.row(containing: "show version")!].contains("3/3"))
         XCTAssertEqual(d.model.top.table.selectedRow?.id, String(r2))
         _ = (r1, r3)
+        // Enter opens the run's live tail; Enter again its results per device.
+        d.keys(.enter)
+        XCTAssertEqual(d.model.top.content, .runLog(r2))
         d.keys(.enter)
         XCTAssertEqual(d.model.top.content, .table(.results, .run(r2)))
-        XCTAssertTrue(d.screen[1].contains("runs › run \(r2)"), d.screen[1])
+        XCTAssertTrue(d.screen[1].contains("runs › run \(r2) › run \(r2) results"), d.screen[1])
         // Newest first: par-core2's result is the first row.
         let bad = d.row(containing: "par-core2")!
         XCTAssertEqual(d.model.top.table.selectedRow.map { d.model.top.table.value($0, "device_name") }, "par-core2")
@@ -270,7 +273,7 @@ final class ViewTests: XCTestCase {
         d.keys(.char("t"))
         XCTAssertTrue(d.screen[connecting].hasPrefix("[par-core1] connecting"), d.screen[connecting])
         d.keys(.char("t"))
-        // Follow: new lines appear at the bottom on the next tail (every 200 ms while running).
+        // Follow: new lines appear at the bottom on the next tail (every 100 ms while running).
         XCTAssertTrue(d.model.top.log.follow)
         try store.log(run: run, lines: [(.info, "par-core2", "late line")], startSeq: 6)
         d.advance(0.25)

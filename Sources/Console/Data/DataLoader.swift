@@ -109,11 +109,18 @@ public struct DataLoader: Sendable {
 
     // MARK: header
 
+    /// Running and queued runs (one indexed query) and the engine lock's holder (one `flock` probe).
     func header() throws -> HeaderInfo {
-        let running = try database.writer.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run WHERE status = 'running'") ?? 0
+        let (running, queued) = try database.writer.read { db -> (Int, Int) in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT COALESCE(SUM(status = 'running'), 0) AS running, COALESCE(SUM(status = 'queued'), 0) AS queued
+                FROM run WHERE status IN ('running', 'queued')
+                """)
+            return (row?["running"] ?? 0, row?["queued"] ?? 0)
         }
-        return HeaderInfo(database: (database.path as NSString).lastPathComponent, user: user, engine: "-", running: running)
+        let pid = EngineLock.holder(databasePath: database.path)
+        return HeaderInfo(database: (database.path as NSString).lastPathComponent, user: user,
+                          engine: pid.map { String($0) } ?? "off", running: running, enginePid: pid, queued: queued)
     }
 
     // MARK: tables
@@ -270,33 +277,56 @@ public struct DataLoader: Sendable {
         }
     }
 
+    /// The device table, read column by column from one cursor (no `Device` records: at 80,000 rows,
+    /// decoding records by column name was most of the console's start time).
     private func devices(_ db: Database, scope: Scope?) throws -> TableData {
-        var list: [Device]
+        var wanted: MemberSet?
         if case .pool(let name)? = scope {
-            list = try Inventory.poolDevices(db, named: name)
-        } else {
-            list = try Inventory.devices(db)
+            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM pool WHERE name = ?", arguments: [name]) else {
+                throw StoreError.notFound("no pool named '\(name)'")
+            }
+            wanted = MemberSet(try PoolMembership.memberIds(db, poolId: id))
         }
-        var custom = Set(properties.properties.map(\.name))
-        for d in list { for k in d.properties.keys { custom.insert(k) } }
-        let builtin = Set(DataLoader.deviceFields)
-        let extra = custom.subtracting(builtin).sorted()
-        let fields = DataLoader.deviceFields + extra
+        // Columns in the order of `deviceFields`, then the properties JSON.
+        let cursor = try Row.fetchCursor(db, sql: """
+            SELECT id, name, address, port, platform, vendor, model, os_version, category, location, description,
+                   jump, last_run_status, last_run_time, last_backup_status, last_backup_time, reachable,
+                   last_reachability_time, properties
+            FROM device ORDER BY name
+            """)
         var rows: [TableRow] = []
-        rows.reserveCapacity(list.count)
-        for d in list {
+        rows.reserveCapacity(wanted?.count ?? 1024)
+        var custom: [(row: Int, properties: [String: JSONValue])] = []
+        var keys = Set(properties.properties.map(\.name))
+        while let r = try cursor.next() {
+            let id: Int64 = r[0]
+            if let wanted, !wanted.contains(id) { continue }
+            let port: Int = r[3]
+            let reachable: Bool? = r[16]
             var values: [String] = [
-                String(d.id ?? 0), d.name, d.address, String(d.port), d.platform, d.vendor, d.model, d.osVersion,
-                d.category, d.location, d.description, d.jump, d.lastRunStatus ?? "", Formats.date(d.lastRunTime),
-                d.lastBackupStatus ?? "", Formats.date(d.lastBackupTime), d.reachable.map { $0 ? "yes" : "no" } ?? "",
-                Formats.date(d.lastReachabilityTime),
+                String(id), r[1], r[2], String(port), r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11],
+                (r[12] as String?) ?? "", Formats.date(r[13] as Date?), (r[14] as String?) ?? "",
+                Formats.date(r[15] as Date?), reachable.map { $0 ? "yes" : "no" } ?? "", Formats.date(r[17] as Date?),
             ]
-            values.reserveCapacity(fields.count)
-            for p in extra { values.append(d.properties[p]?.description ?? "") }
-            rows.append(TableRow(id: d.name, values: values))
+            let json: String = (r[18] as String?) ?? "{}"
+            if json != "{}" && !json.isEmpty,
+               let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], !object.isEmpty {
+                let props = object.mapValues { JSONValue(any: $0) }
+                keys.formUnion(props.keys)
+                custom.append((rows.count, props))
+            }
+            values.reserveCapacity(DataLoader.deviceFields.count)
+            rows.append(TableRow(id: values[1], values: values))
         }
-        list.removeAll()
-        return TableData(kind: .devices, fields: fields,
+        let extra = keys.subtracting(DataLoader.deviceFields).sorted()
+        if !extra.isEmpty {
+            for i in rows.indices { rows[i].values.append(contentsOf: repeatElement("", count: extra.count)) }
+            let base = DataLoader.deviceFields.count
+            for (i, props) in custom {
+                for (k, p) in extra.enumerated() { if let v = props[p] { rows[i].values[base + k] = v.description } }
+            }
+        }
+        return TableData(kind: .devices, fields: DataLoader.deviceFields + extra,
                          aliases: ["ip_address": "address", "operating_system": "platform"],
                          searchable: ["name", "address", "platform", "vendor", "model", "category", "location", "description"],
                          rows: rows)

@@ -8,8 +8,10 @@ public enum Effect: Sendable, Equatable {
     case loadTheme(String)
     case save(path: String, text: String)
     case mutate(Mutation)
-    /// Start a service or workflow on devices (empty: its own targets). Needs the engine.
-    case launch(service: String, devices: [String])
+    /// SSH sessions: connect, pick a credential, run one, replay one (Session/SessionModel.swift).
+    case session(SessionEffect)
+    /// Queue a run of a service or workflow and start the engine if none runs (Run/Launch.swift).
+    case launch(LaunchRequest)
 }
 
 /// A change to the database the console may make (never in read-only mode).
@@ -30,6 +32,11 @@ public enum Event: Sendable {
     case saved(path: String, error: String?)
     case mutated(message: String, error: String?)
     case notice(String, isError: Bool)
+    /// What became of a session's connect, run or replay (Session/SessionModel.swift).
+    case session(SessionEvent)
+    /// A launch's outcome: the queued run, or why it was refused; `engine` says whether the engine
+    /// runs (nil) or why it could not be started.
+    case launched(LaunchRequest, run: Int64?, error: String?, engine: String?)
 }
 
 /// A message in the status line, until it expires.
@@ -44,6 +51,8 @@ public enum Dialog: Equatable, Sendable {
     case confirm(title: String, message: String, action: Mutation)
     case prompt(title: String, editor: LineEditor, purpose: PromptPurpose)
     case columns(cursor: Int)
+    /// The launch dialog of a service or workflow (Run/Launch.swift).
+    case launch(LaunchForm)
 }
 
 public enum PromptPurpose: Equatable, Sendable {
@@ -193,6 +202,10 @@ public struct AppModel: Sendable {
     public var logCapacity: Int
     public var showClock: Bool
     public var quitting = false
+    /// The credential picker, the password prompt and the connect in progress (Session/SessionModel.swift).
+    public var sessionUI = SessionUIState()
+    /// Devices, pools or filter of the last device table left through a `:` command, for the launch dialog.
+    public var launchContext: LaunchContext?
     var nextViewID = 1
 
     public static let maxHistory = 100

@@ -82,11 +82,13 @@ public enum Action: String, CaseIterable, Sendable, Hashable {
     case previousMatch = "previous_match", wrap, timestamps, save
     // Actions that change something (refused in read-only mode)
     case runService = "run", delete, toggleActive = "toggle_active", stopRun = "stop_run"
+    // SSH sessions to the device under the cursor (refused by --readonly: a session can change the device)
+    case ssh, sshAs = "ssh_as", transcript
 
     /// Actions that change the database or start work: refused by `--readonly`.
     public var changesSomething: Bool {
         switch self {
-        case .runService, .delete, .toggleActive, .stopRun: return true
+        case .runService, .delete, .toggleActive, .stopRun, .ssh, .sshAs: return true
         default: return false
         }
     }
@@ -132,6 +134,9 @@ public enum Action: String, CaseIterable, Sendable, Hashable {
         case .delete: return "delete (asks first)"
         case .toggleActive: return "activate or deactivate the task"
         case .stopRun: return "stop the run"
+        case .ssh: return "SSH session to the device (~. ends it)"
+        case .sshAs: return "SSH session with another credential or a password"
+        case .transcript: return "the session's transcript as text (enter replays it)"
         }
     }
 }
@@ -150,7 +155,7 @@ public struct KeyMap: Sendable, Equatable {
     public static let alternatives: [Action: [Key]] = [
         .up: [.up], .down: [.down], .top: [.home], .bottom: [.end], .pageUp: [.pageUp, .ctrl("b")],
         .pageDown: [.pageDown, .ctrl("f")], .left: [.left], .right: [.right], .open: [.enter],
-        .back: [.escape], .quit: [.ctrl("c")],
+        .back: [.escape], .quit: [.ctrl("c")], .runService: [.char("R")],
     ]
 
     public static let defaults: [Action: Key] = [
@@ -160,10 +165,11 @@ public struct KeyMap: Sendable, Equatable {
         .pageUp: .pageUp, .pageDown: .pageDown, .left: .char("h"), .right: .char("l"),
         .open: .enter, .mark: .char(" "), .clearMarks: .char("u"),
         .sortNext: .char(">"), .sortPrevious: .char("<"), .sortReverse: .char("o"), .columns: .char("C"),
-        .configHistory: .char("c"), .sessions: .char("S"), .runLog: .char("L"), .diff: .char("d"),
+        .configHistory: .char("c"), .sessions: .char("H"), .runLog: .char("L"), .diff: .char("d"),
         .follow: .char("f"), .deviceFilter: .char("d"), .search: .char("/"), .nextMatch: .char("n"),
         .previousMatch: .char("N"), .wrap: .char("w"), .timestamps: .char("t"), .save: .char("s"),
-        .runService: .char("R"), .delete: .ctrl("d"), .toggleActive: .char("a"), .stopRun: .ctrl("k"),
+        .runService: .char("r"), .delete: .ctrl("d"), .toggleActive: .char("a"), .stopRun: .ctrl("k"),
+        .ssh: .char("s"), .sshAs: .char("S"), .transcript: .char("v"),
     ]
 
     public init() {
@@ -195,14 +201,18 @@ public struct KeyMap: Sendable, Equatable {
     /// to the current view (`d` is "device filter" in a log and "diff" in configuration history).
     public func actions(for key: Key) -> [Action] {
         var out: [Action] = []
-        for action in Action.allCases where overridden.contains(action) && primary[action] == key { out.append(action) }
-        for action in Action.allCases where !overridden.contains(action) && primary[action] == key { out.append(action) }
+        for action in KeyMap.precedence where overridden.contains(action) && primary[action] == key { out.append(action) }
+        for action in KeyMap.precedence where !overridden.contains(action) && primary[action] == key { out.append(action) }
         let claimed = overridden.contains { primary[$0] == key }
-        for action in Action.allCases where !out.contains(action) {
+        for action in KeyMap.precedence where !out.contains(action) {
             if let keys = KeyMap.alternatives[action], keys.contains(key), !claimed { out.append(action) }
         }
         return out
     }
+
+    /// Actions in the order a shared key tries them: `r` runs the service or workflow under the
+    /// cursor where that applies, and reloads everywhere else.
+    static let precedence: [Action] = [.runService] + Action.allCases.filter { $0 != .runService }
 
     /// The keys of an action, primary first, as the help screen shows them.
     public func keys(for action: Action) -> [Key] {

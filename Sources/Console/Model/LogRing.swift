@@ -158,12 +158,27 @@ public struct WorkflowGraph: Sendable, Equatable {
 public struct HeaderInfo: Sendable, Equatable {
     public var database: String
     public var user: String
-    /// The engine's state as the header shows it; the engine (a later part) reports it.
+    /// The engine's state as the header shows it: its pid, `off`, or `-` before the first look.
     public var engine: String
     public var running: Int
+    /// The pid holding the database's engine lock (nil: no engine runs).
+    public var enginePid: Int32?
+    /// Runs waiting for an engine.
+    public var queued: Int
 
-    public init(database: String, user: String, engine: String = "-", running: Int = 0) {
+    public init(database: String, user: String, engine: String = "-", running: Int = 0, enginePid: Int32? = nil,
+                queued: Int = 0) {
         self.database = database; self.user = user; self.engine = engine; self.running = running
+        self.enginePid = enginePid; self.queued = queued
+    }
+
+    /// A status-line warning when runs wait for an engine that is not there.
+    public var engineProblem: String? {
+        guard engine != "-", enginePid == nil, queued + running > 0 else { return nil }
+        var waiting: [String] = []
+        if queued > 0 { waiting.append("\(queued) queued") }
+        if running > 0 { waiting.append("\(running) marked running") }
+        return "engine not running: \(waiting.joined(separator: ", ")) run\(queued + running == 1 ? "" : "s") wait for it (r on a service starts it)"
     }
 }
 

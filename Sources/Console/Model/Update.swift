@@ -24,7 +24,7 @@ public enum ConsoleCommand: Equatable, Sendable {
     ]
 
     /// Every word the command line knows, for completion and the help screen.
-    public static let words: [String] = (Array(aliases.keys) + ["theme", "refresh", "q", "quit", "help"]).sorted()
+    public static let words: [String] = (Array(aliases.keys) + ["theme", "refresh", "q", "quit", "help", "ssh"]).sorted()
 
     /// Parses a command line (without the `:`); the error names the unknown command.
     public static func parse(_ line: String) -> Result<ConsoleCommand, StoreError> {
@@ -84,6 +84,10 @@ public func update(_ model: AppModel, _ event: Event) -> (AppModel, [Effect]) {
         m.top.reloadRequested = true
     case .notice(let text, let isError):
         m.flash(text, error: isError, seconds: isError ? 10 : AppModel.flashSeconds)
+    case .session(let sessionEvent):
+        effects += m.handleSession(sessionEvent)
+    case .launched(let request, let run, let error, let engine):
+        m.launched(request, run: run, error: error, engine: engine)
     }
     if m.quitting { return (m, effects.contains(.quit) ? effects : effects + [.quit]) }
     effects += m.scheduleLoads()
@@ -123,10 +127,8 @@ extension AppModel {
         case .table(let kind, _): return TimeInterval(interval(kind.rawValue)) / 1000
         case .workflow: return TimeInterval(interval("workflow")) / 1000
         case .runLog:
-            // A live run is tailed every 200 ms (new lines within 250 ms); a finished one rarely.
-            if let run = v.run, run.status == "running" || run.status == "queued" {
-                return refreshOverride.map { min(0.2, TimeInterval($0) / 1000) } ?? 0.2
-            }
+            // A live run is tailed every 100 ms (new lines within 250 ms); a finished one rarely.
+            if let run = v.run, run.status == "running" || run.status == "queued" { return 0.1 }
             return TimeInterval(interval("run")) / 1000
         case .document, .help: return nil
         }
@@ -253,6 +255,7 @@ extension AppModel {
     // MARK: keys
 
     mutating func handleKey(_ key: Key) -> [Effect] {
+        if sessionUI.overlay != nil { return sessionOverlayKey(key) }
         switch mode {
         case .normal: return normalKey(key)
         case .command(var editor): return commandKey(key, &editor)
@@ -274,6 +277,7 @@ extension AppModel {
         case .left, .right:
             return kind != nil || v.isLog
         case .open:
+            if case .runLog = v.content { return true }
             switch kind {
             case .pools?, .devices?, .workflows?, .runs?, .results?, .config?, .sessions?: return true
             default: return false
@@ -288,13 +292,17 @@ extension AppModel {
         case .deviceFilter, .timestamps:
             if case .runLog = v.content { return true }
             return false
-        case .runService: return kind == .services || kind == .workflows
+        case .runService:
+            if case .workflow = v.content { return true }
+            return kind == .services || kind == .workflows
         case .delete:
             switch kind {
             case .devices?, .links?, .pools?, .credentials?, .services?, .workflows?, .tasks?: return true
             default: return false
             }
         case .toggleActive: return kind == .tasks
+        case .ssh, .sshAs: return sessionDevice != nil
+        case .transcript: return kind == .sessions
         case .stopRun:
             if kind == .runs { return true }
             if case .runLog = v.content { return true }
@@ -362,7 +370,9 @@ extension AppModel {
             } else if top.isLog && !top.log.wrap {
                 top.log.hscroll = max(0, top.log.hscroll + d * 8)
             }
-        case .open: open()
+        case .open:
+            if top.tableKind == .sessions { return replaySelected() }
+            open()
         case .mark:
             guard let row = top.table.selectedRow else { return [] }
             if top.table.marked.contains(row.id) { top.table.marked.remove(row.id) } else { top.table.marked.insert(row.id) }
@@ -402,9 +412,7 @@ extension AppModel {
             if case .runLog(let id) = top.content { name = "switchboard-run-\(id).log" } else { name = "switchboard-output.txt" }
             mode = .dialog(.prompt(title: "save to file", editor: LineEditor(name), purpose: .saveLog))
         case .runService:
-            guard let row = top.table.selectedRow else { return [] }
-            let devices = top.table.marked.isEmpty ? [] : Array(top.table.marked).sorted()
-            return [.launch(service: row.id, devices: devices)]
+            return openLaunchDialog()
         case .delete:
             guard let kind = top.tableKind, let row = top.table.selectedRow else { return [] }
             let names = top.table.marked.isEmpty ? [row.id] : top.table.marked.sorted()
@@ -419,6 +427,10 @@ extension AppModel {
             if case .runLog(let r) = top.content { id = r } else { id = top.table.selectedRow.flatMap { Int64($0.id) } }
             guard let id else { return [] }
             mode = .dialog(.confirm(title: "stop run", message: "Stop run \(id)?", action: .requestStop(id)))
+        case .ssh, .sshAs:
+            return startSession(action)
+        case .transcript:
+            if let id = top.table.selectedRow.flatMap({ Int64($0.id) }) { push(.document(.session(id)), "session \(id)") }
         }
         return []
     }
@@ -434,13 +446,14 @@ extension AppModel {
 
     /// Enter: drill down from the selected row.
     mutating func open() {
+        if case .runLog(let id) = top.content { push(.table(.results, .run(id)), "run \(id) results"); return }
         guard let kind = top.tableKind, let row = top.table.selectedRow else { return }
         let id = row.id
         switch kind {
         case .pools: push(.table(.devices, .pool(id)), "pool \(id)")
         case .devices: push(.table(.results, .device(id)), "\(id) results")
         case .workflows: push(.workflow(id), "workflow \(id)")
-        case .runs: if let n = Int64(id) { push(.table(.results, .run(n)), "run \(id)") }
+        case .runs: if let n = Int64(id) { push(.runLog(n), "run \(id)") }
         case .results:
             if let n = Int64(id) {
                 let device = top.table.value(row, "device_name")
@@ -648,6 +661,7 @@ extension AppModel {
 
     /// Runs a command line (without its `:`).
     public mutating func execute(_ line: String) -> [Effect] {
+        if let effects = sessionCommand(line) { return effects }
         switch ConsoleCommand.parse(line) {
         case .failure(let e):
             flash(e.message, error: true)
@@ -658,6 +672,7 @@ extension AppModel {
             stack.append(makeView(.help, title: "help"))
         case .success(.table(let kind, let filter)):
             // A table command starts a new stack, as k9s does: Esc does not go back through it.
+            rememberLaunchContext()
             stack = [makeView(.table(kind, nil), title: kind.title)]
             if !filter.isEmpty { setFilter(filter) }
         case .success(.theme(let name)):
@@ -740,6 +755,8 @@ extension AppModel {
             default:
                 if editor.handle(key) { mode = .dialog(.prompt(title: title, editor: editor, purpose: purpose)) }
             }
+        case .launch(let form):
+            return launchDialogKey(key, form)
         case .columns(var cursor):
             let n = top.table.columns.count
             switch key {

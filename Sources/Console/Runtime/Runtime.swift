@@ -62,6 +62,12 @@ public final class Runtime {
     public private(set) var cellsWritten = 0
     private let work = DispatchQueue(label: "switchboard.console.load", qos: .userInitiated, attributes: .concurrent)
     private let writes = DispatchQueue(label: "switchboard.console.write", qos: .userInitiated)
+    /// Opens SSH sessions (the executable's, over the engine's transport); nil: sessions unavailable.
+    var sessionOpener: (any InteractiveSessionOpener)?
+    /// Queues runs and starts the engine (Run/Launch.swift); tests replace the engine starter.
+    lazy var launcher = Launcher(database: loader.database, user: loader.user, startEngine: Launcher.processEngine())
+    /// `SWITCHBOARD_TRACE_FRAMES=PATH`: one line per frame written, for bench/console.
+    let trace = FrameTrace.fromEnvironment()
 
     init(terminal: TerminalBackend, model: AppModel, loader: DataLoader, themes: ThemeLoader, inbox: Inbox) {
         self.terminal = terminal
@@ -80,6 +86,8 @@ public final class Runtime {
 
     func perform(_ effect: Effect) {
         switch effect {
+        case .session(let sessionEffect):
+            performSession(sessionEffect)
         case .load(let request):
             let loader = self.loader, inbox = self.inbox
             work.async {
@@ -106,17 +114,20 @@ public final class Runtime {
                 }
             }
         case .mutate(let mutation):
-            let database = loader.database, user = loader.user, inbox = self.inbox
+            let database = loader.database, user = loader.user, inbox = self.inbox, launcher = self.launcher
             writes.async {
                 do {
-                    let message = try Runtime.apply(mutation, database: database, user: user)
+                    let message: String
+                    if case .requestStop(let id) = mutation { message = try launcher.stop(id) }
+                    else { message = try Runtime.apply(mutation, database: database, user: user) }
                     inbox.post(.mutated(message: message, error: nil))
                 } catch {
                     inbox.post(.mutated(message: "", error: AppDatabase.describe(error)))
                 }
             }
-        case .launch(let service, _):
-            inbox.post(.notice("cannot run \(service): the engine is not available in this build yet", isError: true))
+        case .launch(let request):
+            let launcher = self.launcher, inbox = self.inbox
+            writes.async { inbox.post(launcher.launch(request)) }
         }
     }
 
@@ -162,6 +173,7 @@ public final class Runtime {
         if !runs.isEmpty || frame.cursor != previousCursor {
             terminal.draw(runs, cursor: frame.cursor)
             cellsWritten += runs.reduce(0) { $0 + $1.cells.count }
+            trace?.frame(model, cells: runs.reduce(0) { $0 + $1.cells.count })
         }
         previous = frame.buffer
         previousCursor = frame.cursor
@@ -177,7 +189,7 @@ public final class Runtime {
         while !model.quitting {
             var fds = [pollfd(fd: terminal.inputDescriptor, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: inbox.readFD, events: Int16(POLLIN), revents: 0)]
-            let ready = poll(&fds, 2, 100)
+            let ready = poll(&fds, 2, model.pollMilliseconds)
             var changed = false
             let signals = sb_signals_take()
             if signals >> 8 != 0 {

@@ -2,7 +2,7 @@ import Foundation
 
 /// The frame around the main view: header, breadcrumb, status line and key hints.
 public enum Chrome {
-    /// ` Switchboard │ switchboard.db │ engine - │ running 0 │ alice            09:26`
+    /// ` Switchboard │ db switchboard.db │ engine 4242 │ running 1 │ user alice      09:26` (engine: its pid, or off)
     public static func header(_ model: AppModel, into buffer: inout CellBuffer, rect: Rect) {
         guard rect.height > 0 else { return }
         buffer.fill(rect, role: .header)
@@ -14,8 +14,18 @@ public enum Chrome {
         let clock = model.showClock ? Formats.clock(model.now) : ""
         let room = rect.width - (clock.isEmpty ? 0 : clock.count + 2)
         var x = rect.x
-        x += buffer.write(" Switchboard ", x: x, y: rect.y, role: .header, limit: max(0, room))
-        for p in parts where x < room {
+        // The product's name goes first when there is room for everything; on a narrow terminal the facts win.
+        let needed = 13 + parts.reduce(0) { $0 + TextWidth.of($1) + 3 }
+        if needed <= room {
+            x += buffer.write(" Switchboard ", x: x, y: rect.y, role: .header, limit: max(0, room))
+        } else {
+            x += 1
+        }
+        for (i, p) in parts.enumerated() where x < room {
+            if i == 0 && needed > room {
+                x += buffer.write(p + " ", x: x, y: rect.y, role: .header, limit: max(0, room - x))
+                continue
+            }
             x += buffer.write(g.vertical + " ", x: x, y: rect.y, role: .header, limit: max(0, room - x))
             x += buffer.write(p + " ", x: x, y: rect.y, role: .header, limit: max(0, room - x))
         }
@@ -89,6 +99,8 @@ public enum Chrome {
             buffer.write(f.text, x: rect.x, y: rect.y, width: rect.width, role: f.isError ? .flashError : .flashInfo)
         } else if let e = model.top.error {
             buffer.write("database: " + e, x: rect.x, y: rect.y, width: rect.width, role: .flashError)
+        } else if let problem = model.header.engineProblem {
+            buffer.write(problem, x: rect.x, y: rect.y, width: rect.width, role: .flashError)
         }
         return nil
     }
@@ -120,6 +132,7 @@ public enum Chrome {
         case .dialog(.confirm): return [("y", "yes"), ("n", "no")]
         case .dialog(.prompt): return [("enter", "accept"), ("esc", "cancel")]
         case .dialog(.columns): return [("space", "show/hide"), ("enter", "close")]
+        case .dialog(.launch): return [("enter", "run"), ("tab", "next field"), ("esc", "cancel"), ("", "names: a, b  parameters: k=v, k2=v2")]
         case .normal: break
         }
         let v = model.top
@@ -130,18 +143,26 @@ public enum Chrome {
             actions = [(.help, "help"), (.filter, "filter"), (.command, "command")]
             if model.applies(.open) { actions.append((.open, "open")) }
             if kind == .devices { actions += [(.configHistory, "configs"), (.sessions, "sessions")] }
+            if model.applies(.ssh) && !model.readonly { actions.append((.ssh, "ssh")) }
             if model.applies(.runLog) { actions.append((.runLog, "log")) }
             if kind == .config { actions.append((.diff, "diff")) }
             actions += [(.mark, "mark"), (.sortNext, "sort")]
             if !model.readonly {
                 if model.applies(.runService) { actions.append((.runService, "run")) }
                 if model.applies(.toggleActive) { actions.append((.toggleActive, "activate")) }
+                if kind == .runs { actions.append((.stopRun, "stop")) }
                 if model.applies(.delete) { actions.append((.delete, "delete")) }
             }
         case .workflow:
             actions = [(.help, "help"), (.command, "command")]
+            if !model.readonly { actions.append((.runService, "run")) }
         case .runLog, .document:
-            actions = [(.help, "help"), (.follow, "follow"), (.search, "search"), (.wrap, "wrap")]
+            actions = [(.help, "help"), (.follow, "follow"), (.search, "search")]
+            if case .runLog = v.content {
+                if !model.readonly && model.tailsLiveRun { actions.append((.stopRun, "stop")) }
+                actions.append((.open, "results"))
+            }
+            actions.append((.wrap, "wrap"))
             if model.applies(.timestamps) { actions += [(.timestamps, "time"), (.deviceFilter, "device")] }
             actions.append((.save, "save"))
         }
@@ -180,6 +201,7 @@ public enum HelpContent {
         out.append(("  :runs :tasks :sessions :config      open a table (an optional filter may follow)", .body))
         out.append(("  :theme NAME                          switch the colour theme", .body))
         out.append(("  :refresh SECONDS                     refresh every table this often", .body))
+        out.append(("  :ssh DEVICE                          SSH session to a device (~. ends it, ~? lists escapes)", .body))
         out.append(("  :q                                   quit", .body))
         out.append(("  up/down recall earlier commands, tab completes", .dim))
         return out

@@ -54,6 +54,8 @@ public enum DialogWidget {
             title = t
             editor = e
             body = [("", .dialog), ("", .dialog), ("enter accepts    esc cancels", .dialog)]
+        case .launch(let form):
+            return LaunchDialogWidget.render(form, into: &buffer, area: area)
         case .columns(let c):
             title = "columns (space shows or hides)"
             let cols = model.top.table.columns

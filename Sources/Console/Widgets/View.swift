@@ -48,6 +48,9 @@ public func view(_ model: AppModel) -> Frame {
     if case .dialog(let d) = model.mode {
         cursor = DialogWidget.render(d, model: model, into: &buffer, area: main)
     }
+    if let overlay = model.sessionUI.overlay {
+        cursor = SessionOverlayWidget.render(overlay, into: &buffer, area: main)
+    }
     return Frame(buffer: buffer, cursor: cursor.map { CursorPosition(x: $0.0, y: $0.1) })
 }
 
