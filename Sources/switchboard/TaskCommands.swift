@@ -342,8 +342,9 @@ struct TaskTickCommand: ParsableCommand {
             let scheduler = Scheduler(database: database, clock: { clock.now }, user: "tick")
             // Paced against the wall clock, not by sleeping after each tick: step k starts at
             // start + k × pace, so a process that fell behind (a slow tick, a busy lock) catches up and
-            // two processes on the same schedule keep reaching each simulated instant together.
-            let paceStart = Date()
+            // two processes on the same schedule keep reaching each simulated instant together. With
+            // --start-at the schedule counts from that instant, so a process that woke late catches up.
+            let paceStart = startAt.map { Date(timeIntervalSince1970: $0) } ?? Date()
             var t = from
             var k = 0
             while t <= to + 1e-9 {

@@ -360,15 +360,23 @@ final class SchedulerTests: XCTestCase {
         for _ in 0..<3 { url.deleteLastPathComponent() }
         let binary = url.path + "/.build/debug/switchboard"
         guard FileManager.default.isExecutableFile(atPath: binary) else { return XCTFail("build the switchboard binary first: \(binary)") }
+        // A cold start of the debug binary can take seconds on a loaded machine: warm it first.
+        let warm = Process()
+        warm.executableURL = URL(fileURLWithPath: binary)
+        warm.arguments = ["--version"]
+        warm.standardOutput = FileHandle.nullDevice
+        try warm.run()
+        warm.waitUntilExit()
         var processes: [(Process, String)] = []
-        let startAt = Date().timeIntervalSince1970 + 1.5
+        let startAt = Date().timeIntervalSince1970 + 2
         for worker in 0..<2 {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: binary)
-            // Both start at the same wall-clock instant and pace their steps, so they really interleave.
+            // Both tick simulated instant k at wall-clock startAt + k × 80 ms (one that falls behind
+            // catches up), so at every step they race for the same due times.
             p.arguments = ["task", "tick", "--db", f.path, "--from", String(t0.timeIntervalSince1970 - 1),
-                           "--to", String(t0.timeIntervalSince1970 + 60), "--step", "0.5",
-                           "--start-at", String(startAt), "--pace-ms", "30", "--json"]
+                           "--to", String(t0.timeIntervalSince1970 + 60), "--step", "1",
+                           "--start-at", String(startAt), "--pace-ms", "80", "--json"]
             var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWITCHBOARD_") }
             env["XDG_CONFIG_HOME"] = f.dir + "/config"; env["XDG_DATA_HOME"] = f.dir + "/data"
             p.environment = env
