@@ -438,6 +438,63 @@ final class SessionE2ETests: XCTestCase {
         XCTAssertEqual(try lab.cli.run(["session", "export", "999999", cast]).status, 1)
     }
 
+    /// A session opened while a run goes on (the engine talking SSH to the same devices) leaves the
+    /// run alone: it completes with every device successful, and the session works throughout.
+    func testASessionDuringARunDoesNotDisturbIt() throws {
+        let lab = try lab
+        let doc = """
+            {"format": "switchboard-inventory", "version": 1,
+             "services": [
+               {"name": "bystander pause", "kind": "wait", "parameters": {"seconds": 4}},
+               {"name": "bystander versions", "kind": "cli", "parameters": {"commands": ["show version"]}},
+               {"name": "bystander", "kind": "workflow", "traversal": "service", "max_processes": 3,
+                "devices": ["par-acc1", "par-acc2", "par-dist1"],
+                "members": ["bystander pause", "bystander versions"], "start": "bystander pause"}],
+             "workflow_edges": [{"name": "bystander: pause → versions", "workflow": "bystander",
+                                 "source": "bystander pause", "destination": "bystander versions", "subtype": "success"}]}
+            """
+        let imported = try lab.cli.run(["import", try lab.cli.write("bystander.json", doc)])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        // `run --follow` in the background: its exit status says whether every device succeeded.
+        let follow = Process()
+        follow.executableURL = URL(fileURLWithPath: CLI.binary)
+        follow.arguments = ["run", "bystander", "--follow", "--timeout", "90"]
+        follow.environment = lab.cli.environment
+        let out = lab.cli.dir + "/bystander.out"
+        FileManager.default.createFile(atPath: out, contents: nil)
+        follow.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        follow.standardError = follow.standardOutput
+        try follow.run()
+        defer {
+            if follow.isRunning { follow.terminate() }
+            _ = try? lab.cli.run(["engine", "--stop"])
+        }
+
+        let tmux = try console()
+        defer { tmux.kill() }
+        tmux.keys(":")
+        tmux.line("ssh par-acc1")
+        XCTAssertTrue(tmux.wait(for: "par-acc1>"), tmux.capture())
+        let runs = try lab.cli.run(["runs", "--json"])
+        XCTAssertTrue(runs.stdout.contains("\"running\""), "the run is going while the session is open: \(runs.stdout)")
+        tmux.line("terminal length 0")
+        tmux.line("show version")
+        XCTAssertTrue(tmux.wait(for: "Cisco IOS Software", history: 100), tmux.capture())
+        // Stay in the session while the engine reaches the same devices over SSH.
+        Thread.sleep(forTimeInterval: 4)
+        tmux.line("show clock")
+        XCTAssertTrue(tmux.wait(for: "UTC", history: 100), tmux.capture(history: 100))
+        tmux.line("exit")
+        XCTAssertTrue(tmux.wait(for: "session to par-acc1 closed by the device"), tmux.capture())
+
+        follow.waitUntilExit()
+        let log = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        XCTAssertEqual(follow.terminationStatus, 0, log)
+        XCTAssertTrue(log.contains("completed: 3/3 done, 0 failed"), log)
+        tmux.keys("q")
+        XCTAssertTrue(tmux.wait(for: "sbshell$"))
+    }
+
     func testSSHFromTheShell() throws {
         let lab = try lab
         let tmux = try Tmux(environment: lab.cli.environment, width: 100, height: 30)
