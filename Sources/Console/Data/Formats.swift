@@ -26,12 +26,30 @@ public enum Formats {
 
     /// `09:26:53.120`, local time: log timestamps.
     public static func logTime(_ date: Date) -> String {
-        let seconds = date.timeIntervalSince1970
-        var t = time_t(seconds.rounded(.down))
+        let (whole, ms) = milliseconds(date)
+        var t = time_t(whole)
         var parts = tm()
         localtime_r(&t, &parts)
-        let ms = Int((seconds - seconds.rounded(.down)) * 1000)
         return String(format: "%02d:%02d:%02d.%03d", Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), ms)
+    }
+
+    /// `2025-03-14 09:26:53.120`, local time: log lines outside the console (`switchboard logs`).
+    public static func dateMilliseconds(_ date: Date) -> String {
+        let (whole, ms) = milliseconds(date)
+        var t = time_t(whole)
+        var parts = tm()
+        localtime_r(&t, &parts)
+        return String(format: "%04d-%02d-%02d %02d:%02d:%02d.%03d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), ms)
+    }
+
+    /// Whole seconds and milliseconds, rounded to the nearest millisecond: a time read back from the
+    /// store (kept to the millisecond) as a binary double can sit just below its value, and
+    /// truncating would print `.998` for `.999`.
+    static func milliseconds(_ date: Date) -> (seconds: Int, ms: Int) {
+        let total = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let seconds = total >= 0 ? total / 1000 : (total - 999) / 1000
+        return (Int(seconds), Int(total - seconds * 1000))
     }
 
     /// `450ms`, `12.3s`, `3m05s`, `2h07m`.
