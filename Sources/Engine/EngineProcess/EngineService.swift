@@ -95,12 +95,11 @@ public final class EngineService: Sendable {
         } catch {
             log("cannot recover interrupted runs: \(error)")
         }
-        let flusher = Task { [environment, settings] in
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: UInt64(settings.engine.logFlushMs) * 1_000_000)
-                do { try environment.journal.flush() } catch { }
-            }
-        }
+        // The journal is flushed from a thread of its own, not a task: with 50 device operations on a
+        // 2-core machine the cooperative pool's threads can all be busy for most of a second, and
+        // a flush waiting for one held every `logs --follow` reader back that long.
+        let flusher = JournalFlusher(journal: environment.journal, intervalMs: settings.engine.logFlushMs)
+        flusher.start()
         let poll = UInt64(settings.engine.pollMs) * 1_000_000
         var shutdownStarted: Date?
         while true {
@@ -125,7 +124,7 @@ public final class EngineService: Sendable {
             }
             try? await Task.sleep(nanoseconds: shutdown == .none ? poll : 20_000_000)
         }
-        flusher.cancel()
+        flusher.stop()
         try? environment.journal.flush()
         environment.transport.shutdown()
     }

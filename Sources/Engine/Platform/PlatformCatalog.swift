@@ -1,5 +1,6 @@
 import Foundation
 import Store
+import Synchronization
 
 /// A problem in a platform file: which file, which key, what is wrong.
 public struct PlatformError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -41,6 +42,20 @@ public enum PlatformCatalog {
         }
         return try load(file: path)
     }
+
+    /// `load(name)` for a long-lived process (the engine): each definition is read and its patterns
+    /// compiled once, then reused for `cacheSeconds`, so a run does not re-read the file for every
+    /// device; an edited platform file is picked up within that time.
+    public static func cached(_ name: String) throws -> PlatformDefinition {
+        let now = Date()
+        if let hit = cache.withLock({ $0[name] }), now.timeIntervalSince(hit.loaded) < cacheSeconds { return hit.definition }
+        let definition = try load(name)
+        cache.withLock { $0[name] = (definition, now) }
+        return definition
+    }
+
+    public static let cacheSeconds: TimeInterval = 10
+    private static let cache = Mutex<[String: (definition: PlatformDefinition, loaded: Date)]>([:])
 
     /// Every `*.json` in `directory`, by name.
     public static func loadAll(directory: String) throws -> [String: PlatformDefinition] {

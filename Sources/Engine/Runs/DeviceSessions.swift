@@ -53,7 +53,7 @@ public actor DeviceSessions {
         let key = Key(device: device.name, credential: credential)
         let connection = try await self.connection(for: device, credential: credential)
         if let cli = entries[key]?.cli { return cli }
-        let platform = try PlatformCatalog.load(device.platform)
+        let platform = try PlatformCatalog.cached(device.platform)
         let session = try await connection.openCLI(platform: platform)
         if entries[key] == nil { await session.close(); throw ServiceError("the run was stopped") }
         entries[key]?.cli = session

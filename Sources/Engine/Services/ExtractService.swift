@@ -13,7 +13,7 @@ struct ExtractService: ServiceKindRunner {
         var found: [String: JSONValue] = [:]
         if let pattern = parameters.string("regex") {
             let regex: NSRegularExpression
-            do { regex = try NSRegularExpression(pattern: pattern) } catch {
+            do { regex = try RegexCache.regex(pattern) } catch {
                 throw parameters.fail("regex '\(pattern)' does not compile")
             }
             guard let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) else {

@@ -21,7 +21,7 @@ public enum ResultValidation {
             what = "contains \(quoted(needle))"
         case "regex":
             let pattern = value.description
-            guard let regex = try? NSRegularExpression(pattern: pattern, options: [.anchorsMatchLines]) else {
+            guard let regex = try? RegexCache.regex(pattern, options: [.anchorsMatchLines]) else {
                 return (false, "validation: regex \(quoted(pattern)) does not compile")
             }
             matched = regex.firstMatch(in: output, range: NSRange(output.startIndex..., in: output)) != nil

@@ -74,7 +74,7 @@ extension ServiceContext {
     /// The device's platform definition; a clear error when the platform is unknown.
     func platform(of device: Device) throws -> PlatformDefinition {
         do {
-            return try PlatformCatalog.load(device.platform)
+            return try PlatformCatalog.cached(device.platform)
         } catch let error as PlatformError {
             throw ServiceError("device \(device.name): platform '\(device.platform)' is unknown or broken (\(error))")
         }
