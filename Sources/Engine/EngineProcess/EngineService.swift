@@ -122,7 +122,14 @@ public final class EngineService: Sendable {
                     }
                 }
             }
-            try? await Task.sleep(nanoseconds: shutdown == .none ? poll : 20_000_000)
+            var sleep = shutdown == .none ? poll : 20_000_000
+            if shutdown == .none, scheduler != nil {
+                // Wake for the next due task rather than at the next poll: a task due 90 ms into a
+                // 100 ms poll would otherwise fire 90 ms late.
+                let untilDue = state.withLock { $0.nextSchedulerTick }.timeIntervalSinceNow
+                if untilDue * 1e9 < Double(sleep) { sleep = UInt64(max(0.001, untilDue) * 1e9) }
+            }
+            try? await Task.sleep(nanoseconds: sleep)
         }
         flusher.stop()
         try? environment.journal.flush()
