@@ -36,6 +36,9 @@ public struct LoadRequest: Sendable, Equatable {
     public var afterSeq: Int64?
     /// Lines a log view holds at most.
     public var capacity: Int
+    /// For a table's periodic refresh: the store's stamp at the last load. When the database files
+    /// still carry it, nothing was written since and the load answers `.unchanged` without reading.
+    public var unlessStamp: StoreStamp?
 
     public init(viewID: Int, content: ViewContent?, sort: SortOrder? = nil,
                 filter: FilterExpression = FilterExpression(terms: []), afterSeq: Int64? = nil, capacity: Int = 10_000) {
@@ -51,6 +54,30 @@ public struct PreparedTable: Sendable {
     public var filter: FilterExpression
     public var order: [Int32]
     public var visible: [Int32]
+    /// The store's stamp taken before the read (a write during it shows as a newer stamp next time).
+    public var stamp: StoreStamp? = nil
+}
+
+/// The database file and its WAL as seen from outside: sizes and modification times. Every commit
+/// in WAL mode appends to the WAL and every checkpoint writes the file, so an equal stamp means
+/// nothing was written in between; a refresh of 80,000 unchanged rows then costs two `stat`s
+/// instead of a read, a second copy of the table in memory and a diff.
+public struct StoreStamp: Sendable, Equatable {
+    public var values: [Int64]
+
+    public static func of(databasePath path: String) -> StoreStamp? {
+        var values: [Int64] = []
+        for file in [path, path + "-wal"] {
+            var st = stat()
+            if stat(file, &st) != 0 {
+                if file == path { return nil }
+                values += [-1, -1, -1]
+                continue
+            }
+            values += [Int64(st.st_size), Int64(st.st_mtim.tv_sec), Int64(st.st_mtim.tv_nsec)]
+        }
+        return StoreStamp(values: values)
+    }
 }
 
 /// What a load brought back.
@@ -60,6 +87,8 @@ public enum LoadResult: Sendable {
     case document(title: String, lines: [LogLine], skipped: Int)
     case runLog(RunSummary?, lines: [LogLine], skipped: Int)
     case header(HeaderInfo)
+    /// Nothing was written to the store since the view's last load (its `unlessStamp`).
+    case unchanged
     case failure(String)
 }
 
@@ -86,11 +115,13 @@ public struct DataLoader: Sendable {
             guard let content = request.content else { return .header(try header()) }
             switch content {
             case .table(let kind, let scope):
+                let stamp = StoreStamp.of(databasePath: database.path)
+                if let stamp, stamp == request.unlessStamp { return .unchanged }
                 let data = try table(kind, scope: scope)
                 let order = data.sortedOrder(request.sort)
                 let filter = try? CompiledFilter(request.filter, for: data)
                 return .table(PreparedTable(data: data, sort: request.sort, filter: request.filter, order: order,
-                                            visible: data.filtered(order, by: filter)))
+                                            visible: data.filtered(order, by: filter), stamp: stamp))
             case .workflow(let name):
                 return .workflow(try workflow(name))
             case .document(let source):

@@ -136,6 +136,8 @@ public struct ViewState: Sendable {
     public var loading = false
     public var lastLoad: Date?
     public var reloadRequested = false
+    /// The store's stamp when the table was last read (see `StoreStamp`).
+    public var tableStamp: StoreStamp?
     public var error: String?
     public var table: TableState
     public var log: LogState

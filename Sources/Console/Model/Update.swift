@@ -110,14 +110,18 @@ extension AppModel {
         if case .help = stack[index].content, index > 0 { index -= 1 }
         let v = stack[index]
         guard !v.loading, v.content != .help else { return effects }
-        var due = v.lastLoad == nil || v.reloadRequested
+        let asked = v.lastLoad == nil || v.reloadRequested
+        var due = asked
         if !due, !paused, let last = v.lastLoad, let every = refreshSeconds(v) {
             due = now.timeIntervalSince(last) >= every
         }
         guard due else { return effects }
         stack[index].loading = true
         stack[index].reloadRequested = false
-        effects.append(.load(request(for: stack[index])))
+        var load = request(for: stack[index])
+        // A periodic refresh skips the read when nothing was written; a reload someone asked for reads.
+        if !asked, case .table = v.content { load.unlessStamp = v.tableStamp }
+        effects.append(.load(load))
         return effects
     }
 
@@ -165,7 +169,10 @@ extension AppModel {
             if wasError != message { flash("database: " + message, error: true, seconds: 10) }
         case .table(let prepared):
             stack[i].error = nil
+            stack[i].tableStamp = prepared.stamp
             applyTable(i, prepared)
+        case .unchanged:
+            stack[i].error = nil
         case .workflow(let graph):
             stack[i].error = nil
             stack[i].graph = graph

@@ -1,0 +1,58 @@
+import Foundation
+import GRDB
+import XCTest
+@testable import Console
+@testable import Store
+
+/// A periodic refresh of a table skips the read when nothing was written to the store.
+final class StoreStampTests: XCTestCase {
+    func testAnUnchangedStoreAnswersUnchangedAndAnyWriteMakesItReadAgain() throws {
+        let store = try ExampleStore()
+        let loader = store.loader
+        var request = LoadRequest(viewID: 1, content: .table(.devices, nil))
+        guard case .table(let first) = loader.load(request), let stamp = first.stamp else { return XCTFail("a table with a stamp") }
+        request.unlessStamp = stamp
+        guard case .unchanged = loader.load(request) else { return XCTFail("nothing was written: unchanged") }
+        // Reads by another connection leave the stamp alone.
+        _ = try store.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM device") }
+        guard case .unchanged = loader.load(request) else { return XCTFail("a read is not a write") }
+        // Another process's write (a second pool on the same file, as the CLI or the engine would be).
+        let other = try AppDatabase(path: store.database.path)
+        try other.writer.write { db in try db.execute(sql: "UPDATE device SET description = 'changed' WHERE name = 'par-core1'") }
+        guard case .table(let second) = loader.load(request) else { return XCTFail("a write makes the refresh read") }
+        XCTAssertNotEqual(second.stamp, stamp)
+        let row = second.data.rows.first { $0.id == "par-core1" }
+        XCTAssertTrue(row?.values.contains("changed") == true)
+        // Without a stamp (a reload someone asked for) it always reads.
+        request.unlessStamp = second.stamp
+        guard case .unchanged = loader.load(request) else { return XCTFail("unchanged again") }
+        request.unlessStamp = nil
+        guard case .table = loader.load(request) else { return XCTFail("no stamp: read") }
+    }
+
+    func testPeriodicRefreshSendsTheStampAndAnAskedReloadDoesNot() {
+        let names = (1...20).map { "dev\($0)" }
+        var m = syntheticModel(names)
+        let t0 = m.now
+        let stamp = StoreStamp(values: [1, 2, 3, 4, 5, 6])
+        var prepared = syntheticTable(names)
+        prepared.stamp = stamp
+        m = update(m, .loaded(LoadRequest(viewID: m.top.id, content: m.top.content), .table(prepared), t0)).0
+        XCTAssertEqual(m.top.tableStamp, stamp)
+        // The refresh interval passes: the load carries the stamp.
+        var (next, effects) = update(m, .tick(t0.addingTimeInterval(11)))
+        let periodic = effects.compactMap { if case .load(let r) = $0, r.viewID != 0 { return r }; return nil }
+        XCTAssertEqual(periodic.count, 1)
+        XCTAssertEqual(periodic.first?.unlessStamp, stamp)
+        // `.unchanged` ends the load and keeps the rows as they were.
+        next = update(next, .loaded(periodic[0], .unchanged, t0.addingTimeInterval(11))).0
+        XCTAssertFalse(next.top.loading)
+        XCTAssertEqual(next.top.table.data?.rows.count, 20)
+        XCTAssertEqual(next.top.lastLoad, t0.addingTimeInterval(11))
+        // `r`: a reload someone asked for reads whatever the stamp.
+        (next, effects) = update(next, .key(.char("r")))
+        let asked = effects.compactMap { if case .load(let r) = $0, r.viewID != 0 { return r }; return nil }
+        XCTAssertEqual(asked.count, 1)
+        XCTAssertNil(asked.first?.unlessStamp)
+    }
+}
