@@ -53,7 +53,10 @@ let package = Package(
             dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Console",
-            dependencies: ["Store", "CNcursesw", "CCursesShim"]),
+            dependencies: ["Store", "CNcursesw", "CCursesShim",
+                           .product(name: "GRDB", package: "GRDB.swift"),
+                           // The device table is read straight off the statement (80,000 rows at start).
+                           .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .executableTarget(
             name: "switchboard",
             dependencies: [

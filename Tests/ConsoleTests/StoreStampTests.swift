@@ -56,3 +56,38 @@ final class StoreStampTests: XCTestCase {
         XCTAssertNil(asked.first?.unlessStamp)
     }
 }
+
+/// The device table read straight off the statement: every kind of column comes out as the CLI shows it.
+final class DeviceTableTests: XCTestCase {
+    func testColumnsNullsDatesBooleansAndCustomProperties() throws {
+        let store = try ExampleStore()
+        let when = Date(timeIntervalSince1970: 1_700_000_000)
+        try store.database.writer.write { db in
+            try db.execute(sql: """
+                UPDATE device SET last_run_status = 'success', last_run_time = ?, reachable = 1,
+                       properties = '{"rack": "B12", "u": 42}' WHERE name = 'par-core1'
+                """, arguments: [when])
+            try db.execute(sql: "UPDATE device SET reachable = 0, last_run_status = NULL WHERE name = 'par-core2'")
+        }
+        guard case .table(let t) = store.loader.load(LoadRequest(viewID: 1, content: .table(.devices, nil))) else {
+            return XCTFail("a table")
+        }
+        let data = t.data
+        guard let core1 = data.rows.firstIndex(where: { $0.id == "par-core1" }),
+              let core2 = data.rows.firstIndex(where: { $0.id == "par-core2" }) else { return XCTFail("rows") }
+        XCTAssertEqual(data.value(core1, "name"), "par-core1")
+        let port = try store.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT port FROM device WHERE name = 'par-core1'") }
+        XCTAssertEqual(data.value(core1, "port"), port.map(String.init))
+        XCTAssertEqual(data.value(core1, "last_run_status"), "success")
+        XCTAssertEqual(data.value(core1, "last_run_time"), Formats.date(when))
+        XCTAssertEqual(data.value(core1, "reachable"), "yes")
+        XCTAssertEqual(data.value(core1, "rack"), "B12")
+        XCTAssertEqual(data.value(core1, "u"), "42")
+        XCTAssertEqual(data.value(core2, "reachable"), "no")
+        XCTAssertEqual(data.value(core2, "last_run_status"), "")
+        XCTAssertEqual(data.value(core2, "rack"), "")
+        XCTAssertEqual(data.value(core2, "last_run_time"), "")
+        XCTAssertEqual(Int(data.value(core1, "id")).map { $0 > 0 }, true)
+        XCTAssertEqual(data.rows.map(\.id), data.rows.map(\.id).sorted(), "ordered by name")
+    }
+}
