@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Lab", "Store", "LabDevice"]),
         .testTarget(name: "LabDeviceTests", dependencies: ["LabDevice"]),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Store"]),
-        .testTarget(name: "CLITests", dependencies: ["switchboard", "Store", "LabDevice"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Store", "Lab"]),
+        .testTarget(name: "CLITests", dependencies: ["switchboard", "Store", "LabDevice", "Lab"]),
     ]
 )

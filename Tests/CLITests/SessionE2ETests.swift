@@ -1,4 +1,5 @@
 import Foundation
+import Lab
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -107,7 +108,7 @@ final class SessionLab: @unchecked Sendable {
         var cli = try CLI()
         cli.environment.removeValue(forKey: "SSH_AUTH_SOCK")
         self.cli = cli
-        basePort = SessionLab.freeBasePort(devices: 20)
+        basePort = LabPorts.freeBasePort(devices: 20, reserveBelow: 160)
         let up = try cli.run(["lab", "up", "--base-port", "\(basePort)"])
         guard up.status == 0 else { throw NSError(domain: "lab", code: 1, userInfo: [NSLocalizedDescriptionKey: "lab up failed: \(up.stderr)"]) }
         guard up.stdout.contains("reachable only through it") else {
@@ -118,28 +119,6 @@ final class SessionLab: @unchecked Sendable {
     func stop() {
         _ = try? cli.run(["lab", "down"])
         try? FileManager.default.removeItem(atPath: cli.dir)
-    }
-
-    static func freeBasePort(devices: Int) -> Int {
-        for _ in 0..<200 {
-            let base = Int.random(in: 30_000...58_000)
-            let ports = Array((base - 160)..<(base - 80)) + Array(base..<(base + devices + 2))
-            if ports.allSatisfy(portIsFree) { return base }
-        }
-        return 41_201
-    }
-
-    static func portIsFree(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Lab
 import XCTest
 import Store
 #if canImport(Glibc)
@@ -50,30 +51,7 @@ final class TmuxConsole {
     /// test's database and known_hosts. `stop()` takes it down.
     func startLab(devices: Int = 20) throws {
         labUp = true
-        try cli(["lab", "up", "--devices", String(devices), "--base-port", String(TmuxConsole.freeBasePort(devices: devices))])
-    }
-
-    /// A base port with the lab's ranges free (as TransportTestSupport.freeBasePort, which this target cannot import).
-    static func freeBasePort(devices: Int) -> Int {
-        for _ in 0..<200 {
-            let base = Int.random(in: 30_000...58_000)
-            let ports = Array((base - 100)..<(base - 80)) + Array(base..<(base + devices + 2))
-            if ports.allSatisfy(portIsFree) { return base }
-        }
-        return 41_201
-    }
-
-    private static func portIsFree(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
+        try cli(["lab", "up", "--devices", String(devices), "--base-port", String(LabPorts.freeBasePort(devices: devices))])
     }
 
     /// Runs the CLI with the test's environment; throws with its output when it fails.

@@ -46,29 +46,7 @@ enum TransportTestSupport {
         ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []).count
     }
 
-    /// A base port whose lab ranges (faults 100 below, devices above) are free, so this lab does not
-    /// collide with another one (another test class, another engineer's run).
-    static func freeBasePort(devices: Int) -> Int {
-        for _ in 0..<200 {
-            let base = Int.random(in: 30_000...58_000)
-            let ports = Array((base - 100)..<(base - 80)) + Array(base..<(base + devices + 2))
-            if ports.allSatisfy(portIsFree) { return base }
-        }
-        return 41_201
-    }
-
-    private static func portIsFree(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
-    }
+    static func freeBasePort(devices: Int) -> Int { LabPorts.freeBasePort(devices: devices) }
 }
 
 /// One lab per test class: started in `class setUp`, stopped in `class tearDown`.
