@@ -338,7 +338,7 @@ struct TaskTickCommand: ParsableCommand {
             if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
         }
         if let from, let to {
-            let clock = SimulatedClock(Date(timeIntervalSince1970: from))
+            let clock = ManualClock(Date(timeIntervalSince1970: from))
             let scheduler = Scheduler(database: database, clock: { clock.now }, user: "tick")
             // Paced against the wall clock, not by sleeping after each tick: step k starts at
             // start + k × pace, so a process that fell behind (a slow tick, a busy lock) catches up and
@@ -389,16 +389,6 @@ struct TaskTickCommand: ParsableCommand {
             }
         }
         fflush(nil)
-    }
-}
-
-final class SimulatedClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Date
-    init(_ start: Date) { value = start }
-    var now: Date {
-        get { lock.lock(); defer { lock.unlock() }; return value }
-        set { lock.lock(); value = newValue; lock.unlock() }
     }
 }
 

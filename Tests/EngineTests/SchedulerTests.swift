@@ -5,16 +5,7 @@ import XCTest
 @testable import Engine
 
 /// A clock the test moves by hand.
-final class TestClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Date
-    init(_ start: Date) { value = start }
-    var now: Date {
-        get { lock.lock(); defer { lock.unlock() }; return value }
-        set { lock.lock(); value = newValue; lock.unlock() }
-    }
-    func advance(_ seconds: TimeInterval) { lock.lock(); value = value.addingTimeInterval(seconds); lock.unlock() }
-}
+typealias TestClock = ManualClock
 
 /// A real database file with a `wait 0` service, devices and a pool; removed afterwards.
 final class SchedulerFixture {
