@@ -91,3 +91,24 @@ final class DeviceTableTests: XCTestCase {
         XCTAssertEqual(data.rows.map(\.id), data.rows.map(\.id).sorted(), "ordered by name")
     }
 }
+
+/// A large table's search text and digest are built in two halves: rows of either half are found,
+/// and a change anywhere changes the digest.
+final class TableIndexTests: XCTestCase {
+    func testSearchAndDigestAcrossBothHalves() throws {
+        let names = (0..<30_000).map { String(format: "Dev-%05d", $0) }
+        let a = syntheticTable(names).data, b = syntheticTable(names).data
+        XCTAssertEqual(a, b)
+        var changed = names
+        changed[29_999] = "dev-changed"
+        XCTAssertNotEqual(a, syntheticTable(changed).data, "a change in the second half")
+        changed = names
+        changed[0] = "dev-changed"
+        XCTAssertNotEqual(a, syntheticTable(changed).data, "a change in the first half")
+        for (needle, expected) in [("dev-29999", ["Dev-29999"]), ("dev-00000", ["Dev-00000"]), ("dev-1500", (15000..<15010).map { String(format: "Dev-%05d", $0) })] {
+            let filter = try CompiledFilter(FilterExpression.parse(needle), for: a)
+            let found = a.filtered(a.sortedOrder(nil), by: filter).map { a.rows[Int($0)].id }
+            XCTAssertEqual(found, expected, needle)
+        }
+    }
+}

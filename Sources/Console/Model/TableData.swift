@@ -104,16 +104,49 @@ public struct TableData: Sendable, Equatable {
         fieldIndex = index
         self.rows = rows
         self.searchable = searchable.compactMap { index[$0] }
+        // The search text and the digest of a large table are built in two halves at once: the
+        // console's load runs while the input thread waits, and this is a third of it at 80,000 rows.
+        let searchable = self.searchable
+        let parts = rows.count >= 20_000 ? 2 : 1
+        let chunk = (rows.count + parts - 1) / max(1, parts)
+        // Each iteration writes only its own slot of this buffer (no shared Swift array, so no
+        // exclusivity conflict between the threads).
+        let slots = Slots(UnsafeMutableBufferPointer<(hay: [UInt8], offsets: [Int32], digest: Int)>.allocate(capacity: parts))
+        slots.buffer.initialize(repeating: ([], [], 0))
+        defer { slots.buffer.deinitialize(); slots.buffer.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let range = (part * chunk)..<min(rows.count, (part + 1) * chunk)
+            slots.buffer[part] = TableData.index(rows[range], searchable: searchable)
+        }
+        let built = Array(slots.buffer)
         var hay: [UInt8] = []
         var offs: [Int32] = [0]
-        hay.reserveCapacity(rows.count * 48)
+        hay.reserveCapacity(built.reduce(0) { $0 + $1.hay.count })
         offs.reserveCapacity(rows.count + 1)
         var hasher = Hasher()
         hasher.combine(fields)
+        for p in built {
+            let base = Int32(hay.count)
+            hay.append(contentsOf: p.hay)
+            offs.append(contentsOf: p.offsets.map { $0 + base })
+            hasher.combine(p.digest)
+        }
+        haystack = hay
+        offsets = offs
+        digest = hasher.finalize()
+    }
+
+    /// The lower-cased search text of some rows (end offsets relative to its start) and their digest.
+    private static func index(_ rows: ArraySlice<TableRow>, searchable: [Int]) -> (hay: [UInt8], offsets: [Int32], digest: Int) {
+        var hay: [UInt8] = []
+        var offs: [Int32] = []
+        hay.reserveCapacity(rows.count * 48)
+        offs.reserveCapacity(rows.count)
+        var hasher = Hasher()
         for row in rows {
             hasher.combine(row.id)
             hasher.combine(row.values)
-            for i in self.searchable {
+            for i in searchable {
                 let v = row.values[i]
                 if Sanitizer.isPlainASCII(v) {
                     for b in v.utf8 { hay.append(b >= 65 && b <= 90 ? b + 32 : b) }
@@ -124,9 +157,7 @@ public struct TableData: Sendable, Equatable {
             }
             offs.append(Int32(hay.count))
         }
-        haystack = hay
-        offsets = offs
-        digest = hasher.finalize()
+        return (hay, offs, hasher.finalize())
     }
 
     public var count: Int { rows.count }
@@ -280,4 +311,10 @@ extension TableData {
         guard let filter, !filter.expression.isEmpty else { return order }
         return order.filter { filter.matches(self, Int($0)) }
     }
+}
+
+/// The buffer `concurrentPerform` iterations write into, each at its own index.
+private struct Slots<T>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<T>
+    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
 }
