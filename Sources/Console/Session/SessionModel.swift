@@ -204,26 +204,9 @@ public enum SessionOverlayWidget {
             field = (masked, editor.cursor)
             body = [("", .dialog), ("", .dialog), ("enter connects    esc cancels", .dialog)]
         }
-        let height = min(area.height, body.count + 2)
-        guard height >= 3 else { return nil }
-        let rect = Rect(x: area.x + (area.width - width) / 2, y: area.y + max(0, (area.height - height) / 2), width: width, height: height)
-        buffer.fill(rect, role: .dialog)
-        buffer.box(rect, role: .dialog, title: title, titleRole: .dialogTitle)
-        var first = 0
-        if case .picker(_, _, let c) = overlay, body.count > height - 2 { first = max(0, min(c - (height - 2) / 2, body.count - (height - 2))) }
-        for (r, (text, role)) in body.dropFirst(first).prefix(height - 2).enumerated() {
-            let y = rect.y + 1 + r
-            if role == .selectedRow {
-                buffer.write(text, x: rect.x + 1, y: y, width: rect.width - 2, role: .selectedRow)
-            } else {
-                buffer.write(text, x: rect.x + 2, y: y, width: rect.width - 4, role: role)
-            }
-        }
-        guard let field else { return nil }
-        let y = rect.y + 2
-        let fieldWidth = rect.width - 4
-        let shift = max(0, field.cursor - fieldWidth + 1)
-        buffer.write(String(field.text.dropFirst(shift)), x: rect.x + 2, y: y, width: fieldWidth, role: .commandLine)
-        return (rect.x + 2 + field.cursor - shift, y)
+        var scrollTo: Int?
+        if case .picker(_, _, let c) = overlay { scrollTo = c }
+        return DialogWidget.box(title: title, body: body, width: width, scrollTo: scrollTo,
+                                field: field.map { (text: $0.text, column: $0.cursor) }, into: &buffer, area: area)
     }
 }

@@ -44,7 +44,6 @@ public enum DialogWidget {
         let width = min(64, max(20, area.width - 4))
         var body: [(String, Role)] = []
         var title = ""
-        var cursor: (Int, Int)?
         var editor: LineEditor?
         switch dialog {
         case .confirm(let t, let message, _):
@@ -65,14 +64,24 @@ public enum DialogWidget {
             body.append(("", .dialog))
             body.append(("enter closes", .dialog))
         }
+        var scrollTo: Int?
+        if case .columns(let c) = dialog { scrollTo = c }
+        let field = editor.map { (text: $0.text, column: $0.cursorColumn) }
+        return box(title: title, body: body, width: width, scrollTo: scrollTo, field: field, into: &buffer, area: area)
+    }
+
+    /// A centred box of `width` with a title and lines of text (`.selectedRow` lines highlighted
+    /// across the box). A list longer than the box scrolls to keep line `scrollTo` in view. A
+    /// `field` is an input line drawn on the box's second line; its cursor position is returned.
+    static func box(title: String, body: [(String, Role)], width: Int, scrollTo: Int?, field: (text: String, column: Int)?,
+                    into buffer: inout CellBuffer, area: Rect) -> (Int, Int)? {
         let height = min(area.height, body.count + 2)
         guard height >= 3 else { return nil }
         let rect = Rect(x: area.x + (area.width - width) / 2, y: area.y + max(0, (area.height - height) / 2), width: width, height: height)
         buffer.fill(rect, role: .dialog)
         buffer.box(rect, role: .dialog, title: title, titleRole: .dialogTitle)
-        // A long list (columns) scrolls to keep the cursor in view.
         var first = 0
-        if case .columns(let c) = dialog, body.count > height - 2 { first = max(0, min(c - (height - 2) / 2, body.count - (height - 2))) }
+        if let c = scrollTo, body.count > height - 2 { first = max(0, min(c - (height - 2) / 2, body.count - (height - 2))) }
         for (r, (text, role)) in body.dropFirst(first).prefix(height - 2).enumerated() {
             let y = rect.y + 1 + r
             if role == .selectedRow {
@@ -81,17 +90,14 @@ public enum DialogWidget {
                 buffer.write(text, x: rect.x + 2, y: y, width: rect.width - 4, role: role)
             }
         }
-        if let e = editor {
-            let y = rect.y + 2
-            let fieldWidth = rect.width - 4
-            // Show the end of a long text, with the cursor.
-            let col = e.cursorColumn
-            let shift = max(0, col - fieldWidth + 1)
-            let shown = shift > 0 ? String(e.text.dropFirst(shift)) : e.text
-            buffer.write(shown, x: rect.x + 2, y: y, width: fieldWidth, role: .commandLine)
-            cursor = (rect.x + 2 + col - shift, y)
-        }
-        return cursor
+        guard let field else { return nil }
+        let y = rect.y + 2
+        let fieldWidth = rect.width - 4
+        // Show the end of a long text, with the cursor.
+        let shift = max(0, field.column - fieldWidth + 1)
+        let shown = shift > 0 ? String(field.text.dropFirst(shift)) : field.text
+        buffer.write(shown, x: rect.x + 2, y: y, width: fieldWidth, role: .commandLine)
+        return (rect.x + 2 + field.column - shift, y)
     }
 
     /// Word-wraps plain text into lines of at most `width` columns.
