@@ -24,7 +24,7 @@ public enum LabInventory {
             try Inventory.upsert(db, pool: Pool(name: "lab-faults", description: "lab devices that misbehave on purpose"),
                                  manualDevices: status.devices.filter(\.isFault).map(\.name))
             try Inventory.upsert(db, credential: Credential(
-                name: "lab-key", description: "the lab's ed25519 key", username: status.username,
+                name: "lab-key", description: status.crypto == .p256 ? "the lab's ECDSA P-256 key" : "the lab's ed25519 key", username: status.username,
                 secretKind: .keyFile, keyFile: status.userKeyPath, role: .readWrite, priority: 1000, pools: ["lab"]))
             if let password = status.password {
                 try Inventory.upsert(db, credential: Credential(

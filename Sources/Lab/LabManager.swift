@@ -67,7 +67,7 @@ public final class LabManager {
     // MARK: up
 
     @discardableResult
-    public func up(devices count: Int = 20, latencyMs: Int = 0, basePort: Int = 2201) throws -> LabStatus {
+    public func up(devices count: Int = 20, latencyMs: Int = 0, basePort: Int = 2201, crypto: LabCrypto = .standard) throws -> LabStatus {
         if let existing = status(), !alivePids(existing).isEmpty {
             throw LabError("the lab in \(directory) is already up (\(existing.devices.count) devices); run `switchboard lab down` first")
         }
@@ -127,15 +127,15 @@ public final class LabManager {
         try writeDevicesJSON(devices, runtime: runtime)
         var status = LabStatus(
             directory: directory, devices: devices, knownHostsPath: keysDirectory + "/known_hosts",
-            userKeyPath: keysDirectory + "/id_ed25519", passphraseKeyPath: keysDirectory + "/id_ed25519_pass",
+            userKeyPath: keysDirectory + (crypto == .p256 ? "/id_ecdsa" : "/id_ed25519"), passphraseKeyPath: keysDirectory + "/id_ed25519_pass",
             keyPassphrase: LabManager.keyPassphrase, username: user, password: isRoot ? LabManager.labPassword : nil,
             keyboardInteractiveDevice: kbdDevice, isolatedJump: isolated, latencyMs: latencyMs, pids: [],
-            namespaces: namespaces, routes: routes, startedAt: Date())
+            namespaces: namespaces, routes: routes, startedAt: Date(), crypto: crypto == .standard ? nil : crypto)
         do {
             try writeKnownHosts(devices)
             let groups = Dictionary(grouping: devices, by: \.group)
             for (group, members) in groups.sorted(by: { $0.key < $1.key }) {
-                let config = try writeSSHDConfig(group: group, devices: members, runtime: runtime, user: user)
+                let config = try writeSSHDConfig(group: group, devices: members, runtime: runtime, user: user, crypto: crypto)
                 let pid = try startSSHD(sshd, config: config, group: group,
                                         namespace: group == "jump" && isolated ? namespaces.first : group == "behind" ? namespaces.last : nil)
                 status.pids.append(pid)
@@ -229,6 +229,10 @@ public final class LabManager {
         if !fm.fileExists(atPath: user) {
             try ProcessRunner.run(keygen, ["-q", "-t", "ed25519", "-N", "", "-C", "switchboard-lab-user", "-f", user])
         }
+        let ecdsa = keysDirectory + "/id_ecdsa"
+        if !fm.fileExists(atPath: ecdsa) {
+            try ProcessRunner.run(keygen, ["-q", "-t", "ecdsa", "-b", "256", "-N", "", "-C", "switchboard-lab-user-p256", "-f", ecdsa])
+        }
         let pass = keysDirectory + "/id_ed25519_pass"
         if !fm.fileExists(atPath: pass) {
             try ProcessRunner.run(keygen, ["-q", "-t", "ed25519", "-N", LabManager.keyPassphrase, "-C", "switchboard-lab-user-pass", "-f", pass])
@@ -277,7 +281,7 @@ public final class LabManager {
         try fm.copyItem(atPath: binary, toPath: target)
         chmod(target, 0o755)
         // authorized_keys is read as the login user.
-        let keys = try [keysDirectory + "/id_ed25519.pub", keysDirectory + "/id_ed25519_pass.pub"].map {
+        let keys = try ["/id_ed25519.pub", "/id_ed25519_pass.pub", "/id_ecdsa.pub"].map { keysDirectory + $0 }.map {
             try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         }
         try (keys.joined(separator: "\n") + "\n").write(toFile: runtime + "/authorized_keys", atomically: true, encoding: .utf8)
@@ -316,7 +320,7 @@ public final class LabManager {
         try (lines.joined(separator: "\n") + "\n").write(toFile: keysDirectory + "/known_hosts", atomically: true, encoding: .utf8)
     }
 
-    func writeSSHDConfig(group: String, devices: [LabDevice], runtime: String, user: String) throws -> String {
+    func writeSSHDConfig(group: String, devices: [LabDevice], runtime: String, user: String, crypto: LabCrypto = .standard) throws -> String {
         let address = devices.first?.address ?? "127.0.0.1"
         var lines = ["# written by switchboard lab up; group \(group): \(devices.map(\.name).joined(separator: ", "))"]
         for d in devices { lines.append("Port \(d.listenPort)") }
@@ -347,6 +351,7 @@ public final class LabManager {
             "LogLevel ERROR",
             "Subsystem sftp internal-sftp",
         ]
+        if crypto == .p256 { lines += ["KexAlgorithms ecdh-sha2-nistp256", "HostKeyAlgorithms ecdsa-sha2-nistp256"] }
         let path = sshdDirectory + "/\(group).conf"
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -358,6 +363,10 @@ public final class LabManager {
         if isRoot { try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755]) }
         let log = sshdDirectory + "/\(group).log"
         var command = [sshd, "-f", config, "-E", log]
+        // Without -r, OpenSSH before 9.8 re-executes itself for every connection (loading, linking,
+        // reading its config and host keys again): 40 % of the lab's CPU per login. 9.8 and later
+        // split that work into sshd-session and no longer have the flag.
+        if LabManager.sshdHasNoReexecFlag(sshd) { command.insert("-r", at: 1) }
         if let namespace, let ip = ProcessRunner.which("ip") { command = [ip, "netns", "exec", namespace] + command }
         // sshd daemonizes itself (its own session, detached from ours) and writes its pid file.
         let result = try ProcessRunner.run(command[0], Array(command.dropFirst()), allowFailure: true)
@@ -373,6 +382,21 @@ public final class LabManager {
             usleep(10_000)
         }
         throw LabError("sshd for \(group) started but wrote no pid file (\(pidFile))")
+    }
+
+    /// Whether `sshd -r` exists: OpenSSH older than 9.8 (whose version `sshd -V` prints).
+    static func sshdHasNoReexecFlag(_ sshd: String) -> Bool {
+        guard let result = try? ProcessRunner.run(sshd, ["-V"], allowFailure: true) else { return false }
+        guard let v = openSSHVersion(result.output) else { return false }
+        return v.major < 9 || (v.major == 9 && v.minor < 8)
+    }
+
+    /// [major, minor] from text such as "OpenSSH_9.2p1 Debian-2+deb12u3, OpenSSL 3.0.19".
+    static func openSSHVersion(_ text: String) -> (major: Int, minor: Int)? {
+        guard let range = text.range(of: "OpenSSH_") else { return nil }
+        let digits = text[range.upperBound...].prefix { $0.isNumber || $0 == "." }
+        let parts = digits.split(separator: ".").compactMap { Int($0) }
+        return parts.count >= 2 ? (parts[0], parts[1]) : nil
     }
 
     func startRelay(_ status: inout LabStatus) throws -> Int32 {

@@ -6,7 +6,8 @@ public struct LabStatus: Codable, Equatable, Sendable {
     public var devices: [LabDevice]
     /// Every device's host keys, in OpenSSH known_hosts form.
     public var knownHostsPath: String
-    /// An ed25519 key without passphrase, and one protected by `keyPassphrase`.
+    /// The key the lab-key credential uses (ed25519; ECDSA P-256 with `LabCrypto.p256`) without
+    /// passphrase, and an ed25519 key protected by `keyPassphrase`.
     public var userKeyPath: String
     public var passphraseKeyPath: String
     public var keyPassphrase: String
@@ -27,6 +28,8 @@ public struct LabStatus: Codable, Equatable, Sendable {
     /// Routes the lab added to the root namespace (removed by `down`).
     public var routes: [String]
     public var startedAt: Date
+    /// The algorithms the lab's sshd offers; nil for the standard set (a lab.json of an older lab too).
+    public var crypto: LabCrypto?
 
     public func device(_ name: String) -> LabDevice? { devices.first { $0.name == name } }
 }

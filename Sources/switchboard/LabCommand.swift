@@ -30,10 +30,13 @@ struct LabCommand: ParsableCommand {
         var latency: String?
         @Option(help: "The first device port; fault devices sit 100 below.")
         var basePort = 2201
+        @Option(help: ArgumentHelp("Algorithms the lab's sshd offers: standard (OpenSSH's defaults) or p256 (NIST P-256 key exchange, host keys and lab key only; cheaper for sshd, used by the benchmarks).", valueName: "standard|p256"))
+        var crypto = "standard"
 
         func run() throws {
             let latencyMs = try latency.map(LabCommand.parseMilliseconds) ?? 0
-            let status = try LabCommand.start(global: global, dir: lab.dir, devices: devices, latencyMs: latencyMs, basePort: basePort)
+            guard let crypto = LabCrypto(rawValue: crypto) else { throw CommandFailure.usage("--crypto: '\(crypto)' is not standard or p256") }
+            let status = try LabCommand.start(global: global, dir: lab.dir, devices: devices, latencyMs: latencyMs, basePort: basePort, crypto: crypto)
             LabCommand.describe(status)
         }
     }
@@ -86,11 +89,11 @@ struct LabCommand: ParsableCommand {
         }
     }
 
-    static func start(global: GlobalOptions, dir: String?, devices: Int, latencyMs: Int, basePort: Int) throws -> LabStatus {
+    static func start(global: GlobalOptions, dir: String?, devices: Int, latencyMs: Int, basePort: Int, crypto: LabCrypto = .standard) throws -> LabStatus {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let manager = LabManager(directory: dir ?? global.paths.labDirectory, relayBinary: exe)
         let status: LabStatus
-        do { status = try manager.up(devices: devices, latencyMs: latencyMs, basePort: basePort) }
+        do { status = try manager.up(devices: devices, latencyMs: latencyMs, basePort: basePort, crypto: crypto) }
         catch let e as LabError { throw CommandFailure(message: e.message) }
         let database = try global.openDatabase()
         try LabInventory.register(status, database: database, secrets: try SecretBox.load(paths: global.paths))
@@ -114,6 +117,7 @@ struct LabCommand: ParsableCommand {
         print("login: \(s.username), key \(s.userKeyPath)" + (s.password != nil ? ", password set" : ""))
         if let kbd = s.keyboardInteractiveDevice { print("keyboard-interactive authentication (PAM): \(kbd)") }
         if s.latencyMs > 0 { print("latency: \(s.latencyMs) ms each way through a relay") }
+        if s.crypto == .p256 { print("algorithms: NIST P-256 only (ecdh-sha2-nistp256, ecdsa-sha2-nistp256, ECDSA lab key)") }
         if s.isolatedJump {
             print("jump host: \(LabTopology.jumpHost); \(LabTopology.behindJump) is reachable only through it (network namespaces)")
         } else {

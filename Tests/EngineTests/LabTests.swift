@@ -1,6 +1,7 @@
+@testable import Engine
 import Foundation
 import GRDB
-import Lab
+@testable import Lab
 import Store
 import XCTest
 
@@ -94,6 +95,51 @@ final class LabTests: XCTestCase {
         try LabInventory.unregisterKnownHosts(from: kh)
         XCTAssertEqual(try String(contentsOfFile: kh, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
                        "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl")
+    }
+
+    /// `--crypto p256`: the lab's sshd offers only P-256 key exchange and host keys, its lab key is
+    /// ECDSA, and both OpenSSH's client and switchboard's transport log in with it.
+    func testP256LabOffersOnlyP256() async throws {
+        let dir = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let lab = LabManager(directory: dir)
+        let status = try lab.up(devices: 20, basePort: LabPorts.freeBasePort(devices: 20), crypto: .p256)
+        defer { try? lab.down() }
+        XCTAssertEqual(status.crypto, .p256)
+        XCTAssertTrue(status.userKeyPath.hasSuffix("/id_ecdsa"))
+        XCTAssertEqual(PrivateKeyInspector.keyType(file: status.userKeyPath), "ecdsa-sha2-nistp256")
+        var (rc, out) = try ssh(status, "par-acc1", "show version")
+        XCTAssertEqual(rc, 0, out)
+        let d = status.device("par-acc1")!
+        for refused in [["-o", "KexAlgorithms=curve25519-sha256"], ["-o", "HostKeyAlgorithms=ssh-ed25519"]] {
+            (rc, out) = try TransportTestSupport.run("/usr/bin/ssh", ["-o", "BatchMode=yes", "-o", "UserKnownHostsFile=\(status.knownHostsPath)",
+                                                                      "-o", "StrictHostKeyChecking=yes", "-i", status.userKeyPath, "-p", String(d.port)]
+                                                     + refused + ["\(status.username)@\(d.address)", "show version"])
+            XCTAssertEqual(rc, 255, "\(refused): \(out)")
+            XCTAssertTrue(out.contains("no matching"), out)
+        }
+        let transport = try SSHTransport(configuration: SSHTransportConfiguration(
+            ioThreads: 1, connectTimeout: .seconds(10), commandTimeout: .seconds(20), keepaliveInterval: 0,
+            hostKeyPolicy: .strict, knownHosts: KnownHosts(files: [status.knownHostsPath], writableFile: nil)))
+        defer { transport.shutdown() }
+        let endpoint = SSHEndpoint(host: d.address, port: d.port, username: status.username,
+                                   authentication: [.keyFile(path: status.userKeyPath)], name: d.name)
+        let connection = try await transport.connect(SSHTarget(endpoint, jumps: []))
+        let result = try await connection.exec("show version")
+        await connection.close()
+        XCTAssertEqual(connection.hostKey.type, .ecdsa256)
+        XCTAssertTrue(connection.authenticationMethod.hasPrefix("publickey"), connection.authenticationMethod)
+        XCTAssertEqual(result.exitStatus, 0)
+        XCTAssertTrue(result.output.contains("Cisco IOS"), result.output)
+    }
+
+    func testOpenSSHVersionDecidesTheNoReexecFlag() {
+        XCTAssertEqual(LabManager.openSSHVersion("OpenSSH_9.2p1 Debian-2+deb12u3, OpenSSL 3.0.19 27 Jan 2026")?.major, 9)
+        XCTAssertEqual(LabManager.openSSHVersion("OpenSSH_9.2p1 Debian-2+deb12u3, OpenSSL 3.0.19 27 Jan 2026")?.minor, 2)
+        XCTAssertEqual(LabManager.openSSHVersion("OpenSSH_10.0p2 Debian-5, OpenSSL 3.5.1")?.major, 10)
+        XCTAssertNil(LabManager.openSSHVersion("sshd: illegal option -- V"))
+        // The sshd installed here answers, and the lab starts it accordingly.
+        XCTAssertNotNil(LabManager.openSSHVersion((try? TransportTestSupport.run("/usr/sbin/sshd", ["-V"]).1) ?? ""))
     }
 
     func testTopologyMatchesTheExampleInventory() throws {
