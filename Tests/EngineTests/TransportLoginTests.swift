@@ -194,8 +194,8 @@ final class TransportLoginTests: LabBackedTestCase {
         let connection = try await transport.connect(lab.target("par-acc1", authentication: [.inlineKey(privateKey: pem)]))
         XCTAssertEqual(connection.authenticationMethod, "publickey (inline key)")
         await connection.close()
-        // libssh2 1.10 with OpenSSL parses OpenSSH ed25519 keys from memory: no file needed.
-        XCTAssertEqual(TemporaryKeyFile.created.load(ordering: .relaxed), filesBefore, "the key went through libssh2_userauth_publickey_frommemory")
+        // Parsed in process (KeySigner), or by libssh2 from memory: no file needed.
+        XCTAssertEqual(TemporaryKeyFile.created.load(ordering: .relaxed), filesBefore, "the key never went to a file")
         let protectedPEM = try String(contentsOfFile: lab.status.passphraseKeyPath, encoding: .utf8)
         let protected = try await transport.connect(lab.target("par-acc1", authentication: [
             .inlineKey(privateKey: protectedPEM, passphrase: lab.status.keyPassphrase)]))
@@ -233,6 +233,24 @@ final class TransportLoginTests: LabBackedTestCase {
         let fallback = try await transport.connect(lab.target("par-acc1", authentication: [.password(wrong), .keyFile(path: lab.status.userKeyPath)]))
         XCTAssertEqual(fallback.authenticationMethod, "publickey")
         await fallback.close()
+    }
+
+    /// The first method goes out before the server's list is asked for; when it is refused, the list
+    /// decides which of the others are tried, and the error names only methods the server allows.
+    func testFirstMethodRefusedThenTheList() async throws {
+        let lab = try lab
+        let transport = try SSHTransport(configuration: lab.configuration())
+        defer { transport.shutdown() }
+        let stranger = try TransportTestSupport.makeKey("ed25519", in: scratch, name: "stranger")
+        let second = try await transport.connect(lab.target("par-acc1", authentication: [.keyFile(path: stranger), .keyFile(path: lab.status.userKeyPath)]))
+        XCTAssertEqual(second.authenticationMethod, "publickey")
+        await second.close()
+        // keyboard-interactive first: the device's sshd does not offer it, so it is not reported as tried.
+        let error = await connectError(transport, lab.target("par-acc1", authentication: [.keyboardInteractive(password: "x"), .keyFile(path: stranger)]))
+        guard case .authenticationFailed(_, _, _, let tried, let allowed, _)? = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertEqual(tried, ["publickey"])
+        XCTAssertFalse(allowed.contains("keyboard-interactive"), "\(allowed)")
+        XCTAssertTrue(allowed.contains("publickey"), "\(allowed)")
     }
 
     func testKeyboardInteractive() async throws {

@@ -19,12 +19,36 @@ struct Authenticator {
     }
 
     /// Returns the label of the method that worked.
+    ///
+    /// The first configured method goes out before the server is asked for its list: asking costs a
+    /// round trip (the "none" request), which is a tenth of a login over a 50 ms path, and the first
+    /// method is the one that usually works. Only when it is refused does the list decide the rest.
     func authenticate() async throws -> String {
-        let allowed = try await allowedMethods()
-        guard let allowed else { return "none" }
         var tried: [String] = []
         var notes: [String] = []
-        for method in endpoint.authentication {
+        var firstRefusal: (method: SSHAuthentication, note: String?)?
+        if let first = endpoint.authentication.first {
+            let outcome: Outcome
+            do {
+                outcome = try await attempt(first)
+            } catch let error as SSHError {
+                guard case .disconnected = error else { throw error }
+                throw SSHError.authenticationFailed(user: endpoint.username, host: endpoint.host, port: endpoint.port,
+                                                    tried: [first.triedLabel], allowed: [], note: "the server closed the connection")
+            }
+            switch outcome {
+            case .accepted: return first.triedLabel
+            case .refused(let note): firstRefusal = (first, note)
+            }
+        }
+        let allowed = try await allowedMethods()
+        guard let allowed else { return "none" }
+        if let (method, note) = firstRefusal, allowed.contains(method.method) {
+            // Refused although allowed: report it as tried, as if the list had come first.
+            tried.append(method.triedLabel)
+            if let note { notes.append(note) }
+        }
+        for method in endpoint.authentication.dropFirst() {
             guard allowed.contains(method.method) else { continue }
             tried.append(method.triedLabel)
             let outcome: Outcome
@@ -111,6 +135,9 @@ struct Authenticator {
     }
 
     private func publicKeyFromFile(path: String, publicKeyPath: String?, passphrase: String?) async throws -> Outcome {
+        if passphrase?.isEmpty ?? true, let signer = KeySigner.forFile(path) {
+            return try await publicKey(signer, source: "key file \(path)")
+        }
         let user = endpoint.username
         return try await driver.perform(deadline: deadline, timeout: timeout) { driver -> Attempt<Outcome> in
             let rc = libssh2_userauth_publickey_fromfile_ex(driver.session, user, UInt32(user.utf8.count), publicKeyPath, path, passphrase)
@@ -118,9 +145,32 @@ struct Authenticator {
         }
     }
 
+    /// A key parsed once per process (`KeySigner`), signed through libssh2's callback.
+    private func publicKey(_ signer: KeySigner, source: String) async throws -> Outcome {
+        let user = endpoint.username
+        // libssh2 may call back on any of the retries after EAGAIN; the box lives until the last.
+        let abstract = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 1)
+        abstract.initialize(to: Unmanaged.passRetained(signer).toOpaque())
+        defer {
+            Unmanaged<KeySigner>.fromOpaque(abstract.pointee!).release()
+            abstract.deallocate()
+        }
+        let blob = signer.publicKeyBlob
+        let box = UnsafeSendablePointer(abstract)
+        return try await driver.perform(deadline: deadline, timeout: timeout) { driver -> Attempt<Outcome> in
+            let rc = blob.withUnsafeBufferPointer { pub in
+                libssh2_userauth_publickey(driver.session, user, pub.baseAddress, pub.count, KeySigner.signCallback, box.pointer)
+            }
+            return try Self.publicKeyResult(rc, driver, source: source)
+        }
+    }
+
     /// `libssh2_userauth_publickey_frommemory`; when this libssh2 cannot parse the key from memory,
     /// the key goes to a 0600 file in a fresh 0700 directory for the one attempt, then is removed.
     private func publicKeyFromMemory(_ key: String, passphrase: String?) async throws -> Outcome {
+        if passphrase?.isEmpty ?? true, let signer = KeySigner.forPEM(key) {
+            return try await publicKey(signer, source: "the inline key")
+        }
         let user = endpoint.username
         let memoryOutcome = try await driver.perform(deadline: deadline, timeout: timeout) { driver -> (Attempt<(Outcome, Bool)>) in
             let rc = key.withCString { pem in
@@ -289,4 +339,10 @@ struct TemporaryKeyFile {
         unlink(path)
         rmdir(directory)
     }
+}
+
+/// A pointer handed to the loop thread for the duration of one awaited operation.
+private struct UnsafeSendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }

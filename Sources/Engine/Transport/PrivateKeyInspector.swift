@@ -14,11 +14,11 @@ enum PrivateKeyInspector {
         guard let data = Data(base64Encoded: String(body)) else { return nil }
         // openssh-key-v1\0, string cipher, string kdf, string kdfoptions, uint32 nkeys, string pubkey
         // (the public key is stored unencrypted, with its type as its first string).
-        var reader = Reader(bytes: [UInt8](data))
+        var reader = SSHWire.Reader(bytes: [UInt8](data))
         guard reader.skip(literal: Array("openssh-key-v1\0".utf8)),
               reader.string() != nil, reader.string() != nil, reader.string() != nil,
               reader.uint32() != nil, let publicKey = reader.string() else { return nil }
-        var inner = Reader(bytes: publicKey)
+        var inner = SSHWire.Reader(bytes: publicKey)
         return inner.string().map { String(decoding: $0, as: UTF8.self) }
     }
 
@@ -29,32 +29,9 @@ enum PrivateKeyInspector {
 
     /// The key type named at the start of a public key blob (agent identities).
     static func keyType(blob: [UInt8]) -> String? {
-        var reader = Reader(bytes: blob)
+        var reader = SSHWire.Reader(bytes: blob)
         return reader.string().map { String(decoding: $0, as: UTF8.self) }
     }
 
     static let rsaNote = "the key is RSA, and libssh2 1.10 signs RSA keys with ssh-rsa (SHA-1) only, which OpenSSH 8.8 and later refuse; use an ed25519 or ecdsa key"
-
-    private struct Reader {
-        let bytes: [UInt8]
-        var offset = 0
-
-        mutating func skip(literal: [UInt8]) -> Bool {
-            guard bytes.count >= offset + literal.count, Array(bytes[offset..<offset + literal.count]) == literal else { return false }
-            offset += literal.count
-            return true
-        }
-
-        mutating func uint32() -> UInt32? {
-            guard bytes.count >= offset + 4 else { return nil }
-            defer { offset += 4 }
-            return bytes[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) }
-        }
-
-        mutating func string() -> [UInt8]? {
-            guard let length = uint32(), bytes.count >= offset + Int(length) else { return nil }
-            defer { offset += Int(length) }
-            return Array(bytes[offset..<offset + Int(length)])
-        }
-    }
 }
