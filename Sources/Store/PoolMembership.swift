@@ -216,7 +216,7 @@ public enum PoolMembership {
     /// The names of the pools a device belongs to.
     public static func poolNames(_ db: Database, deviceId: Int64) throws -> [String] {
         var keys: [String] = []
-        for row in try Row.fetchAll(db, sql: "SELECT criteria_key, members FROM member_set") {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT criteria_key, members FROM member_set")) {
             if MemberSet(encoded: row["members"]).contains(deviceId) { keys.append(row["criteria_key"]) }
         }
         var names = Set<String>()
@@ -225,7 +225,8 @@ public enum PoolMembership {
             let marks = part.map { _ in "?" }.joined(separator: ",")
             names.formUnion(try String.fetchAll(db, sql: "SELECT name FROM pool WHERE criteria_key IN (\(marks))", arguments: StatementArguments(part)))
         }
-        names.formUnion(try String.fetchAll(db, sql: "SELECT pool.name FROM pool JOIN pool_manual ON pool_manual.pool_id = pool.id WHERE pool_manual.device_id = ?", arguments: [deviceId]))
+        names.formUnion(try String.fetchAll(db.cachedStatement(sql: "SELECT pool.name FROM pool JOIN pool_manual ON pool_manual.pool_id = pool.id WHERE pool_manual.device_id = ?"),
+                                            arguments: [deviceId]))
         return names.sorted()
     }
 }

@@ -92,11 +92,9 @@ struct ExecCommand: AsyncParsableCommand {
             names = [words[0]]
         }
         let resolver = DeviceTargets(database: database, secrets: secrets, settings: settings)
-        var targets: [(String, SSHTarget)] = []
-        for name in names {
-            do { targets.append((name, try resolver.target(device: name, credential: credential))) }
-            catch let e as DeviceTargets.ResolveError { throw CommandFailure(message: e.message) }
-        }
+        let targets: [(name: String, target: SSHTarget)]
+        do { targets = try resolver.targets(devices: names, credential: credential) }
+        catch let e as DeviceTargets.ResolveError { throw CommandFailure(message: e.message) }
         let transport = try SSHTransport(configuration: SSHTransportConfiguration(settings: settings, paths: global.paths))
         defer { transport.shutdown() }
         let platforms = many || mode == "cli" ? try loadPlatforms(database, names) : [:]

@@ -31,6 +31,19 @@ public struct DeviceTargets: Sendable {
         }
     }
 
+    /// Targets for many devices in one read, in the order given; the first device that cannot be
+    /// resolved throws.
+    public func targets(devices names: [String], credential: String? = nil) throws -> [(name: String, target: SSHTarget)] {
+        try database.writer.read { db in
+            try names.map { name in
+                guard let device = try Inventory.device(db, named: name) else {
+                    throw ResolveError(message: "no device named '\(name)'")
+                }
+                return (name, try target(db, device, credential: credential))
+            }
+        }
+    }
+
     public func target(_ db: Database, _ device: Device, credential: String? = nil) throws -> SSHTarget {
         var visiting: Set<String> = [device.name]
         let endpoint = try self.endpoint(db, device, credential: credential)
@@ -42,7 +55,7 @@ public struct DeviceTargets: Sendable {
     func endpoint(_ db: Database, _ device: Device, credential named: String?) throws -> SSHEndpoint {
         let credential: Credential?
         if let named, !named.isEmpty {
-            guard let c = try Credential.fetchOne(db, sql: "SELECT * FROM credential WHERE name = ?", arguments: [named]) else {
+            guard let c = try Credential.fetchOne(db.cachedStatement(sql: "SELECT * FROM credential WHERE name = ?"), arguments: [named]) else {
                 throw ResolveError(message: "no credential named '\(named)'")
             }
             credential = c
