@@ -29,6 +29,8 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]),
         // ncurses macros Swift cannot import, re-exported as functions.
         .target(name: "CCursesShim", dependencies: ["CNcursesw"], path: "Sources/CCursesShim"),
+        // Linux headers the Glibc module leaves out (epoll, for the lab's latency relay).
+        .target(name: "CLinux", path: "Sources/CLinux"),
 
         .target(
             name: "Store",
@@ -50,7 +52,7 @@ let package = Package(
         // The device lab: real sshd processes serving the simulated CLI, for tests, benchmarks and the demo.
         .target(
             name: "Lab",
-            dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["Store", "CLinux", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Console",
             dependencies: ["Store", "CNcursesw", "CCursesShim",
@@ -77,6 +79,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Lab", "Store", "LabDevice"]),
         .testTarget(name: "LabDeviceTests", dependencies: ["LabDevice"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Store", "Lab"]),
-        .testTarget(name: "CLITests", dependencies: ["switchboard", "Store", "LabDevice", "Lab"]),
+        .testTarget(name: "CLITests", dependencies: ["switchboard", "Store", "LabDevice", "Lab",
+                                                  .product(name: "Crypto", package: "swift-crypto")]),
     ]
 )

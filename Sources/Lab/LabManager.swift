@@ -74,6 +74,9 @@ public final class LabManager {
         if latencyMs < 0 || latencyMs > 10_000 { throw LabError("latency must be between 0 and 10000 ms") }
         if count < 1 || count > 5000 { throw LabError("--devices must be between 1 and 5000") }
         if basePort < 1124 || basePort + count > 65000 { throw LabError("ports \(basePort - 100)...\(basePort + count) are out of range") }
+        if latencyMs > 0 && basePort + count + LabPorts.relayOffset > 65_000 {
+            throw LabError("with --latency the relay listens \(LabPorts.relayOffset) above each device port: --base-port must be at most \(65_000 - LabPorts.relayOffset - count)")
+        }
         guard let sshd = ["/usr/sbin/sshd", ProcessRunner.which("sshd")].compactMap({ $0 }).first(where: FileManager.default.isExecutableFile) else {
             throw LabError("sshd is not installed (Debian: apt-get install openssh-server; scripts/install-deps does it)")
         }
@@ -404,7 +407,7 @@ public final class LabManager {
         // Clients connect to the relay's port; the relay forwards to sshd's after the delay.
         var routes: [LatencyRelay.Route] = []
         for i in status.devices.indices where status.devices[i].address == "127.0.0.1" {
-            let listen = status.devices[i].listenPort + 10_000
+            let listen = status.devices[i].listenPort + LabPorts.relayOffset
             routes.append(.init(listenPort: listen, targetPort: status.devices[i].listenPort))
             status.devices[i].port = listen
         }

@@ -6,14 +6,19 @@ public enum LabPorts {
     /// A random base port in 30000–58000 whose lab ranges are free: the devices from `base` up, and
     /// the fault devices `reserveBelow` down to 80 below it (100 for the lab itself; more when a test
     /// also needs a port nobody answers on).
-    public static func freeBasePort(devices: Int, reserveBelow: Int = 100) -> Int {
+    /// With `relay`, the latency relay's ports (`relayOffset` above each device's) must be free too.
+    public static func freeBasePort(devices: Int, reserveBelow: Int = 100, relay: Bool = false) -> Int {
         for _ in 0..<200 {
-            let base = Int.random(in: 30_000...58_000)
-            let ports = Array((base - reserveBelow)..<(base - 80)) + Array(base..<(base + devices + 2))
+            let base = Int.random(in: 30_000...(relay ? 65_000 - relayOffset - devices : 58_000))
+            var ports = Array((base - reserveBelow)..<(base - 80)) + Array(base..<(base + devices + 2))
+            if relay { ports += ports.map { $0 + relayOffset } }
             if ports.allSatisfy(isFree) { return base }
         }
         return 41_201
     }
+
+    /// The relay listens this far above each device's sshd port.
+    public static let relayOffset = 10_000
 
     /// Whether a TCP port on 127.0.0.1 can be bound now.
     public static func isFree(_ port: Int) -> Bool {

@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import Lab
 import XCTest
 
 /// `switchboard exec` and `trust` against the lab (real sshd), through the real binary.
@@ -67,5 +69,48 @@ final class ExecCLITests: XCTestCase {
         let retrust = try cli.run(["trust", "--yes", "par-dist1"])
         XCTAssertEqual(retrust.status, 1, "trust never replaces a changed key")
         XCTAssertTrue(retrust.stderr.contains("WARNING"), retrust.stderr)
+    }
+
+    /// `lab up --latency`: every byte passes through the relay late by the latency each way, and
+    /// 10 MB arrive intact (the device's last line carries the digest of everything before it).
+    func testLatencyRelayDelaysEveryRoundTripAndKeepsEveryByte() throws {
+        var cli = try CLI()
+        cli.environment.removeValue(forKey: "SSH_AUTH_SOCK")
+        let base = LabPorts.freeBasePort(devices: 20, relay: true)
+        let up = try cli.run(["lab", "up", "--devices", "20", "--latency", "40ms", "--base-port", String(base)])
+        defer { _ = try? cli.run(["lab", "down"]) }
+        XCTAssertEqual(up.status, 0, up.stderr)
+        XCTAssertTrue(up.stdout.contains("latency: 40 ms each way"), up.stdout)
+
+        let start = Date()
+        let one = try cli.run(["exec", "par-acc1", "show", "version"])
+        let elapsed = Date().timeIntervalSince(start)
+        XCTAssertEqual(one.status, 0, one.stderr)
+        XCTAssertTrue(one.stdout.contains("Cisco IOS"), one.stdout)
+        // At least 7 round trips of 80 ms: TCP, key exchange (2), authentication (2), channel, command.
+        XCTAssertGreaterThan(elapsed, 0.56)
+        XCTAssertLessThan(elapsed, 10)
+
+        let huge = try cli.run(["exec", "--timeout", "120", "fault-huge", "show", "running-config"])
+        XCTAssertEqual(huge.status, 0, huge.stderr)
+        let bytes = Array(huge.stdout.utf8)
+        XCTAssertGreaterThan(bytes.count, 10_000_000)
+        var end = bytes.count
+        while end > 0 && bytes[end - 1] == 0x0a { end -= 1 }
+        var lineStart = end
+        while lineStart > 0 && bytes[lineStart - 1] != 0x0a { lineStart -= 1 }
+        let last = String(decoding: bytes[lineStart..<end], as: UTF8.self)
+        XCTAssertTrue(last.hasPrefix("! END sha256="), last)
+        let digest = SHA256.hash(data: Data(bytes[..<lineStart])).map { String(format: "%02x", $0) }.joined()
+        XCTAssertEqual(String(last.dropFirst("! END sha256=".count)), digest, "bytes lost or changed in the relay")
+
+        // `lab down` stops the relay with the rest.
+        let status = try JSONSerialization.jsonObject(with: Data(try cli.run(["lab", "status", "--json"]).stdout.utf8)) as! [String: Any]
+        let acc = (status["devices"] as! [[String: Any]]).first { $0["name"] as? String == "par-acc1" }!
+        let relayPort = acc["port"] as! Int
+        XCTAssertEqual(relayPort, acc["listenPort"] as! Int + LabPorts.relayOffset, "clients reach the device through the relay")
+        XCTAssertFalse(LabPorts.isFree(relayPort), "the relay listens")
+        XCTAssertEqual(try cli.run(["lab", "down"]).status, 0)
+        XCTAssertTrue(LabPorts.isFree(relayPort), "the relay stopped")
     }
 }
