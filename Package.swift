@@ -35,6 +35,7 @@ let package = Package(
         .target(
             name: "Store",
             dependencies: [
+                "CLinux",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),

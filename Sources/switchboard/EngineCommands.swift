@@ -327,6 +327,9 @@ struct LogsCommand: AsyncParsableCommand {
     static func follow(_ queue: RunQueue, run id: Int64, device: String?, print doPrint: Bool, timeout: Double?) async throws -> Run {
         var after: Int64 = 0
         let deadline = timeout.map { Date().addingTimeInterval($0) }
+        // Woken by the engine's commits rather than polling: a poll interval was half of a line's
+        // way from the engine to the screen on a busy run.
+        let watcher = DatabaseChangeWatcher(databasePath: queue.database.path)
         while true {
             let run = try queue.run(id)
             let lines = try queue.logLines(run: id, after: after, device: device)
@@ -338,7 +341,9 @@ struct LogsCommand: AsyncParsableCommand {
             after = lines.last?.seq ?? after
             if let run, run.status.isFinished, lines.isEmpty { return run }
             if let deadline, Date() > deadline { throw CommandFailure(message: "run \(id) did not end within \(timeout!) s") }
-            if lines.count < 10_000 { try await Task.sleep(nanoseconds: 20_000_000) }
+            if lines.count < 10_000 {
+                if let watcher { watcher.wait(timeoutMs: 250) } else { try await Task.sleep(nanoseconds: 20_000_000) }
+            }
         }
     }
 

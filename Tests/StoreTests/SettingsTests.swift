@@ -84,7 +84,7 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(settings.console.theme, "default")
         XCTAssertEqual(settings.console.keys["quit"], "q")
         XCTAssertFalse(settings.console.readonly)
-        XCTAssertEqual(settings.engine.logFlushMs, 50)
+        XCTAssertEqual(settings.engine.logFlushMs, 25)
         XCTAssertEqual(settings.engine.pollMs, 100)
         XCTAssertEqual(settings.engine.stopGraceSeconds, 30)
     }
@@ -149,7 +149,7 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(settings.automation.maxProcess, 40, "the last --set beats everything")
         // Keys no layer mentions keep their defaults, and sibling keys survive the merges.
         XCTAssertEqual(settings.tables.run, 5000)
-        XCTAssertEqual(settings.engine.logFlushMs, 50)
+        XCTAssertEqual(settings.engine.logFlushMs, 25)
         // console.keys merges entry by entry through all layers.
         XCTAssertEqual(settings.console.keys, ["quit": "q", "help": "h", "filter": "f", "refresh": "R"])
     }

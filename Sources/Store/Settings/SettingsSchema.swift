@@ -216,7 +216,7 @@ extension Settings {
             SettingKey("console.readonly", .boolean, .bool(false),
                        "Read-only console: no runs, edits or deletions."),
 
-            SettingKey("engine.log_flush_ms", .integer(10...60_000), .int(50),
+            SettingKey("engine.log_flush_ms", .integer(10...60_000), .int(25),
                        "How often run log lines are written to the database, in ms."),
             SettingKey("engine.poll_ms", .integer(10...60_000), .int(100),
                        "How often the engine polls the database for work and stop requests, in ms."),
