@@ -97,6 +97,17 @@ public final class LabManager {
         let runtime = try prepareRuntime(binary: binary, user: user)
 
         var devices = LabTopology.devices(count: count, basePort: basePort)
+        // A port already taken would otherwise surface as an sshd that "wrote no pid file".
+        var taken: [String] = []
+        for d in devices {
+            if !LabPorts.isFree(d.listenPort) { taken.append("\(d.listenPort) (\(d.name))") }
+            if latencyMs > 0 && !LabPorts.isFree(d.listenPort + LabPorts.relayOffset) {
+                taken.append("\(d.listenPort + LabPorts.relayOffset) (\(d.name)'s relay port)")
+            }
+        }
+        if !taken.isEmpty {
+            throw LabError("127.0.0.1 port\(taken.count == 1 ? "" : "s") \(taken.prefix(5).joined(separator: ", "))\(taken.count > 5 ? " and \(taken.count - 5) more" : "") already in use (another lab? `switchboard lab status --dir …`); stop what listens there or choose another --base-port")
+        }
         var namespaces: [String] = []
         var routes: [String] = []
         var isolated = false

@@ -133,6 +133,31 @@ final class LabTests: XCTestCase {
         XCTAssertTrue(result.output.contains("Cisco IOS"), result.output)
     }
 
+    func testPortInUseIsNamedAndLeavesNothingBehind() throws {
+        let dir = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let base = LabPorts.freeBasePort(devices: 20)
+        // Something else listens on the fourth device's port.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(base + 3).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        XCTAssertEqual(bound, 0)
+        XCTAssertEqual(listen(fd, 1), 0)
+        let lab = LabManager(directory: dir)
+        XCTAssertThrowsError(try lab.up(devices: 20, basePort: base)) { error in
+            XCTAssertTrue("\(error)".contains("\(base + 3)") && "\(error)".contains("already in use"), "\(error)")
+        }
+        XCTAssertNil(lab.status(), "no lab.json for a lab that did not start")
+        let sshds = try TransportTestSupport.run("/usr/bin/pgrep", ["-f", "sshd.*\(dir)"])
+        XCTAssertNotEqual(sshds.0, 0, "no sshd started: \(sshds.1)")
+    }
+
     func testOpenSSHVersionDecidesTheNoReexecFlag() {
         XCTAssertEqual(LabManager.openSSHVersion("OpenSSH_9.2p1 Debian-2+deb12u3, OpenSSL 3.0.19 27 Jan 2026")?.major, 9)
         XCTAssertEqual(LabManager.openSSHVersion("OpenSSH_9.2p1 Debian-2+deb12u3, OpenSSL 3.0.19 27 Jan 2026")?.minor, 2)
