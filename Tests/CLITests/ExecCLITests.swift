@@ -71,6 +71,20 @@ final class ExecCLITests: XCTestCase {
         XCTAssertTrue(retrust.stderr.contains("WARNING"), retrust.stderr)
     }
 
+    func testLabUpRefusesBadCryptoAndRelayPortsOutOfRange() throws {
+        let cli = try CLI()
+        let crypto = try cli.run(["lab", "up", "--crypto", "nist"])
+        XCTAssertEqual(crypto.status, 2, crypto.stderr)
+        XCTAssertTrue(crypto.stderr.contains("--crypto") && crypto.stderr.contains("nist"), crypto.stderr)
+        let high = try cli.run(["lab", "up", "--latency", "25ms", "--base-port", "60000"])
+        XCTAssertEqual(high.status, 1, high.stderr)
+        XCTAssertTrue(high.stderr.contains("--base-port must be at most"), high.stderr)
+        // Nothing started, nothing written.
+        let status = try cli.run(["lab", "status"])
+        XCTAssertEqual(status.status, 1)
+        XCTAssertTrue(status.stdout.contains("lab is down"), status.stdout)
+    }
+
     /// `lab up --latency`: every byte passes through the relay late by the latency each way, and
     /// 10 MB arrive intact (the device's last line carries the digest of everything before it).
     func testLatencyRelayDelaysEveryRoundTripAndKeepsEveryByte() throws {

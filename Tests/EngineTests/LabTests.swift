@@ -106,6 +106,13 @@ final class LabTests: XCTestCase {
         let status = try lab.up(devices: 20, basePort: LabPorts.freeBasePort(devices: 20), crypto: .p256)
         defer { try? lab.down() }
         XCTAssertEqual(status.crypto, .p256)
+        // sshd before 9.8 runs without re-exec per connection.
+        let version = LabManager.openSSHVersion(try TransportTestSupport.run("/usr/sbin/sshd", ["-V"]).1)
+        let expectsNoReexec = version.map { $0.major < 9 || ($0.major == 9 && $0.minor < 8) } ?? false
+        let cmdline = try String(contentsOfFile: "/proc/\(status.pids[0])/cmdline", encoding: .utf8)
+        // sshd rewrites its title ("sshd: /usr/sbin/sshd -r -f … [listener] …"): look for the word.
+        let words = cmdline.split(whereSeparator: { $0 == "\0" || $0 == " " })
+        XCTAssertEqual(words.contains("-r"), expectsNoReexec, cmdline)
         XCTAssertTrue(status.userKeyPath.hasSuffix("/id_ecdsa"))
         XCTAssertEqual(PrivateKeyInspector.keyType(file: status.userKeyPath), "ecdsa-sha2-nistp256")
         var (rc, out) = try ssh(status, "par-acc1", "show version")

@@ -242,9 +242,17 @@ final class TransportLoginTests: LabBackedTestCase {
         let transport = try SSHTransport(configuration: lab.configuration())
         defer { transport.shutdown() }
         let stranger = try TransportTestSupport.makeKey("ed25519", in: scratch, name: "stranger")
+        // A first method that works: no method list asked for, and the key signed in process.
+        let (lists, signatures) = (Authenticator.methodListRequests.load(ordering: .relaxed), KeySigner.signatures.load(ordering: .relaxed))
+        let first = try await transport.connect(lab.target("par-acc1", authentication: [.keyFile(path: lab.status.userKeyPath)]))
+        await first.close()
+        XCTAssertEqual(Authenticator.methodListRequests.load(ordering: .relaxed), lists, "the list costs a round trip")
+        XCTAssertEqual(KeySigner.signatures.load(ordering: .relaxed), signatures + 1, "signed by KeySigner, not libssh2's file reader")
+        // Refused first: then the list decides.
         let second = try await transport.connect(lab.target("par-acc1", authentication: [.keyFile(path: stranger), .keyFile(path: lab.status.userKeyPath)]))
         XCTAssertEqual(second.authenticationMethod, "publickey")
         await second.close()
+        XCTAssertEqual(Authenticator.methodListRequests.load(ordering: .relaxed), lists + 1)
         // keyboard-interactive first: the device's sshd does not offer it, so it is not reported as tried.
         let error = await connectError(transport, lab.target("par-acc1", authentication: [.keyboardInteractive(password: "x"), .keyFile(path: stranger)]))
         guard case .authenticationFailed(_, _, _, let tried, let allowed, _)? = error else { return XCTFail("\(String(describing: error))") }

@@ -18,6 +18,10 @@ struct Authenticator {
         case refused(note: String?)
     }
 
+    /// How many times the server was asked for its method list (tests check that a first method
+    /// that works saves the question).
+    static let methodListRequests = Atomic<Int>(0)
+
     /// Returns the label of the method that worked.
     ///
     /// The first configured method goes out before the server is asked for its list: asking costs a
@@ -83,6 +87,7 @@ struct Authenticator {
 
     /// The server's method list; nil when the "none" method already logged us in.
     private func allowedMethods() async throws -> [String]? {
+        Self.methodListRequests.add(1, ordering: .relaxed)
         let user = endpoint.username
         return try await driver.perform(deadline: deadline, timeout: timeout) { driver -> Attempt<[String]?> in
             if let list = libssh2_userauth_list(driver.session, user, UInt32(user.utf8.count)) {

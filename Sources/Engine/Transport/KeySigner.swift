@@ -179,6 +179,9 @@ final class KeySigner: Sendable {
 
     // MARK: libssh2
 
+    /// Signatures made for libssh2 (tests check that logins take this path).
+    static let signatures = Atomic<Int>(0)
+
     /// libssh2's signing callback; `abstract` points at an unretained `KeySigner`. The signature
     /// is allocated with malloc, which libssh2's default allocator frees.
     static let signCallback: @convention(c) (OpaquePointer?, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?,
@@ -192,6 +195,7 @@ final class KeySigner: Sendable {
         signature.withUnsafeBufferPointer { memory.update(from: $0.baseAddress!, count: signature.count) }
         sig.pointee = memory
         sigLength.pointee = signature.count
+        signatures.add(1, ordering: .relaxed)
         return 0
     }
 }
