@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Console
+import Engine
 import Lab
 import Store
 
@@ -82,7 +83,7 @@ struct DBCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let rows = try global.openDatabase().info()
+            let rows = try global.openDatabase().info() + [("libssh2", EngineInfo.libssh2Version)]
             if json {
                 var o: [String: String] = [:]
                 for (k, v) in rows { o[k] = v }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Lab
 import Store
@@ -53,7 +54,7 @@ struct Switchboard: AsyncParsableCommand {
             With no subcommand, opens the console on the database (--db, SWITCHBOARD_DB, or \
             $XDG_DATA_HOME/switchboard/switchboard.db).
             """,
-        version: "0.1.0",
+        version: "0.2.0 (libssh2 \(EngineInfo.libssh2Version))",
         subcommands: [ConsoleCommand.self, DemoCommand.self, ImportCommand.self, ExportCommand.self,
                       ListCommand.self, ShowCommand.self, DBCommand.self, SettingsCommand.self, LabCommand.self, ExecCommand.self, TrustCommand.self,
                       SSHCommand.self, SessionCommand.self,
