@@ -53,8 +53,9 @@ public enum Inventory {
     /// Inserts or updates a device by name. With `updateMembership` false the caller recomputes pools later.
     @discardableResult
     public static func upsert(_ db: Database, device: Device, updateMembership: Bool = true) throws -> Device {
-        try validate(device)
         var d = device
+        d.platform = normalizedPlatform(d.platform)
+        try validate(d)
         if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM device WHERE name = ?", arguments: [device.name]) {
             d.id = existing
             try d.update(db)
@@ -64,6 +65,14 @@ public enum Inventory {
         }
         if updateMembership { try PoolMembership.deviceChanged(db, d) }
         return d
+    }
+
+    /// A platform name as stored: trimmed and lower-cased, `autodetect` when empty. Aliases (`ios`,
+    /// `cisco.ios.ios`, `eos`…) are kept as given; the engine's platform catalog maps them. This is the
+    /// one place a store-side alias table would go.
+    public static func normalizedPlatform(_ name: String) -> String {
+        let p = name.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        return p.isEmpty ? InventoryDocument.defaultPlatform : p
     }
 
     public static func validate(_ d: Device) throws {

@@ -35,8 +35,8 @@ struct ImportCommand: ParsableCommand {
         let doc = try Importer.read(paths: paths, format: format.flatMap(Importer.Format.init(rawValue:)))
         let database = try global.openDatabase()
         let report = try InventoryWriter(database: database, secrets: try SecretBox.load(paths: global.paths)).apply(doc)
-        for (message, count) in report.warnings.sorted(by: { $0.key < $1.key }) {
-            FileHandle.standardError.write(Data("warning: \(message) (\(count)×)\n".utf8))
+        for line in report.warningLines() {
+            FileHandle.standardError.write(Data("warning: \(line)\n".utf8))
         }
         print("imported \(paths.joined(separator: ", ")): \(report.summary)")
     }

@@ -76,7 +76,7 @@ final class AnsibleInventoryParserTests: XCTestCase {
         let bastion = try device(doc, "bastion")
         XCTAssertEqual(bastion.address, "10.0.0.1")
         XCTAssertEqual(bastion.port, 22)
-        XCTAssertEqual(bastion.platform, "linux")
+        XCTAssertEqual(bastion.platform, "autodetect", "no ansible_network_os: detected on connection")
         XCTAssertEqual(bastion.properties["ansible_user"], .string("netops"))
         XCTAssertNil(bastion.properties["ansible_host"], "consumed vars are not repeated as properties")
 
@@ -90,7 +90,7 @@ final class AnsibleInventoryParserTests: XCTestCase {
         let edge = try device(doc, "edge1")
         XCTAssertEqual(edge.address, "192.0.2.10")
         XCTAssertEqual(edge.port, 2222)
-        XCTAssertEqual(edge.platform, "linux")
+        XCTAssertEqual(edge.platform, "autodetect")
         XCTAssertEqual(edge.properties["rack"], .int(12))
         XCTAssertEqual(edge.properties["role"], .string("access"))
 
@@ -156,7 +156,7 @@ final class AnsibleInventoryParserTests: XCTestCase {
         for (i, (_, platform)) in cases.enumerated() {
             XCTAssertEqual(try device(doc, "h\(i)").platform, platform, cases[i].0)
         }
-        XCTAssertEqual(try device(doc, "plain").platform, "linux")
+        XCTAssertEqual(try device(doc, "plain").platform, "autodetect")
         // An unknown OS is kept, not guessed, and the engineer is told.
         XCTAssertEqual(try device(doc, "odd").platform, "acme.os.os")
         XCTAssertEqual(doc.warnings["ansible_network_os 'acme.os.os' has no known platform; kept as is"], 1)
@@ -278,7 +278,7 @@ final class AnsibleInventoryParserTests: XCTestCase {
 
         let jumpbox = try device(doc, "jumpbox")
         XCTAssertEqual(jumpbox.address, "198.51.100.1")
-        XCTAssertEqual(jumpbox.platform, "linux")
+        XCTAssertEqual(jumpbox.platform, "autodetect")
         XCTAssertEqual(jumpbox.properties["ansible_user"], .string("admin"))
         XCTAssertEqual(jumpbox.properties["domain"], .string("example.net"))
         XCTAssertNil(jumpbox.properties["syslog"])

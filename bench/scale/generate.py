@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes an eNMS migration folder with the shape of eNMS's `model_scalability` set:
 80,000 devices d1..d80000, 20,027 links, 5,001 pools (1,001 range regexes, then 4,000 `.*`),
-10,003 shared services + 1,000 workflows (11,003 services), 2,000 tasks. Deterministic."""
+10,003 shared services + 1,000 workflows (11,003 services), 2,000 tasks. Deterministic.
+Like the real set, the first 28 links (link0..link27) are those of eNMS's `examples` set and name its
+devices (Houston, Dallas…), which this set does not hold: an import skips them with a warning."""
 import os
 import random
 import sys
@@ -15,8 +17,20 @@ with open(os.path.join(out, "device.yaml"), "w") as f:
     for i in range(1, devices + 1):
         f.write(f"- {{name: d{i}}}\n")
 
+# eNMS's examples links link0..link27: 28 links between 22 US cities that are not in this set.
+examples_links = [
+    ("Houston", "Dallas"), ("Jackson", "Atlanta"), ("Baltimore", "Washington"), ("Cleveland", "Chicago"),
+    ("Cleveland", "Columbus"), ("Cleveland", "Detroit"), ("Cleveland", "Cincinnati"), ("Cleveland", "NewYork"),
+    ("PaloAlto", "SanJose"), ("Cambridge", "NewYork"), ("Minneapolis", "Chicago"), ("NewYork", "Philadelphia"),
+    ("NewYork", "Washington"), ("Austin", "Dallas"), ("Washington", "SanJose"), ("Washington", "Richmond"),
+    ("Washington", "Atlanta"), ("Sacramento", "Oakland"), ("Chicago", "Boston"), ("Chicago", "Denver"),
+    ("SanJose", "LosAngeles"), ("SanJose", "Oakland"), ("SanDiego", "LosAngeles"), ("SanFrancisco", "Oakland"),
+    ("Dallas", "LosAngeles"), ("Dallas", "Atlanta"), ("Orange", "LosAngeles"), ("Oakland", "Denver"),
+]
 with open(os.path.join(out, "link.yaml"), "w") as f:
-    for i in range(20027):
+    for i, (a, b) in enumerate(examples_links):
+        f.write(f"- {{name: link{i}, source: {a}, destination: {b}}}\n")
+    for i in range(20027 - len(examples_links)):
         a, b = rnd.randint(1, devices), rnd.randint(1, devices)
         f.write(f"- {{name: l{i}, source: d{a}, destination: d{b}}}\n")
 

@@ -208,8 +208,13 @@ struct AnsibleInventory {
         let depths = depths()
         for name in hostOrder {
             let host = hosts[name]!
-            let device = try makeDevice(host, vars: effectiveVars(of: host, depths: depths), doc: &doc)
-            doc.devices.append(.init(device, at: location(host.line)))
+            let vars = effectiveVars(of: host, depths: depths)
+            let device = try makeDevice(host, vars: vars, doc: &doc)
+            // Address, port and jump always follow the inventory (Ansible's defaults when unset); the
+            // platform only when ansible_network_os names one, so a device keeps its own otherwise.
+            var given = InventoryDocument.deviceFields.intersection(["address", "port", "jump"])
+            if device.platform != InventoryDocument.defaultPlatform { given.insert("platform") }
+            doc.devices.append(.init(device, at: location(host.line), given: given))
         }
         let source = (file as NSString).lastPathComponent
         for name in groupOrder where name != "all" && name != "ungrouped" {
@@ -232,7 +237,7 @@ struct AnsibleInventory {
     ]
 
     func makeDevice(_ host: Host, vars: [String: AnsibleVar], doc: inout InventoryDocument) throws -> Device {
-        var device = Device(name: host.name, address: host.name, platform: "linux")
+        var device = Device(name: host.name, address: host.name, platform: InventoryDocument.defaultPlatform)
 
         // ansible_ssh_* are the pre-2.0 spellings, still found in old inventories; the modern name wins.
         if let v = vars["ansible_host"] ?? vars["ansible_ssh_host"] {

@@ -54,8 +54,8 @@ public enum EnmsParser {
                 let at = SourceLocation(file: path, line: r.line)
                 var reader = FieldReader(fields: r.fields, at: at)
                 switch name {
-                case "device.yaml": doc.devices.append(try device(&reader, &doc))
-                case "link.yaml": doc.links.append(try link(&reader, &doc))
+                case "device.yaml": if let d = try device(&reader, &doc) { doc.devices.append(d) }
+                case "link.yaml": if let l = try link(&reader, &doc) { doc.links.append(l) }
                 case "pool.yaml": doc.pools.append(try pool(&reader, &doc))
                 case "credential.yaml": doc.credentials.append(try credential(&reader, &doc))
                 case "service.yaml":
@@ -83,19 +83,34 @@ public enum EnmsParser {
         "icon", "napalm_driver", "scrapli_driver", "netconf_driver", "gateways", "down", "configuration",
         "operational_data", "specialized_data", "username", "password", "enable_password",
         "last_status", "last_failure", "last_runtime", "last_update", "last_duration", "pools", "services", "runs",
-        "tasks", "sessions", "target_services",
+        "tasks", "sessions", "target_services", "devices", "links", "labels", "path", "device_changelogs",
     ]
 
-    static func device(_ r: inout FieldReader, _ doc: inout InventoryDocument) throws -> InventoryDocument.DeviceEntry {
+    /// A device record; eNMS's network records (maps holding devices, `type: network`) are not devices
+    /// and are skipped with a count. Only the fields present change a stored device.
+    static func device(_ r: inout FieldReader, _ doc: inout InventoryDocument) throws -> InventoryDocument.DeviceEntry? {
         let name = try r.requiredString("name")
+        if r.fields["type"]?.stringValue == "network" {
+            doc.warn("device.yaml: skipped network records (eNMS maps of devices, not devices)")
+            return nil
+        }
+        var given = Set<String>()
+        for (key, field) in [("ip_address", "address"), ("port", "port"), ("os_version", "os_version"), ("vendor", "vendor"),
+                             ("model", "model"), ("location", "location"), ("description", "description"),
+                             ("subtype", "category"), ("category", "category"), ("jump", "jump")] where r.fields[key] != nil {
+            given.insert(field)
+        }
         // eNMS data carries stray white space in addresses ("192.168.56.50\t").
         var d = Device(name: name, address: (r.string("ip_address") ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
         if let port = try r.int("port") { d.port = port }
+        // netmiko_driver is eNMS's platform; operating_system is free text, used when it names one.
         let os = r.string("operating_system")
-        if let driver = r.string("netmiko_driver"), !driver.isEmpty {
+        if let driver = r.string("netmiko_driver"), !driver.trimmingCharacters(in: .whitespaces).isEmpty {
             d.platform = driver
+            given.insert("platform")
         } else if let os, let p = platform(forOS: os) {
             d.platform = p
+            given.insert("platform")
         }
         d.osVersion = r.string("os_version") ?? ""
         d.vendor = r.string("vendor") ?? ""
@@ -103,6 +118,7 @@ public enum EnmsParser {
         d.location = r.string("location") ?? ""
         d.description = r.string("description") ?? ""
         d.category = r.string("subtype") ?? r.string("category") ?? ""
+        _ = r.take("category")
         d.jump = r.string("jump") ?? ""
         if let reach = r.take("reachable") { d.reachable = reach.boolValue }
         for key in r.remaining {
@@ -114,7 +130,7 @@ public enum EnmsParser {
                 d.properties[key] = v
             }
         }
-        return .init(d, at: r.at)
+        return .init(d, at: r.at, given: given)
     }
 
     static func platform(forOS os: String) -> String? {
@@ -128,13 +144,17 @@ public enum EnmsParser {
         }
     }
 
-    static func link(_ r: inout FieldReader, _ doc: inout InventoryDocument) throws -> InventoryDocument.LinkEntry {
+    /// A link record; one without a source or destination (eNMS has written such links) is skipped with a note.
+    static func link(_ r: inout FieldReader, _ doc: inout InventoryDocument) throws -> InventoryDocument.LinkEntry? {
         let name = try r.requiredString("name")
-        let source = r.string("source") ?? r.string("source_name")
-        let destination = r.string("destination") ?? r.string("destination_name")
+        let source = r.string("source") ?? r.string("source_name") ?? ""
+        let destination = r.string("destination") ?? r.string("destination_name") ?? ""
         _ = r.take("source_name"); _ = r.take("destination_name")
-        guard let source, !source.isEmpty else { throw importError(r.at, "link '\(name)': no source device") }
-        guard let destination, !destination.isEmpty else { throw importError(r.at, "link '\(name)': no destination device") }
+        let missing = [("source", source), ("destination", destination)].filter { $0.1.trimmingCharacters(in: .whitespaces).isEmpty }.map(\.0)
+        if !missing.isEmpty {
+            doc.skip(r.at, "link '\(name)'", "no \(missing.joined(separator: " or ")) device", category: InventoryWriter.linkCategory, kind: "link")
+            return nil
+        }
         var entry = InventoryDocument.LinkEntry(name: name, source: source, destination: destination,
                                                 description: r.string("description") ?? "", at: r.at)
         for key in r.remaining {

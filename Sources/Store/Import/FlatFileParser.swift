@@ -23,10 +23,15 @@ public enum FlatFileParser {
             guard row.count == header.count else {
                 throw importError(at, "\(row.count) fields where the header has \(header.count)")
             }
+            // A blank cell is an explicit "no value" (it clears the field); a missing column changes nothing.
             var fields: [String: JSONValue] = [:]
-            for (k, v) in zip(header, row) where !v.isEmpty { fields[k] = .string(v) }
+            for (k, v) in zip(header, row) { fields[k] = v.isEmpty ? .null : .string(v) }
             var r = FieldReader(fields: fields, at: at)
-            if isLinks { doc.links.append(try link(&r)) } else { doc.devices.append(try device(&r)) }
+            if isLinks {
+                if let l = try link(&r, &doc) { doc.links.append(l) }
+            } else {
+                doc.devices.append(try device(&r))
+            }
         }
         if let error = reader.error { throw importError(SourceLocation(file: file, line: line + 1), "CSV syntax error: \(error)") }
         return doc
@@ -66,7 +71,10 @@ public enum FlatFileParser {
         let sections: Set<String> = ["format", "version", "devices", "links", "pools", "credentials", "services", "workflow_edges", "tasks"]
         for key in top.keys where !sections.contains(key) { doc.warn("\(file): skipped section \(key)") }
         for (at, f) in try records(top["devices"], "devices") { var r = FieldReader(fields: f, at: at); doc.devices.append(try device(&r)) }
-        for (at, f) in try records(top["links"], "links") { var r = FieldReader(fields: f, at: at); doc.links.append(try link(&r)) }
+        for (at, f) in try records(top["links"], "links") {
+            var r = FieldReader(fields: f, at: at)
+            if let l = try link(&r, &doc) { doc.links.append(l) }
+        }
         for (at, f) in try records(top["pools"], "pools") { doc.pools.append(try decode(PortablePool.self, f, at).entry(at)) }
         for (at, f) in try records(top["credentials"], "credentials") { doc.credentials.append(.init(try decode(PortableCredential.self, f, at).credential, at: at)) }
         for (at, f) in try records(top["services"], "services") { doc.services.append(try decode(PortableService.self, f, at).entry(at)) }
@@ -89,37 +97,67 @@ public enum FlatFileParser {
 
     // MARK: shared record readers
 
+    /// A device record of CSV or JSON. Only the fields present change a stored device; a present but
+    /// empty one (blank cell, JSON `null`) clears it: text fields become empty, `port` goes back to 22,
+    /// `platform` to `autodetect`, a custom property is removed.
     static func device(_ r: inout FieldReader) throws -> InventoryDocument.DeviceEntry {
         let name = try r.requiredString("name")
-        var d = Device(name: name, address: r.string("address") ?? r.string("ip_address") ?? r.string("host") ?? "")
-        if let p = try r.int("port") { d.port = p }
-        if let p = r.string("platform") ?? r.string("netmiko_driver") { d.platform = p }
-        else if let os = r.string("operating_system") { d.platform = EnmsParser.platform(forOS: os) ?? os }
-        d.vendor = r.string("vendor") ?? ""
-        d.model = r.string("model") ?? ""
-        d.osVersion = r.string("os_version") ?? ""
-        d.category = r.string("category") ?? ""
-        d.location = r.string("location") ?? ""
-        d.description = r.string("description") ?? ""
-        d.jump = r.string("jump") ?? ""
-        if let props = r.take("properties") {
+        var d = Device(name: name, address: "")
+        var given = Set<String>(), removed = Set<String>()
+        func pick(_ keys: [String], as field: String, _ r: inout FieldReader) -> String? {
+            var value: String?
+            for k in keys where r.fields[k] != nil {
+                given.insert(field)
+                let v = r.string(k)
+                if value == nil || value!.isEmpty { value = v }
+            }
+            return value
+        }
+        if let a = pick(["address", "ip_address", "host"], as: "address", &r) { d.address = a }
+        if r.fields["port"] != nil {
+            given.insert("port")
+            d.port = try r.int("port") ?? 22
+        }
+        var os: String?
+        if r.fields["operating_system"] != nil { given.insert("platform"); os = r.string("operating_system") }
+        if let p = pick(["platform", "netmiko_driver"], as: "platform", &r), !p.isEmpty {
+            d.platform = p
+        } else if let os, !os.isEmpty {
+            d.platform = EnmsParser.platform(forOS: os) ?? os
+        } else {
+            d.platform = InventoryDocument.defaultPlatform
+        }
+        d.vendor = pick(["vendor"], as: "vendor", &r) ?? ""
+        d.model = pick(["model"], as: "model", &r) ?? ""
+        d.osVersion = pick(["os_version"], as: "os_version", &r) ?? ""
+        d.category = pick(["category"], as: "category", &r) ?? ""
+        d.location = pick(["location"], as: "location", &r) ?? ""
+        d.description = pick(["description"], as: "description", &r) ?? ""
+        d.jump = pick(["jump"], as: "jump", &r) ?? ""
+        if let props = r.take("properties"), !props.isNull {
             guard let o = props.objectValue else { throw importError(r.at, "device '\(name)': properties must be an object") }
-            d.properties = o
+            for (k, v) in o { if v.isNull { removed.insert(k) } else { d.properties[k] = v } }
         }
         for key in r.remaining {
             if ["id", "last_run_status", "last_run_time", "last_backup_status", "last_backup_time", "reachable", "last_reachability_time"].contains(key) {
                 r.consume(key)
-            } else if let v = r.take(key), !v.isNull {
-                d.properties[key] = v
+            } else if let v = r.take(key) {
+                if v.isNull { removed.insert(key) } else { d.properties[key] = v }
             }
         }
-        return .init(d, at: r.at)
+        return .init(d, at: r.at, given: given, removedProperties: removed)
     }
 
-    static func link(_ r: inout FieldReader) throws -> InventoryDocument.LinkEntry {
+    /// A link record; one without a source or destination is skipped with a note.
+    static func link(_ r: inout FieldReader, _ doc: inout InventoryDocument) throws -> InventoryDocument.LinkEntry? {
         let name = try r.requiredString("name")
-        let source = try r.requiredString("source")
-        let destination = try r.requiredString("destination")
+        let source = r.string("source") ?? ""
+        let destination = r.string("destination") ?? ""
+        let missing = [("source", source), ("destination", destination)].filter { $0.1.trimmingCharacters(in: .whitespaces).isEmpty }.map(\.0)
+        if !missing.isEmpty {
+            doc.skip(r.at, "link '\(name)'", "no \(missing.joined(separator: " or ")) device", category: InventoryWriter.linkCategory, kind: "link")
+            return nil
+        }
         var entry = InventoryDocument.LinkEntry(name: name, source: source, destination: destination,
                                                 description: r.string("description") ?? "", at: r.at)
         if let props = r.take("properties")?.objectValue { entry.properties = props }

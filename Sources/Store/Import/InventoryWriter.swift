@@ -6,6 +6,8 @@ public struct ImportReport: Sendable, Equatable {
     public var created: [String: Int] = [:]
     public var updated: [String: Int] = [:]
     public var warnings: [String: Int] = [:]
+    /// Records skipped for references that do not resolve, in file order.
+    public var skipped: [ImportSkip] = []
 
     public init() {}
 
@@ -13,14 +15,57 @@ public struct ImportReport: Sendable, Equatable {
         if isNew { created[kind, default: 0] += 1 } else { updated[kind, default: 0] += 1 }
     }
 
+    /// Whole records left out, by kind ("link" → 28).
+    public var skippedRecords: [String: Int] {
+        var out: [String: Int] = [:]
+        for s in skipped { if let k = s.kind { out[k, default: 0] += 1 } }
+        return out
+    }
+
+    /// Skipped entries by category, in the order categories first appear.
+    public var skippedByCategory: [(category: String, messages: [String])] {
+        var order: [String] = [], messages: [String: [String]] = [:]
+        for s in skipped {
+            if messages[s.category] == nil { order.append(s.category) }
+            messages[s.category, default: []].append(s.message)
+        }
+        return order.map { ($0, messages[$0]!) }
+    }
+
     public var summary: String {
         let kinds = ["device", "link", "pool", "credential", "service", "workflow", "edge", "task"]
+        let skippedRecords = self.skippedRecords
         var parts: [String] = []
         for k in kinds {
-            let c = created[k] ?? 0, u = updated[k] ?? 0
-            if c + u > 0 { parts.append("\(k)s: \(c) new, \(u) updated") }
+            let c = created[k] ?? 0, u = updated[k] ?? 0, s = skippedRecords[k] ?? 0
+            if c + u + s > 0 { parts.append("\(k)s: \(c) new, \(u) updated" + (s > 0 ? ", \(s) skipped" : "")) }
         }
         return parts.isEmpty ? "nothing imported" : parts.joined(separator: "; ")
+    }
+
+    /// The warning lines to show, without the `warning: ` prefix: counted warnings (`message (n×)`),
+    /// then each kind of skipped record with its first `examples` entries named and the rest counted
+    /// (`… and 1,234 more links skipped: source or destination device missing`).
+    public func warningLines(examples: Int = 3) -> [String] {
+        var lines = warnings.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value)×)" }
+        for (category, messages) in skippedByCategory {
+            lines += messages.prefix(examples)
+            if messages.count > examples {
+                lines.append("… and \(Self.grouped(messages.count - examples)) more \(category)")
+            }
+        }
+        return lines
+    }
+
+    /// 1234567 → "1,234,567", whatever the locale.
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return out
     }
 }
 
@@ -39,6 +84,7 @@ public struct InventoryWriter {
     public func apply(_ doc: InventoryDocument) throws -> ImportReport {
         var report = ImportReport()
         report.warnings = doc.warnings
+        report.skipped = doc.skipped
         do {
             try database.writer.write { db in
                 try apply(doc, db, &report)
@@ -60,33 +106,64 @@ public struct InventoryWriter {
         }
 
         // Devices: upsert by name, keeping what runs recorded (status fields) and merging custom properties.
+        // Only the fields a record carries change an existing device (a CSV of `name,platform` leaves
+        // addresses alone); a new device gets defaults, and platform `autodetect` when it has none.
         var seenDevices = Set<String>()
-        let existingDevices = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, name FROM device").map { ($0["name"] as String, $0["id"] as Int64) })
+        var deviceIds = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, name FROM device").map { ($0["name"] as String, $0["id"] as Int64) })
         for entry in doc.devices {
             try wrap(entry.at) {
                 if !seenDevices.insert(entry.device.name).inserted {
                     throw importError(entry.at, "device '\(entry.device.name)' appears twice in this import")
                 }
-                try Inventory.validate(entry.device)
-                var d = entry.device
-                if let id = existingDevices[d.name], let old = try Inventory.device(db, id: id) {
-                    d.id = id
-                    d.lastRunStatus = old.lastRunStatus; d.lastRunTime = old.lastRunTime
-                    d.lastBackupStatus = old.lastBackupStatus; d.lastBackupTime = old.lastBackupTime
-                    if d.reachable == nil { d.reachable = old.reachable }
-                    d.lastReachabilityTime = old.lastReachabilityTime
-                    d.properties = old.properties.merging(d.properties) { _, new in new }
+                let new = entry.device
+                if let id = deviceIds[new.name], let old = try Inventory.device(db, id: id) {
+                    var d = old
+                    if entry.gives("address") { d.address = new.address }
+                    if entry.gives("port") { d.port = new.port }
+                    if entry.gives("platform") { d.platform = Inventory.normalizedPlatform(new.platform) }
+                    if entry.gives("vendor") { d.vendor = new.vendor }
+                    if entry.gives("model") { d.model = new.model }
+                    if entry.gives("os_version") { d.osVersion = new.osVersion }
+                    if entry.gives("category") { d.category = new.category }
+                    if entry.gives("location") { d.location = new.location }
+                    if entry.gives("description") { d.description = new.description }
+                    if entry.gives("jump") { d.jump = new.jump }
+                    if let reachable = new.reachable { d.reachable = reachable }
+                    d.properties = old.properties.merging(new.properties) { _, new in new }
+                    for key in entry.removedProperties { d.properties.removeValue(forKey: key) }
+                    try Inventory.validate(d)
                     if d != old { try d.update(db) }
                     report.count("device", created: false)
                 } else {
+                    var d = new
                     d.id = nil
+                    d.platform = entry.gives("platform") ? Inventory.normalizedPlatform(d.platform) : InventoryDocument.defaultPlatform
+                    for key in entry.removedProperties { d.properties.removeValue(forKey: key) }
+                    try Inventory.validate(d)
                     try d.insert(db)
+                    deviceIds[d.name] = d.id
                     report.count("device", created: true)
                 }
             }
         }
 
+        // A record naming a device, pool or service that exists neither in this import nor in the
+        // database is skipped (or loses that reference) with a warning naming it; the rest imports.
+        var seenLinks: [String: SourceLocation] = [:]
         for entry in doc.links {
+            if let first = seenLinks[entry.name] {
+                report.skipped.append(skipNote(entry.at, "link '\(entry.name)'", "a link of that name is already at \(first)",
+                                               category: "links skipped: name used twice in this import", kind: "link"))
+                continue
+            }
+            let missing = [("source", entry.source), ("destination", entry.destination)].filter { deviceIds[$0.1] == nil }
+            if !missing.isEmpty {
+                let what = missing.map { "\($0.0) device '\($0.1)'" }.joined(separator: " and ")
+                report.skipped.append(skipNote(entry.at, "link '\(entry.name)'", "\(what) \(missing.count == 1 ? "does" : "do") not exist",
+                                               category: Self.linkCategory, kind: "link"))
+                continue
+            }
+            seenLinks[entry.name] = entry.at
             try wrap(entry.at) {
                 let isNew = try Int64.fetchOne(db, sql: "SELECT id FROM link WHERE name = ?", arguments: [entry.name]) == nil
                 try Inventory.upsertLink(db, name: entry.name, source: entry.source, destination: entry.destination,
@@ -98,7 +175,13 @@ public struct InventoryWriter {
         for entry in doc.pools {
             try wrap(entry.at) {
                 let isNew = try Inventory.pool(db, named: entry.pool.name) == nil
-                try Inventory.upsert(db, pool: entry.pool, manualDevices: entry.manualDevices, updateMembership: false)
+                let manual = entry.manualDevices?.filter { name in
+                    if deviceIds[name] != nil { return true }
+                    report.skipped.append(skipNote(entry.at, "pool '\(entry.pool.name)' member '\(name)'", "no such device",
+                                                   category: "pool members skipped: device missing"))
+                    return false
+                }
+                try Inventory.upsert(db, pool: entry.pool, manualDevices: manual, updateMembership: false)
                 report.count("pool", created: isNew)
             }
         }
@@ -106,10 +189,25 @@ public struct InventoryWriter {
         if !doc.devices.isEmpty || !doc.pools.isEmpty {
             try PoolMembership.recomputeAll(db)
         }
+        let poolNames = Set(try String.fetchAll(db, sql: "SELECT name FROM pool"))
 
         for entry in doc.credentials {
+            var c = entry.credential
+            if !c.pools.isEmpty {
+                let missing = c.pools.filter { !poolNames.contains($0) }
+                c.pools.removeAll { !poolNames.contains($0) }
+                if c.pools.isEmpty {
+                    // Dropping every pool would widen the credential to all devices: leave it out instead.
+                    report.skipped.append(skipNote(entry.at, "credential '\(c.name)'", "none of its pools exist (\(missing.map { "'\($0)'" }.joined(separator: ", ")))",
+                                                   category: "credentials skipped: none of their pools exist", kind: "credential"))
+                    continue
+                }
+                for p in missing {
+                    report.skipped.append(skipNote(entry.at, "credential '\(c.name)' pool '\(p)'", "no such pool",
+                                                   category: "credential pools skipped: pool missing"))
+                }
+            }
             try wrap(entry.at) {
-                var c = entry.credential
                 let old = try Credential.fetchOne(db, sql: "SELECT * FROM credential WHERE name = ?", arguments: [c.name])
                 c.secret = try seal(c.secret, previous: old?.secret, entry.at, "secret")
                 c.enableSecret = try seal(c.enableSecret, previous: old?.enableSecret, entry.at, "enable secret")
@@ -119,42 +217,66 @@ public struct InventoryWriter {
             }
         }
 
+        /// Target devices and pools that do not exist are dropped from a service or task, with a note.
+        func existingTargets(_ names: [String], _ record: String, _ at: SourceLocation, device: Bool) -> [String] {
+            names.filter { name in
+                if device ? deviceIds[name] != nil : poolNames.contains(name) { return true }
+                report.skipped.append(skipNote(at, "\(record) target \(device ? "device" : "pool") '\(name)'", "no such \(device ? "device" : "pool")",
+                                               category: "targets skipped: \(device ? "device" : "pool") missing"))
+                return false
+            }
+        }
+
         // Services first, then workflow membership, so members may appear after their workflow.
         var serviceIds: [String: Int64] = [:]
         for entry in doc.services {
             try wrap(entry.at) {
-                try ServiceValidation.validate(entry.service)
-                let isNew = try Inventory.service(db, named: entry.service.name) == nil
-                let s = try Inventory.upsert(db, service: entry.service)
+                var service = entry.service
+                let record = "\(service.kind == .workflow ? "workflow" : "service") '\(service.name)'"
+                service.devices = existingTargets(service.devices, record, entry.at, device: true)
+                service.pools = existingTargets(service.pools, record, entry.at, device: false)
+                try ServiceValidation.validate(service)
+                let isNew = try Inventory.service(db, named: service.name) == nil
+                let s = try Inventory.upsert(db, service: service)
                 serviceIds[s.name] = s.id
                 report.count(s.kind == .workflow ? "workflow" : "service", created: isNew)
             }
         }
-        func serviceId(_ name: String, _ at: SourceLocation, _ role: String) throws -> Int64 {
+        func serviceId(_ name: String) throws -> Int64? {
             if let id = serviceIds[name] { return id }
             if let id = try Int64.fetchOne(db, sql: "SELECT id FROM service WHERE name = ?", arguments: [name]) {
                 serviceIds[name] = id
                 return id
             }
-            throw importError(at, "\(role) '\(name)' is not a known service")
+            return nil
         }
         for entry in doc.services where entry.service.kind == .workflow {
             try wrap(entry.at) {
-                let wid = try serviceId(entry.service.name, entry.at, "workflow")
+                guard let wid = try serviceId(entry.service.name) else { return }
                 for member in entry.members {
-                    let sid = try serviceId(member, entry.at, "workflow member")
+                    guard let sid = try serviceId(member) else {
+                        report.skipped.append(skipNote(entry.at, "workflow '\(entry.service.name)' member '\(member)'", "no such service",
+                                                       category: "workflow members skipped: service missing"))
+                        continue
+                    }
                     if sid == wid { throw importError(entry.at, "workflow '\(entry.service.name)' contains itself") }
                     try Inventory.addNode(db, workflowId: wid, serviceId: sid, isStart: member == entry.start)
                 }
             }
         }
         for entry in doc.edges {
+            let ends = [("workflow", entry.workflow), ("source", entry.source), ("destination", entry.destination)]
+            let ids = try ends.map { try serviceId($0.1) }
+            let missing = zip(ends, ids).filter { $0.1 == nil }.map(\.0)
+            if !missing.isEmpty {
+                let what = missing.map { "\($0.0) '\($0.1)'" }.joined(separator: " and ")
+                report.skipped.append(skipNote(entry.at, "edge '\(entry.name)'", "\(what): no such service",
+                                               category: "workflow edges skipped: service missing", kind: "edge"))
+                continue
+            }
             try wrap(entry.at) {
-                let wid = try serviceId(entry.workflow, entry.at, "workflow")
-                let edge = WorkflowEdge(name: entry.name, workflowId: wid,
-                                        sourceId: try serviceId(entry.source, entry.at, "edge source"),
-                                        destinationId: try serviceId(entry.destination, entry.at, "edge destination"),
-                                        subtype: entry.subtype)
+                let wid = ids[0]!
+                let edge = WorkflowEdge(name: entry.name, workflowId: wid, sourceId: ids[1]!, destinationId: ids[2]!, subtype: entry.subtype)
                 let isNew = try Int64.fetchOne(db, sql: "SELECT id FROM workflow_edge WHERE workflow_id = ? AND name = ?", arguments: [wid, entry.name]) == nil
                 try Inventory.upsertEdge(db, edge)
                 report.count("edge", created: isNew)
@@ -163,7 +285,8 @@ public struct InventoryWriter {
         // The graphs are checked once complete: unreachable nodes, cycles without a way out.
         for entry in doc.services where entry.service.kind == .workflow {
             try wrap(entry.at) {
-                do { try WorkflowValidation.check(db, workflowId: try serviceId(entry.service.name, entry.at, "workflow")) }
+                guard let wid = try serviceId(entry.service.name) else { return }
+                do { try WorkflowValidation.check(db, workflowId: wid) }
                 catch let incomplete as WorkflowValidation.NoStartNode { report.warnings[incomplete.description, default: 0] += 1 }
             }
         }
@@ -171,8 +294,17 @@ public struct InventoryWriter {
         for entry in doc.tasks {
             try wrap(entry.at) {
                 var t = entry.task
-                t.serviceId = try entry.service.map { try serviceId($0, entry.at, "task service") }
+                let record = "task '\(t.name)'"
+                if let name = entry.service {
+                    t.serviceId = try serviceId(name)
+                    if t.serviceId == nil {
+                        report.skipped.append(ImportSkip(category: "tasks imported inactive: service missing",
+                                                         message: "\(entry.at): \(record) imported inactive: service '\(name)' does not exist"))
+                    }
+                }
                 if t.serviceId == nil { t.active = false }
+                t.devices = existingTargets(t.devices, record, entry.at, device: true)
+                t.pools = existingTargets(t.pools, record, entry.at, device: false)
                 if let existing = try ScheduledTask.fetchOne(db, sql: "SELECT * FROM task WHERE name = ?", arguments: [t.name]) {
                     // Keep what the scheduler recorded.
                     t.nextFire = existing.nextFire; t.lastFire = existing.lastFire
@@ -184,6 +316,12 @@ public struct InventoryWriter {
                 try Inventory.upsert(db, task: t)
             }
         }
+    }
+
+    static let linkCategory = "links skipped: source or destination device missing"
+
+    func skipNote(_ at: SourceLocation, _ record: String, _ reason: String, category: String, kind: String? = nil) -> ImportSkip {
+        ImportSkip(category: category, message: "\(at): \(record) skipped: \(reason)", kind: kind)
     }
 
     /// Plaintext is sealed; text already sealed must open under our key (else it came from another database).

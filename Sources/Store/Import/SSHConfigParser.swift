@@ -227,10 +227,11 @@ private struct SSHConfigReader {
             }
 
             let address = hostName.map { Self.percent($0, ["h": alias.name]) } ?? alias.name
+            // ssh_config names no platform: a new host gets `autodetect`, a known device keeps its own.
             var device = Device(name: alias.name, address: address, port: port.flatMap(Self.port) ?? 22,
-                                platform: "linux")
+                                platform: InventoryDocument.defaultPlatform)
             device.jump = (jump ?? nil) ?? ""
-            doc.devices.append(.init(device, at: alias.at))
+            doc.devices.append(.init(device, at: alias.at, given: ["address", "port", "jump"]))
 
             let username = user ?? localUser
             if noIdentity { identities = [] }

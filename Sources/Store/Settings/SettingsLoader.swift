@@ -164,7 +164,8 @@ public struct SettingsLoader {
         for exe in executables {
             let bin = URL(fileURLWithPath: exe).deletingLastPathComponent().standardized
             directories.append(bin.appendingPathComponent("../../setup").standardized.path)
-            if bin.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent == ".build" {
+            // `.build`, or a scratch path beside it (`swift build --scratch-path .build-store`).
+            if bin.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent.hasPrefix(".build") {
                 directories.append(bin.appendingPathComponent("../../../setup").standardized.path)
             }
             directories.append(bin.appendingPathComponent("../share/switchboard/setup").standardized.path)
