@@ -125,14 +125,18 @@ final class ServiceLabTests: LabBackedTestCase {
             let execFailed = try await f.run(.cli, ["commands": ["show frobnicate"], "mode": "exec"], on: "par-acc1")
             XCTAssertFalse(execFailed.success)
             XCTAssertTrue(execFailed.output.contains("exit status 1"), execFailed.output)
-            // An unknown platform.
+            // An unknown platform is driven as generic (prompt discovery), with a warning: no crash, no timeout.
             try await f.database.writer.write { db in
                 var d = try Inventory.device(db, named: "par-acc2")!
-                d.name = "frob-1"; d.id = nil; d.platform = "frobos"
+                d.platform = "frobos"
                 try Inventory.upsert(db, device: d)
             }
-            let unknown = await message { try await f.run(.cli, ["commands": ["show version"]], on: "frob-1") }
-            XCTAssertTrue(unknown.contains("platform 'frobos' is unknown"), unknown)
+            let started = Date()
+            let unknown = try await f.run(.cli, ["commands": ["show version"]], on: "par-acc2")
+            XCTAssertTrue(unknown.success, unknown.output)
+            XCTAssertTrue(unknown.output.contains("Cisco IOS"), unknown.output)
+            XCTAssertLessThan(Date().timeIntervalSince(started), 5, "no prompt timeout")
+            XCTAssertTrue(f.logLines.contains { $0.0 == .warning && $0.1.contains("unknown platform 'frobos'; using generic") }, "\(f.logLines)")
             let missingVariable = await message { try await f.run(.cli, ["commands": ["show {{payload.nope}}"]], on: "par-acc1") }
             XCTAssertTrue(missingVariable.contains("{{payload.nope}}"), missingVariable)
             let noDevice = await message { try await f.run(.cli, ["commands": ["show version"]], on: nil) }

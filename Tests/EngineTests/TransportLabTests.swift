@@ -218,8 +218,11 @@ final class TransportLabTests: LabBackedTestCase {
                 _ = try await cli.send("show clock", timeout: .milliseconds(800))
                 XCTFail("the prompt came back")
             } catch let error as SSHError {
-                XCTAssertEqual(error, .timeout(host: connection.host, port: connection.port, phase: .command, seconds: 0.8, detail: "show clock"))
-                XCTAssertTrue(error.description.contains("command (show clock) timed out after 0.8 s"), error.description)
+                // What was awaited and the last line received are named.
+                XCTAssertEqual(error, .timeout(host: connection.host, port: connection.port, phase: .command, seconds: 0.8,
+                                               detail: "show clock; awaited the prompt \"fault-hang>\"; last line received: nothing"))
+                XCTAssertTrue(error.description.contains("command (show clock; awaited the prompt \"fault-hang>\"; last line received: nothing) timed out after 0.8 s"),
+                              error.description)
             }
             let elapsed = Date().timeIntervalSince(start)
             XCTAssertGreaterThan(elapsed, 0.75)

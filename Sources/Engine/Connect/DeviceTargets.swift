@@ -44,6 +44,22 @@ public struct DeviceTargets: Sendable {
         }
     }
 
+    /// The enable secret of the credential a device would log in with (named, or chosen by
+    /// priority), opened now; nil when that credential has none. Also names the credential, for errors.
+    public func enableSecret(device name: String, credential named: String? = nil) throws -> (credential: String?, secret: String?) {
+        try database.writer.read { db in
+            guard let device = try Inventory.device(db, named: name) else { throw ResolveError(message: "no device named '\(name)'") }
+            let credential: Credential?
+            if let named, !named.isEmpty {
+                credential = try Credential.fetchOne(db, sql: "SELECT * FROM credential WHERE name = ?", arguments: [named])
+            } else {
+                credential = try Inventory.credential(db, for: device)
+            }
+            guard let credential else { return (nil, nil) }
+            return (credential.name, credential.enableSecret.isEmpty ? nil : try secrets.open(credential.enableSecret))
+        }
+    }
+
     public func target(_ db: Database, _ device: Device, credential: String? = nil) throws -> SSHTarget {
         var visiting: Set<String> = [device.name]
         let endpoint = try self.endpoint(db, device, credential: credential)

@@ -8,7 +8,11 @@ import Foundation
 /// An actor: commands on one session run one after the other. After a timeout or a disconnect
 /// the session is unusable (the device may still be talking about the old command); open a new one.
 public actor CLISession {
-    public nonisolated let platform: PlatformDefinition
+    /// The platform driving the session: the device's, or the one detected after login (`autodetect`).
+    public private(set) var platform: PlatformDefinition
+    /// What the engineer should know about this session (the prompt found does not match the
+    /// platform's patterns, the platform was detected): the services log these once.
+    public private(set) var warnings: [String] = []
     /// The mode of the last prompt seen; nil before `findPrompt`.
     public private(set) var mode: PlatformDefinition.Mode?
     /// The last prompt line, as shown (`R1#`).
@@ -17,8 +21,10 @@ public actor CLISession {
 
     private let connection: SSHConnection
     private let channel: ChannelHandle
-    /// The prompt's host part (`R1`, `user@r1`): a prompt-looking line starting with it ends a
-    /// command at once; one that does not (the host was renamed) must be followed by silence.
+    /// The prompt's host part (`R1`, `user@r1`, `HUAWEI` of `<HUAWEI>`): a prompt-looking line
+    /// starting with it ends a command at once; one that does not (the host was renamed) must be
+    /// followed by silence. Also what recognises the literal prompt when the platform's patterns
+    /// do not: a command ends at the device's prompt whatever the platform file says.
     private var promptBase = ""
     private var unusable: SSHError?
     private var closed = false
@@ -36,50 +42,119 @@ public actor CLISession {
 
     // MARK: public API
 
-    /// Waits for the first prompt (after the banner); if none comes within a second, sends a
-    /// newline and keeps reading until a prompt pattern matches. Returns the prompt line.
+    /// Finds the device's prompt after login, as an engineer would: banners and MOTD (which may
+    /// contain `#`, `>` or `$`) are complete lines, the prompt is the unterminated last line once the
+    /// device goes quiet. A last line matching the platform's prompt patterns is taken at once
+    /// (no round trip); otherwise a prompt-shaped line followed by silence is, and when there is
+    /// none, a line ending is sent (up to three times) and the last line that comes back is the
+    /// prompt. When the platform's patterns do not match it, the literal prompt is used and a
+    /// warning names both. Returns the prompt line.
     @discardableResult
     public func findPrompt(timeout: Duration? = nil) async throws -> String {
         try checkUsable()
         let limit = timeout ?? commandTimeout
         let deadline = Monotonic.deadline(after: limit)
         var buffer: [UInt8] = []
-        var nudged = false
-        let nudgeAt = Monotonic.deadline(after: .seconds(1))
+        var nudges = 0
+        // The generic platform's pattern matches almost any line: wait for silence before trusting it.
+        let trustPatterns = platform.name != PlatformRegistry.genericName
+        var lastData = Monotonic.now()
         while true {
             let (start, tail) = Self.lastLine(buffer)
-            if let found = platform.mode(ofPrompt: tail) {
-                if nudged {
-                    // Our newline may yet produce a second prompt: take it now, or the next
-                    // command would see it and stop reading before its own output.
-                    let soft = min(deadline, Monotonic.deadline(after: Self.quietPeriod))
-                    if case .data(let more) = try await readChunk(until: soft, hardDeadline: deadline, limit: limit, detail: "the first prompt",
-                                                                 phase: .prompt, bytesSoFar: buffer.count) {
-                        buffer += more
-                        continue
-                    }
-                }
-                adopt(prompt: tail, mode: found)
-                return prompt
-            }
-            if platform.isPagerPrompt(tail) {
+            let trimmed = tail.trimmingCharacters(in: .whitespaces)
+            if !trimmed.isEmpty, platform.isPagerPrompt(tail) {
                 buffer.removeSubrange(start...)
                 try await write(platform.pagerResponse, deadline: deadline, limit: limit, detail: "the pager")
                 continue
             }
-            let soft = nudged ? deadline : min(deadline, nudgeAt)
-            switch try await readChunk(until: soft, hardDeadline: deadline, limit: limit, detail: "the first prompt",
-                                       phase: .prompt, bytesSoFar: buffer.count) {
+            if trustPatterns, nudges == 0, !trimmed.isEmpty, let found = platform.mode(ofPrompt: tail) {
+                adopt(prompt: tail, mode: found)
+                return prompt
+            }
+            // How long to listen before deciding: a prompt-shaped line needs a short silence, anything
+            // else (nothing yet, a banner line) a longer one before we nudge.
+            let shaped = Self.looksLikePrompt(trimmed, terminators: platform.promptTerminators)
+                || (!trimmed.isEmpty && platform.mode(ofPrompt: tail) != nil)
+            let wait: Duration = shaped ? Self.quietPeriod : (nudges == 0 && buffer.isEmpty ? .seconds(1) : .milliseconds(600))
+            let soft = min(deadline, lastData &+ wait.nanoseconds)
+            let chunk: Chunk
+            do {
+                chunk = try await readChunk(until: soft, hardDeadline: deadline, limit: limit, detail: "the first prompt",
+                                            phase: .prompt, bytesSoFar: buffer.count)
+            } catch let error as SSHError {
+                throw fail(Self.withLastLine(error, awaited: "a prompt", lastLine: trimmed))
+            }
+            switch chunk {
             case .data(let bytes):
                 buffer += bytes
+                lastData = Monotonic.now()
             case .quiet:
-                nudged = true
+                if shaped {
+                    if let found = platform.mode(ofPrompt: tail) {
+                        adopt(prompt: tail, mode: found)
+                    } else {
+                        adoptLiteral(prompt: tail)
+                    }
+                    return prompt
+                }
+                if nudges >= 3 {
+                    guard !trimmed.isEmpty else {
+                        throw fail(.timeout(host: connection.host, port: connection.port, phase: .prompt, seconds: limit.seconds,
+                                            detail: "no prompt after three line endings; nothing but complete lines received"))
+                    }
+                    // Netmiko's rule: the last line is the prompt, whatever it looks like.
+                    adoptLiteral(prompt: tail)
+                    return prompt
+                }
+                nudges += 1
+                buffer.removeAll(keepingCapacity: true)
                 try await write(platform.lineEnding, deadline: deadline, limit: limit, detail: "the first prompt")
+                lastData = Monotonic.now()
             case .eof:
                 throw fail(.disconnected(host: connection.host, port: connection.port, bytesReceived: buffer.count,
                                          detail: "before showing a prompt"))
             }
         }
+    }
+
+    /// Whether `line` has a prompt's shape: short, and ending with one of `terminators` (then
+    /// optional blanks).
+    static func looksLikePrompt(_ line: String, terminators: String) -> Bool {
+        guard !line.isEmpty, line.count <= 160, let last = line.last else { return false }
+        return terminators.contains(last)
+    }
+
+    /// The host part of a prompt: `R1` of `R1(config-if)#`, `HUAWEI` of `<HUAWEI>` or `[~HUAWEI]`,
+    /// `user@host` of `user@host:~$`, `admin@MikroTik` of `[admin@MikroTik] >`.
+    static func promptBase(of prompt: String) -> String {
+        var text = Substring(prompt.trimmingCharacters(in: .whitespaces))
+        while let first = text.first, "<[*~+( ".contains(first) { text = text.dropFirst() }
+        let base = text.prefix { $0.isLetter || $0.isNumber || "_.-@/:".contains($0) }
+        return String(base).trimmingCharacters(in: CharacterSet(charactersIn: ":"))
+    }
+
+    /// The mode of `line` when it is the literal prompt `base` (in another mode): it starts with
+    /// the base (after a few decoration characters) and ends with a terminator.
+    static func literalMode(of line: String, base: String, platform: PlatformDefinition) -> PlatformDefinition.Mode? {
+        let text = line.trimmingCharacters(in: .whitespaces)
+        guard !base.isEmpty, looksLikePrompt(text, terminators: platform.promptTerminators),
+              text.count <= base.count + 48,
+              let range = text.range(of: base), text.distance(from: text.startIndex, to: range.lowerBound) <= 4 else { return nil }
+        let last = text.last!
+        if text.contains("(conf") || text.hasPrefix("[edit") || (text.hasPrefix("[") && last == "]") { return .config }
+        if last == "#" {
+            if platform.enable != nil || platform.prompts[.enable] != nil { return .enable }
+            if platform.configMode != nil { return .config }
+        }
+        return .user
+    }
+
+    /// A timeout or disconnect, with what was awaited and the last line received.
+    static func withLastLine(_ error: SSHError, awaited: String, lastLine: String) -> SSHError {
+        guard case let .timeout(host, port, phase, seconds, detail) = error else { return error }
+        let shown = lastLine.isEmpty ? "nothing" : "\"\(String(lastLine.prefix(120)))\""
+        return .timeout(host: host, port: port, phase: phase, seconds: seconds,
+                        detail: "\(detail); awaited \(awaited); last line received: \(shown)")
     }
 
     /// Runs the platform's paging-disable commands. A command the device refuses is skipped: the
@@ -97,7 +172,11 @@ public actor CLISession {
     }
 
     /// Enters enable (privileged) mode, answering the password question with `secret`. Does
-    /// nothing when already there, or on platforms without an enable mode.
+    /// nothing when already there, or on platforms without an enable mode. Devices that grant it
+    /// without a password (no question asked) are common. Without a secret, the question is
+    /// answered with an empty line (some devices accept it) until the device gives up, so the
+    /// session is back at its prompt when the refusal is thrown. The refusal's message is the
+    /// device's own (`% Access denied`) where it printed one.
     public func enable(secret: String?, timeout: Duration? = nil) async throws {
         try checkUsable()
         guard let enable = platform.enable, mode == .user else { return }
@@ -105,17 +184,58 @@ public actor CLISession {
         let deadline = Monotonic.deadline(after: limit)
         try await write(enable.command + platform.lineEnding, deadline: deadline, limit: limit, detail: enable.command)
         var reply = try await readUntilPrompt(deadline: deadline, limit: limit, label: enable.command, extra: enable.passwordPrompt)
-        if reply.mode == nil {
+        var transcript = output(of: reply.bytes, command: enable.command)
+        var asked = 0
+        while reply.mode == nil {
             // The password question. The secret is written and never echoed back or logged.
+            asked += 1
+            if asked > 3 {
+                // Still asking: leave the question the only way every CLI honours.
+                try await write("\u{3}" + platform.lineEnding, deadline: deadline, limit: limit, detail: "leaving the enable password question")
+                reply = try await readUntilPrompt(deadline: deadline, limit: limit, label: enable.command, extra: nil)
+                break
+            }
             try await write((secret ?? "") + platform.lineEnding, deadline: deadline, limit: limit, detail: "the enable password")
-            reply = try await readUntilPrompt(deadline: deadline, limit: limit, label: enable.command, extra: nil)
+            reply = try await readUntilPrompt(deadline: deadline, limit: limit, label: enable.command, extra: enable.passwordPrompt)
+            transcript += String(decoding: TerminalText.clean(reply.bytes), as: UTF8.self)
         }
-        let output = output(of: reply.bytes, command: enable.command)
         guard mode == .enable || mode == .config else {
-            let reason = platform.rejection(in: output) ?? (secret == nil ? "the device asks for an enable password and none was given"
-                                                                          : "the device did not grant privileged mode")
+            let said = platform.rejection(in: transcript)
+                ?? transcript.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .first { $0.hasPrefix("%") || $0.lowercased().contains("denied") || $0.lowercased().contains("bad") }
+            var reason = said ?? "the device did not grant privileged mode"
             throw SSHError.commandRejected(host: connection.host, port: connection.port, command: enable.command, message: reason)
         }
+    }
+
+    /// Recognises the device's platform, as Netmiko's SSHDetect does: each candidate's detection
+    /// command is run once (most trusted platforms' commands first; output of a command is shared
+    /// by every platform that uses it), and the matching platform with the highest priority wins.
+    /// Stops at the first command whose output some platform recognises. Returns nil when none does.
+    public func detect(among candidates: [PlatformDefinition], timeout: Duration? = nil) async throws -> (platform: PlatformDefinition, evidence: String)? {
+        try checkUsable()
+        var commands: [String] = []
+        for candidate in candidates {
+            if let command = candidate.detect?.command, !commands.contains(command) { commands.append(command) }
+        }
+        var best: (platform: PlatformDefinition, priority: Int, evidence: String)?
+        for command in commands {
+            let text: String
+            do {
+                text = try await run(command, label: command, timeout: timeout ?? min(commandTimeout, .seconds(15)), checkErrors: false)
+            } catch let error as SSHError {
+                if case .commandRejected = error { continue }
+                throw error
+            }
+            for candidate in candidates {
+                guard let detect = candidate.detect, detect.command == command else { continue }
+                if let hit = detect.patterns.first(where: { $0.matches(text) }), detect.priority > (best?.priority ?? -1) {
+                    best = (candidate, detect.priority, "`\(command)` matched \(hit.pattern)")
+                }
+            }
+            if best != nil { break }
+        }
+        return best.map { ($0.platform, $0.evidence) }
     }
 
     /// Enters configuration mode, sends `lines` one by one (each checked against the error
@@ -175,17 +295,56 @@ public actor CLISession {
     private func adopt(prompt line: String, mode found: PlatformDefinition.Mode) {
         prompt = line.trimmingCharacters(in: .whitespaces)
         mode = found
-        promptBase = String(prompt.prefix { $0.isLetter || $0.isNumber || "_.-@/".contains($0) })
+        promptBase = Self.promptBase(of: prompt)
     }
 
-    private func run(_ command: String, label: String, timeout: Duration?) async throws -> String {
+    /// Takes the discovered prompt as it is: the platform's patterns do not recognise it.
+    private func adoptLiteral(prompt line: String) {
+        let text = line.trimmingCharacters(in: .whitespaces)
+        promptBase = Self.promptBase(of: text)
+        prompt = text
+        mode = Self.literalMode(of: text, base: promptBase, platform: platform) ?? .user
+        if platform.name != PlatformRegistry.genericName {
+            let patterns = PlatformDefinition.Mode.allCases.compactMap { m in platform.prompts[m].map { "\(m): \($0.pattern)" } }
+            warnings.append("the prompt \"\(text)\" does not match platform \(platform.name)'s prompt patterns (\(patterns.joined(separator: "; "))); using the prompt as discovered")
+        }
+    }
+
+    /// The mode of `line` if it is this session's prompt: the platform's patterns, else the literal
+    /// prompt found at login.
+    private func promptMode(_ line: String) -> PlatformDefinition.Mode? {
+        platform.mode(ofPrompt: line) ?? Self.literalMode(of: line, base: promptBase, platform: platform)
+    }
+
+    /// Drives the session with another platform (the one detected after login); the current
+    /// prompt's mode is read again with its patterns.
+    public func switchPlatform(to detected: PlatformDefinition, note: String) {
+        platform = detected
+        if let found = detected.mode(ofPrompt: prompt) {
+            mode = found
+        } else {
+            mode = Self.literalMode(of: prompt, base: promptBase, platform: detected) ?? mode
+        }
+        warnings.append(note)
+    }
+
+    /// Adds a warning for the services to log.
+    public func note(_ warning: String) { warnings.append(warning) }
+
+    /// Takes the warnings gathered so far (each is reported once).
+    public func takeWarnings() -> [String] {
+        defer { warnings.removeAll() }
+        return warnings
+    }
+
+    private func run(_ command: String, label: String, timeout: Duration?, checkErrors: Bool = true) async throws -> String {
         try checkUsable()
         let limit = timeout ?? commandTimeout
         let deadline = Monotonic.deadline(after: limit)
         try await write(command + platform.lineEnding, deadline: deadline, limit: limit, detail: label)
         let reply = try await readUntilPrompt(deadline: deadline, limit: limit, label: label, extra: nil)
         let text = output(of: reply.bytes, command: command)
-        if let message = platform.rejection(in: text) {
+        if checkErrors, let message = platform.rejection(in: text) {
             throw SSHError.commandRejected(host: connection.host, port: connection.port, command: label, message: message)
         }
         return text
@@ -250,9 +409,9 @@ public actor CLISession {
                         checkTail = false
                         continue
                     }
-                    if let found = platform.mode(ofPrompt: tail) {
+                    if let found = promptMode(tail) {
                         let trimmed = tail.trimmingCharacters(in: .whitespaces)
-                        var confirmed = !promptBase.isEmpty && trimmed.hasPrefix(promptBase)
+                        var confirmed = !promptBase.isEmpty && trimmed.prefix(promptBase.count + 4).contains(promptBase)
                         if !confirmed {
                             // A prompt-looking line from someone else (or a renamed host): the
                             // real prompt is followed by silence.
@@ -276,8 +435,15 @@ public actor CLISession {
                     }
                 }
             }
-            switch try await readChunk(until: deadline, hardDeadline: deadline, limit: limit, detail: label,
-                                       phase: .command, bytesSoFar: buffer.count) {
+            let chunk: Chunk
+            do {
+                chunk = try await readChunk(until: deadline, hardDeadline: deadline, limit: limit, detail: label,
+                                            phase: .command, bytesSoFar: buffer.count)
+            } catch let error as SSHError {
+                let awaited = extra.map { "the prompt \"\(prompt)\" or \($0.pattern)" } ?? "the prompt \"\(prompt)\""
+                throw fail(Self.withLastLine(error, awaited: awaited, lastLine: Self.lastLine(buffer).1.trimmingCharacters(in: .whitespaces)))
+            }
+            switch chunk {
             case .data(let bytes):
                 buffer += bytes
                 checkTail = true

@@ -23,7 +23,9 @@ public struct PlatformError: Error, CustomStringConvertible, Equatable, Sendable
 /// Loads and validates platform definitions (`setup/platforms/<name>.json`).
 public enum PlatformCatalog {
     /// The platforms switchboard ships.
-    public static let shippedNames = ["cisco_ios", "cisco_nxos", "arista_eos", "juniper_junos", "linux"]
+    public static let shippedNames = ["cisco_ios", "cisco_xe", "cisco_xr", "cisco_nxos", "cisco_asa", "arista_eos", "juniper_junos",
+                                      "huawei_vrp", "hp_comware", "hp_procurve", "aruba_aoscx", "fortinet", "paloalto_panos",
+                                      "mikrotik_routeros", "nokia_sros", "extreme_exos", "dell_os10", "vyos", "linux", "generic"]
 
     /// `<name>.json` from `directory`.
     public static func load(_ name: String, directory: String) throws -> PlatformDefinition {
@@ -43,19 +45,14 @@ public enum PlatformCatalog {
         return try load(file: path)
     }
 
-    /// `load(name)` for a long-lived process (the engine): each definition is read and its patterns
-    /// compiled once, then reused for `cacheSeconds`, so a run does not re-read the file for every
-    /// device; an edited platform file is picked up within that time.
-    public static func cached(_ name: String) throws -> PlatformDefinition {
-        let now = Date()
-        if let hit = cache.withLock({ $0[name] }), now.timeIntervalSince(hit.loaded) < cacheSeconds { return hit.definition }
-        let definition = try load(name)
-        cache.withLock { $0[name] = (definition, now) }
-        return definition
+    /// The definition a long-lived process (the engine) drives a device's platform with: through
+    /// `PlatformRegistry.current()` (read once, refreshed after `cacheSeconds`), aliases resolved,
+    /// `generic` for an unknown or broken platform.
+    public static func cached(_ name: String) -> PlatformDefinition {
+        PlatformRegistry.current().resolve(name).definition
     }
 
     public static let cacheSeconds: TimeInterval = 10
-    private static let cache = Mutex<[String: (definition: PlatformDefinition, loaded: Date)]>([:])
 
     /// Every `*.json` in `directory`, by name.
     public static func loadAll(directory: String) throws -> [String: PlatformDefinition] {
@@ -152,7 +149,8 @@ public enum PlatformCatalog {
         mutating func definition(_ value: Any, fileName: String) throws -> PlatformDefinition {
             let top = try object(value, "", allowed: ["name", "description", "prompts", "prompt_preamble", "paging_disable", "enable",
                                                      "config_mode", "error_patterns", "pager_patterns", "pager_response", "line_ending",
-                                                     "save", "backup_command", "volatile_patterns"])
+                                                     "save", "backup_command", "volatile_patterns", "natural_mode", "aliases",
+                                                     "detect", "prompt_terminators"])
             let name = try string(top["name"], "name", required: false) ?? fileName
             if name != fileName { throw fail("name", "is \"\(name)\" but the file is \(fileName).json; they must agree") }
 
@@ -202,6 +200,27 @@ public enum PlatformCatalog {
             definition.save = try string(top["save"], "save", required: false)
             definition.backupCommand = try string(top["backup_command"], "backup_command", required: false)
             definition.volatilePatterns = try patterns(top["volatile_patterns"], "volatile_patterns")
+            if let mode = try string(top["natural_mode"], "natural_mode", required: false) {
+                guard let natural = PlatformDefinition.NaturalMode(rawValue: mode) else { throw fail("natural_mode", "must be \"cli\" or \"exec\"") }
+                definition.naturalMode = natural
+            }
+            definition.aliases = try strings(top["aliases"], "aliases").map { $0.lowercased() }
+            if let raw = top["detect"], !(raw is NSNull) {
+                let d = try object(raw, "detect", allowed: ["command", "patterns", "priority"])
+                let found = try patterns(d["patterns"], "detect.patterns")
+                if found.isEmpty { throw fail("detect.patterns", "must list at least one regular expression") }
+                var priority = 50
+                if let value = d["priority"], !(value is NSNull) {
+                    guard let number = value as? NSNumber, let p = Int(exactly: number.doubleValue), (0...99).contains(p) else {
+                        throw fail("detect.priority", "must be a whole number from 0 to 99")
+                    }
+                    priority = p
+                }
+                definition.detect = .init(command: try string(d["command"], "detect.command")!, patterns: found, priority: priority)
+            }
+            if let terminators = try string(top["prompt_terminators"], "prompt_terminators", required: false) {
+                definition.promptTerminators = terminators
+            }
             return definition
         }
     }

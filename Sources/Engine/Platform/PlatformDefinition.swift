@@ -54,6 +54,28 @@ public struct PlatformDefinition: Sendable {
     /// (`! Last configuration change`, `ntp clock-period`): left out of backups.
     public var volatilePatterns: [CLIPattern] = []
 
+    /// How `switchboard exec` talks to the platform when no `--mode` is given: the prompt-driven CLI
+    /// on a PTY (network OSes) or SSH exec channels (Linux).
+    public enum NaturalMode: String, Sendable { case cli, exec }
+    public var naturalMode: NaturalMode = .cli
+
+    /// Other names inventories use for this platform (Netmiko device types, Ansible network_os,
+    /// NAPALM drivers, Oxidized models), lower case.
+    public var aliases: [String] = []
+
+    /// How to recognise the platform from a logged-in session (Netmiko's SSHDetect: a command,
+    /// patterns on its output, and a priority where several platforms match).
+    public struct Detect: Sendable {
+        public var command: String
+        public var patterns: [CLIPattern]
+        public var priority: Int
+    }
+    public var detect: Detect? = nil
+
+    /// The characters that end this platform's prompts (`#>` on IOS), used to recognise the literal
+    /// prompt discovered after login when the platform's patterns do not match it.
+    public var promptTerminators: String = ">#$%]"
+
     /// The mode whose prompt `line` is, most specific first (a config prompt also ends in `#`).
     public func mode(ofPrompt line: String) -> Mode? {
         for mode in [Mode.config, .enable, .user] {

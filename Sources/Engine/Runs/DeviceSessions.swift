@@ -53,10 +53,35 @@ public actor DeviceSessions {
         let key = Key(device: device.name, credential: credential)
         let connection = try await self.connection(for: device, credential: credential)
         if let cli = entries[key]?.cli { return cli }
-        let platform = try PlatformCatalog.cached(device.platform)
-        let session = try await connection.openCLI(platform: platform)
+        let session = try await Self.openCLI(on: connection, platform: device.platform, deviceName: device.name)
         if entries[key] == nil { await session.close(); throw ServiceError("the run was stopped") }
         entries[key]?.cli = session
+        return session
+    }
+
+    /// A CLI session for a device whose platform is `platformName`: aliases followed, an unknown or
+    /// broken platform driven as `generic` (with a warning), and `autodetect` recognised after login
+    /// (Netmiko's SSHDetect way) before paging is turned off. Warnings wait in the session.
+    public static func openCLI(on connection: SSHConnection, platform platformName: String, deviceName: String,
+                               timeout: Duration? = nil) async throws -> CLISession {
+        let registry = PlatformRegistry.current()
+        let resolution = registry.resolve(platformName)
+        let session = try await connection.openCLI(platform: resolution.definition, timeout: timeout, disablePaging: !resolution.autodetect)
+        do {
+            if let warning = resolution.warning { await session.note(warning) }
+            if resolution.autodetect {
+                if let (found, evidence) = try await session.detect(among: registry.detectable) {
+                    await session.switchPlatform(to: found, note: "platform detected: \(found.name) (\(evidence)); "
+                                                 + "`switchboard detect \(deviceName) --save` records it")
+                } else {
+                    await session.note("platform not detected (prompt \"\(await session.prompt)\"); driving the device as generic")
+                }
+                try await session.disablePaging()
+            }
+        } catch {
+            await session.close()
+            throw error
+        }
         return session
     }
 

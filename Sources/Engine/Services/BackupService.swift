@@ -22,13 +22,19 @@ struct BackupService: ServiceKindRunner {
 
     private func backup(_ context: ServiceContext, _ device: Device) async throws -> ServiceOutcome {
         let parameters = Parameters(context)
-        let platform = try context.platform(of: device)
-        guard let command = try parameters.string("command").map({ try context.render($0) }) ?? platform.backupCommand else {
-            throw ServiceError("device \(device.name): platform \(platform.name) has no backup command (set the service's command)")
+        var platform = context.platform(of: device)
+        let explicit = try parameters.string("command").map { try context.render($0) }
+        func backupCommand(for platform: PlatformDefinition) throws -> String {
+            guard let command = explicit ?? platform.backupCommand else {
+                throw ServiceError("device \(device.name): platform \(platform.name) has no backup command (set the service's command)")
+            }
+            return command
         }
         let raw: String
+        let command: String
         switch parameters.string("mode") ?? "cli" {
         case "exec":
+            command = try backupCommand(for: platform)
             let connection = try await context.sessions.connection(for: device, credential: context.service.credential)
             let result = try await connection.exec(command, timeout: context.timeout)
             let text = String(decoding: result.stdout, as: UTF8.self)
@@ -38,7 +44,9 @@ struct BackupService: ServiceKindRunner {
             }
             raw = String(decoding: TerminalText.clean(Array(text.utf8)), as: UTF8.self)
         case "cli":
-            let session = try await context.cliSession(device, privileged: true)
+            let session = try await context.cliSession(device, privileged: parameters.enableMode)
+            platform = await session.platform  // detected, for an `autodetect` device
+            command = try backupCommand(for: platform)
             do {
                 raw = try await session.send(command, timeout: context.timeout)
             } catch let error as SSHError {

@@ -3,8 +3,9 @@ import Store
 
 /// `cli`: commands on the device through its platform CLI (prompt-aware, paging off), or with
 /// `mode: exec` on SSH exec channels. The output is the commands' outputs, concatenated.
-/// Parameters: `commands` [String] (templates), `mode` cli|exec, `enable` Bool (enter privileged
-/// mode first; default: when the credential has an enable secret).
+/// Parameters: `commands` [String] (templates), `mode` cli|exec, `enable_mode` Bool (enter
+/// privileged mode first when the platform has one and the session is in user mode; default
+/// true, as eNMS's Netmiko services do; `enable` is the older name).
 struct CLIService: ServiceKindRunner {
     func run(_ context: ServiceContext) async throws -> ServiceOutcome {
         let device = try context.requireDevice()
@@ -25,9 +26,7 @@ struct CLIService: ServiceKindRunner {
             return ServiceOutcome(success: true, output: output)
         }
         guard mode == "cli" else { throw parameters.fail("mode '\(mode)' is not cli or exec") }
-        _ = try context.platform(of: device)
-        let privileged = try parameters.values["enable"]?.boolValue ?? context.hasEnableSecret(device)
-        let session = try await context.cliSession(device, privileged: privileged)
+        let session = try await context.cliSession(device, privileged: parameters.enableMode)
         for command in commands {
             do {
                 output += try await session.send(command, timeout: context.timeout)

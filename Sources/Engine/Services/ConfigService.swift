@@ -11,13 +11,19 @@ struct ConfigService: ServiceKindRunner {
         let parameters = Parameters(context)
         let lines = try parameters.strings("lines").map { try context.render($0) }
         if lines.isEmpty { throw parameters.fail("lines is empty: nothing to configure") }
-        let platform = try context.platform(of: device)
+        var platform = context.platform(of: device)
+        let save = parameters.bool("save", default: false)
+        let dryRun = parameters.bool("dry_run", default: false)
+        var session: CLISession?
+        if !dryRun {
+            // Opened first: for an `autodetect` device, the platform is known only once logged in.
+            session = try await context.cliSession(device, privileged: parameters.enableMode)
+            platform = await session!.platform
+        }
         guard let configMode = platform.configMode else {
             throw ServiceError("device \(device.name): platform \(platform.name) has no configuration mode")
         }
-        let save = parameters.bool("save", default: false)
-        let dryRun = parameters.bool("dry_run", default: false)
-        if dryRun {
+        guard let session else {
             var text = "dry run: nothing sent. \(device.name) (\(platform.name)) would receive:\n"
             if platform.enable != nil { text += "  \(platform.enable!.command)\n" }
             text += "  \(configMode.enter)\n"
@@ -27,7 +33,6 @@ struct ConfigService: ServiceKindRunner {
             if save { text += platform.save.map { "  \($0)\n" } ?? "  (no save command: \(configMode.commit == nil ? "the platform cannot save" : "the commit saves"))\n" }
             return ServiceOutcome(success: true, output: SecretMasking.mask(text, platform: platform.name))
         }
-        let session = try await context.cliSession(device, privileged: true)
         var transcript: String
         do {
             transcript = try await session.configure(lines, timeout: context.timeout)

@@ -63,6 +63,11 @@ struct Parameters {
     }
 
     func int(_ key: String) -> Int? { values[key]?.intValue }
+
+    /// `enable_mode` (or its older name `enable`): enter privileged mode before the commands.
+    /// Default true: a session that lands in user mode (`R1>`) cannot show or change the
+    /// configuration, and eNMS's Netmiko services enter enable mode by default too.
+    var enableMode: Bool { values["enable_mode"]?.boolValue ?? values["enable"]?.boolValue ?? true }
 }
 
 extension ServiceContext {
@@ -71,13 +76,10 @@ extension ServiceContext {
         return device
     }
 
-    /// The device's platform definition; a clear error when the platform is unknown.
-    func platform(of device: Device) throws -> PlatformDefinition {
-        do {
-            return try PlatformCatalog.cached(device.platform)
-        } catch let error as PlatformError {
-            throw ServiceError("device \(device.name): platform '\(device.platform)' is unknown or broken (\(error))")
-        }
+    /// The definition the device's platform name resolves to (aliases followed; `generic` for an
+    /// unknown or broken platform, and before detection for `autodetect`).
+    func platform(of device: Device) -> PlatformDefinition {
+        PlatformRegistry.current().resolve(device.platform).definition
     }
 
     /// Renders a template with this context's device and payload.
@@ -96,12 +98,19 @@ extension ServiceContext {
     /// priority), opened only here.
     func cliSession(_ device: Device, privileged: Bool) async throws -> CLISession {
         let session = try await sessions.cli(for: device, credential: service.credential)
-        if privileged, session.platform.enable != nil, await session.mode == .user {
+        for warning in await session.takeWarnings() { log(.warning, warning) }
+        if privileged, await session.platform.enable != nil, await session.mode == .user {
+            let credential = try self.credential(for: device)
             let secret = try enableSecret(for: device)
             do {
                 try await session.enable(secret: secret, timeout: timeout)
             } catch let error as SSHError {
-                if case .commandRejected = error {} else { await sessions.discardCLI(for: device, credential: service.credential) }
+                if case .commandRejected(_, _, _, let message) = error {
+                    let who = credential.map { "credential '\($0.name)'" } ?? "no credential"
+                    let has = secret == nil ? "has no enable secret" : "has an enable secret, which the device did not accept"
+                    throw ServiceError("device \(device.name): enable refused: \(message); \(who) \(has)")
+                }
+                await sessions.discardCLI(for: device, credential: service.credential)
                 throw ServiceError("device \(device.name): \(error)")
             }
         }
