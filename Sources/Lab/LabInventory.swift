@@ -25,11 +25,13 @@ public enum LabInventory {
                                  manualDevices: status.devices.filter(\.isFault).map(\.name))
             try Inventory.upsert(db, credential: Credential(
                 name: "lab-key", description: status.crypto == .p256 ? "the lab's ECDSA P-256 key" : "the lab's ed25519 key", username: status.username,
-                secretKind: .keyFile, keyFile: status.userKeyPath, role: .readWrite, priority: 1000, pools: ["lab"]))
+                secretKind: .keyFile, keyFile: status.userKeyPath, enableSecret: try secrets.seal(LabManager.enableSecret),
+                role: .readWrite, priority: 1000, pools: ["lab"]))
             if let password = status.password {
                 try Inventory.upsert(db, credential: Credential(
                     name: "lab-password", description: "the lab user's password", username: status.username,
-                    secretKind: .password, secret: try secrets.seal(password), role: .readWrite, priority: 999, pools: ["lab"]))
+                    secretKind: .password, secret: try secrets.seal(password), enableSecret: try secrets.seal(LabManager.enableSecret),
+                    role: .readWrite, priority: 999, pools: ["lab"]))
             }
             try Inventory.log(db, user: NSUserName(), "lab up: \(status.devices.count) devices", targetType: "lab")
         }

@@ -31,6 +31,9 @@ public final class LabManager {
     public static let labUser = "sblab"
     public static let labPassword = "switchboard-lab"
     public static let keyPassphrase = "lab-passphrase"
+    /// The enable secret of the lab's credentials (the lab's devices take any non-empty one), so
+    /// services that enter enable mode by default get past it on every lab platform.
+    public static let enableSecret = "enable-lab"
     static let sshdGroupSize = 16  // sshd's MAX_LISTEN_SOCKS
 
     /// - Parameters:

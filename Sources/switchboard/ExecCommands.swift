@@ -41,8 +41,8 @@ struct ExecCommand: AsyncParsableCommand {
     @Option(help: "A named credential instead of the one chosen by priority.")
     var credential: String?
 
-    @Option(help: "exec (an SSH exec channel, no PTY) or cli (the platform's interactive CLI on a PTY, paging disabled).")
-    var mode: String = "exec"
+    @Option(help: "exec (an SSH exec channel, no PTY) or cli (the platform's interactive CLI on a PTY, paging disabled). Default: the platform's natural mode (cli for network OSes, exec for linux); a device that refuses exec channels gets its shell.")
+    var mode: String?
 
     @Option(help: "Devices at a time with --pool/--filter (default: settings automation.max_process).")
     var concurrency: Int?
@@ -57,7 +57,7 @@ struct ExecCommand: AsyncParsableCommand {
     var words: [String] = []
 
     func validate() throws {
-        guard ["exec", "cli"].contains(mode) else { throw ValidationError("--mode must be exec or cli") }
+        if let mode, !["exec", "cli"].contains(mode) { throw ValidationError("--mode must be exec or cli") }
         let many = pool != nil || filter != nil
         if many && words.isEmpty { throw ValidationError("give the command to run") }
         if !many && words.count < 2 { throw ValidationError("give a device and the command to run: switchboard exec DEVICE COMMAND...") }
@@ -97,20 +97,23 @@ struct ExecCommand: AsyncParsableCommand {
         catch let e as DeviceTargets.ResolveError { throw CommandFailure(message: e.message) }
         let transport = try SSHTransport(configuration: SSHTransportConfiguration(settings: settings, paths: global.paths))
         defer { transport.shutdown() }
-        let platforms = many || mode == "cli" ? try loadPlatforms(database, names) : [:]
+        let platforms = try loadPlatforms(database, names)
         let perCommand = timeout.map { Duration.milliseconds(Int($0 * 1000)) }
         let limit = concurrency ?? settings.automation.maxProcess
-        let cli = mode == "cli"
+        let forced = mode
         let start = Date()
         var outcomes: [Outcome] = []
         try await withThrowingTaskGroup(of: Outcome.self) { group in
             var next = 0
             func add() {
                 let (name, target) = targets[next]
-                let platform = platforms[name]
+                let platform = platforms[name] ?? "autodetect"
+                let natural = PlatformRegistry.current().resolve(platform)
+                let cli = forced.map { $0 == "cli" } ?? (natural.autodetect || natural.definition.naturalMode == .cli)
                 next += 1
                 group.addTask {
-                    await ExecCommand.runOne(transport, name, target, command, cli: cli, platform: platform, timeout: perCommand)
+                    await ExecCommand.runOne(transport, name, target, command, cli: cli, platform: platform, timeout: perCommand,
+                                             enable: { try resolver.enableSecret(device: name, credential: credential) })
                 }
             }
             while next < min(limit, targets.count) { add() }
@@ -135,42 +138,60 @@ struct ExecCommand: AsyncParsableCommand {
         if !failed.isEmpty { throw ExitCode(1) }
     }
 
-    func loadPlatforms(_ database: AppDatabase, _ names: [String]) throws -> [String: PlatformDefinition] {
-        let byDevice = try database.writer.read { db in
+    /// Each device's platform name, as stored.
+    func loadPlatforms(_ database: AppDatabase, _ names: [String]) throws -> [String: String] {
+        try database.writer.read { db in
             try Dictionary(uniqueKeysWithValues: names.compactMap { n in try Inventory.device(db, named: n).map { (n, $0.platform) } })
         }
-        var cache: [String: PlatformDefinition] = [:]
-        var out: [String: PlatformDefinition] = [:]
-        for (name, platform) in byDevice {
-            if cache[platform] == nil {
-                do { cache[platform] = try PlatformCatalog.load(platform) }
-                catch { if mode == "cli" { throw CommandFailure(message: "device \(name): \(error)") } else { continue } }
-            }
-            out[name] = cache[platform]
-        }
-        return out
+    }
+
+    static func warn(_ device: String, _ text: String) {
+        FileHandle.standardError.write(Data("warning: \(device): \(inert(text))\n".utf8))
     }
 
     static func runOne(_ transport: SSHTransport, _ name: String, _ target: SSHTarget, _ command: String, cli: Bool,
-                       platform: PlatformDefinition?, timeout: Duration?) async -> Outcome {
+                       platform: String, timeout: Duration?,
+                       enable: @Sendable () throws -> (credential: String?, secret: String?)) async -> Outcome {
         let start = Date()
         do {
             let connection = try await transport.connect(target)
             do {
-                let outcome: Outcome
-                if cli, let platform {
-                    let session = try await connection.openCLI(platform: platform, timeout: timeout)
-                    let text = try await session.send(command, timeout: timeout)
+                var useShell = cli
+                var outcome: Outcome?
+                if !useShell {
+                    do {
+                        let result = try await connection.exec(command, timeout: timeout)
+                        let ok = result.exitStatus == 0
+                        outcome = Outcome(device: name, ok: ok, output: result.output + result.errorOutput,
+                                          error: ok ? nil : "exit status \(result.exitStatus)", seconds: Date().timeIntervalSince(start))
+                    } catch SSHError.channelRefused(_, _, let purpose, let message) where purpose.hasPrefix("exec") {
+                        // Some network OSes take no exec requests: their shell is the only way in.
+                        warn(name, "the device refuses exec channels (\(message)); using its shell")
+                        useShell = true
+                    }
+                }
+                if useShell {
+                    let session = try await DeviceSessions.openCLI(on: connection, platform: platform, deviceName: name, timeout: timeout)
+                    for warning in await session.takeWarnings() { warn(name, warning) }
+                    if await session.mode == .user, await session.platform.enable != nil {
+                        // As the engine's cli services: privileged mode first, so `show running-config` works.
+                        let (credentialName, secret) = try enable()
+                        do { try await session.enable(secret: secret, timeout: timeout) } catch SSHError.commandRejected(_, _, _, let message) {
+                            let who = credentialName.map { "credential '\($0)'" } ?? "no credential"
+                            warn(name, "enable refused: \(message); \(who) \(secret == nil ? "has no enable secret" : "has an enable secret the device did not accept"); running in user mode")
+                        }
+                    }
+                    do {
+                        let text = try await session.send(command, timeout: timeout)
+                        outcome = Outcome(device: name, ok: true, output: text, error: nil, seconds: Date().timeIntervalSince(start))
+                    } catch SSHError.commandRejected(_, _, _, let message) {
+                        outcome = Outcome(device: name, ok: false, output: message + "\n", error: "the device rejected the command",
+                                          seconds: Date().timeIntervalSince(start))
+                    }
                     await session.close()
-                    outcome = Outcome(device: name, ok: true, output: text, error: nil, seconds: Date().timeIntervalSince(start))
-                } else {
-                    let result = try await connection.exec(command, timeout: timeout)
-                    let ok = result.exitStatus == 0
-                    outcome = Outcome(device: name, ok: ok, output: result.output + result.errorOutput,
-                                      error: ok ? nil : "exit status \(result.exitStatus)", seconds: Date().timeIntervalSince(start))
                 }
                 await connection.close()
-                return outcome
+                return outcome!
             } catch {
                 await connection.close()
                 throw error

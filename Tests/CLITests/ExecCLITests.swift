@@ -25,7 +25,7 @@ final class ExecCLITests: XCTestCase {
         XCTAssertFalse(pty.stdout.contains("--More--"), "paging was disabled or answered")
 
         // Device output is inert: escape sequences are shown, never sent.
-        let escape = try cli.run(["exec", "fault-escape", "show", "version"])
+        let escape = try cli.run(["exec", "--mode", "exec", "fault-escape", "show", "version"])
         XCTAssertFalse(escape.stdout.contains("\u{1b}"), "a raw ESC reached the terminal")
         XCTAssertTrue(escape.stdout.contains("\\x1b"), escape.stdout)
 
@@ -105,7 +105,7 @@ final class ExecCLITests: XCTestCase {
         XCTAssertGreaterThan(elapsed, 0.56)
         XCTAssertLessThan(elapsed, 10)
 
-        let huge = try cli.run(["exec", "--timeout", "120", "fault-huge", "show", "running-config"])
+        let huge = try cli.run(["exec", "--mode", "exec", "--timeout", "120", "fault-huge", "show", "running-config"])
         XCTAssertEqual(huge.status, 0, huge.stderr)
         let bytes = Array(huge.stdout.utf8)
         XCTAssertGreaterThan(bytes.count, 10_000_000)
