@@ -61,8 +61,17 @@ struct EngineCommand: AsyncParsableCommand {
         }
         let user = ProcessInfo.processInfo.environment["USER"] ?? "engine"
         let scheduler = EngineCommand.schedulerHook(database: database, user: user, log: log)
-        let engine = try EngineService(database: database, settings: settings, paths: global.paths,
-                                       secrets: try SecretBox.load(paths: global.paths), scheduler: scheduler, log: log)
+        let paths = global.paths, overrides = global.overrides, databasePath = database.path, pid = getpid()
+        // Settings files are watched: a changed settings.json reaches the next run without a restart.
+        let source = EngineService.SettingsSource(
+            files: [SettingsLoader(paths: paths).shippedPath, paths.userSettingsPath].compactMap { $0 },
+            load: { try SettingsLoader(paths: paths).load(overrides: overrides) },
+            transport: { try SSHTransportConfiguration(settings: $0, paths: paths) },
+            published: { EngineSettingsFile.write($0, pid: pid, databasePath: databasePath) })
+        let engine = try EngineService(database: database, settings: settings,
+                                       transport: SSHTransportConfiguration(settings: settings, paths: paths),
+                                       secrets: try SecretBox.load(paths: global.paths), scheduler: scheduler,
+                                       settingsSource: source, log: log)
         let signals = EngineCommand.installSignals { immediate in engine.requestShutdown(immediate: immediate) }
         log("started on \(database.path)")
         await engine.run()
@@ -138,7 +147,7 @@ struct RunCommand: AsyncParsableCommand {
         let parameters = try RunCommand.parseParams(params)
         if (restart == nil) != (from == nil) { throw CommandFailure.usage("--restart and --from go together") }
         if restart == nil && name == nil { throw CommandFailure.usage("name the service or workflow to run") }
-        _ = try global.settings()
+        let settings = try global.settings()
         let database = try global.openDatabase()
         let queue = RunQueue(database: database)
         let user = ProcessInfo.processInfo.environment["USER"] ?? "cli"
@@ -160,6 +169,7 @@ struct RunCommand: AsyncParsableCommand {
         } catch let e as StoreError {
             FileHandle.standardError.write(Data("warning: run \(id) is queued but \(e.message)\n".utf8))
         }
+        RunCommand.noteSettingsDifferences(settings, databasePath: database.path)
         if !follow {
             if json { print(String(decoding: try JSONEncoder.pretty.encode(run), as: UTF8.self)) }
             else { print("run \(id) queued: \(run.serviceName)") }
@@ -172,6 +182,20 @@ struct RunCommand: AsyncParsableCommand {
             print("run \(id) \(final.status.rawValue): \(final.progressDone)/\(final.progressTotal) done, \(final.progressFailed) failed\(final.reason.isEmpty ? "" : " (\(inert(final.reason)))")")
         }
         if !(final.status == .completed && final.progressFailed == 0) { throw ExitCode(1) }
+    }
+
+    /// Says which of this command's automation and ssh settings the running engine does not share:
+    /// it re-reads settings files before each run, but this command's environment variables and
+    /// `--set` reach only an engine it starts.
+    static func noteSettingsDifferences(_ settings: Settings, databasePath: String) {
+        guard let pid = EngineLock.holder(databasePath: databasePath),
+              let published = EngineSettingsFile.read(databasePath: databasePath), published.pid == pid else { return }
+        let differences = Settings.changes(from: published.settings, to: settings.flattened, sections: ["automation", "ssh"])
+        guard !differences.isEmpty else { return }
+        let text = "note: the running engine (pid \(pid)) uses other settings than this command: "
+            + differences.map { $0.replacingOccurrences(of: " → ", with: " (engine) vs ") + " (here)" }.joined(separator: "; ")
+            + ". It re-reads the settings files before each run; environment variables and --set reach only an engine they start (`switchboard engine --stop` to restart it).\n"
+        FileHandle.standardError.write(Data(text.utf8))
     }
 
     static func list(_ text: String?) -> [String] {

@@ -22,6 +22,7 @@ final class EngineCLITests: XCTestCase {
         {"name": "long nap", "kind": "wait", "parameters": {"seconds": 30},
          "devices": ["par-core1", "par-core2"], "max_processes": 2},
         {"name": "step one", "kind": "wait", "parameters": {"seconds": 0}},
+        {"name": "local echo", "kind": "unix", "parameters": {"command": "echo reloaded"}},
         {"name": "step two", "kind": "wait", "parameters": {"seconds": 1.5}},
         {"name": "two step", "kind": "workflow", "traversal": "device", "max_processes": 2,
          "devices": ["par-core1", "par-core2", "par-dist1", "par-dist2", "par-acc1", "par-acc2"],
@@ -134,6 +135,40 @@ final class EngineCLITests: XCTestCase {
         XCTAssertTrue(text.hasPrefix("# run 2 · fails · failed"), text)
         XCTAssertTrue(text.contains("par-core2 [fails] failed"), text)
         XCTAssertEqual(try cli.run(["logs", "99"]).status, 1)
+    }
+
+    /// A running engine re-reads a changed settings.json before its next run, says so in that run's
+    /// log, and `run` names the settings the engine does not share (environment, --set).
+    func testARunningEngineReloadsChangedSettingsBeforeTheNextRun() throws {
+        _ = try startEngine()
+        let refused = try cli.run(["run", "local echo", "--follow"])
+        XCTAssertEqual(refused.status, 1, refused.stdout)
+        XCTAssertTrue(refused.stdout.contains("automation.allow_unix"), refused.stdout)
+
+        try FileManager.default.createDirectory(atPath: cli.dir + "/config/switchboard", withIntermediateDirectories: true)
+        try #"{"automation": {"allow_unix": true}}"#.write(toFile: cli.dir + "/config/switchboard/settings.json", atomically: true, encoding: .utf8)
+        let allowed = try cli.run(["run", "local echo", "--follow"])
+        XCTAssertEqual(allowed.status, 0, allowed.stdout + allowed.stderr)
+        XCTAssertTrue(allowed.stdout.contains("engine settings reloaded: automation.allow_unix false → true"), allowed.stdout)
+        XCTAssertTrue(allowed.stdout.contains("reloaded"), allowed.stdout)
+        // Not said again on the next run.
+        let again = try cli.run(["run", "local echo", "--follow"])
+        XCTAssertEqual(again.status, 0, again.stdout)
+        XCTAssertFalse(again.stdout.contains("engine settings reloaded"), again.stdout)
+
+        // --set does not reach a running engine: the command says so.
+        let differs = try cli.run(["run", "quick", "--follow", "--set", "automation.max_process=7"])
+        XCTAssertEqual(differs.status, 0, differs.stderr)
+        XCTAssertTrue(differs.stderr.contains("automation.max_process 100 (engine) vs 7 (here)"), differs.stderr)
+
+        // A settings file that no longer loads: the engine keeps its settings and the run says why.
+        try #"{"automation": {"allow_unix": tru"#.write(toFile: cli.dir + "/config/switchboard/settings.json", atomically: true, encoding: .utf8)
+        let db = try database()
+        let id = try RunQueue(database: try AppDatabase(path: cli.databasePath)).enqueue(service: "local echo", trigger: .cli, user: "test").id!
+        try waitFor("the run ends") { (try? self.run(id).status).map { $0 == .completed || $0 == .failed } ?? false }
+        XCTAssertEqual(try run(id).status, .completed, "the previous settings (allow_unix true) stay")
+        let lines = try db.writer.read { try String.fetchAll($0, sql: "SELECT message FROM run_log WHERE run_id = ?", arguments: [id]) }
+        XCTAssertTrue(lines.contains { $0.contains("do not load") }, "\(lines) \((try? String(contentsOfFile: cli.dir + "/engine-0.log", encoding: .utf8)) ?? "")")
     }
 
     func testOneEnginePerDatabaseAndNoRunExecutedTwice() throws {

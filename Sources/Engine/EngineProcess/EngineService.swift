@@ -11,18 +11,48 @@ import Synchronization
 /// leaves unfinished is marked interrupted with the reason, and the journal is flushed.
 public final class EngineService: Sendable {
     public let database: AppDatabase
+    /// The settings the engine started with; `engine.poll_ms` and `engine.log_flush_ms` keep these
+    /// values for the engine's life. Runs use `environment.settings`, reloaded before a run when a
+    /// settings file changed (see `SettingsSource`).
     public let settings: Settings
-    public let environment: RunEnvironment
+    public var environment: RunEnvironment { state.withLock { $0.environment } }
     public let pid: Int32
+
+    /// Where the engine's settings come from, so a running engine can pick up a changed
+    /// `settings.json` before its next run: the files to watch, how to load the settings (the same
+    /// layers as at start, environment and `--set` included), and the transport they configure.
+    public struct SettingsSource: Sendable {
+        public var files: [String]
+        public var load: @Sendable () throws -> Settings
+        public var transport: @Sendable (Settings) throws -> SSHTransportConfiguration
+        /// Called with the settings in force after a start or a reload (the engine's settings file).
+        public var published: @Sendable (Settings) -> Void
+
+        public init(files: [String], load: @escaping @Sendable () throws -> Settings,
+                    transport: @escaping @Sendable (Settings) throws -> SSHTransportConfiguration,
+                    published: @escaping @Sendable (Settings) -> Void = { _ in }) {
+            self.files = files; self.load = load; self.transport = transport; self.published = published
+        }
+    }
+    private let settingsSource: SettingsSource?
+    private let secrets: SecretBox
+    private let variables: [String: String]
     /// Fires due tasks and returns when it next needs to be called (nil: nothing scheduled).
     public typealias SchedulerHook = @Sendable () throws -> Date?
     private let scheduler: SchedulerHook?
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let log: @Sendable (String) -> Void
 
     public enum Shutdown: Sendable, Equatable { case none, drain, abort }
 
     struct State {
+        var environment: RunEnvironment
+        /// Size and modification time of each watched settings file when last read.
+        var settingsStamp: [String] = []
+        /// Said in the log of the next run started: what a reload changed.
+        var settingsNote: String?
+        /// Transports of earlier settings, still used by the runs that started with them.
+        var retiredTransports: [SSHTransport] = []
         var executions: [Int64: RunExecution] = [:]
         var tasks: [Int64: Task<Void, Never>] = [:]
         var shutdown: Shutdown = .none
@@ -38,17 +68,70 @@ public final class EngineService: Sendable {
 
     public init(database: AppDatabase, settings: Settings, transport configuration: SSHTransportConfiguration,
                 secrets: SecretBox, environment variables: [String: String] = ProcessInfo.processInfo.environment,
-                scheduler: SchedulerHook? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+                scheduler: SchedulerHook? = nil, settingsSource: SettingsSource? = nil,
+                log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         self.database = database
         self.settings = settings
         self.pid = getpid()
         self.scheduler = scheduler
         self.log = log
+        self.settingsSource = settingsSource
+        self.secrets = secrets
+        self.variables = variables
         let transport = try SSHTransport(configuration: configuration)
         let redactor = try SecretRedactor.load(database: database, secrets: secrets)
         let journal = RunJournal(database: database, redactor: redactor)
-        environment = RunEnvironment(database: database, settings: settings, journal: journal, transport: transport,
-                                     targets: DeviceTargets(database: database, secrets: secrets, settings: settings, environment: variables))
+        let environment = RunEnvironment(database: database, settings: settings, journal: journal, transport: transport,
+                                         targets: DeviceTargets(database: database, secrets: secrets, settings: settings, environment: variables))
+        state = Mutex(State(environment: environment, settingsStamp: settingsSource.map { Self.stamp($0.files) } ?? []))
+        settingsSource?.published(settings)
+    }
+
+    static func stamp(_ files: [String]) -> [String] {
+        files.map { path in
+            var info = stat()
+            guard stat(path, &info) == 0 else { return "\(path): absent" }
+            return "\(path): \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+        }
+    }
+
+    /// Before a run starts: when a settings file changed since it was last read, loads the settings
+    /// again and gives the runs that start from now on an environment built from them (a new
+    /// transport when the `ssh` section changed). Runs in flight keep theirs. A settings file that no
+    /// longer loads is reported and the previous settings stay.
+    func reloadSettingsIfChanged() {
+        guard let source = settingsSource else { return }
+        let now = Self.stamp(source.files)
+        guard now != state.withLock({ $0.settingsStamp }) else { return }
+        state.withLock { $0.settingsStamp = now }
+        let current = environment
+        let fresh: Settings
+        do { fresh = try source.load() } catch {
+            log("settings changed but do not load; runs keep the previous settings: \(error)")
+            state.withLock { $0.settingsNote = "the settings files changed but do not load (\(error)); this run uses the engine's previous settings" }
+            return
+        }
+        let changes = current.settings.changes(to: fresh, sections: ["automation", "ssh", "engine"])
+        guard !changes.isEmpty else { return }
+        var transport = current.transport
+        if current.settings.ssh != fresh.ssh {
+            do { transport = try SSHTransport(configuration: source.transport(fresh)) } catch {
+                log("settings changed but the new ssh settings cannot be used; runs keep the previous settings: \(error)")
+                return
+            }
+        }
+        let fixed = changes.filter { $0.hasPrefix("engine.log_flush_ms") || $0.hasPrefix("engine.poll_ms") }
+        var note = "engine settings reloaded: " + changes.joined(separator: "; ")
+        if !fixed.isEmpty { note += " (engine.log_flush_ms and engine.poll_ms apply when the engine restarts)" }
+        let environment = RunEnvironment(database: database, settings: fresh, journal: current.journal, transport: transport,
+                                         targets: DeviceTargets(database: database, secrets: secrets, settings: fresh, environment: variables))
+        state.withLock { s in
+            if transport !== current.transport { s.retiredTransports.append(current.transport) }
+            s.environment = environment
+            s.settingsNote = note
+        }
+        source.published(fresh)
+        log(note)
     }
 
     public var shutdownState: Shutdown { state.withLock { $0.shutdown } }
@@ -56,6 +139,7 @@ public final class EngineService: Sendable {
 
     /// SIGTERM: the first drains, the next aborts.
     public func requestShutdown(immediate: Bool) {
+        let settings = environment.settings
         let (level, executions) = state.withLock { s -> (Shutdown, [RunExecution]) in
             s.shutdown = (immediate || s.shutdown != .none) ? .abort : .drain
             return (s.shutdown, Array(s.executions.values))
@@ -134,12 +218,13 @@ public final class EngineService: Sendable {
         flusher.stop()
         try? environment.journal.flush()
         environment.transport.shutdown()
+        for transport in state.withLock({ $0.retiredTransports }) { transport.shutdown() }
     }
 
     /// Claims queued runs, oldest first, up to `engine.max_runs` at once. The claim is a conditional
     /// update, so a run can never be executed twice, whatever else touches the database.
     func claimRuns() {
-        let free = settings.engine.maxRuns - state.withLock { $0.executions.count }
+        let free = environment.settings.engine.maxRuns - state.withLock { $0.executions.count }
         if free <= 0 { return }
         let claimed: [Run]
         do {
@@ -148,6 +233,7 @@ public final class EngineService: Sendable {
                 try Int64.fetchAll(db, sql: "SELECT id FROM run WHERE status = 'queued' ORDER BY id LIMIT ?", arguments: [free])
             }
             if queued.isEmpty { return }
+            reloadSettingsIfChanged()
             claimed = try database.writer.write { db -> [Run] in
                 let ids = queued
                 var out: [Run] = []
@@ -166,6 +252,10 @@ public final class EngineService: Sendable {
     }
 
     func start(_ run: Run) {
+        let environment = self.environment
+        if let note = state.withLock({ s -> String? in defer { s.settingsNote = nil }; return s.settingsNote }) {
+            environment.journal.log(run: run.id!, .warning, note)
+        }
         let execution = RunExecution(run: run, environment: environment)
         let id = run.id!
         state.withLock { $0.executions[id] = execution }
