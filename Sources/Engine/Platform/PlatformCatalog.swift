@@ -90,7 +90,13 @@ public enum PlatformCatalog {
     private static func describe(_ error: any Error, in data: Data) -> String {
         let text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
         guard let range = text.range(of: #"character (\d+)"#, options: .regularExpression),
-              let offset = Int(text[range].dropFirst("character ".count)) else { return text }
+              let offset = Int(text[range].dropFirst("character ".count)) else {
+            if text.lowercased().contains("end of file") {
+                // Truncated: the problem is where the file stops.
+                return "line \(data.split(separator: 0x0a, omittingEmptySubsequences: false).count), at the end of the file: \(text)"
+            }
+            return text
+        }
         var line = 1
         var column = 1
         for byte in data.prefix(offset) {
