@@ -159,9 +159,55 @@ public actor CLISession {
 
     /// Runs the platform's paging-disable commands. A command the device refuses is skipped: the
     /// pager is answered anyway.
+    ///
+    /// The commands are written together and their prompts read after: one round trip for all of
+    /// them instead of one each (a terminal buffers what is typed ahead, as it does for a person
+    /// typing fast). A rejected one is only skipped: the pager is answered anyway.
     public func disablePaging() async throws {
-        for command in platform.pagingDisable {
-            do { _ = try await send(command) } catch SSHError.commandRejected { continue }
+        let commands = platform.pagingDisable
+        guard !commands.isEmpty else { return }
+        try checkUsable()
+        let limit = commandTimeout
+        let deadline = Monotonic.deadline(after: limit)
+        let label = commands.joined(separator: "; ")
+        try await write(commands.map { $0 + platform.lineEnding }.joined(), deadline: deadline, limit: limit, detail: label)
+        // Done when a prompt ends the output and as many prompt lines came back as commands were
+        // sent (each echo follows a prompt on its line). A device that dropped the typed-ahead
+        // commands shows one prompt and goes quiet: a prompt and a second of silence end it too.
+        var buffer: [UInt8] = []
+        while true {
+            let (start, tail) = Self.lastLine(buffer)
+            if !tail.isEmpty, platform.isPagerPrompt(tail) {
+                buffer.removeSubrange(start...)
+                try await write(platform.pagerResponse, deadline: deadline, limit: limit, detail: "the pager (\(label))")
+                continue
+            }
+            let atPrompt = !tail.trimmingCharacters(in: .whitespaces).isEmpty && promptMode(tail) != nil
+            if atPrompt {
+                let text = String(decoding: TerminalText.clean(buffer), as: UTF8.self)
+                let prompts = text.split(separator: "\n", omittingEmptySubsequences: false)
+                    .filter { !promptBase.isEmpty && $0.trimmingCharacters(in: .whitespaces).prefix(promptBase.count + 4).contains(promptBase) }.count
+                if prompts >= commands.count {
+                    adopt(prompt: tail, mode: promptMode(tail)!)
+                    return
+                }
+            }
+            let soft = atPrompt ? min(deadline, Monotonic.deadline(after: .seconds(1))) : deadline
+            let chunk: Chunk
+            do {
+                chunk = try await readChunk(until: soft, hardDeadline: deadline, limit: limit, detail: label, phase: .command, bytesSoFar: buffer.count)
+            } catch let error as SSHError {
+                throw fail(Self.withLastLine(error, awaited: "the prompt \"\(prompt)\"", lastLine: tail.trimmingCharacters(in: .whitespaces)))
+            }
+            switch chunk {
+            case .data(let bytes): buffer += bytes
+            case .quiet:
+                adopt(prompt: tail, mode: promptMode(tail)!)
+                return
+            case .eof:
+                throw fail(.disconnected(host: connection.host, port: connection.port, bytesReceived: buffer.count,
+                                         detail: "before the prompt came back (`\(label)`)"))
+            }
         }
     }
 

@@ -69,6 +69,38 @@ extension SessionDriver {
         }
     }
 
+    /// The terminal and shell requests of a CLI session, pipelined: both go out before either
+    /// reply is awaited, which saves a round trip per login (SSH answers a channel's requests in
+    /// order, and libssh2 keeps a separate state for each kind of request). The terminal request is
+    /// always polled first, so it takes the first reply.
+    func requestPTYAndShell(_ channel: ChannelHandle, terminal: String, columns: Int, rows: Int, deadline: UInt64, seconds: Double) async throws {
+        var terminalDone = false
+        var shellDone = false
+        try await perform(deadline: deadline, timeout: timeoutError(.channel, seconds, "terminal and shell requests")) { driver -> Attempt<Void> in
+            if !terminalDone {
+                let rc = libssh2_channel_request_pty_ex(channel.raw, terminal, UInt32(terminal.utf8.count), nil, 0,
+                                                        Int32(columns), Int32(rows), 0, 0)
+                if rc == 0 {
+                    terminalDone = true
+                } else if rc != LIBSSH2_ERROR_EAGAIN {
+                    throw SSHError.channelRefused(host: driver.host, port: driver.port, purpose: "a terminal (pty)", message: LibSSH2.lastError(driver.session).message)
+                }
+            }
+            if !shellDone {
+                // A packet still being written makes libssh2 answer EAGAIN here without sending: fine.
+                let rc = libssh2_channel_process_startup(channel.raw, "shell", 5, nil, 0)
+                if rc == 0 {
+                    shellDone = true
+                } else if rc == LIBSSH2_ERROR_CHANNEL_REQUEST_DENIED {
+                    throw SSHError.channelRefused(host: driver.host, port: driver.port, purpose: "shell (shell)", message: LibSSH2.lastError(driver.session).message)
+                } else if rc != LIBSSH2_ERROR_EAGAIN {
+                    throw driver.error(rc, during: "starting shell (shell)")
+                }
+            }
+            return terminalDone && shellDone ? .done(()) : .wouldBlock
+        }
+    }
+
     func resizePTY(_ channel: ChannelHandle, columns: Int, rows: Int, deadline: UInt64, seconds: Double) async throws {
         try await perform(deadline: deadline, timeout: timeoutError(.command, seconds, "window change")) { driver -> Attempt<Void> in
             let rc = libssh2_channel_request_pty_size_ex(channel.raw, Int32(columns), Int32(rows), 0, 0)

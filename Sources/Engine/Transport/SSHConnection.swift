@@ -108,8 +108,7 @@ public final class SSHConnection: Sendable {
         let deadline = Monotonic.deadline(after: timeout)
         let channel = try await driver.openSessionChannel(deadline: deadline, seconds: seconds, purpose: "a shell")
         do {
-            try await driver.requestPTY(channel, terminal: terminal, columns: columns, rows: rows, deadline: deadline, seconds: seconds)
-            try await driver.startProcess(channel, request: "shell", message: nil, deadline: deadline, seconds: seconds, detail: "shell")
+            try await driver.requestPTYAndShell(channel, terminal: terminal, columns: columns, rows: rows, deadline: deadline, seconds: seconds)
             return channel
         } catch {
             await driver.free(channel)
