@@ -11,9 +11,9 @@ public enum ServiceValidation {
     /// The parameters each kind understands. `payload` (initial payload variables, from eNMS) is
     /// accepted on every kind.
     public static let knownParameters: [Service.Kind: [String]] = [
-        .cli: ["commands", "mode", "enable"],
-        .config: ["lines", "dry_run", "save"],
-        .backup: ["mode", "command"],
+        .cli: ["commands", "mode", "enable_mode", "enable"],
+        .config: ["lines", "dry_run", "save", "enable_mode"],
+        .backup: ["mode", "command", "enable_mode"],
         .ping: ["count", "timeout", "address"],
         .tcp: ["port", "timeout", "address"],
         .rest: ["method", "url", "headers", "body", "expected_status", "timeout"],

@@ -334,6 +334,10 @@ public enum EnmsParser {
             members = r.take("services")?.arrayValue?.compactMap(\.stringValue) ?? []
         default: break
         }
+        // eNMS's Netmiko/Scrapli services say whether to enter enable mode (its default: yes).
+        if [.cli, .config, .backup].contains(kind), let enable = r.take("enable_mode"), let value = enable.boolValue ?? enable.stringValue.map({ $0.lowercased() == "true" }) {
+            s.parameters["enable_mode"] = .bool(value)
+        }
         for key in r.remaining { r.consume(key); doc.warn("service.yaml: skipped field \(key)") }
         return .init(s, members: members, start: members.contains(startService) ? startService : nil, at: r.at)
     }
