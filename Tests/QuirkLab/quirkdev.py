@@ -45,7 +45,7 @@ CATALOG = [
      "LF-only line endings, no CR anywhere in its output"),
     ("q-eos-user", "eos", ["user-mode", "enable-no-password"], "arista_eos",
      "Arista EOS 4.28.3M DCS-7050TX-64, user mode `>`, `enable` without password"),
-    ("q-huawei", "huawei", ["vrp8"], "huawei",
+    ("q-huawei", "huawei", ["vrp8"], "huawei_vrp",
      "Huawei VRP 8.180 `<q-huawei>`, `screen-length 0 temporary`, `system-view` gives `[~q-huawei]`"),
     ("q-linux", "linux", ["bash-prompt"], "linux",
      "bash-like `USER@q-linux:~$ ` (`#` for root), `uname -a`, `command not found`"),
