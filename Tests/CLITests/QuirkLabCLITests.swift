@@ -109,7 +109,7 @@ final class QuirkLabCLITests: XCTestCase {
     func testEveryQuirkWorksOnBothSSHServers() throws {
         for server in servers {
             // RSA host keys (rsa-sha2) on both servers, passwords on asyncssh, an RSA user key on sshd.
-            for base in ["q-ios-user", "q-ios-enpw", "q-banner", "q-slow-echo", "q-pager", "q-ansi", "q-lf", "q-one-channel", "q-no-exec"] {
+            for base in ["q-ios-user", "q-ios-enpw", "q-banner", "q-slow-echo", "q-pager", "q-ansi", "q-lf", "q-one-channel", "q-no-exec", "q-double-prompt"] {
                 let r = try exec([name(base, server), "show", "version"], within: base == "q-slow-echo" ? 15 : 8)
                 XCTAssertTrue(r.stdout.contains("Cisco IOS Software"), "\(base)/\(server): \(r.stdout)")
                 // Neither the echoed command nor the prompt is part of the output.

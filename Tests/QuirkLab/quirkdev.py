@@ -53,6 +53,8 @@ CATALOG = [
      "NX-OS `q-nxos#`, `Cisco Nexus Operating System (NX-OS) Software`"),
     ("q-xe", "xe", ["enable-at-login"], "cisco_xe",
      "IOS-XE 17.03.04a (Amsterdam, CSR1000V), enable mode at login"),
+    ("q-double-prompt", "ios", ["double-prompt"], "cisco_ios",
+     "prints its prompt, then 80 ms later a blank line and the prompt again, as some devices do at login"),
     ("q-close", "ios", ["close-after-command"], "cisco_ios",
      "after any command's output and the next prompt, closes the channel (no exit-status on asyncssh)"),
 ]
@@ -200,6 +202,10 @@ class Engine:
             await self.out(MOTD)
         await self.out(self.greeting())
         await self.raw(self.render_prompt())
+        if "double-prompt" in self.quirks:
+            await asyncio.sleep(0.08)
+            await self.out("\n")
+            await self.raw(self.render_prompt())
         while not self.closed:
             line = await self.readline()
             if line is None:

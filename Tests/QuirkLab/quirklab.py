@@ -113,7 +113,7 @@ def login_user():
     return pwd.getpwuid(os.getuid()).pw_name
 
 
-def write_sshd_config(d, devices, user, version):
+def write_sshd_config(d, devices, user, version, index=0):
     lines = ["# written by quirklab.py up"]
     for dev in devices:
         lines.append("Port %d" % dev["port"])
@@ -122,7 +122,7 @@ def write_sshd_config(d, devices, user, version):
     lines += [
         "ListenAddress 127.0.0.1",
         "HostKey " + os.path.join(d, "ssh_host_rsa_key"),
-        "PidFile " + os.path.join(d, "sshd.pid"),
+        "PidFile " + os.path.join(d, "sshd.%d.pid" % index),
         "AuthorizedKeysFile " + os.path.join(d, "authorized_keys"),
         "StrictModes no",
         "UsePAM no",
@@ -154,7 +154,7 @@ def write_sshd_config(d, devices, user, version):
             lines += ["Match LocalPort %d" % dev["port"], "  MaxSessions 1"]
         if "auth-banner" in q:
             lines += ["Match LocalPort %d" % dev["port"], "  Banner " + os.path.join(d, "banner.txt")]
-    path = os.path.join(d, "sshd_config")
+    path = os.path.join(d, "sshd_config.%d" % index)
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     return path
@@ -220,25 +220,32 @@ def cmd_up(args):
     with open(known, "w") as f:
         for dev in devices:
             f.write("[127.0.0.1]:%d %s\n" % (dev["port"], host_pub))
-    sshd_conf = write_sshd_config(d, [x for x in devices if x["server"] == "openssh"], user, version)
+    # sshd listens on at most 16 ports (MAX_LISTEN_SOCKS): one process per 16 devices.
+    openssh = [x for x in devices if x["server"] == "openssh"]
+    groups = [openssh[i:i + 16] for i in range(0, len(openssh), 16)]
+    sshd_confs = [write_sshd_config(d, group, user, version, index) for index, group in enumerate(groups)]
     if os.getuid() == 0:
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # privilege separation directory
-    test = subprocess.run([sshd, "-t", "-f", sshd_conf], capture_output=True, text=True)
-    if test.returncode != 0:
-        fail("sshd rejects %s: %s" % (sshd_conf, test.stderr.strip()))
+    for sshd_conf in sshd_confs:
+        test = subprocess.run([sshd, "-t", "-f", sshd_conf], capture_output=True, text=True)
+        if test.returncode != 0:
+            fail("sshd rejects %s: %s" % (sshd_conf, test.stderr.strip()))
 
     procs = []
-    logs = {"asyncssh": os.path.join(d, "asyncssh.log"), "openssh": os.path.join(d, "sshd.log")}
+    logs = {"asyncssh": os.path.join(d, "asyncssh.log")}
     with open(logs["asyncssh"], "ab") as log:
         procs.append(("asyncssh", subprocess.Popen(
             [py, os.path.join(HERE, "quirkdev.py"), "serve", "--config", os.path.join(d, "devices.json")],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)))
-    sshd_cmd = [sshd, "-D", "-f", sshd_conf, "-E", logs["openssh"]]
-    if version < (9, 8):
-        sshd_cmd.insert(1, "-r")  # no re-exec per connection (the flag is gone in 9.8)
-    with open(logs["openssh"], "ab") as log:
-        procs.append(("openssh", subprocess.Popen(sshd_cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                                  start_new_session=True)))
+    for index, sshd_conf in enumerate(sshd_confs):
+        name = "openssh" if index == 0 else "openssh-%d" % index
+        logs[name] = os.path.join(d, "sshd.log" if index == 0 else "sshd.%d.log" % index)
+        sshd_cmd = [sshd, "-D", "-f", sshd_conf, "-E", logs[name]]
+        if version < (9, 8):
+            sshd_cmd.insert(1, "-r")  # no re-exec per connection (the flag is gone in 9.8)
+        with open(logs[name], "ab") as log:
+            procs.append((name, subprocess.Popen(sshd_cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                                 start_new_session=True)))
     pids = [p.pid for _, p in procs]
 
     deadline = time.time() + 10

@@ -187,7 +187,7 @@ public actor CLISession {
                 let text = String(decoding: TerminalText.clean(buffer), as: UTF8.self)
                 let prompts = text.split(separator: "\n", omittingEmptySubsequences: false)
                     .filter { !promptBase.isEmpty && $0.trimmingCharacters(in: .whitespaces).prefix(promptBase.count + 4).contains(promptBase) }.count
-                if prompts >= commands.count {
+                if prompts >= commands.count, text.contains(commands.last!.trimmingCharacters(in: .whitespaces)) {
                     adopt(prompt: tail, mode: promptMode(tail)!)
                     return
                 }
@@ -229,7 +229,8 @@ public actor CLISession {
         let limit = timeout ?? commandTimeout
         let deadline = Monotonic.deadline(after: limit)
         try await write(enable.command + platform.lineEnding, deadline: deadline, limit: limit, detail: enable.command)
-        var reply = try await readUntilPrompt(deadline: deadline, limit: limit, label: enable.command, extra: enable.passwordPrompt)
+        var reply = try await readUntilPrompt(deadline: deadline, limit: limit, label: enable.command, extra: enable.passwordPrompt,
+                                              echo: enable.command)
         var transcript = output(of: reply.bytes, command: enable.command)
         var asked = 0
         while reply.mode == nil {
@@ -388,7 +389,7 @@ public actor CLISession {
         let limit = timeout ?? commandTimeout
         let deadline = Monotonic.deadline(after: limit)
         try await write(command + platform.lineEnding, deadline: deadline, limit: limit, detail: label)
-        let reply = try await readUntilPrompt(deadline: deadline, limit: limit, label: label, extra: nil)
+        let reply = try await readUntilPrompt(deadline: deadline, limit: limit, label: label, extra: nil, echo: command)
         let text = output(of: reply.bytes, command: command)
         if checkErrors, let message = platform.rejection(in: text) {
             throw SSHError.commandRejected(host: connection.host, port: connection.port, command: label, message: message)
@@ -438,7 +439,13 @@ public actor CLISession {
     }
 
     /// Reads until the last line is a prompt (or matches `extra`), answering pager prompts.
-    private func readUntilPrompt(deadline: UInt64, limit: Duration, label: String, extra: CLIPattern?) async throws -> Reply {
+    ///
+    /// `echo` is the command just sent: a prompt that comes before the device echoed it is a stale
+    /// one (some devices print their prompt twice at login), so it ends the read only when silence
+    /// follows (a device that does not echo).
+    private func readUntilPrompt(deadline: UInt64, limit: Duration, label: String, extra: CLIPattern?,
+                                 echo: String? = nil) async throws -> Reply {
+        let echoed = echo?.trimmingCharacters(in: .whitespaces) ?? ""
         var buffer: [UInt8] = []
         var checkTail = false
         while true {
@@ -458,6 +465,7 @@ public actor CLISession {
                     if let found = promptMode(tail) {
                         let trimmed = tail.trimmingCharacters(in: .whitespaces)
                         var confirmed = !promptBase.isEmpty && trimmed.prefix(promptBase.count + 4).contains(promptBase)
+                            && (echoed.isEmpty || Self.contains(buffer[..<start], echoed))
                         if !confirmed {
                             // A prompt-looking line from someone else (or a renamed host): the
                             // real prompt is followed by silence.
@@ -500,6 +508,13 @@ public actor CLISession {
                 continue  // not reached: soft == hard
             }
         }
+    }
+
+    /// Whether the first few kilobytes of `bytes`, as a terminal shows them, contain `text` (the
+    /// echo of a command comes first, so a long output is not cleaned again at every chunk).
+    static func contains(_ bytes: ArraySlice<UInt8>, _ text: String) -> Bool {
+        let head = bytes.prefix(4096 + text.utf8.count)
+        return String(decoding: TerminalText.clean(Array(head)), as: UTF8.self).contains(text)
     }
 
     /// The start of the last (unterminated) line and its text as a terminal shows it.
