@@ -59,7 +59,7 @@ struct EngineCommand: AsyncParsableCommand {
             let line = "\(EngineCommand.stamp()) engine[\(getpid())]: \(message)\n"
             FileHandle.standardError.write(Data(line.utf8))
         }
-        let user = ProcessInfo.processInfo.environment["USER"] ?? "engine"
+        let user = OSUser.name
         let scheduler = EngineCommand.schedulerHook(database: database, user: user, log: log)
         let paths = global.paths, overrides = global.overrides, databasePath = database.path, pid = getpid()
         // Settings files are watched: a changed settings.json reaches the next run without a restart.
@@ -150,7 +150,7 @@ struct RunCommand: AsyncParsableCommand {
         let settings = try global.settings()
         let database = try global.openDatabase()
         let queue = RunQueue(database: database)
-        let user = ProcessInfo.processInfo.environment["USER"] ?? "cli"
+        let user = OSUser.name
         let run: Run
         do {
             if let restart, let from {
@@ -158,10 +158,12 @@ struct RunCommand: AsyncParsableCommand {
             } else {
                 run = try queue.enqueue(service: name!, trigger: .cli, user: user,
                                         devices: RunCommand.list(devices), pools: RunCommand.list(pools),
-                                        filter: filter ?? "", parameters: parameters)
+                                        filter: filter ?? "", parameters: parameters, requireTargets: true)
             }
         } catch let e as StoreError where e.kind == .invalid {
             throw CommandFailure.usage(e.message)
+        } catch let e as StoreError where e.kind == .noTargets {
+            throw CommandFailure(message: "not queued: \(e.message)")
         }
         let id = run.id!
         do {
@@ -255,7 +257,7 @@ struct StopCommand: ParsableCommand {
 
     func run() throws {
         let database = try global.openDatabase()
-        let user = ProcessInfo.processInfo.environment["USER"] ?? "cli"
+        let user = OSUser.name
         let r = try RunQueue(database: database).requestStop(runId, user: user)
         switch r.status {
         case .running: print("run \(runId): stop requested; the engine closes its device channels")

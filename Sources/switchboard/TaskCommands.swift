@@ -17,7 +17,7 @@ struct TaskCommand: ParsableCommand {
         subcommands: [TaskAddCommand.self, TaskListCommand.self, TaskEnableCommand.self, TaskDisableCommand.self,
                       TaskDeleteCommand.self, TaskNextCommand.self, TaskTickCommand.self])
 
-    static var user: String { ProcessInfo.processInfo.environment["USER"] ?? "cli" }
+    static var user: String { OSUser.name }
 
     static func load(_ db: Database, _ name: String) throws -> ScheduledTask {
         guard let t = try ScheduledTask.fetchOne(db, sql: "SELECT * FROM task WHERE name = ?", arguments: [name]) else {

@@ -6,10 +6,20 @@ struct CLI {
     let dir: String
     var environment: [String: String]
 
+    /// The `switchboard` built with this test bundle: `SWITCHBOARD_BUILD_DIR` when set, else the
+    /// bundle's own directory (any `--scratch-path`), else `<repo>/.build/debug`.
     static let binary: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path + "/.build/debug/switchboard"
+        if let dir = ProcessInfo.processInfo.environment["SWITCHBOARD_BUILD_DIR"], !dir.isEmpty { return dir + "/switchboard" }
+        var candidates: [URL] = []
+        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            candidates.append(URL(fileURLWithPath: exe).deletingLastPathComponent())
+        }
+        candidates.append(Bundle.main.bundleURL)
+        candidates.append(contentsOf: Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() })
+        for dir in candidates where FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("switchboard").path) {
+            return dir.appendingPathComponent("switchboard").path
+        }
+        return repositoryRoot + "/.build/debug/switchboard"
     }()
 
     static let repositoryRoot: String = {

@@ -94,6 +94,26 @@ final class EngineCLITests: XCTestCase {
 
     // MARK: tests
 
+    /// A service that needs devices, with none given or matching: refused with the reason, exit 1,
+    /// nothing queued. One that runs once is queued; runs record the OS user (not $USER), trigger cli.
+    func testRunRefusesNoTargetsAndRecordsTheOperatingSystemUser() throws {
+        var c = cli!
+        c.environment["USER"] = "mallory"
+        let none = try c.run(["run", "show interfaces"])
+        XCTAssertEqual(none.status, 1, none.stderr)
+        XCTAssertTrue(none.stderr.contains("not queued: 'show interfaces' (cli) runs on devices, and neither the launch nor the service names any"), none.stderr)
+        let nomatch = try c.run(["run", "show version", "--filter", "name=atlantis"])
+        XCTAssertEqual(nomatch.status, 1, nomatch.stderr)
+        XCTAssertTrue(nomatch.stderr.contains("its targets (filter name=atlantis) match no device"), nomatch.stderr)
+        XCTAssertEqual(try count("SELECT COUNT(*) FROM run"), 0, "nothing queued")
+        // Runs once: accepted.
+        let once = try c.run(["run", "quick", "--json"])
+        XCTAssertEqual(once.status, 0, once.stderr)
+        let run = try XCTUnwrap(try database().writer.read { db in try Run.fetchOne(db, sql: "SELECT * FROM run ORDER BY id DESC LIMIT 1") })
+        XCTAssertEqual(run.user, String(cString: getpwuid(geteuid())!.pointee.pw_name))
+        XCTAssertEqual(run.trigger, .cli)
+    }
+
     func testFollowPrintsTheLogAndExitCodesTellSuccessFromFailure() throws {
         let ok = try cli.run(["run", "quick", "--follow"])
         XCTAssertEqual(ok.status, 0, ok.stderr + ok.stdout)

@@ -11,14 +11,19 @@ public struct RunQueue: Sendable {
 
     /// Queues a run of the named service or workflow. Targets are `{"devices": [...], "pools": [...],
     /// "filter": "..."}` overriding the service's own (empty keys are left out); they are resolved
-    /// when the engine starts the run, not now.
+    /// when the engine starts the run, not now. With `requireTargets` (the console and `switchboard
+    /// run`), a service that needs devices is refused (`StoreError.Kind.noTargets`, nothing queued)
+    /// when the targets are missing or match no device now.
     @discardableResult
     public func enqueue(service name: String, trigger: Run.Trigger, user: String,
                         devices: [String] = [], pools: [String] = [], filter: String = "",
                         parameters: [String: JSONValue] = [:], taskId: Int64? = nil,
-                        restartOf: Int64? = nil, restartFrom: String = "") throws -> Run {
+                        restartOf: Int64? = nil, restartFrom: String = "", requireTargets: Bool = false) throws -> Run {
         try database.writer.write { db in
-            try Self.enqueue(db, service: name, trigger: trigger, user: user, devices: devices, pools: pools,
+            if requireTargets, let service = try Inventory.service(db, named: name) {
+                try RunTargets.check(db, service: service, devices: devices, pools: pools, filter: filter)
+            }
+            return try Self.enqueue(db, service: name, trigger: trigger, user: user, devices: devices, pools: pools,
                              filter: filter, parameters: parameters, taskId: taskId,
                              restartOf: restartOf, restartFrom: restartFrom)
         }
@@ -52,6 +57,12 @@ public struct RunQueue: Sendable {
         run.restartOf = restartOf
         run.restartFrom = restartFrom
         try run.insert(db)
+        let described = ([run.id.map { "run \($0)" } ?? "run", "\(service.kind == .workflow ? "workflow" : "service") '\(service.name)'"]
+                         + (devices.isEmpty ? [] : ["devices \(devices.joined(separator: ","))"])
+                         + (pools.isEmpty ? [] : ["pools \(pools.joined(separator: ","))"])
+                         + (filter.isEmpty ? [] : ["filter \(filter)"])).joined(separator: " ")
+        SecurityLog.record("run.launch", targets: described, outcome: "queued",
+                           detail: "trigger \(trigger.rawValue)" + (restartOf.map { ", restart of run \($0)" } ?? ""), user: user)
         return run
     }
 
@@ -77,6 +88,9 @@ public struct RunQueue: Sendable {
             default:
                 break
             }
+            SecurityLog.record("run.stop", targets: "run \(id) (\(run.serviceName))",
+                               outcome: run.status == .aborted || run.stopRequested ? "requested" : "refused",
+                               detail: run.status.isFinished && run.status != .aborted ? "already \(run.status.rawValue)" : "", user: user)
             return run
         }
     }
