@@ -11,6 +11,22 @@ let repositoryRoot: String = {
     return url.path
 }()
 
+/// The directory holding the executables built with this test bundle: `SWITCHBOARD_BUILD_DIR` when
+/// set, else the bundle's own directory (any `--scratch-path`), else `<repo>/.build/debug`.
+let buildDirectory: String = {
+    if let dir = ProcessInfo.processInfo.environment["SWITCHBOARD_BUILD_DIR"], !dir.isEmpty { return dir }
+    var candidates: [URL] = []
+    if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+        candidates.append(URL(fileURLWithPath: exe).deletingLastPathComponent())
+    }
+    candidates.append(Bundle.main.bundleURL)
+    candidates.append(contentsOf: Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() })
+    for dir in candidates where FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("switchboard").path) {
+        return dir.path
+    }
+    return repositoryRoot + "/.build/debug"
+}()
+
 /// A temporary database holding the example network (setup/examples/switchboard.json), plus
 /// helpers to write runs, results, log lines, snapshots and sessions (nothing else writes them yet).
 final class ExampleStore {
@@ -138,6 +154,9 @@ struct Driver {
                 effects.append(f)
                 if case .load(let request) = f {
                     queue.append(.loaded(request, loader.load(request), now))
+                }
+                if case .launchInfo(let service) = f {
+                    queue.append(Launcher(database: loader.database, user: loader.user) { _ in 0 }.info(service))
                 }
             }
         }

@@ -44,6 +44,8 @@ final class LaunchTests: XCTestCase {
             switch effect {
             case .launch(let request):
                 d.send(launcher.launch(request))
+            case .launchInfo(let service):
+                d.send(launcher.info(service))
             case .mutate(.requestStop(let id)):
                 do { d.send(.mutated(message: try launcher.stop(id), error: nil)) }
                 catch { d.send(.mutated(message: "", error: AppDatabase.describe(error))) }
@@ -186,6 +188,7 @@ final class LaunchTests: XCTestCase {
         d.command("svc")
         select(&d, "ping loopbacks")
         d.keys(.char("r"))
+        d.type("par-core1")
         let mark = d.effects.count
         d.keys(.enter)
         try perform(&d, from: mark, with: launcher)
@@ -197,6 +200,140 @@ final class LaunchTests: XCTestCase {
         d.advance(16)
         XCTAssertTrue(d.screen[22].contains("engine not running: 1 queued run wait"), d.screen[22])
         XCTAssertTrue(d.screen[0].contains("engine off"), d.screen[0])
+    }
+
+    /// The case: `:dev platform=cisco_ios`, then a plain `:dev`, then `r` on `set ntp` must
+    /// not offer the old filter; the table's filter is offered, never applied unasked; dry run is shown
+    /// and toggles; a push is asked first with the count and the first names.
+    func testAStaleFilterIsNeverReusedAndAPushIsAskedFirstWithTheCountAndNames() throws {
+        var d = Driver(store: store, width: 100, height: 30)
+        d.command("dev platform=cisco_ios")
+        XCTAssertEqual(d.model.top.table.visible.count, 7)
+        d.command("dev")
+        XCTAssertEqual(d.model.top.table.visible.count, 20)
+        d.command("svc")
+        select(&d, "set ntp")
+        d.keys(.char("r"))
+        var f = try XCTUnwrap(launchForm(d))
+        XCTAssertEqual(f.text(.filter), "")
+        XCTAssertEqual(f.offeredFilter, "", "the plain :dev left no filter behind")
+        XCTAssertFalse(d.text.contains("platform=cisco_ios"), d.text)
+        // The dry run, as the service has it, and where the targets come from.
+        XCTAssertEqual(f.dryRun, true)
+        XCTAssertTrue(d.text.contains("dry run     [x] on: nothing is sent"), d.text)
+        XCTAssertTrue(d.text.contains("empty fields: none (the service has no targets of its own)"), d.text)
+        // Nothing to run on: refused in the dialog, nothing queued, the reason shown.
+        var mark = d.effects.count
+        d.keys(.enter)
+        XCTAssertFalse(d.effects[mark...].contains { if case .launch = $0 { return true }; return false })
+        XCTAssertTrue(launchForm(d)?.error?.contains("runs on devices, and neither the fields nor the service name any") == true,
+                      String(describing: launchForm(d)?.error))
+        d.keys(.escape)
+
+        // A filtered table: its filter is offered, and taken only with ctrl+t.
+        d.command("dev platform=cisco_ios")
+        d.command("svc")
+        select(&d, "set ntp")
+        d.keys(.char("r"))
+        f = try XCTUnwrap(launchForm(d))
+        XCTAssertEqual(f.text(.filter), "")
+        XCTAssertEqual(f.offeredFilter, "platform=cisco_ios")
+        XCTAssertTrue(d.text.contains("ctrl+t takes the device table's filter: platform=cisco_ios"), d.text)
+        d.keys(.ctrl("t"))
+        XCTAssertEqual(launchForm(d)?.text(.filter), "platform=cisco_ios")
+        XCTAssertEqual(launchForm(d)?.field, .filter)
+        // Dry run on: queued without a question.
+        mark = d.effects.count
+        d.keys(.enter)
+        try perform(&d, from: mark, with: launcher)
+        var run = try XCTUnwrap(try RunQueue(database: store.database).runs(limit: 1).first)
+        XCTAssertEqual(run.targets["filter"], .string("platform=cisco_ios"))
+        XCTAssertNil(run.parameters["dry_run"], "untouched: the service's own dry run")
+        XCTAssertEqual(d.model.top.content, .runLog(run.id!))
+
+        // Dry run off (Tab to it, space): the push is asked first.
+        d.command("dev platform=cisco_ios")
+        d.command("svc")
+        select(&d, "set ntp")
+        d.keys(.char("r"), .ctrl("t"))
+        while launchForm(d)?.field != .dryRun { d.keys(.tab) }
+        d.keys(.char(" "))
+        XCTAssertEqual(launchForm(d)?.dryRun, false)
+        XCTAssertTrue(d.text.contains("[ ] off: changes are pushed"), d.text)
+        mark = d.effects.count
+        d.keys(.enter)
+        try perform(&d, from: mark, with: launcher)
+        let question = "push 'set ntp' to 7 devices: lon-acc1, lon-acc2, nyc-acc1, nyc-acc2, oob-par-1, par-acc1, par-acc2? y/N"
+        XCTAssertEqual(launchForm(d)?.pending?.preview.question("set ntp", width: 68), question)
+        XCTAssertTrue(d.text.contains("push 'set ntp' to 7 devices: lon-acc1"), d.text)
+        XCTAssertTrue(d.text.contains("y runs it   n goes back"), d.text)
+        XCTAssertEqual(try RunQueue(database: store.database).runs().count, 1, "nothing more queued before the answer")
+        // n: back to the fields, nothing queued.
+        d.keys(.char("n"))
+        XCTAssertNil(launchForm(d)?.pending)
+        XCTAssertEqual(try RunQueue(database: store.database).runs().count, 1)
+        // Enter again, y: queued with the dry run off.
+        mark = d.effects.count
+        d.keys(.enter)
+        try perform(&d, from: mark, with: launcher)
+        mark = d.effects.count
+        d.keys(.char("y"))
+        try perform(&d, from: mark, with: launcher)
+        run = try XCTUnwrap(try RunQueue(database: store.database).runs(limit: 1).first)
+        XCTAssertEqual(try RunQueue(database: store.database).runs().count, 2)
+        XCTAssertEqual(run.parameters["dry_run"], .bool(false))
+        XCTAssertEqual(d.model.top.content, .runLog(run.id!))
+        // Marked rows fill the devices; a table left unmarked and unfiltered leaves nothing.
+        d.command("dev")
+        select(&d, "par-acc1"); d.keys(.char(" "))
+        d.command("svc")
+        select(&d, "set ntp")
+        d.keys(.char("r"))
+        XCTAssertEqual(launchForm(d)?.text(.devices), "par-acc1")
+        d.keys(.escape)
+        d.command("dev")
+        d.command("svc")
+        select(&d, "set ntp")
+        d.keys(.char("r"))
+        XCTAssertEqual(launchForm(d)?.text(.devices), "")
+    }
+
+    /// A service that needs devices, launched with none or with targets that match none, is refused
+    /// with the reason and nothing is queued; one that runs once (wait) is not.
+    func testLaunchingWithNoTargetsIsRefusedWithTheReason() throws {
+        let l = launcher
+        guard case .launched(_, nil, let e1?, _) = l.launch(LaunchRequest(service: "show interfaces")) else { return XCTFail() }
+        XCTAssertTrue(e1.contains("'show interfaces' (cli) runs on devices, and neither the launch nor the service names any"), e1)
+        guard case .launched(_, nil, let e2?, _) = l.launch(LaunchRequest(service: "show version", filter: "name=atlantis")) else { return XCTFail() }
+        XCTAssertTrue(e2.contains("its targets (filter name=atlantis) match no device"), e2)
+        guard case .launched(_, nil, let e3?, _) = l.launch(LaunchRequest(service: "ping loopbacks")) else { return XCTFail() }
+        XCTAssertTrue(e3.contains("'ping loopbacks' (ping) runs on devices"), e3)
+        XCTAssertEqual(try RunQueue(database: store.database).runs().count, 0, "nothing queued")
+        // The dialog says so too, before asking the store, for a service with no targets of its own.
+        var d = Driver(store: store, width: 100, height: 30)
+        d.command("svc")
+        select(&d, "show interfaces")
+        d.keys(.char("r"), .enter)
+        XCTAssertTrue(d.text.contains("runs on devices"), d.text)
+        // Runs once: not refused.
+        guard case .launched(_, let run?, nil, _) = l.launch(LaunchRequest(service: "pause")) else { return XCTFail() }
+        XCTAssertEqual(try RunQueue(database: store.database).run(run)?.status, .queued)
+    }
+
+    /// Runs from the console record the operating system's user (not $USER), trigger console.
+    func testRunsRecordTheOperatingSystemUser() throws {
+        let expected = String(cString: getpwuid(geteuid())!.pointee.pw_name)
+        let saved = ProcessInfo.processInfo.environment["USER"]
+        setenv("USER", "mallory", 1)
+        defer { if let saved { setenv("USER", saved, 1) } else { unsetenv("USER") } }
+        XCTAssertEqual(DataLoader.currentUser(), expected)
+        let loader = DataLoader(database: store.database, properties: store.properties)
+        XCTAssertEqual(loader.user, expected)
+        let l = Launcher(database: store.database, user: loader.user) { _ in 1 }
+        guard case .launched(_, let id?, nil, _) = l.launch(LaunchRequest(service: "pause")) else { return XCTFail() }
+        let run = try XCTUnwrap(try RunQueue(database: store.database).run(id))
+        XCTAssertEqual(run.user, expected)
+        XCTAssertEqual(run.trigger, .console)
     }
 
     func testReadonlyRefusesTheDialog() throws {

@@ -103,13 +103,9 @@ public struct DataLoader: Sendable {
         self.database = database; self.properties = properties; self.user = user
     }
 
-    public static func currentUser() -> String {
-        let env = ProcessInfo.processInfo.environment
-        if let u = env["USER"], !u.isEmpty { return u }
-        if let u = env["LOGNAME"], !u.isEmpty { return u }
-        if let pw = getpwuid(getuid()), let name = pw.pointee.pw_name { return String(cString: name) }
-        return "?"
-    }
+    /// The operating system's user (the effective uid's name, not `$USER`): what runs, sessions
+    /// and the change log record, as the CLI does.
+    public static func currentUser() -> String { OSUser.name }
 
     public func load(_ request: LoadRequest) -> LoadResult {
         do {

@@ -12,6 +12,8 @@ public enum Effect: Sendable, Equatable {
     case session(SessionEffect)
     /// Queue a run of a service or workflow and start the engine if none runs (Run/Launch.swift).
     case launch(LaunchRequest)
+    /// Read a service's kind, own targets and dry run for the launch dialog.
+    case launchInfo(String)
 }
 
 /// A change to the database the console may make (never in read-only mode).
@@ -37,6 +39,10 @@ public enum Event: Sendable {
     /// A launch's outcome: the queued run, or why it was refused; `engine` says whether the engine
     /// runs (nil) or why it could not be started.
     case launched(LaunchRequest, run: Int64?, error: String?, engine: String?)
+    /// The launch dialog's facts about its service.
+    case launchInfo(LaunchInfo)
+    /// A launch that changes devices: the launcher asks before queuing it.
+    case launchConfirm(LaunchRequest, LaunchPreview)
 }
 
 /// A message in the status line, until it expires.
@@ -206,7 +212,8 @@ public struct AppModel: Sendable {
     public var quitting = false
     /// The credential picker, the password prompt and the connect in progress (Session/SessionModel.swift).
     public var sessionUI = SessionUIState()
-    /// Devices, pools or filter of the last device table left through a `:` command, for the launch dialog.
+    /// Marks, pool and filter of the last device table left through a `:` command, for the launch
+    /// dialog (nil when that table had none: an older table's filter never comes back).
     public var launchContext: LaunchContext?
     var nextViewID = 1
 

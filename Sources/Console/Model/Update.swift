@@ -88,6 +88,10 @@ public func update(_ model: AppModel, _ event: Event) -> (AppModel, [Effect]) {
         effects += m.handleSession(sessionEvent)
     case .launched(let request, let run, let error, let engine):
         m.launched(request, run: run, error: error, engine: engine)
+    case .launchInfo(let info):
+        m.launchInfoLoaded(info)
+    case .launchConfirm(let request, let preview):
+        m.launchNeedsConfirmation(request, preview)
     }
     if m.quitting { return (m, effects.contains(.quit) ? effects : effects + [.quit]) }
     effects += m.scheduleLoads()

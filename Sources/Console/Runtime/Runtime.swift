@@ -128,6 +128,9 @@ public final class Runtime {
         case .launch(let request):
             let launcher = self.launcher, inbox = self.inbox
             writes.async { inbox.post(launcher.launch(request)) }
+        case .launchInfo(let service):
+            let launcher = self.launcher, inbox = self.inbox
+            writes.async { inbox.post(launcher.info(service)) }
         }
     }
 

@@ -3,7 +3,7 @@ import Store
 
 /// `config`: configuration lines sent in configuration mode (committed where the platform
 /// commits), optionally saved (`save`: the platform's save command). `dry_run` shows what would be
-/// sent and sends nothing. A line the device rejects fails the service (not retried). Secrets in
+/// sent and sends nothing (a run's `dry_run` parameter, given at launch, overrides it). A line the device rejects fails the service (not retried). Secrets in
 /// the lines are masked in the output.
 struct ConfigService: ServiceKindRunner {
     func run(_ context: ServiceContext) async throws -> ServiceOutcome {
@@ -13,7 +13,8 @@ struct ConfigService: ServiceKindRunner {
         if lines.isEmpty { throw parameters.fail("lines is empty: nothing to configure") }
         var platform = context.platform(of: device)
         let save = parameters.bool("save", default: false)
-        let dryRun = parameters.bool("dry_run", default: false)
+        // A launch may set the run's `dry_run` (the console's dialog, `run --param dry_run=false`).
+        let dryRun = context.payload["dry_run"]?.boolValue ?? parameters.bool("dry_run", default: false)
         var session: CLISession?
         if !dryRun {
             // Opened first: for an `autodetect` device, the platform is known only once logged in.
