@@ -2,6 +2,7 @@
 #define _XOPEN_SOURCE_EXTENDED 1
 #define _GNU_SOURCE 1
 #include <ncursesw/curses.h>
+#include <ncursesw/term.h>
 #include <locale.h>
 #include <langinfo.h>
 #include <signal.h>
@@ -41,12 +42,63 @@ int sb_setlocale_is_utf8(void) {
 
 void *sb_stdscr(void) { return (void *)stdscr; }
 
+/* The terminal's own way back to the shell's screen. With an alternate screen (smcup/rmcup), endwin
+ * leaves it and the shell's screen comes back as it was. Without one (vt100, linux), the console
+ * drew over the shell's screen: it is cleared and the cursor homed on the way out, so no frame
+ * remains and the prompt starts on a clean screen. The clear sequence is prepared here, so that a
+ * signal handler can write it without calling into terminfo. */
+static int sb_has_alternate = 0;
+static char sb_clear_bytes[64];
+static size_t sb_clear_len = 0;
+
+static int sb_collect(int c) {
+    if (sb_clear_len < sizeof sb_clear_bytes && c != 0) sb_clear_bytes[sb_clear_len++] = (char)c;
+    return c;
+}
+
+static void sb_write_all(const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(STDOUT_FILENO, p, n);
+        if (w <= 0) return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
 void *sb_newterm(void) {
     SCREEN *s = newterm(NULL, stdout, stdin);
     if (!s) s = newterm("vt100", stdout, stdin);
     if (!s) return NULL;
     set_term(s);
+    sb_has_alternate = enter_ca_mode != NULL && enter_ca_mode != (char *)-1 && *enter_ca_mode
+                    && exit_ca_mode != NULL && exit_ca_mode != (char *)-1 && *exit_ca_mode;
+    sb_clear_len = 0;
+    if (clear_screen != NULL && clear_screen != (char *)-1 && *clear_screen) tputs(clear_screen, 1, sb_collect);
+    if (sb_clear_len == 0) { memcpy(sb_clear_bytes, "\033[H\033[2J", 7); sb_clear_len = 7; }
     return (void *)s;
+}
+
+int sb_has_alternate_screen(void) { return sb_has_alternate; }
+
+void sb_endwin_clean(void) {
+    endwin();
+    if (!sb_has_alternate) sb_write_all(sb_clear_bytes, sb_clear_len);
+}
+
+void sb_session_enter(void) {
+    if (sb_has_alternate) {
+        fflush(stdout);
+        putp(enter_ca_mode);
+        fflush(stdout);
+    }
+}
+
+void sb_session_leave(void) {
+    if (sb_has_alternate) {
+        fflush(stdout);
+        putp(exit_ca_mode);
+        fflush(stdout);
+    }
 }
 
 int sb_put(void *win, int y, int x, const int32_t *text, int n, int attrs, int pair) {
@@ -108,7 +160,7 @@ static void sb_on_winch(int sig) {
 static void sb_on_term(int sig) {
     if (sb_terminate_signal != 0) {
         // The main loop did not get to it (busy, or the terminal is gone): restore and leave now.
-        if (sb_active) endwin();
+        if (sb_active) sb_endwin_clean();
         _exit(128 + sig);
     }
     sb_terminate_signal = sig;
@@ -118,7 +170,7 @@ static void sb_on_term(int sig) {
 static void sb_on_crash(int sig, siginfo_t *info, void *context) {
     if (sb_active) {
         sb_active = 0;
-        endwin();
+        sb_endwin_clean();
         // endwin leaves the cursor where it was; make sure what follows starts on a clean line.
         ssize_t r = write(STDERR_FILENO, "\r\n", 2);
         (void)r;

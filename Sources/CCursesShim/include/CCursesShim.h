@@ -23,6 +23,16 @@ int sb_setlocale_is_utf8(void);
 void *sb_stdscr(void);
 /// newterm on the process's terminal, trying $TERM then vt100; NULL when neither works.
 void *sb_newterm(void);
+/// Whether the terminal has an alternate screen (smcup and rmcup in its terminfo entry).
+int sb_has_alternate_screen(void);
+/// endwin, then, on a terminal without an alternate screen, clears it and homes the cursor.
+void sb_endwin_clean(void);
+/// After endwin, for a session: back onto the alternate screen (where there is one), so the session's
+/// output never lands on the shell's screen.
+void sb_session_enter(void);
+/// Before resuming curses after a session: off the alternate screen again, so that curses' own
+/// smcup on resume saves the shell's cursor, not the session's.
+void sb_session_leave(void);
 /// Writes `n` wide characters at (y, x) with attributes and a colour pair, without moving
 /// the logical cursor elsewhere afterwards. Returns the ncurses status.
 int sb_put(void *win, int y, int x, const int32_t *text, int n, int attrs, int pair);

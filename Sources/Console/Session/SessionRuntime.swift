@@ -11,11 +11,17 @@ extension CursesTerminal {
     func suspendForSession() {
         def_prog_mode()
         endwin()
+        // endwin left the alternate screen: the session runs on it again, so that the shell's
+        // screen is untouched when the console quits.
+        sb_session_enter()
     }
 
     /// Back from a session: the program mode again, the size re-read (the window may have changed
     /// meanwhile), and the next frame drawn on a cleared screen.
     func resumeAfterSession() {
+        // Off the alternate screen first: curses enters it again on resume (smcup), and that saves
+        // the cursor, which must be the shell's.
+        sb_session_leave()
         reset_prog_mode()
         _ = updateSize()
         clear()

@@ -232,7 +232,8 @@ public final class CursesTerminal: TerminalBackend {
         guard active else { return }
         active = false
         curs_set(1)
-        endwin()
+        // The shell's screen as it was: rmcup where there is an alternate screen, else a cleared one.
+        sb_endwin_clean()
         sb_screen_active(0)
     }
 
