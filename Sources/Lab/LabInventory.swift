@@ -6,7 +6,7 @@ import Store
 /// console reach its devices like any others.
 public enum LabInventory {
     /// Devices (existing ones keep their other fields: the demo inventory gains the lab's addresses),
-    /// the `lab` and `lab-faults` pools, and the lab's credentials at a priority above any other.
+    /// the `lab` and `faults` pools, and the lab's credentials at a priority above any other.
     public static func register(_ status: LabStatus, database: AppDatabase, secrets: SecretBox) throws {
         try database.writer.write { db in
             for d in status.devices {
@@ -16,13 +16,25 @@ public enum LabInventory {
                 device.platform = d.platform
                 device.jump = d.jump
                 if device.vendor.isEmpty { device.vendor = vendor(d.platform) }
-                if device.description.isEmpty { device.description = d.isFault ? "lab device with a fault: \(d.name.dropFirst(6))" : "lab device" }
+                // Devices that fail ordinary logins or commands on purpose (the fault devices, and the
+                // keyboard-interactive-only one) are category `fault`: pools by category leave them out.
+                let special = d.isFault || d.name == status.keyboardInteractiveDevice
+                if special && device.category.isEmpty { device.category = "fault" }
+                if device.description.isEmpty {
+                    device.description = d.isFault ? "lab device with a fault: \(d.name.dropFirst(6))"
+                        : special ? "lab device accepting keyboard-interactive logins only" : "lab device"
+                }
                 try Inventory.upsert(db, device: device)
             }
             try Inventory.upsert(db, pool: Pool(name: "lab", description: "every device of the lab"),
                                  manualDevices: status.devices.map(\.name))
-            try Inventory.upsert(db, pool: Pool(name: "lab-faults", description: "lab devices that misbehave on purpose"),
-                                 manualDevices: status.devices.filter(\.isFault).map(\.name))
+            // Fault devices sit in a pool of their own, used on purpose; the example network's pools
+            // leave them out (setup/examples/switchboard.json), so the demo's services never meet them.
+            try Inventory.upsert(db, pool: Pool(name: "faults", description: "lab devices that misbehave on purpose"),
+                                 manualDevices: status.devices.filter { $0.isFault || $0.name == status.keyboardInteractiveDevice }.map(\.name))
+            if let old = try Inventory.pool(db, named: "lab-faults"), old.description == "lab devices that misbehave on purpose" {
+                try Inventory.deletePool(db, named: old.name)
+            }
             try Inventory.upsert(db, credential: Credential(
                 name: "lab-key", description: status.crypto == .p256 ? "the lab's ECDSA P-256 key" : "the lab's ed25519 key", username: status.username,
                 secretKind: .keyFile, keyFile: status.userKeyPath, enableSecret: try secrets.seal(LabManager.enableSecret),
@@ -33,7 +45,7 @@ public enum LabInventory {
                     secretKind: .password, secret: try secrets.seal(password), enableSecret: try secrets.seal(LabManager.enableSecret),
                     role: .readWrite, priority: 999, pools: ["lab"]))
             }
-            try Inventory.log(db, user: NSUserName(), "lab up: \(status.devices.count) devices", targetType: "lab")
+            try Inventory.log(db, user: OSUser.name, "lab up: \(status.devices.count) devices", targetType: "lab")
         }
     }
 

@@ -161,6 +161,9 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "Do not start the device lab the example devices live in.")
     var noLab = false
 
+    @Option(help: "The lab's first port: the example devices answer on it and the 19 after it (fault devices 100 below).")
+    var basePort: Int = 2201
+
     func run() throws {
         guard let file = SettingsLoader.locateSetupFile("examples/switchboard.json", environment: global.paths.environment) else {
             throw CommandFailure(message: "cannot find setup/examples/switchboard.json (set SWITCHBOARD_SETUP_DIR to the setup folder)")
@@ -178,7 +181,7 @@ struct DemoCommand: ParsableCommand {
                 print("lab already up in \(status.directory)")
             } else {
                 do {
-                    let status = try LabCommand.start(global: global, dir: nil, devices: 20, latencyMs: 0, basePort: 2201)
+                    let status = try LabCommand.start(global: global, dir: nil, devices: 20, latencyMs: 0, basePort: basePort)
                     LabCommand.describe(status)
                 } catch {
                     FileHandle.standardError.write(Data("warning: the lab did not start, so the example devices will not answer: \(error)\n".utf8))
