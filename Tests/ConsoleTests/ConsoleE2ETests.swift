@@ -14,11 +14,7 @@ final class TmuxConsole {
     var environment: [String: String]
     let binary: String
 
-    static let binaryPath: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path + "/.build/debug/switchboard"
-    }()
+    static let binaryPath: String = buildDirectory + "/switchboard"
 
     init(width: Int = 100, height: Int = 30) throws {
         binary = TmuxConsole.binaryPath
