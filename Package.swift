@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Store", "Engine", "Console", "Lab",
+                "Store", "Engine", "Console", "Lab", "TextFSM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
@@ -75,6 +75,13 @@ let package = Package(
         // Not in debug builds, whose test bundles link this target too and cannot be static.
         .executableTarget(name: "LabDevice", path: "Sources/LabDevice",
                           linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
+
+        // TextFSM templates (Google's textfsm format) and ntc-templates' index, in Swift; Foundation only.
+        // On Linux it calls ICU's regex API directly (the toolchain's _FoundationICU, which Foundation
+        // already links).
+        .target(name: "TextFSM", path: "Sources/TextFSM",
+                linkerSettings: [.linkedLibrary("_FoundationICU", .when(platforms: [.linux]))]),
+        .testTarget(name: "TextFSMTests", dependencies: ["TextFSM"]),
 
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Lab", "Store", "LabDevice"]),
