@@ -85,9 +85,9 @@ private struct Run {
             switch rule.lineOp {
             case .error:
                 if !rule.newState.isEmpty {
-                    throw TextFSMError(message: "\(t.name):\(rule.line): Error: \(rule.newState) (input line: \(line.text))")
+                    throw TextFSMError(message: "\(t.name):\(rule.line): Error: \(rule.newState) (input line: \(line.text))", ruleLine: rule.line, inputLine: line.text)
                 }
-                throw TextFSMError(message: "\(t.name):\(rule.line): state error raised (input line: \(line.text))")
+                throw TextFSMError(message: "\(t.name):\(rule.line): state error raised (input line: \(line.text))", ruleLine: rule.line, inputLine: line.text)
             case .continue:
                 continue
             case .next:

@@ -44,6 +44,7 @@ private struct Translator {
     var verbose = false
     var ascii = false
     var lastWasBackref = false
+    var lastGroupWasLookaround = false
 
     init(_ s: [Unicode.Scalar]) { self.s = s }
 
@@ -103,6 +104,7 @@ private struct Translator {
     /// One branch: atoms with their quantifiers, up to `|`, `)` or the end.
     mutating func parseSequence(depth: Int) throws(PythonRegexError) {
         var canRepeat = false   // the previous item is an atom that takes a quantifier
+        var lookaroundStart: Int? = nil // where the previous atom, a lookaround, starts in `out`
         var afterRepeat = false // the previous item was a quantifier
         while true {
             skipVerbose()
@@ -114,23 +116,33 @@ private struct Translator {
             if c == "*" || c == "+" || c == "?" || (c == "{" && quantifierAhead() != nil) {
                 if afterRepeat { throw err("multiple repeat at position \(i)") }
                 if !canRepeat { throw err("nothing to repeat at position \(i)") }
+                var text = String(c), minimum = c == "+" ? 1 : 0
                 if c == "{" {
-                    let (text, end) = quantifierAhead()!
+                    let (t, end) = quantifierAhead()!
                     i = end
-                    out += text
+                    text = t
+                    minimum = Int(t.dropFirst().prefix { $0 != "," && $0 != "}" }) ?? 0
                 } else {
                     i += 1
-                    out.unicodeScalars.append(c)
                 }
                 // Lazy or possessive suffix.
-                if let d = peek(), d == "?" || d == "+" { out.unicodeScalars.append(d); i += 1 }
-                afterRepeat = true
+                if let d = peek(), d == "?" || d == "+" { text.unicodeScalars.append(d); i += 1 }
+                if let start = lookaroundStart {
+                    // Python repeats a lookaround (zero-width: once is as good as many); ICU refuses.
+                    if minimum == 0 { out = String(out.unicodeScalars.prefix(start)) }
+                } else {
+                    out += text
+                }
+                afterRepeat = true; lookaroundStart = nil
                 canRepeat = false
                 lastWasBackref = false
                 continue
             }
             afterRepeat = false
+            let before = out.unicodeScalars.count
+            lastGroupWasLookaround = false
             canRepeat = try parseAtom(depth: depth)
+            lookaroundStart = lastGroupWasLookaround ? before : nil
         }
     }
 
@@ -199,6 +211,7 @@ private struct Translator {
         var name: String?
         let savedVerbose = verbose
         let savedAscii = ascii
+        var isLookaround = false
         if peek() == "?" {
             i += 1
             guard let d = peek() else { throw err("unexpected end of pattern") }
@@ -232,13 +245,13 @@ private struct Translator {
             case ":":
                 i += 1; capture = false; out += "(?:"
             case "=", "!":
-                i += 1; capture = false; out += "(?"; out.unicodeScalars.append(d)
+                i += 1; capture = false; out += "(?"; out.unicodeScalars.append(d); isLookaround = true
             case ">":
                 i += 1; capture = false; out += "(?>"
             case "<":
                 i += 1
                 guard let e = peek(), e == "=" || e == "!" else { throw err("unknown extension ?<\(peek().map { String($0) } ?? "") at position \(start + 1)") }
-                i += 1; capture = false; out += "(?<"; out.unicodeScalars.append(e)
+                i += 1; capture = false; out += "(?<"; out.unicodeScalars.append(e); isLookaround = true
             case "#":
                 while let e = peek(), e != ")" { _ = e; i += 1 }
                 if atEnd { throw err("missing ), unterminated comment at position \(start)") }
@@ -285,6 +298,7 @@ private struct Translator {
         if capture { openGroups.remove(index) }
         verbose = savedVerbose
         ascii = savedAscii
+        lastGroupWasLookaround = isLookaround
     }
 
     func isIdentifier(_ n: String) -> Bool {

@@ -13,6 +13,12 @@ public struct TextFSMTemplateError: Error, CustomStringConvertible, Sendable {
 /// groups meet a group that took no part).
 public struct TextFSMError: Error, CustomStringConvertible, Sendable {
     public let message: String
+    /// For an `Error` action: the rule's line in the template, and the input line it matched.
+    public var ruleLine: Int? = nil
+    public var inputLine: String? = nil
+    public init(message: String, ruleLine: Int? = nil, inputLine: String? = nil) {
+        self.message = message; self.ruleLine = ruleLine; self.inputLine = inputLine
+    }
     public var description: String { message }
 }
 
