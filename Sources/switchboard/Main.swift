@@ -59,7 +59,7 @@ struct Switchboard: AsyncParsableCommand {
                       ListCommand.self, ShowCommand.self, DBCommand.self, SettingsCommand.self, LabCommand.self, ExecCommand.self, TrustCommand.self,
                       SSHCommand.self, SessionCommand.self,
                       EngineCommand.self, TaskCommand.self, RunCommand.self, RunsCommand.self, ResultsCommand.self, LogsCommand.self, StopCommand.self,
-                      ConfigCommand.self, PlatformsCommand.self, DetectCommand.self],
+                      ConfigCommand.self, PlatformsCommand.self, DetectCommand.self, ParseCommand.self],
         defaultSubcommand: ConsoleCommand.self)
 }
 
