@@ -29,6 +29,24 @@ public struct Paths: Sendable {
         return dataDirectory + "/switchboard.db"
     }
 
+    /// `$XDG_STATE_HOME/switchboard`, else `~/.local/state/switchboard`.
+    public var stateDirectory: String {
+        if let xdg = environment["XDG_STATE_HOME"], !xdg.isEmpty { return xdg + "/switchboard" }
+        return home + "/.local/state/switchboard"
+    }
+
+    /// The security log: `$XDG_STATE_HOME/switchboard/security.log`.
+    public var securityLogPath: String { stateDirectory + "/security.log" }
+
+    /// The configurations' git repository: `git.repository` (`~` expanded), else
+    /// `$XDG_DATA_HOME/switchboard/network_data`.
+    public func gitRepository(_ setting: String) -> String {
+        if setting.isEmpty { return dataDirectory + "/network_data" }
+        if setting == "~" { return home }
+        if setting.hasPrefix("~/") { return home + setting.dropFirst(1) }
+        return setting
+    }
+
     public var userSettingsPath: String { configDirectory + "/settings.json" }
     public var keyFilePath: String { configDirectory + "/key" }
     /// switchboard's own known_hosts: read first, and where `trust` and `accept-new` record keys.

@@ -222,7 +222,7 @@ final class SettingsTests: XCTestCase {
             "\(userFile): automation.max_procs: unknown key; did you mean max_process?",
             "\(userFile): automaton: unknown key; did you mean automation?",
             "\(userFile): console.colour: unknown key; known keys in console: clock, keys, readonly, theme",
-            "\(userFile): gui: unknown key; known keys: automation, console, engine, ssh, tables",
+            "\(userFile): gui: unknown key; did you mean git?",
         ])
     }
 

@@ -92,11 +92,59 @@ public struct Settings: Sendable, Equatable {
         public var maxRuns: Int
     }
 
+    /// Configurations in git (the backup service).
+    public struct Git: Sendable, Equatable {
+        /// Empty: `$XDG_DATA_HOME/switchboard/network_data`.
+        public var repository: String
+        public var enabled: Bool
+        public var remote: String
+        public var branch: String
+    }
+
+    /// SMTP notifications. The password is never a setting: `SWITCHBOARD_MAIL_PASSWORD`.
+    public struct Mail: Sendable, Equatable {
+        public var server: String
+        public var port: Int
+        public var useTLS: Bool
+        public var username: String
+        public var sender: String
+        public var replyTo: String
+        public var recipients: [String]
+    }
+
+    public struct Notify: Sendable, Equatable {
+        public var slackWebhookURL: String
+        public var mattermostURL: String
+        public var mattermostChannel: String
+        public var mattermostVerifyCertificate: Bool
+        public var webhookURL: String
+        public var webhookHeaders: [String: String]
+        public var retries: Int
+        /// Seconds.
+        public var timeout: Double
+    }
+
+    public struct Security: Sendable, Equatable {
+        public var log: Bool
+        public var logMaxBytes: Int
+        public var logFiles: Int
+        /// Empty, a socket path, or host:port (UDP).
+        public var syslog: String
+    }
+
     public var tables: Tables
     public var automation: Automation
     public var ssh: SSH
     public var console: Console
     public var engine: Engine
+    public var git: Git
+    public var mail: Mail
+    public var notify: Notify
+    public var security: Security
+
+    /// Environment variables holding secrets that are not settings (never in a file, never listed):
+    /// the loader leaves them alone instead of calling them typos of a key.
+    public static let secretEnvironment: Set<String> = ["SWITCHBOARD_MAIL_PASSWORD"]
 
     /// The compiled-in defaults: what a missing `setup/settings.json` falls back to.
     public static let defaults = Settings(document: defaultDocument)
@@ -138,6 +186,18 @@ public struct Settings: Sendable, Equatable {
             logFlushMs: read.int("engine.log_flush_ms"), pollMs: read.int("engine.poll_ms"),
             stopGraceSeconds: read.double("engine.stop_grace_seconds"),
             maxRuns: read.int("engine.max_runs"))
+        git = Git(repository: read.string("git.repository"), enabled: read.bool("git.enabled"),
+                  remote: read.string("git.remote"), branch: read.string("git.branch"))
+        mail = Mail(server: read.string("mail.server"), port: read.int("mail.port"), useTLS: read.bool("mail.use_tls"),
+                    username: read.string("mail.username"), sender: read.string("mail.sender"),
+                    replyTo: read.string("mail.reply_to"), recipients: read.strings("mail.recipients"))
+        notify = Notify(slackWebhookURL: read.string("slack.webhook_url"), mattermostURL: read.string("mattermost.url"),
+                        mattermostChannel: read.string("mattermost.channel"),
+                        mattermostVerifyCertificate: read.bool("mattermost.verify_certificate"),
+                        webhookURL: read.string("webhook.url"), webhookHeaders: read.stringMap("webhook.headers"),
+                        retries: read.int("notify.retries"), timeout: read.double("notify.timeout"))
+        security = Security(log: read.bool("security.log"), logMaxBytes: read.int("security.log_max_bytes"),
+                            logFiles: read.int("security.log_files"), syslog: read.string("security.syslog"))
     }
 }
 

@@ -75,7 +75,8 @@ public struct SettingsLoader {
     func environmentLayer(problems: inout [String]) -> JSONValue {
         let index = Settings.index
         var layer = JSONValue.object([:])
-        for (name, text) in paths.environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("SWITCHBOARD_") {
+        for (name, text) in paths.environment.sorted(by: { $0.key < $1.key })
+        where name.hasPrefix("SWITCHBOARD_") && !Settings.secretEnvironment.contains(name) {
             let source = "environment \(name)"
             if let path = index.environment[name], let key = index.keys[path] {
                 switch key.type.parse(text: text) {

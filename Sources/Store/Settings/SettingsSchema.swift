@@ -224,6 +224,41 @@ extension Settings {
                        "Time a stopping run gets to finish its device operations, in seconds."),
             SettingKey("engine.max_runs", .integer(1...1000), .int(20),
                        "Runs the engine executes at the same time; more wait queued."),
+
+            SettingKey("git.repository", .string, .string(""),
+                       "Git repository the backup service writes configurations into; empty: $XDG_DATA_HOME/switchboard/network_data."),
+            SettingKey("git.enabled", .boolean, .bool(true),
+                       "Write backed-up configurations into the git repository (one commit per changed configuration)."),
+            SettingKey("git.remote", .string, .string(""),
+                       "Remote (a local path or an ssh URL) a run pushes to at its end; empty: no push."),
+            SettingKey("git.branch", .string, .string("main"), "Branch committed to and pushed."),
+
+            SettingKey("mail.server", .string, .string(""), "SMTP server host; empty: mail notifications are off."),
+            SettingKey("mail.port", .integer(1...65535), .int(25), "SMTP server port."),
+            SettingKey("mail.use_tls", .boolean, .bool(false),
+                       "SMTP over TLS (STARTTLS, or implicit TLS on port 465), through the system curl."),
+            SettingKey("mail.username", .string, .string(""),
+                       "SMTP AUTH user; the password comes from SWITCHBOARD_MAIL_PASSWORD, never from a file."),
+            SettingKey("mail.sender", .string, .string("switchboard@localhost"), "From address."),
+            SettingKey("mail.reply_to", .string, .string(""), "Reply-To address; empty: none."),
+            SettingKey("mail.recipients", .stringList, .array([]), "Recipients of a bare \"mail\" channel."),
+
+            SettingKey("slack.webhook_url", .string, .string(""), "Slack incoming webhook URL (a secret: keep it in the user file or the environment)."),
+            SettingKey("mattermost.url", .string, .string(""), "Mattermost incoming webhook URL."),
+            SettingKey("mattermost.channel", .string, .string(""), "Mattermost channel; empty: the webhook's own."),
+            SettingKey("mattermost.verify_certificate", .boolean, .bool(true), "Check the Mattermost server's TLS certificate."),
+            SettingKey("webhook.url", .string, .string(""), "Generic webhook: a JSON object with the run's fields is POSTed here."),
+            SettingKey("webhook.headers", .stringMap, .object([:]), "Extra HTTP headers of the generic webhook (e.g. Authorization)."),
+            SettingKey("notify.retries", .integer(0...10), .int(3), "Delivery attempts after the first for a notification that failed."),
+            SettingKey("notify.timeout", .number(.above(0, max: 300)), .double(10), "Time one delivery attempt may take, in seconds."),
+
+            SettingKey("security.log", .boolean, .bool(true),
+                       "Write the security log ($XDG_STATE_HOME/switchboard/security.log)."),
+            SettingKey("security.log_max_bytes", .integer(4096...1_073_741_824), .int(10_485_760),
+                       "Size at which the security log is rotated."),
+            SettingKey("security.log_files", .integer(1...100), .int(5), "Rotated security logs kept."),
+            SettingKey("security.syslog", .string, .string(""),
+                       "Also send security events to syslog (RFC 5424): \"/dev/log\" (or another socket path), or host:port over UDP; empty: off."),
         ]
     }()
 
