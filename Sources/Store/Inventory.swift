@@ -336,5 +336,8 @@ public enum Inventory {
     public static func log(_ db: Database, user: String, _ content: String, targetType: String = "", targetName: String = "") throws {
         var entry = ChangelogEntry(user: user, targetType: targetType, targetName: targetName, content: content)
         try entry.insert(db)
+        // Every change-log entry (task changes, deletions, stops from the console…) is a security event.
+        SecurityLog.record("change" + (targetType.isEmpty ? "" : "." + targetType),
+                           targets: targetName.isEmpty ? targetType : "\(targetType) '\(targetName)'", detail: content, user: user)
     }
 }

@@ -29,6 +29,7 @@ public final class SessionRecording {
             try r.insert(db)
             return r
         }
+        SecurityLog.record("session.open", targets: "device '\(device)'", detail: "session \(record.id ?? 0), login \(loginUser)", user: user)
     }
 
     /// Seconds since the session opened (monotonic).
@@ -57,6 +58,8 @@ public final class SessionRecording {
         record.endReason = end.reason
         record.transcript = writer.text
         let r = record
+        SecurityLog.record("session.close", targets: "device '\(r.deviceName)'",
+                           detail: "session \(r.id ?? 0): \(end.reason), \(r.bytesIn) bytes in", user: r.user)
         try database.writer.write { db in try r.update(db) }
         return record.id ?? 0
     }

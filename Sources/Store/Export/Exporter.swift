@@ -56,6 +56,18 @@ public struct Exporter {
     /// Writes the export into `directory` (created if needed) and returns the files written.
     @discardableResult
     public func export(format: Format, to directory: String) throws -> [String] {
+        do {
+            let files = try exportFiles(format: format, to: directory)
+            SecurityLog.record(revealSecrets ? "export.reveal_secrets" : "export", targets: directory,
+                               detail: "format \(format.rawValue), \(files.count) file\(files.count == 1 ? "" : "s")")
+            return files
+        } catch {
+            SecurityLog.record(revealSecrets ? "export.reveal_secrets" : "export", targets: directory, outcome: "failure", detail: "\(error)")
+            throw error
+        }
+    }
+
+    private func exportFiles(format: Format, to directory: String) throws -> [String] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let snap = try snapshot()
         var credentials = snap.credentials

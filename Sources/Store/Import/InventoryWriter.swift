@@ -8,6 +8,8 @@ public struct ImportReport: Sendable, Equatable {
     public var warnings: [String: Int] = [:]
     /// Records skipped for references that do not resolve, in file order.
     public var skipped: [ImportSkip] = []
+    /// Credentials this import created or changed (`name (created)`), for the security log.
+    public var credentialChanges: [String] = []
 
     public init() {}
 
@@ -90,9 +92,15 @@ public struct InventoryWriter {
                 try apply(doc, db, &report)
             }
         } catch let e as StoreError {
+            SecurityLog.record("import", targets: database.path, outcome: "failure", detail: e.message)
             throw e
         } catch {
+            SecurityLog.record("import", targets: database.path, outcome: "failure", detail: AppDatabase.describe(error))
             throw StoreError(.importFile, "import failed, nothing was changed: \(AppDatabase.describe(error))")
+        }
+        SecurityLog.record("import", targets: database.path, detail: report.summary)
+        if !report.credentialChanges.isEmpty {
+            SecurityLog.record("credential.change", targets: report.credentialChanges.joined(separator: ", "), detail: "by import")
         }
         return report
     }
@@ -212,8 +220,10 @@ public struct InventoryWriter {
                 c.secret = try seal(c.secret, previous: old?.secret, entry.at, "secret")
                 c.enableSecret = try seal(c.enableSecret, previous: old?.enableSecret, entry.at, "enable secret")
                 let isNew = old == nil
+                let changed = old.map { o -> Bool in var a = o, b = c; a.id = nil; b.id = nil; return a != b } ?? true
                 try Inventory.upsert(db, credential: c)
                 report.count("credential", created: isNew)
+                if changed { report.credentialChanges.append("\(c.name) (\(isNew ? "created" : "updated"))") }
             }
         }
 

@@ -57,6 +57,12 @@ public struct RunQueue: Sendable {
         run.restartOf = restartOf
         run.restartFrom = restartFrom
         try run.insert(db)
+        let described = ([run.id.map { "run \($0)" } ?? "run", "\(service.kind == .workflow ? "workflow" : "service") '\(service.name)'"]
+                         + (devices.isEmpty ? [] : ["devices \(devices.joined(separator: ","))"])
+                         + (pools.isEmpty ? [] : ["pools \(pools.joined(separator: ","))"])
+                         + (filter.isEmpty ? [] : ["filter \(filter)"])).joined(separator: " ")
+        SecurityLog.record("run.launch", targets: described, outcome: "queued",
+                           detail: "trigger \(trigger.rawValue)" + (restartOf.map { ", restart of run \($0)" } ?? ""), user: user)
         return run
     }
 
@@ -82,6 +88,9 @@ public struct RunQueue: Sendable {
             default:
                 break
             }
+            SecurityLog.record("run.stop", targets: "run \(id) (\(run.serviceName))",
+                               outcome: run.status == .aborted || run.stopRequested ? "requested" : "refused",
+                               detail: run.status.isFinished && run.status != .aborted ? "already \(run.status.rawValue)" : "", user: user)
             return run
         }
     }
