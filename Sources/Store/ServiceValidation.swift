@@ -8,8 +8,8 @@ import Foundation
 /// way (its `model_scalability` set has hundreds) and they must import; running one fails with a
 /// clear error instead.
 public enum ServiceValidation {
-    /// The parameters each kind understands. `payload` (initial payload variables, from eNMS) is
-    /// accepted on every kind.
+    /// The parameters each kind understands. `payload` (initial payload variables, from eNMS) and
+    /// `notify` (a run notification, `NotifySpec`) are accepted on every kind.
     public static let knownParameters: [Service.Kind: [String]] = [
         .cli: ["commands", "mode", "enable_mode", "enable"],
         .config: ["lines", "dry_run", "save", "enable_mode"],
@@ -37,11 +37,14 @@ public enum ServiceValidation {
             do { _ = try FilterExpression.parse(s.targetFilter) } catch { throw fail("target filter: \(error)") }
         }
         let p = s.parameters
-        let known = (knownParameters[s.kind] ?? []) + ["payload"]
+        let known = (knownParameters[s.kind] ?? []) + ["payload", "notify"]
         for key in p.keys.sorted() where !known.contains(key) {
             throw fail("parameter '\(key)' is not one of a \(s.kind.rawValue) service's (\(known.joined(separator: ", ")))")
         }
         if let payload = p["payload"], payload.objectValue == nil { throw fail("payload must be an object") }
+        if let notify = p["notify"], !notify.isNull {
+            do { _ = try NotifySpec.parse(notify) } catch let e as StoreError { throw fail(e.message) }
+        }
 
         func string(_ key: String, required: Bool = false, template: Bool = false) throws -> String? {
             guard let value = p[key], !value.isNull else {

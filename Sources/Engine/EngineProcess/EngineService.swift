@@ -111,7 +111,11 @@ public final class EngineService: Sendable {
             state.withLock { $0.settingsNote = "the settings files changed but do not load (\(error)); this run uses the engine's previous settings" }
             return
         }
-        let changes = current.settings.changes(to: fresh, sections: ["automation", "ssh", "engine"])
+        var changes = current.settings.changes(to: fresh, sections: ["automation", "ssh", "engine"])
+        // Git, notification and security settings may hold secrets (webhook URLs): named, never shown.
+        let quiet = current.settings.changes(to: fresh, sections: ["git", "mail", "notify", "security"])
+            .compactMap { $0.split(separator: " ").first.map(String.init) }
+        if !quiet.isEmpty { changes.append(quiet.joined(separator: ", ") + " changed") }
         guard !changes.isEmpty else { return }
         var transport = current.transport
         if current.settings.ssh != fresh.ssh {
@@ -215,6 +219,9 @@ public final class EngineService: Sendable {
             }
             try? await Task.sleep(nanoseconds: sleep)
         }
+        // Notifications of runs that just ended are still being delivered: give them a bounded time.
+        let pending = await Notifier.drain(timeout: 15)
+        if pending > 0 { log("\(pending) notification\(pending == 1 ? "" : "s") still undelivered at shutdown") }
         flusher.stop()
         try? environment.journal.flush()
         environment.transport.shutdown()

@@ -27,6 +27,8 @@ public final class RunExecution: Sendable {
     public let run: Run
     let env: RunEnvironment
     let sessions: DeviceSessions
+    /// Changed configurations and git use reported by the services, for the run's end.
+    let events = RunEvents()
     private let control = Mutex(Control())
     private let counters = Mutex(Counters())
 
@@ -114,6 +116,7 @@ public final class RunExecution: Sendable {
             control.withLock { c in if c.ending == nil { c.ending = (.failed, "\(error)") } }
         }
         await sessions.closeAll()
+        await pushConfigurations()
         let c = counters.withLock { $0 }
         let status: Run.Status
         let drained = control.withLock { $0.draining }
@@ -138,6 +141,8 @@ public final class RunExecution: Sendable {
         env.journal.progress(run: runId, done: c.done, total: c.total, failed: c.failed)
         // Lines and results first, then the status: a reader that sees the run finished has everything.
         recordEnd(final)
+        // Off the completion path: the run has ended whatever the channels do.
+        notifyEnd(final)
         return final
     }
 
@@ -236,7 +241,7 @@ public final class RunExecution: Sendable {
             let context = ServiceContext(
                 runId: runId, service: service, device: device, payload: payload, previousOutput: previous,
                 settings: env.settings, database: env.database, sessions: sessions,
-                timeout: .milliseconds(Int(service.timeout * 1000)),
+                timeout: .milliseconds(Int(service.timeout * 1000)), runUser: run.user, events: events,
                 log: { [self] level, message in log(level, device: deviceName, service: service.name, message) })
             do {
                 let sessions = self.sessions

@@ -41,6 +41,9 @@ public final class RunJournal: Sendable {
         state.withLock { $0.nextSeq[id] = max($0.nextSeq[id] ?? 0, last) }
     }
 
+    /// The secrets this journal scrubs, for other texts leaving the engine (notifications).
+    public var secretRedactor: SecretRedactor { redactor }
+
     public func log(run: Int64, _ level: RunLogLine.Level, device: String = "", service: String = "", _ message: String) {
         let clean = redactor.scrub(message)
         let flushNow = state.withLock { s -> Bool in
@@ -146,6 +149,9 @@ public struct SecretRedactor: Sendable {
         }
         return SecretRedactor(secrets: values)
     }
+
+    /// This redactor with more secrets (a mail password, webhook URLs).
+    public func adding(_ more: [String]) -> SecretRedactor { SecretRedactor(secrets: secrets + more) }
 
     public func scrub(_ text: String) -> String {
         if secrets.isEmpty || text.isEmpty { return text }

@@ -69,14 +69,39 @@ struct BackupService: ServiceKindRunner {
             throw ServiceError("device \(device.name) is not in the inventory")
         }
         let runId = context.runId
-        let stored = try await context.database.writer.write { db in
-            try ConfigHistory.record(db, deviceId: deviceId, runId: runId > 0 ? runId : nil, content: content)
+        let (previous, stored) = try await context.database.writer.write { db in
+            let previous = try ConfigHistory.latest(db, deviceId: deviceId)
+            return (previous, try ConfigHistory.record(db, deviceId: deviceId, runId: runId > 0 ? runId : nil, content: content))
         }
         let lines = LineDiff.lines(content).count
+        let commit = await Self.commitToGit(context, device: device.name, content: content)
+        let gitNote = commit.map { ", git \($0.prefix(10))" } ?? ""
         if let stored {
-            return ServiceOutcome(success: true, output: "configuration stored: snapshot \(stored.id ?? 0), \(lines) lines, sha256 \(stored.sha256.prefix(12))\n")
+            let diff = LineDiff.unified(previous?.content ?? "", content,
+                                        oldLabel: previous.map { "\(device.name) snapshot \($0.id ?? 0)" } ?? "/dev/null",
+                                        newLabel: "\(device.name) snapshot \(stored.id ?? 0)")
+            context.events?.configChanged(device: device.name, diff: diff, commit: commit)
+            return ServiceOutcome(success: true, output: "configuration stored: snapshot \(stored.id ?? 0), \(lines) lines, sha256 \(stored.sha256.prefix(12))\(gitNote)\n")
         }
-        return ServiceOutcome(success: true, output: "configuration unchanged: \(lines) lines, sha256 \(ConfigHistory.sha256(content).prefix(12))\n")
+        return ServiceOutcome(success: true, output: "configuration unchanged: \(lines) lines, sha256 \(ConfigHistory.sha256(content).prefix(12))\(gitNote)\n")
+    }
+
+    /// Writes the configuration into the git repository (`git.enabled`): a commit when the file
+    /// changed, authored by the run's user. A git failure is logged and never fails the backup.
+    static func commitToGit(_ context: ServiceContext, device: String, content: String) async -> String? {
+        guard context.settings.git.enabled else { return nil }
+        let repository = ConfigRepository(settings: context.settings, paths: Paths())
+        context.events?.usedGit()
+        let runId = context.runId, service = context.service.name, user = context.runUser
+        do {
+            return try await repository.perform { repo in
+                try repo.commit(device: device, content: content, author: user,
+                                message: "\(device): configuration from service '\(service)', run \(runId)")
+            }
+        } catch {
+            context.log(.warning, "git: the configuration was not committed to \(repository.path): \(error)")
+            return nil
+        }
     }
 
     /// The configuration without volatile lines, leading and trailing blank lines, or trailing blanks.

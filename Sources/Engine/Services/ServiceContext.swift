@@ -22,13 +22,19 @@ public struct ServiceContext: Sendable {
     public let timeout: Duration
     /// Appends a line to the run's log (batched by the executor); device and service are filled in.
     public let log: @Sendable (RunLogLine.Level, String) -> Void
+    /// The user who launched the run (the author of a backup's git commit).
+    public let runUser: String
+    /// Reports for the run's end: changed configurations, git use.
+    public let events: RunEvents?
 
     public init(runId: Int64, service: Service, device: Device?, payload: [String: JSONValue],
                 previousOutput: String?, settings: Settings, database: AppDatabase, sessions: DeviceSessions,
-                timeout: Duration, log: @escaping @Sendable (RunLogLine.Level, String) -> Void) {
+                timeout: Duration, runUser: String = "", events: RunEvents? = nil,
+                log: @escaping @Sendable (RunLogLine.Level, String) -> Void) {
         self.runId = runId; self.service = service; self.device = device; self.payload = payload
         self.previousOutput = previousOutput; self.settings = settings; self.database = database
         self.sessions = sessions; self.timeout = timeout; self.log = log
+        self.runUser = runUser; self.events = events
     }
 }
 
