@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import GRDB
 import Store
@@ -6,8 +7,9 @@ import Store
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
-        abstract: "Configuration history of a device: the snapshots backups stored, and diffs between them.",
-        subcommands: [ConfigHistoryCommand.self, ConfigDiffCommand.self])
+        abstract: "Configurations: snapshots backups stored and diffs between them, search, compare, and their git repository.",
+        subcommands: [ConfigHistoryCommand.self, ConfigDiffCommand.self, ConfigSearchCommand.self, ConfigCompareCommand.self,
+                      ConfigLogCommand.self, ConfigExportGitCommand.self])
 }
 
 struct ConfigHistoryCommand: ParsableCommand {

@@ -59,7 +59,7 @@ struct Switchboard: AsyncParsableCommand {
                       ListCommand.self, ShowCommand.self, DBCommand.self, SettingsCommand.self, LabCommand.self, ExecCommand.self, TrustCommand.self,
                       SSHCommand.self, SessionCommand.self,
                       EngineCommand.self, TaskCommand.self, RunCommand.self, RunsCommand.self, ResultsCommand.self, LogsCommand.self, StopCommand.self,
-                      ConfigCommand.self, PlatformsCommand.self, DetectCommand.self, ParseCommand.self],
+                      ConfigCommand.self, PlatformsCommand.self, DetectCommand.self, NotifyCommand.self, ParseCommand.self],
         defaultSubcommand: ConsoleCommand.self)
 }
 
@@ -78,6 +78,8 @@ struct GlobalOptions: ParsableArguments {
     }
 
     func settings() throws -> Settings {
-        try SettingsLoader(paths: paths).load(overrides: overrides)
+        let settings = try SettingsLoader(paths: paths).load(overrides: overrides)
+        SecurityLog.configure(SecurityLog.Configuration(paths: paths, settings: settings))
+        return settings
     }
 }
