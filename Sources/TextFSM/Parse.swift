@@ -12,28 +12,29 @@ extension TextFSMTemplate {
         return TextFSMResult(header: header, rows: fsm.result)
     }
 
-    /// Python's str.splitlines().
-    static func splitLines(_ text: String) -> [Substring] {
-        var out: [Substring] = []
-        var start = text.startIndex
-        var i = text.startIndex
-        let u = text.unicodeScalars
-        while i < u.endIndex {
-            let c = u[i]
-            switch c.value {
-            case 0x0A, 0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029:
-                out.append(text[start..<i])
-                i = u.index(after: i); start = i
-            case 0x0D:
-                out.append(text[start..<i])
-                i = u.index(after: i)
-                if i < u.endIndex, u[i] == "\n" { i = u.index(after: i) }
+    /// Python's str.splitlines(): \n, \r, \r\n, \v, \f, \x1c-\x1e, \x85, \u2028, \u2029.
+    static func splitLines(_ text: String) -> [String] {
+        var out: [String] = []
+        var text = text
+        text.withUTF8 { b in
+            var start = 0, i = 0
+            let n = b.count
+            while i < n {
+                let c = b[i]
+                var len = 0
+                switch c {
+                case 0x0A, 0x0B, 0x0C, 0x1C, 0x1D, 0x1E: len = 1
+                case 0x0D: len = (i + 1 < n && b[i + 1] == 0x0A) ? 2 : 1
+                case 0xC2 where i + 1 < n && b[i + 1] == 0x85: len = 2
+                case 0xE2 where i + 2 < n && b[i + 1] == 0x80 && (b[i + 2] == 0xA8 || b[i + 2] == 0xA9): len = 3
+                default: i += 1; continue
+                }
+                out.append(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self))
+                i += len
                 start = i
-            default:
-                i = u.index(after: i)
             }
+            if start < n { out.append(String(decoding: UnsafeBufferPointer(rebasing: b[start..<n]), as: UTF8.self)) }
         }
-        if start < u.endIndex { out.append(text[start..<u.endIndex]) }
         return out
     }
 }
@@ -64,7 +65,7 @@ private struct Run {
     mutating func run(_ text: String) throws(TextFSMError) {
         let eofDeclared = t.states["EOF"] != nil
         for raw in TextFSMTemplate.splitLines(text) {
-            try checkLine(Line(String(raw)))
+            try checkLine(Line(raw))
             if stateName == "End" || stateName == "EOF" { break }
         }
         if stateName != "End" && !eofDeclared { appendRecord() }

@@ -7,8 +7,28 @@ import _FoundationICU
 public struct Line {
     public let text: String
     let units: [UInt16]
-    public init(_ text: String) { self.text = text; units = Array(text.utf16) }
-    func substring(_ r: Range<Int>) -> String { String(decoding: units[r], as: UTF16.self) }
+    /// The UTF-8 bytes when the line is ASCII (UTF-16 offsets are then byte offsets), else empty.
+    let ascii: [UInt8]
+    public init(_ text: String) {
+        self.text = text
+        var bytes: [UInt8] = []
+        var text = text
+        let isASCII = text.withUTF8 { b -> Bool in
+            if b.allSatisfy({ $0 < 0x80 }) { bytes = Array(b); return true }
+            return false
+        }
+        if isASCII {
+            ascii = bytes
+            units = bytes.map { UInt16($0) }
+        } else {
+            ascii = []
+            units = Array(text.utf16)
+        }
+    }
+    func substring(_ r: Range<Int>) -> String {
+        if !ascii.isEmpty || units.isEmpty { return String(decoding: ascii[r], as: UTF8.self) }
+        return String(decoding: units[r], as: UTF16.self)
+    }
 }
 
 /// A compiled Python pattern, matched as Python's `re.match` does: anchored at the start of the text,
@@ -20,6 +40,9 @@ final class CompiledRegex: @unchecked Sendable {
     let names: [(name: String, index: Int)]
     /// A literal every match starts with, when the pattern begins with one (checked before ICU runs).
     let literalPrefix: [UInt16]
+    /// A literal every match contains (the longest run of literal characters in the pattern's top-level
+    /// sequence), searched for before ICU runs: most rules fail on most lines, and this is cheaper.
+    let requiredLiteral: [UInt16]
     #if canImport(_FoundationICU)
     private let re: OpaquePointer
     #else
@@ -30,6 +53,7 @@ final class CompiledRegex: @unchecked Sendable {
         python = try PythonRegex(pattern)
         names = python.groupNames
         literalPrefix = CompiledRegex.prefix(of: python.icuPattern)
+        requiredLiteral = CompiledRegex.required(in: python.icuPattern)
         #if canImport(_FoundationICU)
         var status = U_ZERO_ERROR
         var pe = UParseError()
@@ -78,12 +102,96 @@ final class CompiledRegex: @unchecked Sendable {
         return Array(String(String.UnicodeScalarView(lit)).utf16)
     }
 
+    static func required(in icu: String) -> [UInt16] {
+        let u = Array(icu.unicodeScalars)
+        // Case-insensitive anywhere (`(?i)`, `(?mi)`, `(?i:`…): no literal is required as written.
+        for k in u.indices.dropLast() where u[k] == "(" && u[k + 1] == "?" && (k == 0 || u[k - 1] != "\\") {
+            var j = k + 2
+            while j < u.count, ("a"..."z").contains(u[j]) || u[j] == "-" { if u[j] == "i" { return [] }; j += 1 }
+        }
+        var best: [Unicode.Scalar] = [], run: [Unicode.Scalar] = []
+        func endRun() { if run.count > best.count { best = run }; run = [] }
+        func isQuantifier(_ k: Int) -> Bool { k < u.count && "*?+{".unicodeScalars.contains(u[k]) }
+        var i = 0
+        while i < u.count {
+            let c = u[i]
+            switch c {
+            case "|": return []   // an alternative at the top level: nothing is required
+            case "(":
+                endRun()
+                var depth = 0, j = i, inClass = 0
+                while j < u.count {
+                    let d = u[j]
+                    if d == "\\" { j += 2; continue }
+                    if d == "[" { inClass += 1 } else if d == "]" && inClass > 0 { inClass -= 1 }
+                    else if inClass == 0 && d == "(" { depth += 1 } else if inClass == 0 && d == ")" { depth -= 1; if depth == 0 { break } }
+                    j += 1
+                }
+                i = j + 1
+            case "[":
+                endRun()
+                var depth = 0, j = i
+                while j < u.count {
+                    let d = u[j]
+                    if d == "\\" { j += 2; continue }
+                    if d == "[" { depth += 1 } else if d == "]" { depth -= 1; if depth == 0 { break } }
+                    j += 1
+                }
+                i = j + 1
+            case "\\":
+                guard i + 1 < u.count else { return [] }
+                let e = u[i + 1]
+                if e.isASCII && !(e.properties.isAlphabetic || ("0"..."9").contains(e)) {
+                    if isQuantifier(i + 2) { endRun() } else { run.append(e) }
+                    i += 2
+                } else {
+                    endRun()
+                    i += 2
+                    if ("0"..."9").contains(e) { while i < u.count, ("0"..."9").contains(u[i]) { i += 1 } }
+                    if e == "x" || e == "N" || e == "p" { while i < u.count, u[i - 1] != "}" { i += 1 } }
+                }
+            case "*", "+", "?", "{", ".", "^", "$", ")":
+                endRun()
+                if c == "{" { while i < u.count, u[i] != "}" { i += 1 } }
+                i += 1
+            default:
+                if (c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c))) || c == " " {
+                    if isQuantifier(i + 1) { endRun() } else { run.append(c) }
+                } else { endRun() }
+                i += 1
+            }
+        }
+        endRun()
+        return best.count >= 2 ? Array(String(String.UnicodeScalarView(best)).utf16) : []
+    }
+
+    @inline(__always) static func contains(_ hay: [UInt16], _ needle: [UInt16]) -> Bool {
+        let n = needle.count, h = hay.count
+        if n > h { return false }
+        let first = needle[0]
+        return hay.withUnsafeBufferPointer { hp in
+            needle.withUnsafeBufferPointer { np in
+                var i = 0
+                while i <= h - n {
+                    if hp[i] == first {
+                        var k = 1
+                        while k < n && hp[i + k] == np[k] { k += 1 }
+                        if k == n { return true }
+                    }
+                    i += 1
+                }
+                return false
+            }
+        }
+    }
+
     /// Group ranges (UTF-16 offsets; nil for a group that did not take part), index 0 the whole match.
     func match(_ line: Line) -> [Range<Int>?]? {
         if !literalPrefix.isEmpty {
             guard line.units.count >= literalPrefix.count else { return nil }
             for k in 0..<literalPrefix.count where line.units[k] != literalPrefix[k] { return nil }
         }
+        if !requiredLiteral.isEmpty && !CompiledRegex.contains(line.units, requiredLiteral) { return nil }
         #if canImport(_FoundationICU)
         var status = U_ZERO_ERROR
         return line.units.withUnsafeBufferPointer { p -> [Range<Int>?]? in

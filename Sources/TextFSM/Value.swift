@@ -74,6 +74,7 @@ public indirect enum TextFSMValue: Hashable, Sendable, CustomStringConvertible {
     }
 
     public static func quote(_ s: String) -> String {
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) { return "\"" + s + "\"" }
         var out = "\""
         for c in s.unicodeScalars {
             switch c {
@@ -110,11 +111,20 @@ public struct TextFSMResult: Hashable, Sendable {
 
     /// A JSON array of objects with lower-case keys, in header order, one object per line.
     public var json: String {
-        let keys = header.map { $0.lowercased() }
+        let keys = header.map { TextFSMValue.quote($0.lowercased()) + ": " }
         if rows.isEmpty { return "[]" }
-        return "[\n" + rows.map { row in
-            "  {" + zip(keys, row).map { TextFSMValue.quote($0) + ": " + $1.json }.joined(separator: ", ") + "}"
-        }.joined(separator: ",\n") + "\n]"
+        var out = "[\n"
+        out.reserveCapacity(rows.count * keys.count * 24)
+        for (r, row) in rows.enumerated() {
+            out += r == 0 ? "  {" : ",\n  {"
+            for (k, v) in row.enumerated() where k < keys.count {
+                if k > 0 { out += ", " }
+                out += keys[k]
+                if case .string(let s) = v { out += TextFSMValue.quote(s) } else { out += v.json }
+            }
+            out += "}"
+        }
+        return out + "\n]"
     }
 
     /// An aligned table: the header, then one line per row.
