@@ -220,10 +220,10 @@ public final class TextFSMTemplate: @unchecked Sendable {
     }
 
     // The action part after the last `\s->` of a rule, as textfsm's ACTION_RE, ACTION2_RE, ACTION3_RE.
-    nonisolated(unsafe) static let matchAction = try! CompiledRegex(#"(?P<match>.*)(\s->(?P<action>.*))"#)
-    nonisolated(unsafe) static let action1 = try! CompiledRegex(#"\s+(?P<ln_op>Continue|Next|Error)(\.(?P<rec_op>Clear|Clearall|Record|NoRecord))?(\s+(?P<new_state>\w+|\".*\"))?$"#)
-    nonisolated(unsafe) static let action2 = try! CompiledRegex(#"\s+(?P<rec_op>Clear|Clearall|Record|NoRecord)(\s+(?P<new_state>\w+|\".*\"))?$"#)
-    nonisolated(unsafe) static let action3 = try! CompiledRegex(#"(\s+(?P<new_state>\w+|\".*\"))?$"#)
+    static let matchAction = try! CompiledRegex(#"(?P<match>.*)(\s->(?P<action>.*))"#)
+    static let action1 = try! CompiledRegex(#"\s+(?P<ln_op>Continue|Next|Error)(\.(?P<rec_op>Clear|Clearall|Record|NoRecord))?(\s+(?P<new_state>\w+|\".*\"))?$"#)
+    static let action2 = try! CompiledRegex(#"\s+(?P<rec_op>Clear|Clearall|Record|NoRecord)(\s+(?P<new_state>\w+|\".*\"))?$"#)
+    static let action3 = try! CompiledRegex(#"(\s+(?P<new_state>\w+|\".*\"))?$"#)
     static let metaLock = NSLock()
 
     static func parseRule(_ raw: String, lineNumber n: Int, valueMap: [String: String], fail: (Int, String) -> TextFSMTemplateError) throws(TextFSMTemplateError) -> RawRule {
