@@ -153,6 +153,11 @@ final class ConfigGitCLITests: XCTestCase {
         let groups = o["groups"] as! [[String: Any]]
         XCTAssertEqual(groups.map { $0["device"] as! String }, ["edge1", "edge2"])
         XCTAssertEqual((groups[0]["lines"] as! [[String: Any]]).map { $0["line"] as! Int }, [1, 2])
+        // A literal found first (memmem), optional characters and groups left out of it.
+        let optional = try cli.run(["config", "search", "descriptions? upl(ink)?$"])
+        XCTAssertEqual(optional.stdout, "core1:4: description uplink\nedge1:4: description uplink\nedge2:4: description uplink\n", optional.stderr)
+        XCTAssertEqual(try cli.run(["config", "search", "ntp server 198\\.51|hostname edge2"]).stdout,
+                       "core1:6:ntp server 198.51.100.1\nedge2:1:hostname edge2\n", "an alternation: no literal")
         // Regex errors are usage errors naming the problem.
         let bad = try cli.run(["config", "search", "interface (Gi"])
         XCTAssertEqual(bad.status, 2)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,6 +43,9 @@ public enum ConfigSearch {
     public final class Pattern: @unchecked Sendable {
         var regex = regex_t()
         public let source: String
+        /// A literal every match contains (the longest run of plain characters outside groups),
+        /// found with `memmem` first: `regexec` then runs on the lines that hold it only.
+        public let literal: [UInt8]?
 
         public init(_ pattern: String, ignoreCase: Bool = false) throws {
             var text = pattern
@@ -50,6 +54,7 @@ public enum ConfigSearch {
             if ignoreCase { flags |= REG_ICASE }
             if let problem = Self.unsupported(text) { throw RegexError(description: "invalid regular expression '\(pattern)': \(problem)") }
             source = pattern
+            literal = flags & REG_ICASE == 0 ? Self.requiredLiteral(text) : nil
             let rc = regcomp(&regex, Self.translate(text), flags)
             if rc != 0 {
                 var buffer = [CChar](repeating: 0, count: 256)
@@ -69,6 +74,57 @@ public enum ConfigSearch {
                 return "\(name) \(token) is not supported (POSIX extended syntax)"
             }
             return nil
+        }
+
+        /// The longest literal (3 bytes or more) that every match must contain, or nil: runs of
+        /// plain or escaped characters at group depth 0, cut before an optional character; none when
+        /// the pattern has an alternation.
+        static func requiredLiteral(_ p: String) -> [UInt8]? {
+            let chars = Array(p.unicodeScalars)
+            if chars.contains("|") { return nil }
+            var best: [UInt8] = [], run: [UInt8] = []
+            var lastLength = 0  // bytes of the last character added to `run`
+            var depth = 0, i = 0
+            func end() { if run.count > best.count { best = run }; run = [] ; lastLength = 0 }
+            func add(_ c: Unicode.Scalar) {
+                let bytes = Array(String(c).utf8)
+                if depth == 0 { run += bytes; lastLength = bytes.count } else { end() }
+            }
+            while i < chars.count {
+                let c = chars[i]
+                switch c {
+                case "\\":
+                    guard i + 1 < chars.count else { end(); i += 1; continue }
+                    let n = chars[i + 1]
+                    if ".[]()*+?{}|^$\\/-".unicodeScalars.contains(n) { add(n) } else { end() }
+                    i += 2
+                    continue
+                case "*", "?":
+                    run.removeLast(min(lastLength, run.count)); end()
+                case "{":
+                    run.removeLast(min(lastLength, run.count)); end()
+                    while i < chars.count && chars[i] != "}" { i += 1 }
+                case "+":
+                    end()
+                case "(":
+                    end(); depth += 1
+                case ")":
+                    end(); depth = max(0, depth - 1)
+                case "[":
+                    end()
+                    i += 1
+                    if i < chars.count && chars[i] == "^" { i += 1 }
+                    if i < chars.count && chars[i] == "]" { i += 1 }
+                    while i < chars.count && chars[i] != "]" { i += 1 }
+                case ".", "^", "$":
+                    end()
+                default:
+                    add(c)
+                }
+                i += 1
+            }
+            end()
+            return best.count >= 3 ? best : nil
         }
 
         /// `\d` → `[0-9]`, `\D` → `[^0-9]` outside bracket expressions.
@@ -101,6 +157,7 @@ public enum ConfigSearch {
 
         /// Offsets (from `base`) of every match's start, scanning `count` bytes.
         func matchStarts(_ base: UnsafePointer<CChar>, count: Int) -> [Int] {
+            if let literal { return literalMatchStarts(base, count: count, literal: literal) }
             var starts: [Int] = []
             var offset = 0
             var m = regmatch_t()
@@ -115,6 +172,28 @@ public enum ConfigSearch {
                 var next = start
                 while next < count && base[next] != 10 { next += 1 }
                 offset = next + 1
+            }
+            return starts
+        }
+
+        /// The same, finding the literal with `memmem` and running the regex on its lines only.
+        func literalMatchStarts(_ base: UnsafePointer<CChar>, count: Int, literal: [UInt8]) -> [Int] {
+            var starts: [Int] = []
+            var offset = 0
+            var m = regmatch_t()
+            literal.withUnsafeBytes { needle in
+                while offset < count {
+                    guard let hit = memmem(base + offset, count - offset, needle.baseAddress, needle.count) else { break }
+                    let at = UnsafeRawPointer(hit).assumingMemoryBound(to: CChar.self) - base
+                    var lineStart = at
+                    while lineStart > 0 && base[lineStart - 1] != 10 { lineStart -= 1 }
+                    var lineEnd = at
+                    while lineEnd < count && base[lineEnd] != 10 { lineEnd += 1 }
+                    m.rm_so = regoff_t(lineStart)
+                    m.rm_eo = regoff_t(lineEnd)
+                    if regexec(&regex, base, 1, &m, REG_STARTEND) == 0 { starts.append(Int(m.rm_so)) }
+                    offset = lineEnd + 1
+                }
             }
             return starts
         }
