@@ -88,8 +88,9 @@ struct BackupService: ServiceKindRunner {
 
     /// Writes the configuration into the git repository (`git.enabled`): a commit when the file
     /// changed, authored by the run's user. A git failure is logged and never fails the backup.
+    /// Only within a run (a context with run events): the commit names the run, and the run pushes.
     static func commitToGit(_ context: ServiceContext, device: String, content: String) async -> String? {
-        guard context.settings.git.enabled else { return nil }
+        guard context.settings.git.enabled, context.events != nil else { return nil }
         let repository = ConfigRepository(settings: context.settings, paths: Paths())
         context.events?.usedGit()
         let runId = context.runId, service = context.service.name, user = context.runUser
