@@ -73,8 +73,7 @@ struct ParseCommand: ParsableCommand {
             }
             parseOne = { try index.parse($0, with: entry) }
         }
-        var outputs: [String] = []
-        for file in inputs {
+        for (n, file) in inputs.enumerated() {
             let text: String
             if file == "-" {
                 text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
@@ -88,8 +87,8 @@ struct ParseCommand: ParsableCommand {
             } catch let e as TextFSMTemplateError {
                 throw CommandFailure(message: e.description)
             }
-            outputs.append(json ? result.json : result.table)
+            // Printed as each file is parsed (1,000 outputs need not be held in memory).
+            print((n > 0 ? "\n" : "") + (json ? result.json : result.table))
         }
-        print(outputs.joined(separator: "\n"))
     }
 }
