@@ -20,11 +20,14 @@ public enum LabPorts {
     /// The relay listens this far above each device's sshd port.
     public static let relayOffset = 10_000
 
-    /// Whether a TCP port on 127.0.0.1 can be bound now.
+    /// Whether a TCP port on 127.0.0.1 can be bound now, as sshd binds it: with SO_REUSEADDR, so
+    /// connections of an earlier lab still in TIME_WAIT do not count, a listener does.
     public static func isFree(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
+        var on: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
