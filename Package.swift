@@ -45,7 +45,7 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "Store", "CLibSSH2",
+                "Store", "CLibSSH2", "TextFSM",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

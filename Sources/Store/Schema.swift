@@ -6,7 +6,14 @@ enum Schema {
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1-initial", migrate: v1)
+        m.registerMigration("v2-result-rows", migrate: v2)
         return m
+    }
+
+    /// Parsed results (`parse: textfsm`): a result keeps its raw text and, when parsed, its rows
+    /// as a JSON array of objects (NULL when the output was not parsed).
+    static func v2(_ db: Database) throws {
+        try db.alter(table: "result") { t in t.add(column: "rows", .text) }
     }
 
     static func v1(_ db: Database) throws {

@@ -11,13 +11,13 @@ public enum ServiceValidation {
     /// The parameters each kind understands. `payload` (initial payload variables, from eNMS) and
     /// `notify` (a run notification, `NotifySpec`) are accepted on every kind.
     public static let knownParameters: [Service.Kind: [String]] = [
-        .cli: ["commands", "mode", "enable_mode", "enable"],
+        .cli: ["commands", "mode", "enable_mode", "enable", "parse", "template"],
         .config: ["lines", "dry_run", "save", "enable_mode"],
         .backup: ["mode", "command", "enable_mode"],
         .ping: ["count", "timeout", "address"],
         .tcp: ["port", "timeout", "address"],
         .rest: ["method", "url", "headers", "body", "expected_status", "timeout"],
-        .extract: ["regex", "json_path", "source", "variable"],
+        .extract: ["regex", "json_path", "field", "where", "row", "source", "variable"],
         .validate: ["source"],
         .unix: ["command"],
         .wait: ["seconds"],
@@ -142,8 +142,15 @@ public enum ServiceValidation {
         case .extract:
             let regex = try string("regex")
             let path = try string("json_path")
-            if regex == nil && path == nil { throw fail("needs regex or json_path") }
-            if regex != nil && path != nil { throw fail("give regex or json_path, not both") }
+            let field = try string("field")
+            let ways = [regex, path, field].compactMap { $0 }.count
+            if ways == 0 { throw fail("needs regex, json_path, or field (a field of parsed rows)") }
+            if ways > 1 { throw fail("give one of regex, json_path and field") }
+            if let field, !isVariableName(field) { throw fail("field '\(field)' is not a field name") }
+            if let filter = try string("where") {
+                do { _ = try FilterExpression.parse(filter) } catch let e as StoreError { throw fail("where '\(filter)': \(e.message)") }
+            }
+            try integer("row", in: 0...1_000_000)
             let variable = try string("variable")
             if let variable, !isVariableName(variable) { throw fail("variable '\(variable)' is not a name (letters, digits, _)") }
             if let regex {
@@ -171,9 +178,15 @@ public enum ServiceValidation {
         case .workflow:
             break
         }
-        if !s.validation.isEmpty {
-            guard let kind = s.validation["kind"]?.stringValue else { throw fail("validation.kind is missing (contains, regex or json)") }
-            guard ["contains", "regex", "json"].contains(kind) else { throw fail("validation kind '\(kind)' is not contains, regex or json") }
+        if s.kind == .cli {
+            if let parse = try string("parse"), parse != "textfsm" { throw fail("parse must be textfsm") }
+            if try string("template") != nil && p["parse"] == nil { throw fail("template needs parse: textfsm") }
+        }
+        if s.validation["kind"]?.stringValue == "rows" {
+            try validateRowRules(s.validation, fail: fail)
+        } else if !s.validation.isEmpty {
+            guard let kind = s.validation["kind"]?.stringValue else { throw fail("validation.kind is missing (contains, regex, json or rows)") }
+            guard ["contains", "regex", "json"].contains(kind) else { throw fail("validation kind '\(kind)' is not contains, regex, json or rows") }
             guard let value = s.validation["value"], !value.isNull else { throw fail("validation.value is missing") }
             for key in s.validation.keys.sorted() where !["kind", "value", "negate"].contains(key) {
                 throw fail("validation.\(key) is not a validation field (kind, value, negate)")
@@ -194,6 +207,25 @@ public enum ServiceValidation {
                 }
             }
         }
+    }
+
+    /// `{"kind": "rows", "every" | "some" | "none": FILTER}` or `{"kind": "rows", "count": ">= 3",
+    /// "where": FILTER}`, with `negate`: checks on parsed rows, in the filter language of `--filter`.
+    static func validateRowRules(_ rules: [String: JSONValue], fail: (String) -> StoreError) throws {
+        for key in rules.keys.sorted() where !["kind", "every", "some", "none", "count", "where", "negate"].contains(key) {
+            throw fail("validation.\(key) is not a rows validation field (every, some, none, count, where, negate)")
+        }
+        let quantifiers = ["every", "some", "none", "count"].filter { rules[$0] != nil }
+        if quantifiers.count != 1 { throw fail("a rows validation needs exactly one of every, some, none and count") }
+        for key in ["every", "some", "none", "where"] {
+            guard let value = rules[key] else { continue }
+            guard let text = value.stringValue else { throw fail("validation.\(key) must be a filter expression (e.g. status=up)") }
+            do { _ = try FilterExpression.parse(text) } catch let e as StoreError { throw fail("validation.\(key) '\(text)': \(e.message)") }
+        }
+        if let count = rules["count"], RowCount(count) == nil {
+            throw fail("validation.count must be a number or a comparison such as \">= 3\" or \"== 0\"")
+        }
+        if let negate = rules["negate"], negate.boolValue == nil { throw fail("validation.negate must be true or false") }
     }
 
     static func isVariableName(_ name: String) -> Bool {

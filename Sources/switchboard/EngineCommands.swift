@@ -294,17 +294,58 @@ struct ResultsCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The run id.", valueName: "RUN")) var runId: Int64
     @Option(help: "Only this device.") var device: String?
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "The parsed rows (parse: textfsm) of every device, in one table with a device column.") var rows = false
+    @Flag(help: "With --rows: CSV instead of an aligned table.") var csv = false
+    @Option(help: "With --rows: only the rows matching this filter expression (status!=up).") var filter: String?
+
+    func validate() throws {
+        if (csv || filter != nil) && !rows { throw ValidationError("--csv and --filter go with --rows") }
+        if csv && json { throw ValidationError("give --csv or --json, not both") }
+    }
 
     func run() throws {
         let database = try global.openDatabase(readonly: true)
         let queue = RunQueue(database: database)
         guard try queue.run(runId) != nil else { throw CommandFailure(message: "no run \(runId)") }
         let results = try queue.results(run: runId, device: device)
+        if rows { try printRows(results); return }
         if json { print(String(decoding: try JSONEncoder.pretty.encode(results), as: UTF8.self)); return }
         for r in results {
             let who = r.deviceName.isEmpty ? "(once)" : r.deviceName
             print("== \(inert(who)) · \(inert(r.serviceName)) · \(r.success ? "success" : "FAILED") · \(r.durationMs) ms · \(r.attempts) attempt\(r.attempts == 1 ? "" : "s")")
             if !r.output.isEmpty { print(inert(r.output).trimmingCharacters(in: .newlines)) }
+        }
+    }
+}
+
+extension ResultsCommand {
+    /// The answer to "which interfaces are down across the 200 devices I just polled".
+    func printRows(_ results: [RunResult]) throws {
+        var (columns, table) = ParsedRows.table(results)
+        if table.isEmpty && !results.contains(where: { $0.rows != nil }) {
+            throw CommandFailure(message: "run \(runId) has no parsed rows (its cli services need parse: textfsm)")
+        }
+        if let filter {
+            let expression: FilterExpression
+            do { expression = try FilterExpression.parse(filter) } catch let e as StoreError { throw CommandFailure.usage(e.message) }
+            table = table.filter { row in expression.matches(value: { row[$0.lowercased()].map { ParsedRows.text($0) } }, searchable: columns) }
+        }
+        if json {
+            print(String(decoding: try JSONEncoder.pretty.encode(table), as: UTF8.self))
+        } else if csv {
+            func cell(_ text: String) -> String {
+                text.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+            }
+            print(columns.map(cell).joined(separator: ","))
+            for row in table { print(columns.map { cell(ParsedRows.text(row[$0])) }.joined(separator: ",")) }
+        } else {
+            let cells = [columns.map { $0.uppercased() }] + table.map { row in columns.map { inert(ParsedRows.text(row[$0])) } }
+            let widths = columns.indices.map { c in cells.map { $0[c].count }.max() ?? 0 }
+            for line in cells {
+                print(line.enumerated().map { $0 == line.count - 1 ? $1 : $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
+                    .joined(separator: "  "))
+            }
+            FileHandle.standardError.write(Data("\(table.count) row\(table.count == 1 ? "" : "s")\n".utf8))
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Store
 import TextFSM
@@ -33,18 +34,9 @@ struct ParseCommand: ParsableCommand {
         }
     }
 
-    /// ntc-templates' directory: SWITCHBOARD_NTC_TEMPLATES, else the set-up's virtualenv beside `setup/`.
+    /// ntc-templates' directory (the engine's lookup: SWITCHBOARD_NTC_TEMPLATES, else the set-up's virtualenv).
     static func ntcTemplatesDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
-        if let dir = environment["SWITCHBOARD_NTC_TEMPLATES"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
-        guard let settings = SettingsLoader.locateSetupFile("settings.json", environment: environment) else { return nil }
-        let repo = URL(fileURLWithPath: settings).deletingLastPathComponent().deletingLastPathComponent()
-        let lib = repo.appendingPathComponent(".venv-textfsm/lib")
-        let pythons = ((try? FileManager.default.contentsOfDirectory(atPath: lib.path)) ?? []).filter { $0.hasPrefix("python") }.sorted()
-        for p in pythons.reversed() {
-            let dir = lib.appendingPathComponent("\(p)/site-packages/ntc_templates/templates")
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("index").path) { return dir }
-        }
-        return nil
+        OutputParser.ntcTemplatesDirectory(environment: environment)
     }
 
     func run() throws {
@@ -59,7 +51,7 @@ struct ParseCommand: ParsableCommand {
             }
             parseOne = { try t.parse($0) }
         } else {
-            let user = URL(fileURLWithPath: Paths().configDirectory + "/templates")
+            let user = OutputParser.userTemplatesDirectory()
             let ntc = ParseCommand.ntcTemplatesDirectory()
             let library: TemplateLibrary
             do { library = try TemplateLibrary(userDirectory: user, ntcDirectory: ntc) } catch {

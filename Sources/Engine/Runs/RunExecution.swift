@@ -254,12 +254,12 @@ public final class RunExecution: Sendable {
                 }
                 var note = ""
                 if outcome.success, service.kind != .validate, !service.validation.isEmpty {
-                    let check = ResultValidation.check(outcome.output, rules: service.validation)
+                    let check = ResultValidation.check(outcome.output, rows: outcome.rows?.rows, rules: service.validation)
                     if !check.ok { outcome.success = false }
                     note = check.message
                 }
                 let ms = Int(Date().timeIntervalSince(started) * 1000)
-                record(service, device, success: outcome.success, output: outcome.output, ms: ms, attempts: attempt)
+                record(service, device, success: outcome.success, output: outcome.output, ms: ms, attempts: attempt, rows: outcome.rows)
                 if outcome.success {
                     log(.info, device: deviceName, service: service.name, "success in \(ms) ms\(note.isEmpty ? "" : ": " + note)")
                 } else {
@@ -285,9 +285,11 @@ public final class RunExecution: Sendable {
         return line.count > 200 ? String(line.prefix(200)) + "…" : line
     }
 
-    func record(_ service: Service, _ device: Device?, success: Bool, output: String, ms: Int, attempts: Int) {
+    func record(_ service: Service, _ device: Device?, success: Bool, output: String, ms: Int, attempts: Int,
+                rows: ParsedRows? = nil) {
+        let encoded = rows?.encoded
         env.journal.record(RunResult(runId: runId, serviceId: service.id ?? 0, serviceName: service.name,
                                      deviceId: device?.id, deviceName: device?.name ?? "", success: success,
-                                     output: output, durationMs: ms, attempts: attempts))
+                                     output: output, durationMs: ms, attempts: attempts, rows: encoded))
     }
 }

@@ -59,6 +59,8 @@ public final class RunJournal: Sendable {
     public func record(_ result: RunResult) {
         var r = result
         r.output = redactor.scrub(r.output)
+        // Rows hold device output too: the same secrets are scrubbed from them.
+        r.rows = r.rows.map { redactor.scrub($0) }
         state.withLock { $0.results.append(r) }
     }
 
@@ -94,11 +96,11 @@ public final class RunJournal: Sendable {
                 }
                 let insertResult = try db.cachedStatement(sql: """
                     INSERT INTO result (run_id, service_id, service_name, device_id, device_name, success, output,
-                                        duration_ms, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                        duration_ms, attempts, created_at, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 for r in batch.results {
                     try insertResult.execute(arguments: [r.runId, r.serviceId, r.serviceName, r.deviceId, r.deviceName, r.success,
-                                                         r.output, r.durationMs, r.attempts, r.createdAt])
+                                                         r.output, r.durationMs, r.attempts, r.createdAt, r.rows])
                 }
                 for (run, p) in batch.progress {
                     try db.execute(sql: "UPDATE run SET progress_done = ?, progress_total = ?, progress_failed = ? WHERE id = ?",

@@ -9,6 +9,9 @@ import Store
 struct ExtractService: ServiceKindRunner {
     func run(_ context: ServiceContext) async throws -> ServiceOutcome {
         let parameters = Parameters(context)
+        if let field = parameters.string("field") {
+            return try Self.extractField(field, context, parameters)
+        }
         let text = try Self.source(context, parameters)
         var found: [String: JSONValue] = [:]
         if let pattern = parameters.string("regex") {
@@ -48,6 +51,40 @@ struct ExtractService: ServiceKindRunner {
         }
         let output = found.keys.sorted().map { "\($0) = \(found[$0]!.description)\n" }.joined()
         return ServiceOutcome(success: true, output: output, payload: found)
+    }
+
+    /// `field`: the field of a parsed row (the first matching `where`, or the one at index `row`)
+    /// goes to `variable` (default: the field's name).
+    static func extractField(_ field: String, _ context: ServiceContext, _ parameters: Parameters) throws -> ServiceOutcome {
+        var rows = try Self.rows(context, parameters)
+        if let filter = parameters.string("where") {
+            let expression: FilterExpression
+            do { expression = try FilterExpression.parse(filter) } catch let e as StoreError { throw parameters.fail("where '\(filter)': \(e.message)") }
+            rows = rows.filter { OutputParser.matches($0, expression) }
+        }
+        let index = parameters.int("row") ?? 0
+        guard rows.indices.contains(index) else {
+            return ServiceOutcome(success: false, output: "no row \(index) \(parameters.string("where").map { "where \($0) " } ?? "")to take \(field) from (\(rows.count) rows)\n")
+        }
+        guard let value = rows[index][field.lowercased()] else {
+            let known = rows[index].keys.sorted().joined(separator: ", ")
+            return ServiceOutcome(success: false, output: "the rows have no field \(field) (fields: \(known))\n")
+        }
+        let variable = parameters.string("variable") ?? field.lowercased()
+        return ServiceOutcome(success: true, output: "\(variable) = \(value.description)\n", payload: [variable: value])
+    }
+
+    /// Parsed rows: the payload's `rows` (set by the last service that parsed its output on this
+    /// device), or the payload variable `source` names.
+    static func rows(_ context: ServiceContext, _ parameters: Parameters) throws -> [[String: JSONValue]] {
+        let source = parameters.string("source").flatMap { $0 == "previous" ? nil : $0 } ?? "rows"
+        guard let value = context.payload[source] else {
+            throw ServiceError("service '\(context.service.name)': no parsed rows in the payload ('\(source)'): an earlier cli service needs parse: textfsm")
+        }
+        guard let items = value.arrayValue else {
+            throw ServiceError("service '\(context.service.name)': payload variable '\(source)' is not a list of rows")
+        }
+        return items.compactMap(\.objectValue)
     }
 
     static func source(_ context: ServiceContext, _ parameters: Parameters) throws -> String {

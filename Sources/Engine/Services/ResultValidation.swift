@@ -7,8 +7,13 @@ import Store
 /// inverts the outcome. Rules that cannot be applied (unknown kind, bad regex, output that is
 /// not JSON) fail with a message saying so; negation does not turn those into successes.
 public enum ResultValidation {
-    public static func check(_ output: String, rules: [String: JSONValue]) -> (ok: Bool, message: String) {
+    /// `rows`: the result's parsed rows, for `kind: rows` (nil when the output was not parsed).
+    public static func check(_ output: String, rows: [[String: JSONValue]]? = nil, rules: [String: JSONValue]) -> (ok: Bool, message: String) {
         if rules.isEmpty { return (true, "no validation") }
+        if rules["kind"]?.stringValue == "rows" {
+            guard let rows else { return (false, "validation: no parsed rows to check (give the service parse: textfsm)") }
+            return checkRows(rows, rules: rules)
+        }
         let negate = rules["negate"]?.boolValue ?? false
         guard let kind = rules["kind"]?.stringValue else { return (false, "validation: kind is missing (contains, regex or json)") }
         guard let value = rules["value"], !value.isNull else { return (false, "validation: value is missing") }
@@ -46,6 +51,40 @@ public enum ResultValidation {
         let ok = matched != negate
         let verdict = ok ? "validation passed" : "validation failed"
         return (ok, "\(verdict): the result \(matched ? "" : "does not ")\(matched ? what : what.replacingFirstVerb())\(negate ? " (negated)" : "")")
+    }
+
+    /// `{"kind": "rows", "every" | "some" | "none": FILTER}` or `{"count": ">= 3", "where": FILTER}`:
+    /// "every interface is up", "some neighbour is 10.0.0.2", "no interface is down", "at least 3
+    /// routes". `every` on no rows fails: there is nothing to vouch for.
+    public static func checkRows(_ rows: [[String: JSONValue]], rules: [String: JSONValue]) -> (ok: Bool, message: String) {
+        let negate = rules["negate"]?.boolValue ?? false
+        func filter(_ key: String) -> (FilterExpression, String)? {
+            guard let text = rules[key]?.stringValue, let parsed = try? FilterExpression.parse(text) else { return nil }
+            return (parsed, text)
+        }
+        let matched: Bool
+        let what: String
+        if let (f, text) = filter("every") {
+            let failing = rows.filter { !OutputParser.matches($0, f) }.count
+            matched = !rows.isEmpty && failing == 0
+            what = rows.isEmpty ? "has no rows, so not every row has \(quoted(text))" : "every row has \(quoted(text)) (\(failing) of \(rows.count) do not)"
+        } else if let (f, text) = filter("some") {
+            let hits = rows.filter { OutputParser.matches($0, f) }.count
+            matched = hits > 0
+            what = "some row has \(quoted(text)) (\(hits) of \(rows.count))"
+        } else if let (f, text) = filter("none") {
+            let hits = rows.filter { OutputParser.matches($0, f) }.count
+            matched = hits == 0
+            what = "no row has \(quoted(text)) (\(hits) of \(rows.count) do)"
+        } else if let raw = rules["count"], let count = RowCount(raw) {
+            let scope = filter("where").map { f in rows.filter { OutputParser.matches($0, f.0) } } ?? rows
+            matched = count.holds(for: scope.count)
+            what = "row count \(scope.count) is \(count)"
+        } else {
+            return (false, "validation: a rows validation needs every, some, none or count (with valid filter expressions)")
+        }
+        let ok = matched != negate
+        return (ok, "\(ok ? "validation passed" : "validation failed"): \(what)\(matched ? "" : ": not so")\(negate ? " (negated)" : "")")
     }
 
     /// Whether `actual` has everything `expected` has: every key of an expected object, with a

@@ -46,9 +46,11 @@ public struct ServiceOutcome: Sendable, Equatable {
     public var output: String
     /// Variables to add to the payload for later services (extract).
     public var payload: [String: JSONValue]
+    /// Parsed output (`parse: textfsm`): rows with lower-case keys; nil when the output was not parsed.
+    public var rows: ParsedRows?
 
-    public init(success: Bool, output: String, payload: [String: JSONValue] = [:]) {
-        self.success = success; self.output = output; self.payload = payload
+    public init(success: Bool, output: String, payload: [String: JSONValue] = [:], rows: ParsedRows? = nil) {
+        self.success = success; self.output = output; self.payload = payload; self.rows = rows
     }
 }
 

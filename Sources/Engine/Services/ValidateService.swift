@@ -11,6 +11,15 @@ struct ValidateService: ServiceKindRunner {
         if context.service.validation.isEmpty {
             throw parameters.fail("validation is missing (kind contains, regex or json, and a value)")
         }
+        if context.service.validation["kind"]?.stringValue == "rows" {
+            // Rows: the payload's `rows` (what the last parsing service on this device produced),
+            // or the payload variable `source` names.
+            let rows = try ExtractService.rows(context, parameters)
+            let verdict = ResultValidation.checkRows(rows, rules: context.service.validation)
+            context.log(verdict.ok ? .info : .warning, verdict.message)
+            let text = String(decoding: (try? JSONEncoder.sorted.encode(rows)) ?? Data("[]".utf8), as: UTF8.self)
+            return ServiceOutcome(success: verdict.ok, output: text)
+        }
         let text = try ExtractService.source(context, parameters)
         let verdict = ResultValidation.check(text, rules: context.service.validation)
         context.log(verdict.ok ? .info : .warning, verdict.message)

@@ -60,13 +60,18 @@ public struct RunResult: Codable, Equatable, Sendable, Identifiable {
     public var durationMs: Int = 0
     public var attempts: Int = 1
     public var createdAt: Date = Date()
+    /// Parsed output (`parse: textfsm`): `ParsedRows` as JSON; nil when the output was not parsed.
+    public var rows: String?
 
     public init(id: Int64? = nil, runId: Int64, serviceId: Int64, serviceName: String, deviceId: Int64?,
-                deviceName: String, success: Bool, output: String, durationMs: Int, attempts: Int) {
+                deviceName: String, success: Bool, output: String, durationMs: Int, attempts: Int, rows: String? = nil) {
         self.id = id; self.runId = runId; self.serviceId = serviceId; self.serviceName = serviceName
         self.deviceId = deviceId; self.deviceName = deviceName; self.success = success; self.output = output
-        self.durationMs = durationMs; self.attempts = attempts
+        self.durationMs = durationMs; self.attempts = attempts; self.rows = rows
     }
+
+    /// The parsed rows, decoded; nil when the output was not parsed.
+    public var parsedRows: ParsedRows? { ParsedRows.decode(rows) }
 }
 
 extension RunResult: FetchableRecord, MutablePersistableRecord {
