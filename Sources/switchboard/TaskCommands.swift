@@ -225,28 +225,11 @@ struct TaskEnableCommand: ParsableCommand {
 
     func run() throws {
         let database = try global.openDatabase()
-        let now = Date()
-        let (task, already) = try database.writer.write { db -> (ScheduledTask, Bool) in
-            var t = try TaskCommand.load(db, name)
-            if t.active && t.nextFire != nil { return (t, true) }
-            let schedule: TaskSchedule
-            do { schedule = try TaskSchedule(task: t) } catch {
-                throw CommandFailure(message: "task '\(inert(name))' cannot be enabled: \(error)")
-            }
-            if t.serviceId == nil { throw CommandFailure(message: "task '\(inert(name))' cannot be enabled: it has no service") }
-            guard let first = schedule.firstFire(now: now) else {
-                throw CommandFailure(message: "task '\(inert(name))' cannot be enabled: no due time is left before its end date")
-            }
-            if case .once = schedule.rule, first <= now {
-                throw CommandFailure(message: "task '\(inert(name))' cannot be enabled: its one-shot time \(TaskSchedule.describe(first, in: schedule.timeZone)) has passed")
-            }
-            t.active = true
-            t.nextFire = first
-            try db.execute(sql: "UPDATE task SET active = 1, next_fire = ? WHERE id = ?", arguments: [first, t.id])
-            try Inventory.log(db, user: TaskCommand.user, "task '\(t.name)' enabled", targetType: "task", targetName: t.name)
-            return (t, false)
-        }
-        print("task '\(inert(task.name))' \(already ? "was already enabled" : "enabled"); next fire \(TaskCommand.show(task.nextFire, task)) (\(TaskSchedule.zoneLabel(task.timezone)))")
+        let outcome: TaskActivation.Outcome
+        do { outcome = try TaskActivation.enable(database, name: name, user: TaskCommand.user) }
+        catch let e as StoreError { throw CommandFailure(message: inert(e.message)) }
+        let task = outcome.task
+        print("task '\(inert(task.name))' \(outcome.changed ? "enabled" : "was already enabled"); next fire \(TaskCommand.show(task.nextFire, task)) (\(TaskSchedule.zoneLabel(task.timezone)))")
     }
 }
 
@@ -257,13 +240,10 @@ struct TaskDisableCommand: ParsableCommand {
 
     func run() throws {
         let database = try global.openDatabase()
-        let was = try database.writer.write { db -> Bool in
-            let t = try TaskCommand.load(db, name)
-            try db.execute(sql: "UPDATE task SET active = 0, next_fire = NULL WHERE id = ?", arguments: [t.id])
-            if t.active { try Inventory.log(db, user: TaskCommand.user, "task '\(t.name)' disabled", targetType: "task", targetName: t.name) }
-            return t.active
-        }
-        print("task '\(inert(name))' \(was ? "disabled" : "was already disabled")")
+        let outcome: TaskActivation.Outcome
+        do { outcome = try TaskActivation.disable(database, name: name, user: TaskCommand.user) }
+        catch let e as StoreError { throw CommandFailure(message: inert(e.message)) }
+        print("task '\(inert(name))' \(outcome.changed ? "disabled" : "was already disabled")")
     }
 }
 
