@@ -145,13 +145,15 @@ final class CellBufferTests: XCTestCase {
         XCTAssertEqual(CellBuffer.diff(nil, a).count, 2)
     }
 
-    func testLineDiff() {
-        let d = LineDiff.diff(["a", "b", "c", "d"], ["a", "c", "d", "e"])
-        XCTAssertEqual(d, [.same("a"), .removed("b"), .same("c"), .same("d"), .added("e")])
-        XCTAssertEqual(LineDiff.diff([], ["x"]), [.added("x")])
-        XCTAssertEqual(LineDiff.diff(["x"], []), [.removed("x")])
-        XCTAssertEqual(LineDiff.diff(["x", "y"], ["x", "y"]), [.same("x"), .same("y")])
-        XCTAssertEqual(LineDiff.diff(["a", "b"], ["c", "d"]).filter { if case .same = $0 { return true }; return false }, [])
+    /// The configuration diff view's lines, from Store's `LineDiff` (the console has no diff of its own).
+    func testDiffLines() {
+        func d(_ a: [String], _ b: [String]) -> [String] { Documents.diffLines(a, b).map(\.0) }
+        XCTAssertEqual(d(["a", "b", "c", "d"], ["a", "c", "d", "e"]), ["  a", "- b", "  c", "  d", "+ e"])
+        XCTAssertEqual(d([], ["x"]), ["+ x"])
+        XCTAssertEqual(d(["x"], []), ["- x"])
+        XCTAssertEqual(d(["x", "y"], ["x", "y"]), ["  x", "  y"])
+        XCTAssertEqual(d(["a", "b"], ["c", "d"]).filter { $0.hasPrefix("  ") }, [])
+        XCTAssertEqual(Documents.diffLines(["a"], ["b"]).map(\.1), [.diffRemoved, .diffAdded])
     }
 
     func testLogRingKeepsTheLastLinesAndCountsTheRest() {

@@ -20,7 +20,7 @@ final class ScaleTests: XCTestCase {
                 i % 7 == 0 ? "failed" : "completed", "", "", "", "", "", "site\(i % 40)", i % 3 == 0 ? "core" : "access", "",
             ]))
         }
-        let fields = DataLoader.deviceFields + ["rack", "role", "site"].sorted()
+        let fields = DeviceTable.fields + ["rack", "role", "site"].sorted()
         let data = TableData(kind: .devices, fields: fields, searchable: ["name", "address", "platform", "vendor", "model", "category", "location", "description"], rows: rows)
         let order = data.sortedOrder(nil)
         return PreparedTable(data: data, sort: nil, filter: FilterExpression(terms: []), order: order, visible: order)

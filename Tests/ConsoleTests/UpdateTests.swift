@@ -140,9 +140,9 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(m.activeFlash?.isError, true)
         _ = m.execute("frobnicate")
         XCTAssertTrue(m.activeFlash!.text.contains("unknown command 'frobnicate'"))
-        XCTAssertEqual(ConsoleCommand.complete("wor"), "workflow")
-        XCTAssertEqual(ConsoleCommand.complete("sess"), "session")
-        XCTAssertEqual(ConsoleCommand.complete("them"), "theme ")
+        XCTAssertEqual(ColonCommand.complete("wor"), "workflow")
+        XCTAssertEqual(ColonCommand.complete("sess"), "session")
+        XCTAssertEqual(ColonCommand.complete("them"), "theme ")
     }
 
     func testCommandHistoryWithUpAndDown() {

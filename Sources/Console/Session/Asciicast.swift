@@ -158,3 +158,24 @@ public struct Asciicast: Sendable, Equatable {
         return cast
     }
 }
+
+extension Asciicast {
+    /// The output of an asciicast v2 transcript (`[time, "o", data]` lines after a header), what the
+    /// transcript view (`v`) shows; a transcript in any other form is shown as it is.
+    public static func output(ofTranscript transcript: String) -> String {
+        var out = ""
+        var sawEvent = false
+        for (i, line) in transcript.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
+            if i == 0 && line.hasPrefix("{") { continue }
+            guard line.hasPrefix("["),
+                  let array = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [Any], array.count >= 3,
+                  let kind = array[1] as? String, let data = array[2] as? String else {
+                if !sawEvent { return transcript }
+                continue
+            }
+            sawEvent = true
+            if kind == "o" { out += data }
+        }
+        return sawEvent ? out : transcript
+    }
+}

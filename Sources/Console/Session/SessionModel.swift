@@ -67,14 +67,8 @@ extension AppModel {
     /// The device the top view shows under the cursor: a device row, or the device of a result,
     /// configuration version or session row.
     public var sessionDevice: String? {
-        guard let kind = top.tableKind, let row = top.table.selectedRow else { return nil }
-        switch kind {
-        case .devices: return row.id
-        case .results, .config, .sessions:
-            let name = top.table.value(row, "device_name")
-            return name.isEmpty ? nil : name
-        default: return nil
-        }
+        guard let kind = top.tableKind, let row = top.table.selectedRow, let device = kind.descriptor.device else { return nil }
+        return device(row, top.table)
     }
 
     /// `s` opens a session to the selected device, `S` first picks a credential or asks for a password.

@@ -140,17 +140,17 @@ public enum Chrome {
         case .help:
             actions = [(.back, "close"), (.up, "up"), (.down, "down")]
         case .table(let kind, _):
+            // The table's own keys come from its descriptor (Tables/): those that look, mark and
+            // sort, then those that change something.
+            let d = kind.descriptor
             actions = [(.help, "help"), (.filter, "filter"), (.command, "command")]
             if model.applies(.open) { actions.append((.open, "open")) }
-            if kind == .devices { actions += [(.configHistory, "configs"), (.sessions, "sessions")] }
-            if model.applies(.ssh) && !model.readonly { actions.append((.ssh, "ssh")) }
-            if model.applies(.runLog) { actions.append((.runLog, "log")) }
-            if kind == .config { actions.append((.diff, "diff")) }
+            for a in d.browse where a.hint != nil && model.applies(a.action) && !(a.action.changesSomething && model.readonly) {
+                actions.append((a.action, a.hint!))
+            }
             actions += [(.mark, "mark"), (.sortNext, "sort")]
             if !model.readonly {
-                if model.applies(.runService) { actions.append((.runService, "run")) }
-                if model.applies(.toggleActive) { actions.append((.toggleActive, "activate")) }
-                if kind == .runs { actions.append((.stopRun, "stop")) }
+                for a in d.change where a.hint != nil && model.applies(a.action) { actions.append((a.action, a.hint!)) }
                 if model.applies(.delete) { actions.append((.delete, "delete")) }
             }
         case .workflow:
@@ -197,14 +197,26 @@ public enum HelpContent {
         }
         out.append(("", .body))
         out.append(("Commands (:)", .title))
-        out.append(("  :dev :devices :links :pools :creds :services :svc :workflows :wf", .body))
-        out.append(("  :runs :tasks :sessions :config      open a table (an optional filter may follow)", .body))
+        out += tableCommandLines().map { ($0, .body) }
         out.append(("  :theme NAME                          switch the colour theme", .body))
         out.append(("  :refresh SECONDS                     refresh every table this often", .body))
         out.append(("  :ssh DEVICE                          SSH session to a device (~. ends it, ~? lists escapes)", .body))
         out.append(("  :q                                   quit", .body))
         out.append(("  up/down recall earlier commands, tab completes", .dim))
         return out
+    }
+
+    /// `:dev :devices :links …` from the table descriptors, wrapped, the last line saying what they do.
+    static func tableCommandLines() -> [String] {
+        let words = TableDescriptor.all.flatMap(\.helpWords).map { ":" + $0 }
+        var lines: [String] = []
+        var line = ""
+        for w in words {
+            if !line.isEmpty && line.count + 1 + w.count > 66 { lines.append("  " + line); line = "" }
+            line += (line.isEmpty ? "" : " ") + w
+        }
+        lines.append("  " + pad(line, 36) + "open a table (an optional filter may follow)")
+        return lines
     }
 
     static func pad(_ s: String, _ n: Int) -> String {

@@ -63,6 +63,7 @@ public enum TableWidget {
             return
         }
         let fieldIndexes = placed.map { data.fieldIndex[$0.column.property] }
+        let numeric = data.kind.descriptor.numericFields
         let start = max(0, min(state.top, state.visible.count - 1))
         let end = min(state.visible.count, start + rows)
         for (r, pos) in (start..<end).enumerated() {
@@ -76,7 +77,7 @@ public enum TableWidget {
                 let value = fieldIndexes[i].map { $0 < row.values.count ? row.values[$0] : "" } ?? ""
                 var role = base
                 if !marked && statusFields.contains(p.column.property) { role = Role.status(value) }
-                let align: CellBuffer.Alignment = TableKind.numericFields.contains(p.column.property) && p.column.property != "id" ? .right : .left
+                let align: CellBuffer.Alignment = numeric.contains(p.column.property) && p.column.property != "id" ? .right : .left
                 buffer.write(value, x: p.x, y: y, width: p.width, role: role, align: align)
             }
             if pos == state.cursor {

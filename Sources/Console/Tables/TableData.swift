@@ -1,73 +1,6 @@
 import Foundation
 import Store
 
-/// The tables the console shows. The raw value is the table's name in `settings.json` (`tables`,
-/// refresh intervals) and `properties.json` (columns).
-public enum TableKind: String, CaseIterable, Sendable, Hashable {
-    case devices = "device", links = "link", pools = "pool", credentials = "credential"
-    case services = "service", workflows = "workflow", runs = "run", tasks = "task"
-    case sessions = "session", config = "config", results = "result"
-
-    public var title: String {
-        switch self {
-        case .devices: return "devices"
-        case .links: return "links"
-        case .pools: return "pools"
-        case .credentials: return "credentials"
-        case .services: return "services"
-        case .workflows: return "workflows"
-        case .runs: return "runs"
-        case .tasks: return "tasks"
-        case .sessions: return "sessions"
-        case .config: return "configuration history"
-        case .results: return "results"
-        }
-    }
-
-    /// The record kind a row is, in messages ("delete device par-core1?").
-    public var noun: String {
-        switch self {
-        case .devices: return "device"
-        case .links: return "link"
-        case .pools: return "pool"
-        case .credentials: return "credential"
-        case .services: return "service"
-        case .workflows: return "workflow"
-        case .runs: return "run"
-        case .tasks: return "task"
-        case .sessions: return "session"
-        case .config: return "configuration"
-        case .results: return "result"
-        }
-    }
-
-    /// The columns of the table: `properties.json`, or the console's own for results.
-    public func columns(_ properties: DeviceProperties) -> [DeviceProperties.Column] {
-        if self == .results {
-            typealias C = DeviceProperties.Column
-            return [
-                C(property: "id", title: "Result", width: 7),
-                C(property: "device_name", title: "Device", width: 20),
-                C(property: "service_name", title: "Service", width: 24),
-                C(property: "status", title: "Status", width: 9),
-                C(property: "duration", title: "Duration", width: 9),
-                C(property: "attempts", title: "Tries", width: 5),
-                C(property: "created_at", title: "Time", width: 19),
-                C(property: "run_id", title: "Run", width: 6, visible: false),
-            ]
-        }
-        return properties.columns(for: rawValue)
-    }
-
-    /// Fields whose values sort as numbers.
-    static let numericFields: Set<String> = [
-        "id", "port", "member_count", "priority", "max_processes", "retries", "retry_delay", "timeout",
-        "max_node_runs", "progress_done", "progress_total", "progress_failed", "engine_pid", "restart_of",
-        "task_id", "interval_seconds", "misfire_grace_seconds", "max_instances", "last_run_id", "bytes_in",
-        "bytes_out", "width", "height", "device_id", "run_id", "size", "attempts", "duration_ms",
-    ]
-}
-
 /// One row: its identity (the record's name, or id for runs, results, sessions and snapshots) and
 /// its field values as text, in the order of `TableData.fields`.
 public struct TableRow: Sendable, Equatable {
@@ -274,7 +207,7 @@ extension TableData {
     public func sortedOrder(_ sort: SortOrder?) -> [Int32] {
         var order = (0..<Int32(rows.count)).map { $0 }
         guard let sort, let fi = fieldIndex[sort.field] else { return order }
-        if TableKind.numericFields.contains(sort.field) || fieldLooksNumeric(fi) {
+        if kind.descriptor.numericFields.contains(sort.field) || fieldLooksNumeric(fi) {
             let keys = rows.map { Double($0.values[fi].prefix { $0 != " " && $0 != "/" }) ?? -Double.infinity }
             order.sort { a, b in
                 let ka = keys[Int(a)], kb = keys[Int(b)]

@@ -1,0 +1,95 @@
+import Foundation
+import Store
+
+/// Runs the console's loads (off the input thread): each view's data through the store's domain
+/// functions (`ConsoleStore`), tables through their descriptors (`Tables/`).
+public struct DataLoader: Sendable {
+    public let database: AppDatabase
+    public let properties: DeviceProperties
+    public var user: String
+
+    public init(database: AppDatabase, properties: DeviceProperties, user: String = DataLoader.currentUser()) {
+        self.database = database; self.properties = properties; self.user = user
+    }
+
+    var store: ConsoleStore { ConsoleStore(database: database) }
+
+    /// The operating system's user (the effective uid's name, not `$USER`): what runs, sessions
+    /// and the change log record, as the CLI does.
+    public static func currentUser() -> String { OSUser.name }
+
+    public func load(_ request: LoadRequest) -> LoadResult {
+        do {
+            guard let content = request.content else { return .header(try header()) }
+            switch content {
+            case .table(let kind, let scope):
+                let stamp = StoreStamp.of(databasePath: database.path)
+                if let stamp, stamp == request.unlessStamp { return .unchanged }
+                let data = try table(kind, scope: scope)
+                let order = data.sortedOrder(request.sort)
+                let filter = try? CompiledFilter(request.filter, for: data)
+                return .table(PreparedTable(data: data, sort: request.sort, filter: request.filter, order: order,
+                                            visible: data.filtered(order, by: filter), stamp: stamp))
+            case .workflow(let name):
+                return .workflow(try workflow(name))
+            case .document(let source):
+                let (title, lines) = try document(source)
+                let skipped = max(0, lines.count - request.capacity)
+                return .document(title: title, lines: Array(lines.suffix(request.capacity)), skipped: skipped)
+            case .runLog(let id):
+                let tail = try store.runLogTail(id, after: request.afterSeq, capacity: request.capacity)
+                let summary = tail.run.map { r in
+                    RunSummary(id: r.id ?? id, service: r.serviceName, status: r.status.rawValue, done: r.progressDone,
+                               total: r.progressTotal, failed: r.progressFailed, startedAt: r.startedAt, endedAt: r.endedAt)
+                }
+                let lines = tail.lines.map { LogLine(seq: $0.seq, time: $0.time, level: $0.level, device: $0.device, text: $0.message) }
+                return .runLog(summary, lines: lines, skipped: tail.skipped)
+            case .help:
+                return .failure("nothing to load")
+            }
+        } catch {
+            return .failure(AppDatabase.describe(error))
+        }
+    }
+
+    /// Running and queued runs (one indexed query) and the engine lock's holder (one `flock` probe).
+    func header() throws -> HeaderInfo {
+        let (running, queued) = try store.activeRunCounts()
+        let pid = EngineLock.holder(databasePath: database.path)
+        return HeaderInfo(database: (database.path as NSString).lastPathComponent, user: user,
+                          engine: pid.map { String($0) } ?? "off", running: running, enginePid: pid, queued: queued)
+    }
+
+    /// A table, by its kind's descriptor.
+    public func table(_ kind: TableKind, scope: Scope?) throws -> TableData {
+        try kind.descriptor.load(TableLoad(store: store, properties: properties, scope: scope,
+                                           searchable: kind.columns(properties).map(\.property), now: Date()))
+    }
+
+    func workflow(_ name: String) throws -> WorkflowGraph {
+        let shape = try store.workflowShape(name)
+        return WorkflowGraph(name: name,
+                             nodes: shape.nodes.map { .init(id: $0.serviceId, name: $0.name, kind: $0.kind, isStart: $0.isStart) },
+                             edges: shape.edges.map { .init(source: $0.source, destination: $0.destination, success: $0.success) })
+    }
+
+    func document(_ source: DocumentSource) throws -> (String, [LogLine]) {
+        switch source {
+        case .resultOutput(let id):
+            let r = try store.resultOutput(id)
+            return ("output of \(r.service)" + (r.device.isEmpty ? "" : " on \(r.device)"), Documents.plain(r.output))
+        case .config(let id):
+            let v = try store.configVersion(id)
+            return ("configuration of \(v.deviceName) saved \(Formats.date(v.createdAt))", Documents.plain(v.content))
+        case .configDiff(let id):
+            let (v, previous) = try store.configVersionAndPrevious(id)
+            guard let previous else {
+                return ("configuration of \(v.deviceName): first version, nothing to compare", Documents.plain(v.content))
+            }
+            return ("changes to \(v.deviceName)", Documents.diff(previous, v))
+        case .session(let id):
+            let s = try store.sessionTranscript(id)
+            return ("session \(id): \(s.user) on \(s.device)", Documents.plain(Asciicast.output(ofTranscript: s.transcript)))
+        }
+    }
+}

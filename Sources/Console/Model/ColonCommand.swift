@@ -1,0 +1,50 @@
+import Foundation
+import Store
+
+/// The console's `:` commands. Table words come from the table descriptors (`Tables/`).
+public enum ColonCommand: Equatable, Sendable {
+    case table(TableKind, filter: String)
+    case theme(String?)
+    case refresh(String?)
+    case quit
+    case help
+
+    /// Every table word and the table it opens.
+    public static let aliases: [String: TableKind] = Dictionary(
+        TableDescriptor.all.flatMap { d in d.aliases.map { ($0, d.kind) } }, uniquingKeysWith: { a, _ in a })
+
+    /// Every word the command line knows, for completion and the help screen.
+    public static let words: [String] = (Array(aliases.keys) + ["theme", "refresh", "q", "quit", "help", "ssh"]).sorted()
+
+    /// The commands an unknown one is answered with: `:dev :links … :theme NAME :refresh SECONDS :q`.
+    /// (Each table by the shortest of its help words.)
+    static let summary: String = (TableDescriptor.all.compactMap { d in d.helpWords.min { $0.count < $1.count }.map { ":" + $0 } }
+                                  + [":theme NAME", ":refresh SECONDS", ":q"]).joined(separator: " ")
+
+    /// Parses a command line (without the `:`); the error names the unknown command.
+    public static func parse(_ line: String) -> Result<ColonCommand, StoreError> {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        let word = String(trimmed.prefix { $0 != " " })
+        let rest = trimmed.dropFirst(word.count).trimmingCharacters(in: .whitespaces)
+        let arg: String? = rest.isEmpty ? nil : rest
+        if let kind = aliases[word.lowercased()] { return .success(.table(kind, filter: rest)) }
+        switch word.lowercased() {
+        case "q", "q!", "quit", "exit": return .success(.quit)
+        case "theme": return .success(.theme(arg))
+        case "refresh": return .success(.refresh(arg))
+        case "help", "h", "?": return .success(.help)
+        case "": return .failure(StoreError.invalid("empty command"))
+        default:
+            return .failure(StoreError.invalid("unknown command '\(Sanitizer.inert(word))' (\(summary))"))
+        }
+    }
+
+    /// Completes the command word: the longest common prefix of the words that start with it.
+    public static func complete(_ text: String) -> String {
+        guard !text.contains(" ") else { return text }
+        let matches = words.filter { $0.hasPrefix(text.lowercased()) }
+        guard var common = matches.first else { return text }
+        for m in matches.dropFirst() { while !m.hasPrefix(common) { common.removeLast() } }
+        return matches.count == 1 ? common + " " : common
+    }
+}

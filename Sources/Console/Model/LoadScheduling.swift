@@ -1,0 +1,108 @@
+import Foundation
+import Store
+
+extension AppModel {
+    /// Loads that are due: the header, and the top view (on first show, when asked, or when its
+    /// refresh interval has passed). A load still running is never started again.
+    mutating func scheduleLoads() -> [Effect] {
+        var effects: [Effect] = []
+        let runInterval = TimeInterval(interval("run")) / 1000
+        if !headerLoading && (headerLastLoad == nil || (!paused && now.timeIntervalSince(headerLastLoad!) >= runInterval)) {
+            headerLoading = true
+            effects.append(.load(LoadRequest(viewID: 0, content: nil)))
+        }
+        var index = stack.count - 1
+        if case .help = stack[index].content, index > 0 { index -= 1 }
+        let v = stack[index]
+        guard !v.loading, v.content != .help else { return effects }
+        let asked = v.lastLoad == nil || v.reloadRequested
+        var due = asked
+        if !due, !paused, let last = v.lastLoad, let every = refreshSeconds(v) {
+            due = now.timeIntervalSince(last) >= every
+        }
+        guard due else { return effects }
+        stack[index].loading = true
+        stack[index].reloadRequested = false
+        var load = request(for: stack[index])
+        // A periodic refresh skips the read when nothing was written; a reload someone asked for reads.
+        if !asked, case .table = v.content { load.unlessStamp = v.tableStamp }
+        effects.append(.load(load))
+        return effects
+    }
+
+    /// How often a view reloads by itself, nil for never (a document does not change).
+    func refreshSeconds(_ v: ViewState) -> TimeInterval? {
+        switch v.content {
+        case .table(let kind, _): return TimeInterval(interval(kind.rawValue)) / 1000
+        case .workflow: return TimeInterval(interval("workflow")) / 1000
+        case .runLog:
+            // A live run is tailed every 100 ms (new lines within 250 ms); a finished one rarely.
+            if let run = v.run, run.status == "running" || run.status == "queued" { return 0.1 }
+            return TimeInterval(interval("run")) / 1000
+        case .document, .help: return nil
+        }
+    }
+
+    func request(for v: ViewState) -> LoadRequest {
+        switch v.content {
+        case .table:
+            return LoadRequest(viewID: v.id, content: v.content, sort: v.table.sort,
+                               filter: v.table.filter?.expression ?? FilterExpression(terms: []))
+        case .runLog:
+            return LoadRequest(viewID: v.id, content: v.content, afterSeq: v.log.lastSeq, capacity: v.log.ring.capacity)
+        default:
+            return LoadRequest(viewID: v.id, content: v.content, capacity: v.log.ring.capacity)
+        }
+    }
+
+    /// Applies a load's result to the view that asked for it (wherever it now is in the stack).
+    mutating func apply(_ request: LoadRequest, _ result: LoadResult, at: Date) {
+        if request.viewID == 0 {
+            headerLoading = false
+            headerLastLoad = at
+            if case .header(let info) = result { header = info }
+            if case .failure(let message) = result { flash("database: " + message, error: true, seconds: 10) }
+            return
+        }
+        guard let i = stack.firstIndex(where: { $0.id == request.viewID }) else { return }
+        stack[i].loading = false
+        stack[i].lastLoad = at
+        switch result {
+        case .failure(let message):
+            let wasError = stack[i].error
+            stack[i].error = message
+            if wasError != message { flash("database: " + message, error: true, seconds: 10) }
+        case .table(let prepared):
+            stack[i].error = nil
+            stack[i].tableStamp = prepared.stamp
+            applyTable(i, prepared)
+        case .unchanged:
+            stack[i].error = nil
+        case .workflow(let graph):
+            stack[i].error = nil
+            stack[i].graph = graph
+            let count = graph.lines().count
+            stack[i].treeCursor = min(stack[i].treeCursor, max(0, count - 1))
+        case .document(let title, let lines, let skipped):
+            stack[i].error = nil
+            stack[i].documentTitle = title
+            stack[i].log.ring.removeAll()
+            stack[i].log.ring.noteSkipped(skipped)
+            stack[i].log.ring.append(contentsOf: lines)
+            stack[i].log.top = stack[i].log.ring.firstPosition
+        case .runLog(let summary, let lines, let skipped):
+            stack[i].error = nil
+            stack[i].run = summary
+            // A reply to a stale request (the view was reset meanwhile) is dropped.
+            guard request.afterSeq == stack[i].log.lastSeq else { return }
+            if request.afterSeq == nil { stack[i].log.ring.removeAll() }
+            stack[i].log.ring.noteSkipped(skipped)
+            stack[i].log.ring.append(contentsOf: lines)
+            if let last = lines.last { stack[i].log.lastSeq = last.seq }
+            else if request.afterSeq == nil { stack[i].log.lastSeq = 0 }
+            if stack[i].log.top < stack[i].log.ring.firstPosition { stack[i].log.top = stack[i].log.ring.firstPosition }
+        case .header(let info):
+            header = info
+        }
+    }
+}

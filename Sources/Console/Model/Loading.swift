@@ -1,0 +1,70 @@
+import Foundation
+import Store
+
+/// What a view shows.
+public enum ViewContent: Hashable, Sendable {
+    case table(TableKind, Scope?)
+    case workflow(String)
+    case document(DocumentSource)
+    case runLog(Int64)
+    case help
+}
+
+/// What a drilled-down table is restricted to.
+public enum Scope: Hashable, Sendable {
+    case pool(String)
+    case device(String)
+    case run(Int64)
+}
+
+/// A text shown in the text view.
+public enum DocumentSource: Hashable, Sendable {
+    case resultOutput(Int64)
+    case config(Int64)
+    case configDiff(Int64)
+    case session(Int64)
+}
+
+/// A load the runtime runs on a background thread: a view's data (or the header's, view 0).
+public struct LoadRequest: Sendable, Equatable {
+    public var viewID: Int
+    public var content: ViewContent?
+    public var sort: SortOrder?
+    public var filter: FilterExpression
+    /// For a run log: the last sequence number held (nil on the first load: the log's last lines).
+    public var afterSeq: Int64?
+    /// Lines a log view holds at most.
+    public var capacity: Int
+    /// For a table's periodic refresh: the store's stamp at the last load. When the database files
+    /// still carry it, nothing was written since and the load answers `.unchanged` without reading.
+    public var unlessStamp: StoreStamp?
+
+    public init(viewID: Int, content: ViewContent?, sort: SortOrder? = nil,
+                filter: FilterExpression = FilterExpression(terms: []), afterSeq: Int64? = nil, capacity: Int = 10_000) {
+        self.viewID = viewID; self.content = content; self.sort = sort; self.filter = filter
+        self.afterSeq = afterSeq; self.capacity = capacity
+    }
+}
+
+/// A table with its rows already sorted and filtered the way the view asked, off the input thread.
+public struct PreparedTable: Sendable {
+    public var data: TableData
+    public var sort: SortOrder?
+    public var filter: FilterExpression
+    public var order: [Int32]
+    public var visible: [Int32]
+    /// The store's stamp taken before the read (a write during it shows as a newer stamp next time).
+    public var stamp: StoreStamp? = nil
+}
+
+/// What a load brought back.
+public enum LoadResult: Sendable {
+    case table(PreparedTable)
+    case workflow(WorkflowGraph)
+    case document(title: String, lines: [LogLine], skipped: Int)
+    case runLog(RunSummary?, lines: [LogLine], skipped: Int)
+    case header(HeaderInfo)
+    /// Nothing was written to the store since the view's last load (its `unlessStamp`).
+    case unchanged
+    case failure(String)
+}
