@@ -135,4 +135,24 @@ final class RuntimeTests: XCTestCase {
         XCTAssertEqual(log, ["nightly backup", "lon-acc1"])
         XCTAssertThrowsError(try Runtime.apply(.requestStop(999), database: store.database, user: "alice"))
     }
+
+    /// The console's stop is `RunQueue.requestStop`, as `switchboard stop`: a queued run is aborted
+    /// at once with the reason and the user (it used to be only flagged, and stay queued).
+    func testStopGoesThroughTheRunQueue() throws {
+        let store = try ExampleStore()
+        let queued = try store.run(service: "show version", status: .queued, started: nil)
+        let running = try store.run(service: "show version", status: .running)
+        let done = try store.run(service: "show version", status: .completed)
+        XCTAssertEqual(try Runtime.apply(.requestStop(queued), database: store.database, user: "alice"), "run \(queued) aborted")
+        XCTAssertEqual(try Runtime.apply(.requestStop(running), database: store.database, user: "alice"), "stop requested for run \(running)")
+        XCTAssertThrowsError(try Runtime.apply(.requestStop(done), database: store.database, user: "alice"))
+        let queue = RunQueue(database: store.database)
+        let q = try XCTUnwrap(queue.run(queued)), r = try XCTUnwrap(queue.run(running))
+        XCTAssertEqual(q.status, .aborted)
+        XCTAssertEqual(q.reason, "stopped by alice before it started")
+        XCTAssertNotNil(q.endedAt)
+        XCTAssertEqual(r.status, .running)
+        XCTAssertTrue(r.stopRequested)
+        XCTAssertEqual(r.reason, "stopped by alice")
+    }
 }

@@ -20,7 +20,8 @@ public enum Effect: Sendable, Equatable {
 public enum Mutation: Sendable, Equatable {
     case delete(TableKind, [String])
     case setTaskActive(String, Bool)
-    /// Asks the engine to stop a run (sets `stop_requested`; the engine does the stopping).
+    /// Stops a run through `RunQueue.requestStop` (a queued run is aborted at once; a running one's
+    /// engine sees the flag and stops it).
     case requestStop(Int64)
 }
 

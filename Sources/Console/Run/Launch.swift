@@ -420,16 +420,8 @@ public struct Launcher: Sendable {
         return .launched(request, run: run.id, error: nil, engine: engineError)
     }
 
-    /// Asks the engine to stop a run; a queued run is aborted at once.
+    /// Asks the engine to stop a run; a queued run is aborted at once (`Mutations.stop`).
     public func stop(_ id: Int64) throws -> String {
-        let queue = RunQueue(database: database)
-        guard let before = try queue.run(id) else { throw StoreError.notFound("no run \(id)") }
-        if before.status.isFinished { throw StoreError.invalid("run \(id) is not running (\(before.status.rawValue))") }
-        let run = try queue.requestStop(id, user: user)
-        switch run.status {
-        case .aborted: return "run \(id) aborted"
-        case .running: return "stop requested for run \(id)"
-        default: throw StoreError.invalid("run \(id) is not running (\(run.status.rawValue))")
-        }
+        try Mutations.stop(id, database: database, user: user)
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Store
 import CCursesShim
 #if canImport(Glibc)
@@ -114,13 +113,10 @@ public final class Runtime {
                 }
             }
         case .mutate(let mutation):
-            let database = loader.database, user = loader.user, inbox = self.inbox, launcher = self.launcher
+            let database = loader.database, user = loader.user, inbox = self.inbox
             writes.async {
                 do {
-                    let message: String
-                    if case .requestStop(let id) = mutation { message = try launcher.stop(id) }
-                    else { message = try Runtime.apply(mutation, database: database, user: user) }
-                    inbox.post(.mutated(message: message, error: nil))
+                    inbox.post(.mutated(message: try Runtime.apply(mutation, database: database, user: user), error: nil))
                 } catch {
                     inbox.post(.mutated(message: "", error: AppDatabase.describe(error)))
                 }
@@ -134,38 +130,9 @@ public final class Runtime {
         }
     }
 
-    /// Writes a mutation in one transaction, with a changelog entry.
+    /// Performs a change the engineer confirmed (Mutations.swift).
     static func apply(_ mutation: Mutation, database: AppDatabase, user: String) throws -> String {
-        try database.writer.write { db in
-            switch mutation {
-            case .delete(let kind, let names):
-                for name in names {
-                    switch kind {
-                    case .devices: try Inventory.deleteDevice(db, named: name)
-                    case .pools: try Inventory.deletePool(db, named: name)
-                    case .links, .credentials, .services, .workflows, .tasks:
-                        let table = kind == .workflows ? "service" : kind.rawValue
-                        try db.execute(sql: "DELETE FROM \(table) WHERE name = ?", arguments: [name])
-                        if db.changesCount == 0 { throw StoreError.notFound("no \(kind.noun) named '\(name)'") }
-                    default:
-                        throw StoreError.invalid("\(kind.title) cannot be deleted from the console")
-                    }
-                    try Inventory.log(db, user: user, "deleted from the console", targetType: kind.noun, targetName: name)
-                }
-                return names.count == 1 ? "deleted \(kind.noun) \(names[0])" : "deleted \(names.count) \(kind.title)"
-            case .setTaskActive(let name, let active):
-                try db.execute(sql: "UPDATE task SET active = ? WHERE name = ?", arguments: [active, name])
-                if db.changesCount == 0 { throw StoreError.notFound("no task named '\(name)'") }
-                try Inventory.log(db, user: user, active ? "activated from the console" : "deactivated from the console",
-                                  targetType: "task", targetName: name)
-                return "task \(name) \(active ? "active" : "inactive")"
-            case .requestStop(let id):
-                try db.execute(sql: "UPDATE run SET stop_requested = 1 WHERE id = ? AND status IN ('queued', 'running')", arguments: [id])
-                if db.changesCount == 0 { throw StoreError.invalid("run \(id) is not running") }
-                try Inventory.log(db, user: user, "stop requested from the console", targetType: "run", targetName: String(id))
-                return "stop requested for run \(id)"
-            }
-        }
+        try Mutations.perform(mutation, database: database, user: user)
     }
 
     /// Renders the model and writes what changed since the last frame.

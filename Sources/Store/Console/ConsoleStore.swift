@@ -264,4 +264,21 @@ public struct ConsoleStore: Sendable {
     public enum DeletableKind: String, Sendable, Equatable {
         case device, link, pool, credential, service, task
     }
+
+    /// Deletes named records in one transaction, each with a change-log entry; nothing is deleted
+    /// when one of them does not exist.
+    public func delete(_ kind: DeletableKind, names: [String], noun: String, user: String, note: String) throws {
+        try database.writer.write { db in
+            for name in names {
+                switch kind {
+                case .device: try Inventory.deleteDevice(db, named: name)
+                case .pool: try Inventory.deletePool(db, named: name)
+                case .link, .credential, .service, .task:
+                    try db.execute(sql: "DELETE FROM \(kind.rawValue) WHERE name = ?", arguments: [name])
+                    if db.changesCount == 0 { throw StoreError.notFound("no \(noun) named '\(name)'") }
+                }
+                try Inventory.log(db, user: user, note, targetType: noun, targetName: name)
+            }
+        }
+    }
 }
