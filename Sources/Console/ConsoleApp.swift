@@ -14,9 +14,11 @@ public enum ConsoleApp {
     ///   - readonly: `--readonly`; `console.readonly` in settings has the same effect.
     ///   - themeDirectory: a directory searched first for `NAME.json` themes.
     ///   - sessions: opens SSH sessions (`s`, `S`, `:ssh`); nil: sessions are not available.
+    ///   - tasks: enables and disables tasks (`a`) by the scheduler's rule; nil: `a` is refused.
     /// - Returns: the exit status: 0, or 128 + the signal that ended the console.
     public static func run(database: AppDatabase, settings: Settings, properties: DeviceProperties, readonly: Bool,
-                           themeDirectory: String?, sessions: (any InteractiveSessionOpener)? = nil) throws -> Int32 {
+                           themeDirectory: String?, sessions: (any InteractiveSessionOpener)? = nil,
+                           tasks: (any TaskActivating)? = nil) throws -> Int32 {
         let utf8 = sb_setlocale_is_utf8() == 1
         let themes = ThemeLoader(directories: ThemeLoader.standardDirectories(explicit: themeDirectory))
         let (theme, themeProblems) = themes.load(settings.console.theme)
@@ -38,6 +40,7 @@ public enum ConsoleApp {
         }
         let runtime = Runtime(terminal: terminal, model: model, loader: loader, themes: themes, inbox: inbox)
         runtime.sessionOpener = sessions
+        runtime.tasks = tasks
         return runtime.run()
     }
 }

@@ -138,7 +138,8 @@ struct ConsoleCommand: ParsableCommand {
         defer { sessions.shutdown() }
         do {
             status = try ConsoleApp.run(database: database, settings: settings, properties: properties,
-                                        readonly: readonly, themeDirectory: nil, sessions: sessions)
+                                        readonly: readonly, themeDirectory: nil, sessions: sessions,
+                                        tasks: EngineTaskActivation())
         } catch let e as ConsoleError {
             throw CommandFailure(message: "\(e.message) (the console needs a terminal; `switchboard list`, `show` and `--help` work without one)")
         }

@@ -163,6 +163,57 @@ final class ConsoleSafetyE2ETests: XCTestCase {
     }
 }
 
+/// `a` on a task goes through the scheduler's rule, the one `switchboard task enable/disable` uses.
+final class ConsoleTaskE2ETests: XCTestCase {
+    /// A task disabled with a stale `next_fire` (here: a year ago) and re-enabled from the console
+    /// fires from its next due time, not as a missed fire; disabling clears `next_fire`; a one-shot
+    /// whose time has passed is refused with the CLI's reason and stays inactive.
+    func testTheTaskToggleUsesTheSchedulersRule() throws {
+        let c = try TmuxConsole(width: 120, height: 30)
+        defer { c.stop() }
+        let database = try AppDatabase(path: c.databasePath)
+        let stale = Date().addingTimeInterval(-365 * 86_400)
+        try c.cli(["task", "add", "gone", "--service", "show version", "--at", "2099-01-01 00:00"])
+        try database.writer.write { db in
+            try db.execute(sql: "UPDATE task SET active = 0, next_fire = ? WHERE name = 'hourly version audit'", arguments: [stale])
+            try db.execute(sql: "UPDATE task SET start_date = ? WHERE name = 'gone'", arguments: [stale])
+        }
+        func task(_ name: String) throws -> ScheduledTask {
+            try XCTUnwrap(try database.writer.read { db in
+                try ScheduledTask.fetchOne(db, sql: "SELECT * FROM task WHERE name = ?", arguments: [name])
+            })
+        }
+        c.type("switchboard console")
+        c.press("Enter")
+        XCTAssertTrue(c.wait(for: "par-core1"), c.screen())
+        c.command("tasks hourly")
+        XCTAssertTrue(c.wait { $0.contains("hourly version audit") && $0.contains("1/1 of") }, c.screen())
+        c.type("a")
+        XCTAssertTrue(c.wait(for: "task hourly version audit enabled; next fire"), c.screen())
+        let enabled = try task("hourly version audit")
+        XCTAssertTrue(enabled.active)
+        let next = try XCTUnwrap(enabled.nextFire, "enabling sets the next fire")
+        XCTAssertGreaterThan(next, Date(), "from now on, never a missed fire from the stale one")
+        XCTAssertLessThanOrEqual(next, Date().addingTimeInterval(3600 + 5))
+        c.type("a")
+        XCTAssertTrue(c.wait(for: "task hourly version audit disabled"), c.screen())
+        let disabled = try task("hourly version audit")
+        XCTAssertFalse(disabled.active)
+        XCTAssertNil(disabled.nextFire)
+        c.command("tasks gone")
+        XCTAssertTrue(c.wait { $0.contains("gone") && $0.contains("1/1 of") }, c.screen())
+        c.type("a")
+        XCTAssertTrue(c.wait(for: "cannot be enabled: its one-shot time"), c.screen())
+        XCTAssertFalse(try task("gone").active)
+        c.type("q")
+        XCTAssertTrue(c.wait(for: "e2e$"), c.screen())
+        let log = try database.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT content FROM changelog WHERE target_name = 'hourly version audit' ORDER BY id")
+        }
+        XCTAssertEqual(log, ["task 'hourly version audit' enabled from the console", "task 'hourly version audit' disabled from the console"])
+    }
+}
+
 /// The example network out of the box: `demo --no-console`, then the first run succeeds everywhere.
 final class DemoE2ETests: XCTestCase {
     func testTheDemoSucceedsOnFirstUseAndKeepsFaultDevicesInTheirOwnPool() throws {

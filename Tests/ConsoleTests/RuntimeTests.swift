@@ -119,21 +119,50 @@ final class RuntimeTests: XCTestCase {
         XCTAssertTrue(small.contains { runs in Set(runs.map(\.y)).count <= 4 })
     }
 
+    /// Records what the console hands to the scheduler's rule (the executable's is Engine's
+    /// `TaskActivation`, tested end to end in ConsoleSafetyE2ETests).
+    final class RecordingTasks: TaskActivating, @unchecked Sendable {
+        var calls: [(String, Bool, String)] = []
+        func setActive(_ name: String, active: Bool, database: AppDatabase, user: String) throws -> String {
+            calls.append((name, active, user))
+            return "task \(name) enabled"
+        }
+    }
+
     func testMutationsAreWrittenWithAChangelogEntry() throws {
         let store = try ExampleStore()
-        var message = try Runtime.apply(.setTaskActive("nightly backup", true), database: store.database, user: "alice")
-        XCTAssertEqual(message, "task nightly backup active")
+        let tasks = RecordingTasks()
+        var message = try Runtime.apply(.setTaskActive("nightly backup", true), database: store.database, user: "alice", tasks: tasks)
+        XCTAssertEqual(message, "task nightly backup enabled")
+        XCTAssertEqual(tasks.calls.map(\.0), ["nightly backup"])
+        XCTAssertEqual(tasks.calls.map(\.1), [true])
         message = try Runtime.apply(.delete(.devices, ["lon-acc1"]), database: store.database, user: "alice")
         XCTAssertEqual(message, "deleted device lon-acc1")
-        let (active, exists, log) = try store.database.writer.read { db in
-            (try Bool.fetchOne(db, sql: "SELECT active FROM task WHERE name = 'nightly backup'"),
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM device WHERE name = 'lon-acc1'"),
+        let (exists, log) = try store.database.writer.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM device WHERE name = 'lon-acc1'"),
              try String.fetchAll(db, sql: "SELECT target_name FROM changelog WHERE user = 'alice' ORDER BY id"))
         }
-        XCTAssertEqual(active, true)
         XCTAssertEqual(exists, 0)
-        XCTAssertEqual(log, ["nightly backup", "lon-acc1"])
+        XCTAssertEqual(log, ["lon-acc1"])
         XCTAssertThrowsError(try Runtime.apply(.requestStop(999), database: store.database, user: "alice"))
+        XCTAssertThrowsError(try Runtime.apply(.delete(.runs, ["1"]), database: store.database, user: "alice"))
+    }
+
+    /// The task toggle never writes `active` by itself (that skipped the schedule's checks and left
+    /// `next_fire` stale, so a re-enabled task was taken for a missed fire): without the
+    /// scheduler's rule it is refused and nothing changes.
+    func testTaskToggleWithoutTheSchedulersRuleChangesNothing() throws {
+        let store = try ExampleStore()
+        try store.database.writer.write { db in
+            try db.execute(sql: "UPDATE task SET next_fire = ? WHERE name = 'nightly backup'", arguments: [Date(timeIntervalSince1970: 1_700_000_000)])
+        }
+        XCTAssertThrowsError(try Runtime.apply(.setTaskActive("nightly backup", true), database: store.database, user: "alice")) { e in
+            XCTAssertTrue("\(e)".contains("no scheduler"), "\(e)")
+        }
+        let active = try store.database.writer.read { db in
+            try Bool.fetchOne(db, sql: "SELECT active FROM task WHERE name = 'nightly backup'")
+        }
+        XCTAssertEqual(active, false)
     }
 
     /// The console's stop is `RunQueue.requestStop`, as `switchboard stop`: a queued run is aborted

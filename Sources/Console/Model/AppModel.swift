@@ -19,6 +19,7 @@ public enum Effect: Sendable, Equatable {
 /// A change to the database the console may make (never in read-only mode).
 public enum Mutation: Sendable, Equatable {
     case delete(TableKind, [String])
+    /// Enables or disables a task by the scheduler's rule (`TaskActivating`).
     case setTaskActive(String, Bool)
     /// Stops a run through `RunQueue.requestStop` (a queued run is aborted at once; a running one's
     /// engine sees the flag and stops it).

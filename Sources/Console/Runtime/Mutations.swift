@@ -1,10 +1,17 @@
 import Foundation
-import GRDB
 import Store
 
-/// The console's changes to the store.
+/// Enables and disables scheduled tasks by the scheduler's rule (schedule checked, `next_fire`
+/// set from now, or cleared): the executable passes one built on Engine's `TaskActivation`, the
+/// function `switchboard task enable/disable` calls. The console itself depends on the store only.
+public protocol TaskActivating: Sendable {
+    /// Enables or disables the task; returns what to say ("task nightly enabled; next fire …").
+    func setActive(_ name: String, active: Bool, database: AppDatabase, user: String) throws -> String
+}
+
+/// The console's changes to the store, each through the store's (or the engine's) own rule.
 enum Mutations {
-    static func perform(_ mutation: Mutation, database: AppDatabase, user: String) throws -> String {
+    static func perform(_ mutation: Mutation, database: AppDatabase, user: String, tasks: (any TaskActivating)?) throws -> String {
         switch mutation {
         case .delete(let kind, let names):
             guard let deletes = kind.descriptor.deletes else {
@@ -14,13 +21,10 @@ enum Mutations {
                                                         note: "deleted from the console")
             return names.count == 1 ? "deleted \(kind.noun) \(names[0])" : "deleted \(names.count) \(kind.title)"
         case .setTaskActive(let name, let active):
-            try database.writer.write { db in
-                try db.execute(sql: "UPDATE task SET active = ? WHERE name = ?", arguments: [active, name])
-                if db.changesCount == 0 { throw StoreError.notFound("no task named '\(name)'") }
-                try Inventory.log(db, user: user, active ? "activated from the console" : "deactivated from the console",
-                                  targetType: "task", targetName: name)
+            guard let tasks else {
+                throw StoreError.invalid("task \(name) not changed: this console has no scheduler to enable or disable tasks with")
             }
-            return "task \(name) \(active ? "active" : "inactive")"
+            return try tasks.setActive(name, active: active, database: database, user: user)
         case .requestStop(let id):
             return try stop(id, database: database, user: user)
         }

@@ -63,6 +63,8 @@ public final class Runtime {
     private let writes = DispatchQueue(label: "switchboard.console.write", qos: .userInitiated)
     /// Opens SSH sessions (the executable's, over the engine's transport); nil: sessions unavailable.
     var sessionOpener: (any InteractiveSessionOpener)?
+    /// Enables and disables tasks (the executable's, by the scheduler's rule); nil: `a` is refused.
+    var tasks: (any TaskActivating)?
     /// Queues runs and starts the engine (Run/Launch.swift); tests replace the engine starter.
     lazy var launcher = Launcher(database: loader.database, user: loader.user, startEngine: Launcher.processEngine())
     /// `SWITCHBOARD_TRACE_FRAMES=PATH`: one line per frame written, for bench/console.
@@ -113,10 +115,10 @@ public final class Runtime {
                 }
             }
         case .mutate(let mutation):
-            let database = loader.database, user = loader.user, inbox = self.inbox
+            let database = loader.database, user = loader.user, inbox = self.inbox, tasks = self.tasks
             writes.async {
                 do {
-                    inbox.post(.mutated(message: try Runtime.apply(mutation, database: database, user: user), error: nil))
+                    inbox.post(.mutated(message: try Runtime.apply(mutation, database: database, user: user, tasks: tasks), error: nil))
                 } catch {
                     inbox.post(.mutated(message: "", error: AppDatabase.describe(error)))
                 }
@@ -130,9 +132,10 @@ public final class Runtime {
         }
     }
 
-    /// Performs a change the engineer confirmed (Mutations.swift).
-    static func apply(_ mutation: Mutation, database: AppDatabase, user: String) throws -> String {
-        try Mutations.perform(mutation, database: database, user: user)
+    /// Performs a change the engineer confirmed (Mutations.swift): each through the store's or the
+    /// engine's own rule, with its change-log entry.
+    static func apply(_ mutation: Mutation, database: AppDatabase, user: String, tasks: (any TaskActivating)? = nil) throws -> String {
+        try Mutations.perform(mutation, database: database, user: user, tasks: tasks)
     }
 
     /// Renders the model and writes what changed since the last frame.

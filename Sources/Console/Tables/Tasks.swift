@@ -1,7 +1,7 @@
 import Foundation
 import Store
 
-/// `:tasks`; `a` enables or disables the task.
+/// `:tasks`; `a` enables or disables the task by the scheduler's rule (`TaskActivating`).
 enum TasksTable {
     static let rows = RowBuilder<ConsoleStore.TaskListing>(id: \.task.name, fields: [
         TableField("id", numeric: true) { String($0.task.id ?? 0) },
