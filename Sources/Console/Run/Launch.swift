@@ -372,18 +372,14 @@ public struct Launcher: Sendable {
     /// The dialog's facts about a service: kind, own targets, whether it needs devices, its dry run.
     public func info(_ service: String) -> Event {
         do {
-            let info = try database.writer.read { db -> LaunchInfo in
-                guard let s = try Inventory.service(db, named: service) else {
-                    throw StoreError.notFound("no service or workflow named '\(service)'")
-                }
-                var own: [String] = []
-                if !s.devices.isEmpty { own.append("devices \(s.devices.joined(separator: ", "))") }
-                if !s.pools.isEmpty { own.append("pool\(s.pools.count == 1 ? "" : "s") \(s.pools.joined(separator: ", "))") }
-                if !s.targetFilter.isEmpty { own.append("filter \(s.targetFilter)") }
-                let dryRun = try RunTargets.dryRunDefault(db, service: s)
-                return LaunchInfo(service: s.name, kind: s.kind.rawValue, ownTargets: own.joined(separator: "; "),
-                                  needsDevices: try RunTargets.needsDevices(db, service: s), dryRunDefault: dryRun)
-            }
+            let facts = try ConsoleStore(database: database).launchFacts(service)
+            let s = facts.service
+            var own: [String] = []
+            if !s.devices.isEmpty { own.append("devices \(s.devices.joined(separator: ", "))") }
+            if !s.pools.isEmpty { own.append("pool\(s.pools.count == 1 ? "" : "s") \(s.pools.joined(separator: ", "))") }
+            if !s.targetFilter.isEmpty { own.append("filter \(s.targetFilter)") }
+            let info = LaunchInfo(service: s.name, kind: s.kind.rawValue, ownTargets: own.joined(separator: "; "),
+                                  needsDevices: facts.needsDevices, dryRunDefault: facts.dryRunDefault)
             return .launchInfo(info)
         } catch {
             return .notice("cannot read \(service): \(AppDatabase.describe(error))", isError: true)
@@ -397,16 +393,10 @@ public struct Launcher: Sendable {
         let run: Run
         do {
             if !request.confirmed {
-                let preview = try database.writer.read { db -> LaunchPreview? in
-                    guard let s = try Inventory.service(db, named: request.service) else {
-                        throw StoreError.notFound("no service or workflow named '\(request.service)'")
-                    }
-                    let names = try RunTargets.check(db, service: s, devices: request.devices, pools: request.pools,
-                                                     filter: request.filter)
-                    guard try RunTargets.changesDevices(db, service: s, dryRun: request.dryRun) else { return nil }
-                    return LaunchPreview(kind: s.kind.rawValue, devices: names)
+                if let changes = try ConsoleStore(database: database).launchChanges(
+                    request.service, devices: request.devices, pools: request.pools, filter: request.filter, dryRun: request.dryRun) {
+                    return .launchConfirm(request, LaunchPreview(kind: changes.kind, devices: changes.devices))
                 }
-                if let preview { return .launchConfirm(request, preview) }
             }
             run = try RunQueue(database: database).enqueue(
                 service: request.service, trigger: .console, user: user, devices: request.devices,

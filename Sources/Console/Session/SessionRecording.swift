@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Store
 
 /// One session's record in the store: written when the session opens (so even a crash leaves a
@@ -24,11 +23,7 @@ public final class SessionRecording {
         r.transcript = writer.text
         r.endReason = "open"
         clockStart = DispatchTime.now().uptimeNanoseconds
-        record = try database.writer.write { db in
-            r.deviceId = try Int64.fetchOne(db, sql: "SELECT id FROM device WHERE name = ?", arguments: [device])
-            try r.insert(db)
-            return r
-        }
+        record = try ConsoleStore(database: database).insertSession(r)
         SecurityLog.record("session.open", targets: "device '\(device)'", detail: "session \(record.id ?? 0), login \(loginUser)", user: user)
     }
 
@@ -60,13 +55,13 @@ public final class SessionRecording {
         let r = record
         SecurityLog.record("session.close", targets: "device '\(r.deviceName)'",
                            detail: "session \(r.id ?? 0): \(end.reason), \(r.bytesIn) bytes in", user: r.user)
-        try database.writer.write { db in try r.update(db) }
+        try ConsoleStore(database: database).updateSession(r)
         return record.id ?? 0
     }
 
     /// The stored transcript of a session, or an error naming what is missing.
     public static func transcript(_ database: AppDatabase, id: Int64) throws -> (SessionRecord, Asciicast) {
-        guard let r = try database.writer.read({ db in try SessionRecord.fetchOne(db, key: id) }) else {
+        guard let r = try ConsoleStore(database: database).session(id) else {
             throw StoreError.notFound("no session \(id)")
         }
         do {

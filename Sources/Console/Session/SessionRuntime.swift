@@ -54,10 +54,8 @@ extension Runtime {
             }
         case .listCredentials(let device):
             do {
-                let choices = try loader.database.writer.read { db in
-                    try Inventory.credentials(db).sorted { ($0.priority, $1.name) > ($1.priority, $0.name) }
-                        .map { CredentialChoice(name: $0.name, username: $0.username, kind: $0.secretKind.rawValue) }
-                }
+                let choices = try loader.store.credentials().sorted { ($0.priority, $1.name) > ($1.priority, $0.name) }
+                    .map { CredentialChoice(name: $0.name, username: $0.username, kind: $0.secretKind.rawValue) }
                 inbox.post(.session(.credentials(device: device, choices)))
             } catch {
                 inbox.post(.notice("database: " + AppDatabase.describe(error), isError: true))

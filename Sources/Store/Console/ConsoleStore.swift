@@ -258,6 +258,64 @@ public struct ConsoleStore: Sendable {
         }
     }
 
+    // MARK: launching
+
+    /// What the launch dialog shows about a service before launching.
+    public struct LaunchFacts: Sendable {
+        public var service: Service
+        public var needsDevices: Bool
+        /// Nil when a dry run means nothing for it (`RunTargets.dryRunDefault`).
+        public var dryRunDefault: Bool?
+    }
+
+    public func launchFacts(_ name: String) throws -> LaunchFacts {
+        try database.writer.read { db in
+            let s = try Self.service(db, name)
+            return LaunchFacts(service: s, needsDevices: try RunTargets.needsDevices(db, service: s),
+                               dryRunDefault: try RunTargets.dryRunDefault(db, service: s))
+        }
+    }
+
+    /// Checks a launch's targets (`RunTargets.check`: a refusal throws); nil when the run changes no
+    /// device, else the service's kind and the devices it would change (nil: it runs once, without devices).
+    public func launchChanges(_ name: String, devices: [String], pools: [String], filter: String,
+                              dryRun: Bool?) throws -> (kind: String, devices: [String]?)? {
+        try database.writer.read { db in
+            let s = try Self.service(db, name)
+            let names = try RunTargets.check(db, service: s, devices: devices, pools: pools, filter: filter)
+            guard try RunTargets.changesDevices(db, service: s, dryRun: dryRun) else { return nil }
+            return (s.kind.rawValue, names)
+        }
+    }
+
+    static func service(_ db: Database, _ name: String) throws -> Service {
+        guard let s = try Inventory.service(db, named: name) else {
+            throw StoreError.notFound("no service or workflow named '\(name)'")
+        }
+        return s
+    }
+
+    // MARK: session recordings
+
+    /// Stores a new session record (its device's id looked up by name); returns it with its id.
+    public func insertSession(_ record: SessionRecord) throws -> SessionRecord {
+        try database.writer.write { db in
+            var r = record
+            r.deviceId = try Int64.fetchOne(db, sql: "SELECT id FROM device WHERE name = ?", arguments: [r.deviceName])
+            try r.insert(db)
+            return r
+        }
+    }
+
+    /// Writes a session record's end (times, counts, transcript).
+    public func updateSession(_ record: SessionRecord) throws {
+        try database.writer.write { db in try record.update(db) }
+    }
+
+    public func session(_ id: Int64) throws -> SessionRecord? {
+        try database.writer.read { db in try SessionRecord.fetchOne(db, key: id) }
+    }
+
     // MARK: changes
 
     /// The records the console may delete, by the table that holds them.
