@@ -173,16 +173,24 @@ struct ExecCommand: AsyncParsableCommand {
                 if useShell {
                     let session = try await DeviceSessions.openCLI(on: connection, platform: platform, deviceName: name, timeout: timeout)
                     for warning in await session.takeWarnings() { warn(name, warning) }
-                    if await session.mode == .user, await session.platform.enable != nil {
-                        // As the engine's cli services: privileged mode first, so `show running-config` works.
-                        let (credentialName, secret) = try enable()
-                        do { try await session.enable(secret: secret, timeout: timeout) } catch SSHError.commandRejected(_, _, _, let message) {
-                            let who = credentialName.map { "credential '\($0)'" } ?? "no credential"
-                            warn(name, "enable refused: \(message); \(who) \(secret == nil ? "has no enable secret" : "has an enable secret the device did not accept"); running in user mode")
-                        }
-                    }
                     do {
-                        let text = try await session.send(command, timeout: timeout)
+                        var text: String
+                        do {
+                            text = try await session.send(command, timeout: timeout)
+                        } catch SSHError.commandRejected(let host, let port, let rejected, let message) {
+                            // Refused in user mode (`show running-config` on IOS): privileged mode,
+                            // then once more. Only then, so commands that work in user mode cost no
+                            // enable round trips, as with Netmiko's send_command.
+                            let refusedAgain = SSHError.commandRejected(host: host, port: port, command: rejected, message: message)
+                            guard await session.mode == .user, await session.platform.enable != nil else { throw refusedAgain }
+                            let (credentialName, secret) = try enable()
+                            do { try await session.enable(secret: secret, timeout: timeout) } catch SSHError.commandRejected(_, _, _, let refusal) {
+                                let who = credentialName.map { "credential '\($0)'" } ?? "no credential"
+                                warn(name, "enable refused: \(refusal); \(who) \(secret == nil ? "has no enable secret" : "has an enable secret the device did not accept")")
+                                throw refusedAgain
+                            }
+                            text = try await session.send(command, timeout: timeout)
+                        }
                         outcome = Outcome(device: name, ok: true, output: text, error: nil, seconds: Date().timeIntervalSince(start))
                     } catch SSHError.commandRejected(_, _, _, let message) {
                         outcome = Outcome(device: name, ok: false, output: message + "\n", error: "the device rejected the command",

@@ -112,8 +112,11 @@ final class QuirkLabCLITests: XCTestCase {
             for base in ["q-ios-user", "q-ios-enpw", "q-banner", "q-slow-echo", "q-pager", "q-ansi", "q-lf", "q-one-channel", "q-no-exec", "q-double-prompt"] {
                 let r = try exec([name(base, server), "show", "version"], within: base == "q-slow-echo" ? 15 : 8)
                 XCTAssertTrue(r.stdout.contains("Cisco IOS Software"), "\(base)/\(server): \(r.stdout)")
-                // Neither the echoed command nor the prompt is part of the output.
+                // Neither the echoed command, nor the paging commands typed ahead of it, nor the
+                // prompt is part of the output.
                 XCTAssertFalse(r.stdout.hasPrefix("show version"), "\(base)/\(server): the echo leaked: \(r.stdout.prefix(200))")
+                XCTAssertFalse(r.stdout.contains("terminal length") || r.stdout.contains("terminal width"),
+                               "\(base)/\(server): the paging commands leaked: \(r.stdout.prefix(300))")
                 let last = r.stdout.split(separator: "\n").last.map(String.init) ?? ""
                 XCTAssertFalse(last.hasSuffix("#") || last.hasSuffix(">"), "\(base)/\(server): the prompt leaked: \(last)")
             }
@@ -209,6 +212,14 @@ final class QuirkLabCLITests: XCTestCase {
         XCTAssertTrue(refused.stdout.contains("enable refused: % Access denied"), refused.stdout)
         XCTAssertTrue(refused.stdout.contains("credential 'netops' has no enable secret"), refused.stdout)
         XCTAssertFalse(refused.stdout.contains(status.password), "a secret reached the log")
+        // exec enters enable only when a command is refused in user mode: show version needs none.
+        let userOnly = try cli.run(["exec", "q-ios-enpw", "show", "version"])
+        XCTAssertEqual(userOnly.status, 0, userOnly.stderr)
+        XCTAssertFalse(userOnly.stderr.contains("enable refused"), userOnly.stderr)
+        let needsEnable = try cli.run(["exec", "q-ios-enpw", "show", "running-config"])
+        XCTAssertEqual(needsEnable.status, 1)
+        XCTAssertTrue(needsEnable.stderr.contains("enable refused: % Access denied; credential 'netops' has no enable secret"), needsEnable.stderr)
+        XCTAssertTrue(needsEnable.stdout.contains("Invalid input"), needsEnable.stdout)
         // enable_mode false: user mode is enough for show version.
         let userMode = try cli.write("usermode.json", """
             {"services": [{"name": "user mode", "kind": "cli", "parameters": {"commands": ["show version"], "enable_mode": false}, "devices": ["q-ios-enpw"]}]}

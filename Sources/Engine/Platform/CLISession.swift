@@ -27,6 +27,9 @@ public actor CLISession {
     /// do not: a command ends at the device's prompt whatever the platform file says.
     private var promptBase = ""
     private var unusable: SSHError?
+    /// Paging-disable commands not sent yet: they go out with the first command, typed ahead of it
+    /// (one round trip for both), or on their own before anything else needs the session.
+    private var pendingPaging: [String] = []
     private var closed = false
 
     /// How long a prompt-looking last line must be followed by silence when it does not start
@@ -211,6 +214,21 @@ public actor CLISession {
         }
     }
 
+    /// Turns paging off with the first command instead of now: the paging commands are typed ahead
+    /// of it, so a login plus one command costs one round trip less (what a CLI run on hundreds of
+    /// devices is made of). Anything else that needs the session first (enable, configuration)
+    /// sends them on their own.
+    public func deferPaging() {
+        pendingPaging = platform.pagingDisable
+    }
+
+    /// Sends deferred paging commands on their own, if any are still pending.
+    private func flushPaging() async throws {
+        guard !pendingPaging.isEmpty else { return }
+        pendingPaging = []
+        try await disablePaging()
+    }
+
     /// Sends `command` and returns its output, without the echoed command and the prompt.
     /// Throws `.commandRejected` when the output matches one of the platform's error patterns.
     public func send(_ command: String, timeout: Duration? = nil) async throws -> String {
@@ -226,6 +244,7 @@ public actor CLISession {
     public func enable(secret: String?, timeout: Duration? = nil) async throws {
         try checkUsable()
         guard let enable = platform.enable, mode == .user else { return }
+        try await flushPaging()
         let limit = timeout ?? commandTimeout
         let deadline = Monotonic.deadline(after: limit)
         try await write(enable.command + platform.lineEnding, deadline: deadline, limit: limit, detail: enable.command)
@@ -299,6 +318,7 @@ public actor CLISession {
             throw SSHError.commandRejected(host: connection.host, port: connection.port, command: config.enter,
                                            message: "configuration needs privileged mode: call enable(secret:) first")
         }
+        try await flushPaging()
         var transcript = try await send(config.enter, timeout: timeout)
         guard mode == .config else {
             throw SSHError.commandRejected(host: connection.host, port: connection.port, command: config.enter,
@@ -388,9 +408,18 @@ public actor CLISession {
         try checkUsable()
         let limit = timeout ?? commandTimeout
         let deadline = Monotonic.deadline(after: limit)
-        try await write(command + platform.lineEnding, deadline: deadline, limit: limit, detail: label)
-        let reply = try await readUntilPrompt(deadline: deadline, limit: limit, label: label, extra: nil, echo: command)
-        let text = output(of: reply.bytes, command: command)
+        let typedAhead = pendingPaging
+        pendingPaging = []
+        try await write((typedAhead + [command]).map { $0 + platform.lineEnding }.joined(), deadline: deadline, limit: limit, detail: label)
+        let reply = try await readUntilPrompt(deadline: deadline, limit: limit, label: label, extra: nil, echo: command,
+                                              after: typedAhead.last)
+        var bytes = reply.bytes
+        if let last = typedAhead.last {
+            // The paging commands' echoes, outputs and prompts come first: the command's output
+            // starts at its echo, the first after the last paging command's.
+            bytes = Self.bytes(bytes, fromEchoOf: command, after: last)
+        }
+        let text = output(of: bytes, command: command)
         if checkErrors, let message = platform.rejection(in: text) {
             throw SSHError.commandRejected(host: connection.host, port: connection.port, command: label, message: message)
         }
@@ -444,8 +473,9 @@ public actor CLISession {
     /// one (some devices print their prompt twice at login), so it ends the read only when silence
     /// follows (a device that does not echo).
     private func readUntilPrompt(deadline: UInt64, limit: Duration, label: String, extra: CLIPattern?,
-                                 echo: String? = nil) async throws -> Reply {
+                                 echo: String? = nil, after typedAhead: String? = nil) async throws -> Reply {
         let echoed = echo?.trimmingCharacters(in: .whitespaces) ?? ""
+        let earlier = typedAhead?.trimmingCharacters(in: .whitespaces) ?? ""
         var buffer: [UInt8] = []
         var checkTail = false
         while true {
@@ -465,7 +495,13 @@ public actor CLISession {
                     if let found = promptMode(tail) {
                         let trimmed = tail.trimmingCharacters(in: .whitespaces)
                         var confirmed = !promptBase.isEmpty && trimmed.prefix(promptBase.count + 4).contains(promptBase)
-                            && (echoed.isEmpty || Self.contains(buffer[..<start], echoed))
+                            && (echoed.isEmpty || Self.contains(buffer[..<start], echoed, after: earlier))
+                        if !confirmed, !earlier.isEmpty, !Self.contains(buffer[..<start], echoed, after: earlier) {
+                            // The prompt after a typed-ahead paging command: the command's own
+                            // echo, output and prompt are still to come.
+                            checkTail = false
+                            continue
+                        }
                         if !confirmed {
                             // A prompt-looking line from someone else (or a renamed host): the
                             // real prompt is followed by silence.
@@ -512,9 +548,34 @@ public actor CLISession {
 
     /// Whether the first few kilobytes of `bytes`, as a terminal shows them, contain `text` (the
     /// echo of a command comes first, so a long output is not cleaned again at every chunk).
-    static func contains(_ bytes: ArraySlice<UInt8>, _ text: String) -> Bool {
-        let head = bytes.prefix(4096 + text.utf8.count)
-        return String(decoding: TerminalText.clean(Array(head)), as: UTF8.self).contains(text)
+    static func contains(_ bytes: ArraySlice<UInt8>, _ text: String, after earlier: String = "") -> Bool {
+        let head = bytes.prefix(8192 + text.utf8.count)
+        let shown = String(decoding: TerminalText.clean(Array(head)), as: UTF8.self)
+        guard !earlier.isEmpty else { return shown.contains(text) }
+        guard let first = shown.range(of: earlier) else { return false }
+        return shown[first.upperBound...].contains(text)
+    }
+
+    /// `bytes` from the line that echoes `command` (the first such line after `earlier`'s echo):
+    /// what typed-ahead commands printed before it is left out. Unchanged when no echo is found.
+    static func bytes(_ bytes: [UInt8], fromEchoOf command: String, after earlier: String) -> [UInt8] {
+        let wanted = command.trimmingCharacters(in: .whitespaces)
+        let before = earlier.trimmingCharacters(in: .whitespaces)
+        var lineStart = 0
+        var passedEarlier = false
+        var index = 0
+        while index <= bytes.count {
+            if index == bytes.count || bytes[index] == 0x0a {
+                let line = String(decoding: TerminalText.clean(Array(bytes[lineStart..<index])), as: UTF8.self)
+                if passedEarlier, line.trimmingCharacters(in: .whitespaces).hasSuffix(wanted) {
+                    return Array(bytes[lineStart...])
+                }
+                if !passedEarlier, line.contains(before) { passedEarlier = true }
+                lineStart = index + 1
+            }
+            index += 1
+        }
+        return bytes
     }
 
     /// The start of the last (unterminated) line and its text as a terminal shows it.

@@ -76,7 +76,7 @@ public actor DeviceSessions {
                 } else {
                     await session.note("platform not detected (prompt \"\(await session.prompt)\"); driving the device as generic")
                 }
-                try await session.disablePaging()
+                await session.deferPaging()
             }
         } catch {
             await session.close()

@@ -125,7 +125,8 @@ public final class SSHConnection: Sendable {
         let session = CLISession(connection: self, channel: channel, platform: platform, commandTimeout: limit)
         do {
             _ = try await session.findPrompt(timeout: limit)
-            if disablePaging { try await session.disablePaging() }
+            // Paging goes off with the first command (typed ahead of it): one round trip fewer.
+            if disablePaging { await session.deferPaging() }
         } catch {
             await session.close()
             throw error
