@@ -196,7 +196,7 @@ struct ExecCommand: AsyncParsableCommand {
                         outcome = Outcome(device: name, ok: false, output: message + "\n", error: "the device rejected the command",
                                           seconds: Date().timeIntervalSince(start))
                     }
-                    await session.close()
+                    await session.detach()  // closed with the connection, just below
                 }
                 await connection.close()
                 return outcome!

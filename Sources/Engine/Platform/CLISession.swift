@@ -337,11 +337,18 @@ public actor CLISession {
         return transcript
     }
 
-    /// Frees the shell channel (the connection stays open).
+    /// Frees the shell channel (the connection stays open). That waits for the device to confirm
+    /// the close, a round trip: when the connection is closed next anyway, `detach` instead.
     public func close() async {
         guard !closed else { return }
         closed = true
         await connection.driver.free(channel)
+    }
+
+    /// Forgets the channel without closing it: the caller closes the whole connection next, which
+    /// frees every channel with it (no round trip for the channel's own close).
+    public func detach() {
+        closed = true
     }
 
     // MARK: internals

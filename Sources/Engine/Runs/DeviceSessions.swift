@@ -98,7 +98,8 @@ public actor DeviceSessions {
     public func release(_ deviceName: String) async {
         for key in entries.keys where key.device == deviceName {
             if let entry = entries.removeValue(forKey: key) {
-                if let cli = entry.cli { await cli.close() }
+                // The connection's close frees the shell channel: no round trip for its own close.
+                if let cli = entry.cli { await cli.detach() }
                 await entry.connection.close()
             }
         }
@@ -113,7 +114,7 @@ public actor DeviceSessions {
         await withTaskGroup(of: Void.self) { group in
             for entry in all.values {
                 group.addTask {
-                    if let cli = entry.cli { await cli.close() }
+                    if let cli = entry.cli { await cli.detach() }
                     await entry.connection.close()
                 }
             }
