@@ -172,7 +172,7 @@ final class SessionE2ETests: XCTestCase {
         let tmux = try console()
         defer { tmux.kill() }
         tmux.keys("/")
-        tmux.type("acc")
+        tmux.type("name~acc")
         tmux.keys("Enter", "j", "j", "j", "j")
         XCTAssertTrue(tmux.wait(for: "5/6 of"), tmux.capture())
         let before = stableLines(tmux)
@@ -182,7 +182,7 @@ final class SessionE2ETests: XCTestCase {
         XCTAssertTrue(tmux.wait(for: "par-acc1>"), tmux.capture())
         tmux.line("terminal length 0")
         tmux.line("show version")
-        XCTAssertTrue(tmux.wait(for: "Cisco IOS Software", history: 100), tmux.capture())
+        XCTAssertTrue(tmux.wait(for: "Configuration register is", history: 100), tmux.capture())  // the end of it: sessions run on the alternate screen, which keeps no scrollback
         tmux.line("show terminal")
         XCTAssertTrue(tmux.wait(for: "Window: 30 rows, 100 columns", history: 100), tmux.capture(history: 100))
         // The window grows: the device learns the new size.
@@ -266,7 +266,7 @@ final class SessionE2ETests: XCTestCase {
         tmux.line("ssh oob-par-1")
         XCTAssertTrue(tmux.wait(for: "oob-par-1>"), tmux.capture())
         tmux.line("show version")
-        XCTAssertTrue(tmux.wait(for: "Cisco IOS Software", history: 100), tmux.capture())
+        XCTAssertTrue(tmux.wait(for: "Cisco IOS Software", history: 100), tmux.capture())  // the first page (paging is on)
         tmux.keys("q")
         tmux.line("exit")
         XCTAssertTrue(tmux.wait(for: "session to oob-par-1 closed"), tmux.capture())
@@ -458,7 +458,7 @@ final class SessionE2ETests: XCTestCase {
         XCTAssertTrue(runs.stdout.contains("\"running\""), "the run is going while the session is open: \(runs.stdout)")
         tmux.line("terminal length 0")
         tmux.line("show version")
-        XCTAssertTrue(tmux.wait(for: "Cisco IOS Software", history: 100), tmux.capture())
+        XCTAssertTrue(tmux.wait(for: "Configuration register is", history: 100), tmux.capture())  // the end of it: sessions run on the alternate screen, which keeps no scrollback
         // Stay in the session while the engine reaches the same devices over SSH.
         Thread.sleep(forTimeInterval: 4)
         tmux.line("show clock")
