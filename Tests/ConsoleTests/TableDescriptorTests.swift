@@ -14,8 +14,15 @@ final class TableDescriptorTests: XCTestCase {
         _ = try store.result(run: run, device: "par-core1", success: true, output: "ok")
         _ = try store.snapshot(device: "par-core1", content: "hostname par-core1\n", at: Date())
         _ = try store.session(device: "par-core1", transcript: "{}\n")
+        try store.database.writer.write { db in
+            var r = RunResult(runId: run, serviceId: 1, serviceName: "show version", deviceId: nil, deviceName: "par-core2", success: true,
+                              output: "", durationMs: 1, attempts: 1, rows: ParsedRows(columns: ["intf"], rows: [["intf": .string("Gi0/1")]]).encoded)
+            try r.insert(db)
+        }
+        // Kinds reached by drilling down only need what they are about.
+        let scopes: [TableKind: Scope] = [.parsed: .run(run)]
         for kind in TableKind.allCases {
-            let data = try store.loader.table(kind, scope: nil)
+            let data = try store.loader.table(kind, scope: scopes[kind])
             XCTAssertEqual(data.kind, kind)
             XCTAssertGreaterThan(data.count, 0, "\(kind) has rows in the example")
             for row in data.rows { XCTAssertEqual(row.values.count, data.fields.count, "\(kind) row \(row.id)") }
@@ -23,7 +30,8 @@ final class TableDescriptorTests: XCTestCase {
                 XCTAssertNotNil(data.fieldIndex[column.property], "\(kind): column \(column.property) is a field")
             }
             XCTAssertTrue(kind.descriptor.numericFields.isSubset(of: Set(data.fields)), "\(kind)")
-            XCTAssertTrue(kind.descriptor.numericFields.contains("id"), "\(kind)")
+            // Reports without an id of their own: the parsed rows.
+            if ![.parsed].contains(kind) { XCTAssertTrue(kind.descriptor.numericFields.contains("id"), "\(kind)") }
         }
         // Fields by name, not by position: the credential table never holds a secret.
         let creds = try store.loader.table(.credentials, scope: nil)
@@ -59,10 +67,13 @@ final class TableDescriptorTests: XCTestCase {
             XCTAssertEqual(m.applies(.delete), kind.descriptor.deletes != nil, "\(kind)")
             XCTAssertEqual(m.applies(.runService), kind == .services || kind == .workflows, "\(kind)")
             XCTAssertEqual(m.applies(.diff), kind == .config, "\(kind)")
+            XCTAssertEqual(m.applies(.parsed), kind == .runs, "\(kind)")
+            XCTAssertEqual(m.applies(.export), kind == .parsed, "\(kind)")
             XCTAssertEqual(m.applies(.runLog), kind == .runs, "\(kind)")
         }
         m.stack = [m.makeView(.table(.results, .run(3)), title: "run 3 results")]
         XCTAssertTrue(m.applies(.runLog), "a run's results have its log")
+        XCTAssertTrue(m.applies(.parsed), "a run's results have its parsed rows")
     }
 
     /// Table operations on `TableState` alone: take a load, filter, sort, move, mark.

@@ -148,11 +148,22 @@ extension AppModel {
             mode = .dialog(.confirm(title: "stop run", message: "Stop run \(id)?", action: .requestStop(id)))
         case .ssh, .sshAs:
             return startSession(action)
+        case .parsed:
+            if case .table(.results, .run(let id)?) = top.content { push(.table(.parsed, .run(id)), "run \(id) parsed") }
+            else if let id = top.table.selectedRow.flatMap({ Int64($0.id) }) { push(.table(.parsed, .run(id)), "run \(id) parsed") }
+        case .export:
+            guard top.table.data?.count ?? 0 > 0 else { flash("nothing to export", error: true); return [] }
+            var name = "switchboard-\(top.tableKind?.rawValue ?? "table").csv"
+            if case .table(_, .run(let id)?) = top.content { name = "switchboard-run-\(id)-parsed.csv" }
+            mode = .dialog(.prompt(title: "export to (in \(AppModel.exportDirectory()); .json: JSON, else CSV)", editor: LineEditor(name), purpose: .export))
         case .transcript:
             if let id = top.table.selectedRow.flatMap({ Int64($0.id) }) { push(.document(.session(id)), "session \(id)") }
         }
         return []
     }
+
+    /// Where exports go: `$XDG_DATA_HOME/switchboard/exports`.
+    static func exportDirectory() -> String { Paths().dataDirectory + "/exports" }
 
     mutating func push(_ content: ViewContent, _ title: String) {
         stack.append(makeView(content, title: title))

@@ -66,6 +66,8 @@ public enum Dialog: Equatable, Sendable {
 public enum PromptPurpose: Equatable, Sendable {
     case saveLog
     case deviceFilter
+    /// Export of a table's rows (CSV, or JSON for a `.json` name) under the exports directory.
+    case export
 }
 
 /// Where keys go.

@@ -84,6 +84,8 @@ public enum Action: String, CaseIterable, Sendable, Hashable {
     case runService = "run", delete, toggleActive = "toggle_active", stopRun = "stop_run"
     // SSH sessions to the device under the cursor (refused by --readonly: a session can change the device)
     case ssh, sshAs = "ssh_as", transcript
+    // A run's parsed rows, and exporting a table's rows
+    case parsed, export
 
     /// Actions that change the database or start work: refused by `--readonly`.
     public var changesSomething: Bool {
@@ -137,6 +139,8 @@ public enum Action: String, CaseIterable, Sendable, Hashable {
         case .ssh: return "SSH session to the device (~. ends it)"
         case .sshAs: return "SSH session with another credential or a password"
         case .transcript: return "the session's transcript as text (enter replays it)"
+        case .parsed: return "parsed rows of the run (parse: textfsm)"
+        case .export: return "export the rows shown (marked ones, if any) as CSV or JSON"
         }
     }
 }
@@ -170,6 +174,7 @@ public struct KeyMap: Sendable, Equatable {
         .previousMatch: .char("N"), .wrap: .char("w"), .timestamps: .char("t"), .save: .char("s"),
         .runService: .char("r"), .delete: .ctrl("d"), .toggleActive: .char("a"), .stopRun: .ctrl("k"),
         .ssh: .char("s"), .sshAs: .char("S"), .transcript: .char("v"),
+        .parsed: .char("P"), .export: .char("x"),
     ]
 
     public init() {

@@ -181,6 +181,12 @@ extension AppModel {
             top.log.match = nil
             if !top.log.follow { top.log.top = top.log.ring.firstPosition }
             flash(d.isEmpty ? "all devices" : "device \(d) only")
+        case .export:
+            var path = text.trimmingCharacters(in: .whitespaces)
+            guard !path.isEmpty else { return [] }
+            if path.hasPrefix("~/") { path = NSHomeDirectory() + path.dropFirst(1) }
+            else if !path.hasPrefix("/") { path = AppModel.exportDirectory() + "/" + path }
+            return [.save(path: path, text: ParsedTable.export(top.table, json: path.lowercased().hasSuffix(".json")))]
         case .saveLog:
             let path = text.trimmingCharacters(in: .whitespaces)
             guard !path.isEmpty else { return [] }

@@ -8,6 +8,10 @@ extension TableState {
     public mutating func take(_ prepared: PreparedTable, rows: Int) {
         let sameData = data == prepared.data
         if sameData && sort == prepared.sort && filter?.expression == prepared.filter { return }
+        if prepared.data.kind.descriptor.dynamicColumns && columns.map(\.property) != prepared.data.fields {
+            columns = ParsedTable.columns(for: prepared.data)
+            columnOffset = 0
+        }
         data = prepared.data
         order = sort == prepared.sort ? prepared.order : prepared.data.sortedOrder(sort)
         // Recompile the filter against the new fields (a custom property may have appeared).

@@ -108,6 +108,8 @@ public final class Runtime {
             writes.async {
                 let expanded = path.hasPrefix("~/") ? NSHomeDirectory() + path.dropFirst(1) : path
                 do {
+                    let directory = (expanded as NSString).deletingLastPathComponent
+                    if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
                     try Data(text.utf8).write(to: URL(fileURLWithPath: expanded), options: .atomic)
                     inbox.post(.saved(path: expanded, error: nil))
                 } catch {

@@ -47,6 +47,7 @@ enum ResultsTable {
             return (.document(.resultOutput(n)), device.isEmpty ? "output" : "\(device) output")
         },
         browse: [TableAction(.ssh, "ssh"), TableAction(.sshAs, nil),
-                 TableAction(.runLog, "log", when: { if case .table(.results, .run?) = $0 { return true }; return false })],
+                 TableAction(.runLog, "log", when: { if case .table(.results, .run?) = $0 { return true }; return false }),
+                 TableAction(.parsed, "parsed", when: { if case .table(.results, .run?) = $0 { return true }; return false })],
         device: { row, table in SessionsTable.deviceName(row, table) })
 }

@@ -28,7 +28,7 @@ enum RunsTable {
         numericFields: rows.numeric,
         load: { load in rows.table(.runs, try load.store.runs(), load) },
         open: .push { row, _ in Int64(row.id).map { (.runLog($0), "run \(row.id)") } },
-        browse: [TableAction(.runLog, "log")],
+        browse: [TableAction(.runLog, "log"), TableAction(.parsed, "parsed")],
         change: [TableAction(.stopRun, "stop")])
 
     static func progress(_ r: Run) -> String {

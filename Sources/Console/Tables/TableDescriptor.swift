@@ -9,6 +9,7 @@ public enum TableKind: String, CaseIterable, Sendable, Hashable {
     case devices = "device", links = "link", pools = "pool", credentials = "credential"
     case services = "service", workflows = "workflow", runs = "run", tasks = "task"
     case sessions = "session", config = "config", results = "result"
+    case parsed = "parsed"
 
     /// The registry: each kind's descriptor.
     public var descriptor: TableDescriptor {
@@ -24,6 +25,7 @@ public enum TableKind: String, CaseIterable, Sendable, Hashable {
         case .sessions: return SessionsTable.descriptor
         case .config: return ConfigTable.descriptor
         case .results: return ResultsTable.descriptor
+        case .parsed: return ParsedTable.descriptor
         }
     }
 
@@ -66,14 +68,20 @@ public struct TableDescriptor: Sendable {
     let device: (@Sendable (TableRow, TableState) -> String?)?
     /// What `ctrl+d` deletes; nil: rows cannot be deleted here.
     let deletes: ConsoleStore.DeletableKind?
+    /// What an empty table says (nil: "no <title>").
+    let emptyText: (@Sendable (Scope?) -> String)?
+    /// The columns come with the data (one per field, as loaded), not from the descriptor.
+    let dynamicColumns: Bool
 
     init(kind: TableKind, title: String, noun: String, aliases: [String] = [], helpWords: [String] = [],
          columns: [DeviceProperties.Column]? = nil, numericFields: Set<String>, load: @escaping @Sendable (TableLoad) throws -> TableData,
          open: TableOpen = .nothing, browse: [TableAction] = [], change: [TableAction] = [],
-         device: (@Sendable (TableRow, TableState) -> String?)? = nil, deletes: ConsoleStore.DeletableKind? = nil) {
+         device: (@Sendable (TableRow, TableState) -> String?)? = nil, deletes: ConsoleStore.DeletableKind? = nil,
+         emptyText: (@Sendable (Scope?) -> String)? = nil, dynamicColumns: Bool = false) {
         self.kind = kind; self.title = title; self.noun = noun; self.aliases = aliases; self.helpWords = helpWords
         self.columns = columns; self.numericFields = numericFields; self.load = load; self.open = open; self.browse = browse; self.change = change
         self.device = device; self.deletes = deletes
+        self.emptyText = emptyText; self.dynamicColumns = dynamicColumns
     }
 
     /// Whether the table has this key (in this view: some depend on the drill-down).

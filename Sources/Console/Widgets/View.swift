@@ -24,8 +24,8 @@ public func view(_ model: AppModel) -> Frame {
     let main = layout.main
     let v = model.top
     switch v.content {
-    case .table(let kind, _):
-        TableWidget.render(v.table, into: &buffer, rect: main, emptyText: "no \(kind.title)",
+    case .table(let kind, let scope):
+        TableWidget.render(v.table, into: &buffer, rect: main, emptyText: kind.descriptor.emptyText?(scope) ?? "no \(kind.title)",
                            loading: v.lastLoad == nil, error: v.table.data == nil ? v.error : nil)
     case .workflow:
         TreeWidget.render(v.graph, cursor: v.treeCursor, top: v.treeTop, into: &buffer, rect: main,
