@@ -4,7 +4,7 @@ import XCTest
 @testable import Console
 @testable import Store
 
-/// The report views: a run's parsed rows, rendered without a terminal at 80×24 and 120×40.
+/// The report views: a run's parsed rows and the security log (`:audit`), rendered without a terminal at 80×24 and 120×40.
 final class ReportViewTests: XCTestCase {
     var store: ExampleStore!
 
@@ -122,5 +122,60 @@ final class ReportViewTests: XCTestCase {
         XCTAssertEqual(ParsedTable.csvField("say \"hi\""), "\"say \"\"hi\"\"\"")
         XCTAssertEqual(ParsedTable.csvField("=cmd()"), "\"'=cmd()\"")
         XCTAssertEqual(ParsedTable.csvField("-5"), "-5")
+    }
+
+    // MARK: :audit
+
+    func writeSecurityLog(_ lines: [(String, String, String, String, String)], at path: String, start: Double = 1_700_000_000) {
+        var text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        for (i, (user, action, targets, outcome, detail)) in lines.enumerated() {
+            text += SecurityLog.format(time: Date(timeIntervalSince1970: start + Double(i)), user: user, action: action,
+                                       targets: targets, outcome: outcome, detail: detail)
+        }
+        try? text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    func testSecurityLogLinesParseBack() {
+        let line = SecurityLog.format(time: Date(timeIntervalSince1970: 1_700_000_000), user: "alice", action: "run.launch",
+                                      targets: "backup on par-core1, par-core2", outcome: "queued", detail: "say \"x\"\nnext\u{1b}")
+        let e = SecurityLogEntries.parse(String(line.dropLast()))
+        XCTAssertEqual(e.user, "alice")
+        XCTAssertEqual(e.action, "run.launch")
+        XCTAssertEqual(e.targets, "backup on par-core1, par-core2")
+        XCTAssertEqual(e.outcome, "queued")
+        XCTAssertEqual(e.detail, "say \"x\"\nnext\u{1b}")
+        XCTAssertTrue(e.time.hasPrefix("2023-11-14T22:13:20"), e.time)
+    }
+
+    func testAuditViewAt80x24And120x40() throws {
+        let path = store.dir + "/state/security.log"
+        try FileManager.default.createDirectory(atPath: store.dir + "/state", withIntermediateDirectories: true)
+        SecurityLog.configure(SecurityLog.Configuration(path: path))
+        writeSecurityLog([("alice", "import", "inventory.json", "success", ""),
+                          ("bob", "run.launch", "backup", "refused", "read-only database"),
+                          ("alice", "session.open", "par-core1", "success", "")], at: path)
+        for (w, h) in [(80, 24), (120, 40)] {
+            var d = Driver(store: store, width: w, height: h)
+            d.command("audit")
+            XCTAssertEqual(d.model.top.content, .table(.audit, nil))
+            XCTAssertTrue(d.screen[2].contains("Time") && d.screen[2].contains("User") && d.screen[2].contains("Action"), d.screen[2])
+            // Newest first.
+            XCTAssertTrue(d.screen[3].contains("session.open"), d.screen[3])
+            XCTAssertTrue(d.screen[5].contains("import"), d.screen[5])
+            if w == 120 { XCTAssertTrue(d.screen[4].contains("refused") && d.screen[4].contains("read-only database"), d.screen[4]) }
+            d.keys(.char("/")); d.type("outcome!=success"); d.keys(.enter)
+            XCTAssertEqual(d.model.top.table.visible.count, 1)
+            XCTAssertTrue(d.screen[3].contains("bob"), d.screen[3])
+            d.keys(.escape)
+            // A new line shows on the next refresh, though the database did not change.
+            writeSecurityLog([("carol", "task.enable", "nightly", "success", "")], at: path, start: 1_700_000_100)
+            d.advance(Double(d.model.interval("audit")) / 1000 + 1)
+            XCTAssertTrue(d.screen[3].contains("carol"), d.screen[3])
+            XCTAssertEqual(d.model.top.table.data?.count, 4)
+            try? FileManager.default.removeItem(atPath: path)
+            writeSecurityLog([("alice", "import", "inventory.json", "success", ""),
+                              ("bob", "run.launch", "backup", "refused", "read-only database"),
+                              ("alice", "session.open", "par-core1", "success", "")], at: path)
+        }
     }
 }

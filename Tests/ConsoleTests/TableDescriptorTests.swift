@@ -19,6 +19,9 @@ final class TableDescriptorTests: XCTestCase {
                               output: "", durationMs: 1, attempts: 1, rows: ParsedRows(columns: ["intf"], rows: [["intf": .string("Gi0/1")]]).encoded)
             try r.insert(db)
         }
+        let log = store.dir + "/security.log"
+        SecurityLog.configure(SecurityLog.Configuration(path: log))
+        SecurityLog.record("import", targets: "example", user: "alice")
         // Kinds reached by drilling down only need what they are about.
         let scopes: [TableKind: Scope] = [.parsed: .run(run)]
         for kind in TableKind.allCases {
@@ -30,8 +33,8 @@ final class TableDescriptorTests: XCTestCase {
                 XCTAssertNotNil(data.fieldIndex[column.property], "\(kind): column \(column.property) is a field")
             }
             XCTAssertTrue(kind.descriptor.numericFields.isSubset(of: Set(data.fields)), "\(kind)")
-            // Reports without an id of their own: the parsed rows.
-            if ![.parsed].contains(kind) { XCTAssertTrue(kind.descriptor.numericFields.contains("id"), "\(kind)") }
+            // Reports without an id of their own: the parsed rows, the security log.
+            if ![.parsed, .audit].contains(kind) { XCTAssertTrue(kind.descriptor.numericFields.contains("id"), "\(kind)") }
         }
         // Fields by name, not by position: the credential table never holds a secret.
         let creds = try store.loader.table(.credentials, scope: nil)
@@ -51,10 +54,10 @@ final class TableDescriptorTests: XCTestCase {
             for word in d.helpWords { XCTAssertTrue(d.aliases.contains(word), "\(d.kind): \(word)") }
         }
         guard case .failure(let e) = ColonCommand.parse("nope") else { return XCTFail() }
-        XCTAssertTrue(e.message.hasSuffix("(:dev :links :pools :creds :svc :wf :runs :tasks :sessions :config :theme NAME :refresh SECONDS :q)"), e.message)
+        XCTAssertTrue(e.message.hasSuffix("(:dev :links :pools :creds :svc :wf :runs :tasks :sessions :config :audit :theme NAME :refresh SECONDS :q)"), e.message)
         XCTAssertEqual(HelpContent.tableCommandLines(), [
             "  :dev :devices :links :pools :creds :services :svc :workflows :wf",
-            "  :runs :tasks :sessions :config      open a table (an optional filter may follow)",
+            "  :runs :tasks :sessions :config :audit open a table (an optional filter may follow)",
         ])
     }
 

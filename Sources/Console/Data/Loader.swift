@@ -24,7 +24,7 @@ public struct DataLoader: Sendable {
             switch content {
             case .table(let kind, let scope):
                 let stamp = StoreStamp.of(databasePath: database.path)
-                if let stamp, stamp == request.unlessStamp { return .unchanged }
+                if kind.descriptor.stamped, let stamp, stamp == request.unlessStamp { return .unchanged }
                 let data = try table(kind, scope: scope)
                 let order = data.sortedOrder(request.sort)
                 let filter = try? CompiledFilter(request.filter, for: data)
