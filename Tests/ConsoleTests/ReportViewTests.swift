@@ -4,7 +4,8 @@ import XCTest
 @testable import Console
 @testable import Store
 
-/// The report views: a run's parsed rows and the security log (`:audit`), rendered without a terminal at 80×24 and 120×40.
+/// The report views: a run's parsed rows, the security log (`:audit`) and the configuration
+/// search of `:config`, rendered without a terminal at 80×24 and 120×40.
 final class ReportViewTests: XCTestCase {
     var store: ExampleStore!
 
@@ -177,5 +178,66 @@ final class ReportViewTests: XCTestCase {
                               ("bob", "run.launch", "backup", "refused", "read-only database"),
                               ("alice", "session.open", "par-core1", "success", "")], at: path)
         }
+    }
+
+    // MARK: configuration search
+
+    func configs() throws {
+        try store.snapshot(device: "par-core1", content: "hostname par-core1\ninterface Gi0/1\n description uplink\nntp server 10.0.0.1\n", at: Date(timeIntervalSince1970: 1_700_000_000))
+        try store.snapshot(device: "par-core1", content: "hostname par-core1\ninterface Gi0/1\n description uplink to dist\nntp server 192.0.2.1\n", at: Date(timeIntervalSince1970: 1_700_000_100))
+        try store.snapshot(device: "lon-core1", content: "hostname lon-core1\ninterface Gi0/1\nntp server 10.9.9.9\n", at: Date(timeIntervalSince1970: 1_700_000_000))
+    }
+
+    func testConfigSearchHighlightsMatchesAt80x24And120x40() throws {
+        try configs()
+        for (w, h) in [(80, 24), (120, 40)] {
+            var d = Driver(store: store, width: w, height: h)
+            d.command("config")
+            XCTAssertTrue(d.screen[h - 1].contains("</> search configs"), d.screen[h - 1])
+            d.keys(.char("/"))
+            guard case .dialog(.prompt(_, _, .configSearch)) = d.model.mode else { return XCTFail("\(d.model.mode)") }
+            d.type("ntp server [0-9.]+"); d.keys(.enter)
+            XCTAssertEqual(d.model.top.content, .table(.configSearch, .search("ntp server [0-9.]+")))
+            // The latest configuration of each device only: par-core1's old NTP server is not found.
+            XCTAssertEqual(d.model.top.table.data?.count, 2)
+            XCTAssertFalse(d.text.contains("10.0.0.1"), d.text)
+            let y = d.row(containing: "192.0.2.1")!
+            XCTAssertTrue(d.screen[y].contains("par-core1") && d.screen[y].contains(" 4 "), d.screen[y])
+            let x = d.screen[y].range(of: "ntp").map { d.screen[y].distance(from: d.screen[y].startIndex, to: $0.lowerBound) }!
+            let ly = d.row(containing: "10.9.9.9")!
+            let lx = d.screen[ly].range(of: "ntp").map { d.screen[ly].distance(from: d.screen[ly].startIndex, to: $0.lowerBound) }!
+            // The match is in the match role, on the selected row too; the text before it is not.
+            XCTAssertEqual(d.frame.buffer[lx, ly].role, .searchMatch)
+            XCTAssertEqual(d.frame.buffer[x + 3, y].role, .searchMatch)
+            XCTAssertEqual(d.frame.buffer[x - 2, y].role == .searchMatch, false)
+            // Monochrome keeps the highlight visible (reverse video).
+            XCTAssertTrue(Theme.builtInDefault.styles[.searchMatch]?.mono.contains(.reverse) ?? false)
+            // Two marked devices: their latest configurations compared.
+            d.keys(.char(" "), .char(" "), .char("d"))
+            XCTAssertEqual(d.model.top.content, .document(.latestDiff("lon-core1", "par-core1")))
+            XCTAssertTrue(d.text.contains("--- lon-core1"), d.text)
+            XCTAssertTrue(d.text.contains("+++ par-core1"), d.text)
+            XCTAssertTrue(d.text.contains("+ ntp server 192.0.2.1"), d.text)
+            XCTAssertTrue(d.text.contains("- ntp server 10.9.9.9"), d.text)
+        }
+    }
+
+    func testConfigSearchRefusesABadRegexAndComparesMarkedSnapshots() throws {
+        try configs()
+        var d = Driver(store: store)
+        d.command("config")
+        d.keys(.char("/")); d.type("(?=x)"); d.keys(.enter)
+        XCTAssertEqual(d.model.top.content, .table(.config, nil))
+        XCTAssertTrue(d.screen[22].contains("invalid regular expression"), d.screen[22])
+        d.keys(.char("/")); d.type("nothing-matches-this"); d.keys(.enter)
+        XCTAssertTrue(d.text.contains("no line of a latest configuration matches"), d.text)
+        d.keys(.escape)
+        // In :config, two marked versions of different devices compare the devices' latest.
+        let rows = d.model.top.table.data!
+        let lon = rows.rows.first { rows.value(rows.rows.firstIndex(of: $0)!, "device_name") == "lon-core1" }!.id
+        let pos = d.model.top.table.visible.firstIndex { rows.rows[Int($0)].id == lon }!
+        d.model.top.table.marked = [lon, d.model.top.table.data!.rows[Int(d.model.top.table.visible[pos == 0 ? 1 : 0])].id]
+        d.keys(.char("d"))
+        XCTAssertEqual(d.model.top.content, .document(.latestDiff("lon-core1", "par-core1")))
     }
 }

@@ -23,7 +23,7 @@ final class TableDescriptorTests: XCTestCase {
         SecurityLog.configure(SecurityLog.Configuration(path: log))
         SecurityLog.record("import", targets: "example", user: "alice")
         // Kinds reached by drilling down only need what they are about.
-        let scopes: [TableKind: Scope] = [.parsed: .run(run)]
+        let scopes: [TableKind: Scope] = [.parsed: .run(run), .configSearch: .search("hostname")]
         for kind in TableKind.allCases {
             let data = try store.loader.table(kind, scope: scopes[kind])
             XCTAssertEqual(data.kind, kind)
@@ -33,8 +33,8 @@ final class TableDescriptorTests: XCTestCase {
                 XCTAssertNotNil(data.fieldIndex[column.property], "\(kind): column \(column.property) is a field")
             }
             XCTAssertTrue(kind.descriptor.numericFields.isSubset(of: Set(data.fields)), "\(kind)")
-            // Reports without an id of their own: the parsed rows, the security log.
-            if ![.parsed, .audit].contains(kind) { XCTAssertTrue(kind.descriptor.numericFields.contains("id"), "\(kind)") }
+            // Reports without an id of their own: the parsed rows, the security log, search hits.
+            if ![.parsed, .audit, .configSearch].contains(kind) { XCTAssertTrue(kind.descriptor.numericFields.contains("id"), "\(kind)") }
         }
         // Fields by name, not by position: the credential table never holds a secret.
         let creds = try store.loader.table(.credentials, scope: nil)
@@ -69,7 +69,7 @@ final class TableDescriptorTests: XCTestCase {
             XCTAssertEqual(m.applies(.toggleActive), kind == .tasks, "\(kind)")
             XCTAssertEqual(m.applies(.delete), kind.descriptor.deletes != nil, "\(kind)")
             XCTAssertEqual(m.applies(.runService), kind == .services || kind == .workflows, "\(kind)")
-            XCTAssertEqual(m.applies(.diff), kind == .config, "\(kind)")
+            XCTAssertEqual(m.applies(.diff), kind == .config || kind == .configSearch, "\(kind)")
             XCTAssertEqual(m.applies(.parsed), kind == .runs, "\(kind)")
             XCTAssertEqual(m.applies(.export), kind == .parsed, "\(kind)")
             XCTAssertEqual(m.applies(.runLog), kind == .runs, "\(kind)")

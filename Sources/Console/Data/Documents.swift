@@ -40,9 +40,10 @@ public enum Documents {
     }
 
     /// The changes from one configuration version to the next, with a header naming both.
-    static func diff(_ previous: ConsoleStore.ConfigVersion, _ version: ConsoleStore.ConfigVersion) -> [LogLine] {
-        var lines = [LogLine(seq: 0, text: "--- version \(previous.id) (\(Formats.date(previous.createdAt)))", role: .diffHeader),
-                     LogLine(seq: 1, text: "+++ version \(version.id) (\(Formats.date(version.createdAt)))", role: .diffHeader)]
+    static func diff(_ previous: ConsoleStore.ConfigVersion, _ version: ConsoleStore.ConfigVersion,
+                     oldLabel: String? = nil, newLabel: String? = nil) -> [LogLine] {
+        var lines = [LogLine(seq: 0, text: "--- " + (oldLabel ?? "version \(previous.id) (\(Formats.date(previous.createdAt)))"), role: .diffHeader),
+                     LogLine(seq: 1, text: "+++ " + (newLabel ?? "version \(version.id) (\(Formats.date(version.createdAt)))"), role: .diffHeader)]
         for (i, (text, role)) in diffLines(splitLines(previous.content), splitLines(version.content)).enumerated() {
             lines.append(LogLine(seq: Int64(i + 2), text: text, role: role))
         }

@@ -87,6 +87,10 @@ public struct DataLoader: Sendable {
                 return ("configuration of \(v.deviceName): first version, nothing to compare", Documents.plain(v.content))
             }
             return ("changes to \(v.deviceName)", Documents.diff(previous, v))
+        case .latestDiff(let a, let b):
+            let (old, new) = try store.latestConfigurations(a, b)
+            return ("latest configurations: \(a) against \(b)", Documents.diff(old, new, oldLabel: "\(a) (version \(old.id), \(Formats.date(old.createdAt)))",
+                                                                               newLabel: "\(b) (version \(new.id), \(Formats.date(new.createdAt)))"))
         case .session(let id):
             let s = try store.sessionTranscript(id)
             return ("session \(id): \(s.user) on \(s.device)", Documents.plain(Asciicast.output(ofTranscript: s.transcript)))

@@ -59,6 +59,10 @@ extension AppModel {
             mode = .command(LineEditor())
             historyIndex = nil
         case .filter:
+            if top.searchesConfigurations {
+                mode = .dialog(.prompt(title: "search the latest configuration of every device (regex)", editor: LineEditor(), purpose: .configSearch))
+                return []
+            }
             mode = .filter(LineEditor(top.table.filterText), previous: top.table.filterText)
         case .search:
             mode = .search(LineEditor(top.log.search ?? ""), previous: top.log.search)
@@ -110,7 +114,9 @@ extension AppModel {
             if case .table(.results, .run(let id)?) = top.content { push(.runLog(id), "run \(id) log") }
             else if let id = top.table.selectedRow.flatMap({ Int64($0.id) }) { push(.runLog(id), "run \(id) log") }
         case .diff:
-            if let id = top.table.selectedRow.flatMap({ Int64($0.id) }) { push(.document(.configDiff(id)), "changes in version \(id)") }
+            if let kind = top.tableKind, kind == .configSearch || (kind == .config && top.table.marked.count == 2) {
+                compareMarkedDevices()
+            } else if let id = top.table.selectedRow.flatMap({ Int64($0.id) }) { push(.document(.configDiff(id)), "changes in version \(id)") }
         case .follow:
             top.log.follow.toggle()
             if !top.log.follow { top.log.top = firstShownPosition() }
@@ -160,6 +166,21 @@ extension AppModel {
             if let id = top.table.selectedRow.flatMap({ Int64($0.id) }) { push(.document(.session(id)), "session \(id)") }
         }
         return []
+    }
+
+    /// `d` with two marked rows of `:config` or a configuration search: the two devices' latest
+    /// configurations compared.
+    mutating func compareMarkedDevices() {
+        guard let data = top.table.data else { return }
+        let devices = data.rows.filter { top.table.marked.contains($0.id) }.map { row -> String in
+            top.table.value(row, top.tableKind == .configSearch ? "device" : "device_name")
+        }
+        let distinct = Array(Set(devices)).sorted()
+        guard distinct.count == 2 else {
+            flash(distinct.count > 2 ? "mark rows of two devices only (u clears the marks)" : "mark rows of two devices (space), then d compares their latest configurations", error: true)
+            return
+        }
+        push(.document(.latestDiff(distinct[0], distinct[1])), "\(distinct[0]) vs \(distinct[1])")
     }
 
     /// Where exports go: `$XDG_DATA_HOME/switchboard/exports`.

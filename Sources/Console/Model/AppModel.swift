@@ -68,6 +68,8 @@ public enum PromptPurpose: Equatable, Sendable {
     case deviceFilter
     /// Export of a table's rows (CSV, or JSON for a `.json` name) under the exports directory.
     case export
+    /// A regular expression searched in every device's latest configuration.
+    case configSearch
 }
 
 /// Where keys go.
@@ -179,6 +181,9 @@ public struct ViewState: Sendable {
         if case .table(let k, _) = content { return k }
         return nil
     }
+
+    /// The unscoped `:config`, where `/` searches the latest configurations instead of filtering.
+    public var searchesConfigurations: Bool { content == .table(.config, nil) }
 
     public var isLog: Bool {
         switch content {

@@ -15,6 +15,8 @@ public enum Scope: Hashable, Sendable {
     case pool(String)
     case device(String)
     case run(Int64)
+    /// A search of the latest configurations (a regular expression).
+    case search(String)
 }
 
 /// A text shown in the text view.
@@ -23,6 +25,8 @@ public enum DocumentSource: Hashable, Sendable {
     case config(Int64)
     case configDiff(Int64)
     case session(Int64)
+    /// Two devices' latest configurations compared.
+    case latestDiff(String, String)
 }
 
 /// A load the runtime runs on a background thread: a view's data (or the header's, view 0).

@@ -187,6 +187,14 @@ extension AppModel {
             if path.hasPrefix("~/") { path = NSHomeDirectory() + path.dropFirst(1) }
             else if !path.hasPrefix("/") { path = AppModel.exportDirectory() + "/" + path }
             return [.save(path: path, text: ParsedTable.export(top.table, json: path.lowercased().hasSuffix(".json")))]
+        case .configSearch:
+            let regex = text.trimmingCharacters(in: .whitespaces)
+            guard !regex.isEmpty else { return [] }
+            do { _ = try ConfigSearch.Pattern(regex) } catch {
+                flash("\(error)", error: true)
+                return []
+            }
+            push(.table(.configSearch, .search(regex)), "search \(regex)")
         case .saveLog:
             let path = text.trimmingCharacters(in: .whitespaces)
             guard !path.isEmpty else { return [] }

@@ -2,7 +2,8 @@ import Foundation
 import Store
 
 /// `:config` and a device's configuration history (`c`): snapshots, newest first. Enter shows
-/// one, `d` its diff with the previous one.
+/// one, `d` its diff with the previous one (with two marked rows: their devices' latest
+/// configurations compared). In `:config`, `/` searches every device's latest configuration.
 enum ConfigTable {
     static let rows = RowBuilder<ConsoleStore.SnapshotSummary>(id: { String($0.id) }, fields: [
         TableField("id", numeric: true) { String($0.id) },

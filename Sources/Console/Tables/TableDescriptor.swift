@@ -9,7 +9,7 @@ public enum TableKind: String, CaseIterable, Sendable, Hashable {
     case devices = "device", links = "link", pools = "pool", credentials = "credential"
     case services = "service", workflows = "workflow", runs = "run", tasks = "task"
     case sessions = "session", config = "config", results = "result"
-    case parsed = "parsed", audit = "audit"
+    case parsed = "parsed", audit = "audit", configSearch = "config_search"
 
     /// The registry: each kind's descriptor.
     public var descriptor: TableDescriptor {
@@ -27,6 +27,7 @@ public enum TableKind: String, CaseIterable, Sendable, Hashable {
         case .results: return ResultsTable.descriptor
         case .parsed: return ParsedTable.descriptor
         case .audit: return AuditTable.descriptor
+        case .configSearch: return ConfigSearchTable.descriptor
         }
     }
 
@@ -76,16 +77,20 @@ public struct TableDescriptor: Sendable {
     /// Whether an unchanged database means an unchanged table (false: the table reads a file of
     /// its own, so a periodic refresh always reads).
     let stamped: Bool
+    /// A field whose matches are highlighted, and the field holding their character ranges
+    /// (`start-end` pairs separated by `,`).
+    let highlight: (field: String, spans: String)?
 
     init(kind: TableKind, title: String, noun: String, aliases: [String] = [], helpWords: [String] = [],
          columns: [DeviceProperties.Column]? = nil, numericFields: Set<String>, load: @escaping @Sendable (TableLoad) throws -> TableData,
          open: TableOpen = .nothing, browse: [TableAction] = [], change: [TableAction] = [],
          device: (@Sendable (TableRow, TableState) -> String?)? = nil, deletes: ConsoleStore.DeletableKind? = nil,
-         emptyText: (@Sendable (Scope?) -> String)? = nil, dynamicColumns: Bool = false, stamped: Bool = true) {
+         emptyText: (@Sendable (Scope?) -> String)? = nil, dynamicColumns: Bool = false, stamped: Bool = true,
+         highlight: (field: String, spans: String)? = nil) {
         self.kind = kind; self.title = title; self.noun = noun; self.aliases = aliases; self.helpWords = helpWords
         self.columns = columns; self.numericFields = numericFields; self.load = load; self.open = open; self.browse = browse; self.change = change
         self.device = device; self.deletes = deletes
-        self.emptyText = emptyText; self.dynamicColumns = dynamicColumns; self.stamped = stamped
+        self.emptyText = emptyText; self.dynamicColumns = dynamicColumns; self.stamped = stamped; self.highlight = highlight
     }
 
     /// Whether the table has this key (in this view: some depend on the drill-down).

@@ -143,7 +143,7 @@ public enum Chrome {
             // The table's own keys come from its descriptor (Tables/): those that look, mark and
             // sort, then those that change something.
             let d = kind.descriptor
-            actions = [(.help, "help"), (.filter, "filter"), (.command, "command")]
+            actions = [(.help, "help"), (.filter, v.searchesConfigurations ? "search configs" : "filter"), (.command, "command")]
             if model.applies(.open) { actions.append((.open, "open")) }
             for a in d.browse where a.hint != nil && model.applies(a.action) && !(a.action.changesSomething && model.readonly) {
                 actions.append((a.action, a.hint!))
@@ -186,6 +186,13 @@ public enum HelpContent {
             var summary = action.summary
             if action.changesSomething && model.readonly { summary += " (disabled: read-only)" }
             out.append(("  " + pad(keys, 22) + summary, action.changesSomething && model.readonly ? .dim : .body))
+        }
+        if below.top.searchesConfigurations {
+            out.append(("", .body))
+            out.append(("Configuration search", .title))
+            out.append(("  /             searches the latest configuration of every device (regular expression)", .body))
+            out.append(("  d             with two marked rows: their devices' latest configurations compared", .body))
+            out.append(("  :config TEXT  filters this table instead", .body))
         }
         if below.top.tableKind != nil {
             out.append(("", .body))

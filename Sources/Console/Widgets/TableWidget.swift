@@ -64,6 +64,8 @@ public enum TableWidget {
         }
         let fieldIndexes = placed.map { data.fieldIndex[$0.column.property] }
         let numeric = data.kind.descriptor.numericFields
+        let highlight = data.kind.descriptor.highlight
+        let spansIndex = highlight.flatMap { data.fieldIndex[$0.spans] }
         let start = max(0, min(state.top, state.visible.count - 1))
         let end = min(state.visible.count, start + rows)
         for (r, pos) in (start..<end).enumerated() {
@@ -79,6 +81,15 @@ public enum TableWidget {
                 if !marked && statusFields.contains(p.column.property) { role = Role.status(value) }
                 let align: CellBuffer.Alignment = numeric.contains(p.column.property) && p.column.property != "id" ? .right : .left
                 buffer.write(value, x: p.x, y: y, width: p.width, role: role, align: align)
+                if let highlight, let si = spansIndex, highlight.field == p.column.property, si < row.values.count {
+                    // The matches within the cell (the part that fits), in the theme's match role.
+                    for span in ConfigSearchTable.spans(row.values[si]) where span.lowerBound < value.count {
+                        let x0 = TextWidth.of(String(value.prefix(span.lowerBound)))
+                        let x1 = TextWidth.of(String(value.prefix(span.upperBound)))
+                        let end = min(x1, p.width)
+                        if x0 < end { buffer.paint(Rect(x: p.x + x0, y: y, width: end - x0, height: 1), role: .searchMatch) }
+                    }
+                }
             }
             if pos == state.cursor {
                 buffer.paint(Rect(x: rect.x, y: y, width: rect.width, height: 1), role: .selectedRow)

@@ -1,7 +1,11 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// The console's reports beyond the inventory tables: a run's parsed rows, the security log.
+/// The console's reports beyond the inventory tables: a run's parsed rows, the security log,
+/// configuration search and two devices' latest configurations.
 extension ConsoleStore {
     // MARK: parsed rows
 
@@ -18,6 +22,83 @@ extension ConsoleStore {
         }
         let (columns, rows) = ParsedRows.table(results)
         return ParsedTable(columns: columns, rows: rows.map { r in columns.map { ParsedRows.text(r[$0]) } })
+    }
+
+    // MARK: configuration search
+
+    /// A line of a device's latest configuration that matches, with where the pattern matches in
+    /// it (character offsets into `text`).
+    public struct ConfigHit: Sendable, Equatable {
+        public var device: String
+        public var line: Int
+        public var text: String
+        public var matches: [Range<Int>]
+    }
+
+    /// Searches the latest configuration of every device (`ConfigSearch`, as `switchboard config
+    /// search`): the matching lines, by device name then line number.
+    public func searchConfigurations(_ pattern: ConfigSearch.Pattern, maxHits: Int = 100_000) throws -> (hits: [ConfigHit], devicesSearched: Int) {
+        let result = try database.writer.read { db in try ConfigSearch.search(db, pattern: pattern, context: 0) }
+        var hits: [ConfigHit] = []
+        for g in result.groups {
+            for l in g.lines where l.isMatch {
+                if hits.count >= maxHits { break }
+                hits.append(ConfigHit(device: g.device, line: l.number, text: l.text, matches: Self.matchRanges(pattern, l.text)))
+            }
+        }
+        return (hits, result.devicesSearched)
+    }
+
+    /// Every non-overlapping match of the pattern in one line, as character ranges.
+    static func matchRanges(_ pattern: ConfigSearch.Pattern, _ line: String) -> [Range<Int>] {
+        let bytes = Array(line.utf8)
+        var byteRanges: [Range<Int>] = []
+        bytes.withUnsafeBufferPointer { buf in
+            buf.withMemoryRebound(to: CChar.self) { base in
+                guard let p = base.baseAddress else { return }
+                var offset = 0
+                while offset <= bytes.count && byteRanges.count < 64 {
+                    var m = regmatch_t()
+                    m.rm_so = regoff_t(offset)
+                    m.rm_eo = regoff_t(bytes.count)
+                    let flags = REG_STARTEND | (offset > 0 ? REG_NOTBOL : 0)
+                    guard regexec(&pattern.regex, p, 1, &m, flags) == 0 else { break }
+                    let s = Int(m.rm_so), e = Int(m.rm_eo)
+                    if e > s { byteRanges.append(s..<e) }
+                    offset = max(e, s + 1)
+                }
+            }
+        }
+        // Byte offsets to character offsets.
+        var charAt: [Int: Int] = [:]
+        var chars = 0
+        var byte = 0
+        for c in line {
+            charAt[byte] = chars
+            byte += c.utf8.count
+            chars += 1
+        }
+        charAt[byte] = chars
+        func char(_ b: Int) -> Int {
+            var b = b
+            while charAt[b] == nil && b < bytes.count { b += 1 }
+            return charAt[b] ?? chars
+        }
+        return byteRanges.map { char($0.lowerBound)..<char($0.upperBound) }.filter { !$0.isEmpty }
+    }
+
+    /// The latest configuration of two devices, read together.
+    public func latestConfigurations(_ a: String, _ b: String) throws -> (ConfigVersion, ConfigVersion) {
+        try database.writer.read { db in
+            func latest(_ name: String) throws -> ConfigVersion {
+                guard let d = try Inventory.device(db, named: name), let id = d.id else { throw StoreError.notFound("no device named '\(name)'") }
+                guard let s = try ConfigHistory.latest(db, deviceId: id) else {
+                    throw StoreError.notFound("device \(name) has no configuration snapshot")
+                }
+                return ConfigVersion(id: s.id ?? 0, deviceName: name, content: s.content, createdAt: s.createdAt)
+            }
+            return (try latest(a), try latest(b))
+        }
     }
 }
 
