@@ -220,7 +220,7 @@ final class ServiceKindTests: XCTestCase {
             (.rest, ["url": "http://h/", "method": "FETCH"], [:], "method 'FETCH'"),
             (.rest, ["url": "http://h/", "expected_status": 99], [:], "expected_status"),
             (.rest, ["url": "http://h/", "headers": ["X": 1]], [:], "headers.X must be a string"),
-            (.extract, [:], [:], "needs regex or json_path"),
+            (.extract, [:], [:], "needs regex, json_path, or field"),
             (.extract, ["regex": "(unclosed"], [:], "does not compile"),
             (.extract, ["regex": "version (\\S+)"], [:], "no named group"),
             (.extract, ["json_path": "a..b", "variable": "v"], [:], "json_path 'a..b'"),
