@@ -248,30 +248,14 @@ extension Notifier {
     /// checks, so the post goes through the system curl with `--insecure`; the URL and headers are
     /// passed in a private config file, never on the command line.
     func postWithCurl(_ url: String, body: Data, headers: [String: String]) throws {
-        guard let curl = SMTPClient.curl else { throw DeliveryError("verify_certificate false needs the system curl (not found)") }
-        let dir = NSTemporaryDirectory() + "switchboard-post-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-        var config = ["url = \(q(url))", "insecure", "silent", "show-error", "fail", "request = \"POST\"",
-                      "header = \"Content-Type: application/json\"", "data-binary = \(q("@" + dir + "/body"))",
-                      "max-time = \(Int(settings.notify.timeout.rounded(.up)))", "output = \"/dev/null\""]
-        for (k, v) in headers.sorted(by: { $0.key < $1.key }) { config.append("header = \(q(k + ": " + v))") }
-        FileManager.default.createFile(atPath: dir + "/config", contents: Data((config.joined(separator: "\n") + "\n").utf8),
-                                       attributes: [.posixPermissions: 0o600])
-        FileManager.default.createFile(atPath: dir + "/body", contents: body, attributes: [.posixPermissions: 0o600])
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: curl)
-        p.arguments = ["--disable", "--config", dir + "/config"]
-        p.environment = ["PATH": "/usr/bin:/bin", "HOME": dir]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw DeliveryError("POST (curl --insecure) failed (\(p.terminationStatus)): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
+        guard Curl.path != nil else { throw DeliveryError("verify_certificate false needs the system curl (not found)") }
+        let failure = try Curl.run(options: { dir in
+            var config = ["url = \(Curl.quote(url))", "insecure", "silent", "show-error", "fail", "request = \"POST\"",
+                          "header = \"Content-Type: application/json\"", "data-binary = \(Curl.quote("@" + dir + "/body"))",
+                          "max-time = \(Int(self.settings.notify.timeout.rounded(.up)))", "output = \"/dev/null\""]
+            for (k, v) in headers.sorted(by: { $0.key < $1.key }) { config.append("header = \(Curl.quote(k + ": " + v))") }
+            return config
+        }, files: ["body": body])
+        if let failure { throw DeliveryError("POST (curl --insecure) failed \(failure)") }
     }
 }

@@ -200,37 +200,21 @@ public struct SMTPClient: Sendable {
 
     // MARK: TLS through curl
 
-    static let curl: String? = ["/usr/bin/curl", "/usr/local/bin/curl", "/bin/curl"].first { access($0, X_OK) == 0 }
+    static var curl: String? { Curl.path }
 
     /// curl reads its options (the credentials among them) from a private file, never the command line.
     func sendWithCurl(_ message: SMTPMessage) throws {
-        guard let curl = Self.curl else { throw SMTPError("mail.use_tls needs the system curl (not found)") }
-        let dir = NSTemporaryDirectory() + "switchboard-smtp-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        guard Curl.path != nil else { throw SMTPError("mail.use_tls needs the system curl (not found)") }
         let scheme = port == 465 ? "smtps" : "smtp"
-        var config = ["url = \(q("\(scheme)://\(server):\(port)"))", "ssl-reqd", "silent", "show-error",
-                      "mail-from = \(q(message.sender))", "upload-file = \(q(dir + "/message"))",
-                      "max-time = \(Int(timeout.rounded(.up)))"]
-        for r in message.recipients { config.append("mail-rcpt = \(q(r))") }
-        if !username.isEmpty { config.append("user = \(q(username + ":" + password))") }
-        FileManager.default.createFile(atPath: dir + "/config", contents: Data((config.joined(separator: "\n") + "\n").utf8),
-                                       attributes: [.posixPermissions: 0o600])
         let body = message.data().replacingOccurrences(of: "\r\n..", with: "\r\n.")  // curl dot-stuffs itself
-        FileManager.default.createFile(atPath: dir + "/message", contents: Data(body.utf8), attributes: [.posixPermissions: 0o600])
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: curl)
-        p.arguments = ["--disable", "--config", dir + "/config"]
-        p.environment = ["PATH": "/usr/bin:/bin", "HOME": dir]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw SMTPError("curl (TLS) to \(server):\(port) failed (\(p.terminationStatus)): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
+        let failure = try Curl.run(options: { dir in
+            var config = ["url = \(Curl.quote("\(scheme)://\(self.server):\(self.port)"))", "ssl-reqd", "silent", "show-error",
+                          "mail-from = \(Curl.quote(message.sender))", "upload-file = \(Curl.quote(dir + "/message"))",
+                          "max-time = \(Int(self.timeout.rounded(.up)))"]
+            for r in message.recipients { config.append("mail-rcpt = \(Curl.quote(r))") }
+            if !self.username.isEmpty { config.append("user = \(Curl.quote(self.username + ":" + self.password))") }
+            return config
+        }, files: ["message": Data(body.utf8)])
+        if let failure { throw SMTPError("curl (TLS) to \(server):\(port) failed \(failure)") }
     }
 }
