@@ -7,11 +7,18 @@ enum Schema {
         var m = DatabaseMigrator()
         m.registerMigration("v1-initial", migrate: v1)
         m.registerMigration("v2-result-rows", migrate: v2)
+        m.registerMigration("v3-snapshot-git-commit", migrate: v3)
         return m
     }
 
     /// Parsed results (`parse: textfsm`): a result keeps its raw text and, when parsed, its rows
     /// as a JSON array of objects (NULL when the output was not parsed).
+    /// Configurations in git: the commit that holds a snapshot (NULL when git is off, or the file
+    /// in the repository already had that content).
+    static func v3(_ db: Database) throws {
+        try db.alter(table: "config_snapshot") { t in t.add(column: "git_commit", .text) }
+    }
+
     static func v2(_ db: Database) throws {
         try db.alter(table: "result") { t in t.add(column: "rows", .text) }
     }

@@ -197,7 +197,7 @@ struct ConfigExportGitCommand: ParsableCommand {
 
     func run() throws {
         let settings = try global.settings()
-        let database = try global.openDatabase(readonly: true)
+        let database = try global.openDatabase()  // writes each snapshot's commit id
         let repository = ConfigRepository(settings: settings, paths: global.paths)
         struct Item { var device: String; var snapshot: ConfigSnapshot; var user: String }
         let items: [Item] = try database.writer.read { db in
@@ -209,19 +209,25 @@ struct ConfigExportGitCommand: ParsableCommand {
             }
         }
         var committed = 0, skipped = 0
+        var exported: [(snapshot: Int64, commit: String)] = []
         try repository.locked {
             let last = try repository.lastCommitTimes()
             for item in items {
                 let file = ConfigRepository.file(for: item.device)
                 if let t = last[file], item.snapshot.createdAt.timeIntervalSince1970 <= t { skipped += 1; continue }
                 let message = "\(item.device): snapshot \(item.snapshot.id ?? 0)" + (item.snapshot.runId.map { " of run \($0)" } ?? "") + " (export-git)"
-                if try repository.commit(device: item.device, content: item.snapshot.content, author: item.user,
-                                         message: message, date: item.snapshot.createdAt) != nil {
+                if let commit = try repository.commit(device: item.device, content: item.snapshot.content, author: item.user,
+                                                      message: message, date: item.snapshot.createdAt) {
                     committed += 1
+                    if let id = item.snapshot.id { exported.append((id, commit)) }
                 } else {
                     skipped += 1
                 }
             }
+        }
+        // The console's history shows which commit holds each version.
+        try database.writer.write { db in
+            for e in exported { try ConfigHistory.setGitCommit(db, snapshot: e.snapshot, commit: e.commit) }
         }
         print("\(committed) commit\(committed == 1 ? "" : "s") written to \(repository.path), \(skipped) snapshot\(skipped == 1 ? "" : "s") already there")
         SecurityLog.record("config.export_git", targets: repository.path, detail: "\(committed) commits")

@@ -85,6 +85,17 @@ final class ConfigGitCLITests: XCTestCase {
         XCTAssertEqual(log.stdout.split(separator: "\n").count, 2, log.stdout)
         XCTAssertTrue(log.stdout.contains("run \(runId)"), log.stdout)
         XCTAssertTrue(try cli.run(["config", "log", "par-acc1", "--patch", "--limit", "1"]).stdout.contains("+interface Loopback77"))
+        // The snapshot knows its commit: the console's history shows it.
+        let db = try AppDatabase(path: cli.databasePath, readonly: true)
+        let recorded = try db.writer.read { db in
+            try String.fetchOne(db, sql: """
+                SELECT c.git_commit FROM config_snapshot c JOIN device d ON d.id = c.device_id
+                WHERE d.name = 'par-acc1' ORDER BY c.id DESC LIMIT 1
+                """)
+        }
+        XCTAssertEqual(recorded, try localHead().trimmingCharacters(in: .whitespacesAndNewlines))
+        let history = try ConsoleStore(database: db).snapshots(device: "par-acc1")
+        XCTAssertEqual(history.first?.gitCommit, recorded)
 
         // The remote disappears: the backup still succeeds, the failure is in its log.
         try FileManager.default.moveItem(atPath: remote, toPath: remote + ".away")

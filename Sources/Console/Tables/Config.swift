@@ -13,6 +13,7 @@ enum ConfigTable {
         TableField("run_id", numeric: true) { TableText.optional($0.runId) },
         TableField("sha256") { $0.sha256 },
         TableField("size", numeric: true) { String($0.size) },
+        TableField("git_commit") { $0.gitCommit.map { String($0.prefix(10)) } ?? "" },
     ])
 
     static let descriptor = TableDescriptor(

@@ -76,6 +76,10 @@ struct BackupService: ServiceKindRunner {
         let lines = LineDiff.lines(content).count
         let commit = await Self.commitToGit(context, device: device.name, content: content)
         let gitNote = commit.map { ", git \($0.prefix(10))" } ?? ""
+        if let commit, let snapshot = stored?.id {
+            // The console's history shows which commit holds each version.
+            try await context.database.writer.write { db in try ConfigHistory.setGitCommit(db, snapshot: snapshot, commit: commit) }
+        }
         if let stored {
             let diff = LineDiff.unified(previous?.content ?? "", content,
                                         oldLabel: previous.map { "\(device.name) snapshot \($0.id ?? 0)" } ?? "/dev/null",

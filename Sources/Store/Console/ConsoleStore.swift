@@ -113,13 +113,15 @@ public struct ConsoleStore: Sendable {
         public var sha256: String
         /// The content's size in bytes.
         public var size: Int
+        /// The git commit that holds this version, if any.
+        public var gitCommit: String? = nil
     }
 
     /// Configuration snapshots, newest first, of one device (or all).
     public func snapshots(device: String? = nil) throws -> [SnapshotSummary] {
         var sql = """
             SELECT c.id, c.device_id, d.name AS device_name, c.created_at, c.run_id, c.sha256,
-                   length(CAST(c.content AS BLOB)) AS size
+                   length(CAST(c.content AS BLOB)) AS size, c.git_commit
             FROM config_snapshot c JOIN device d ON d.id = c.device_id
             """
         var args: StatementArguments = []
@@ -128,7 +130,8 @@ public struct ConsoleStore: Sendable {
         return try database.writer.read { db in
             try Row.fetchAll(db, sql: sql, arguments: args).map { r in
                 SnapshotSummary(id: r["id"], deviceId: r["device_id"], deviceName: r["device_name"],
-                                createdAt: r["created_at"], runId: r["run_id"], sha256: r["sha256"], size: r["size"])
+                                createdAt: r["created_at"], runId: r["run_id"], sha256: r["sha256"], size: r["size"],
+                                gitCommit: r["git_commit"])
             }
         }
     }

@@ -36,6 +36,8 @@ public struct ConfigSnapshot: Codable, Equatable, Sendable, Identifiable {
     public var runId: Int64?
     public var sha256: String
     public var content: String
+    /// The git commit that holds this version (configurations in git), if any.
+    public var gitCommit: String?
 
     public init(id: Int64? = nil, deviceId: Int64, runId: Int64?, sha256: String, content: String) {
         self.id = id; self.deviceId = deviceId; self.runId = runId; self.sha256 = sha256; self.content = content

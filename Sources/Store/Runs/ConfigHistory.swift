@@ -37,6 +37,11 @@ public enum ConfigHistory {
     /// Stores `content` as the device's newest snapshot unless it equals the latest one.
     /// Returns the new snapshot, or nil when nothing changed.
     @discardableResult
+    /// Records the git commit that holds a snapshot (configurations in git).
+    public static func setGitCommit(_ db: Database, snapshot id: Int64, commit: String) throws {
+        try db.execute(sql: "UPDATE config_snapshot SET git_commit = ? WHERE id = ?", arguments: [commit, id])
+    }
+
     public static func record(_ db: Database, deviceId: Int64, runId: Int64?, content: String, at time: Date = Date()) throws -> ConfigSnapshot? {
         let digest = sha256(content)
         if let latest = try latest(db, deviceId: deviceId), latest.sha256 == digest { return nil }

@@ -106,7 +106,7 @@ public struct DeviceProperties: Sendable, Equatable {
                      "last_run_status"],
             "session": ["id", "device_name", "user", "started_at", "ended_at", "duration", "bytes_in",
                         "bytes_out", "width", "height", "end_reason"],
-            "config": ["id", "device_id", "device_name", "created_at", "run_id", "sha256", "size"],
+            "config": ["id", "device_id", "device_name", "created_at", "run_id", "sha256", "size", "git_commit"],
         ]
     }()
 
@@ -219,6 +219,7 @@ public struct DeviceProperties: Sendable, Equatable {
                     C(property: "created_at", title: "Saved", width: 20),
                     C(property: "run_id", title: "Run", width: 6),
                     C(property: "size", title: "Size", width: 8),
+                    C(property: "git_commit", title: "Commit", width: 10, visible: true),
                     C(property: "sha256", title: "SHA-256", width: 16, visible: false),
                 ],
             ])
