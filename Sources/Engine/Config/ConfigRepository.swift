@@ -203,7 +203,7 @@ public final class ConfigRepository: Sendable {
         let relative = Self.file(for: device)
         guard FileManager.default.fileExists(atPath: path + "/.git") else { return ([], "") }
         let separator = "\u{1e}"
-        var args = ["log", "--format=\(separator)%H%x1f%an%x1f%at%x1f%s", "--follow"]
+        var args = ["log", "--format=\(separator)%H%x1f%an%x1f%at%x1f%s"]
         if limit > 0 { args.append("-n\(limit)") }
         let r = try run(args + ["--", relative])
         guard r.ok else {
@@ -212,7 +212,7 @@ public final class ConfigRepository: Sendable {
         }
         var text = r.stdout
         if patch {
-            var args = ["log", "--follow", "-p", "--format=commit %H%nAuthor: %an <%ae>%nDate:   %aD%n%n    %s%n"]
+            var args = ["log", "-p", "--format=commit %H%nAuthor: %an <%ae>%nDate:   %aD%n%n    %s%n"]
             if limit > 0 { args.append("-n\(limit)") }
             text = try must(args + ["--", relative]).stdout
         }
