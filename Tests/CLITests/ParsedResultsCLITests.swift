@@ -28,7 +28,10 @@ final class ParsedResultsCLITests: XCTestCase {
         var cli = try CLI()
         cli.environment.removeValue(forKey: "SSH_AUTH_SOCK")
         let demo = try cli.run(["demo", "--no-console", "--base-port", "24201"])
-        defer { _ = try? cli.run(["lab", "down"]) }
+        defer {
+            _ = try? cli.run(["engine", "--stop"])  // `run` started one for this database
+            _ = try? cli.run(["lab", "down"])
+        }
         XCTAssertEqual(demo.status, 0, demo.stderr)
         let imported = try cli.run(["import", try cli.write("parse-services.json", Self.services)])
         XCTAssertEqual(imported.status, 0, imported.stderr)

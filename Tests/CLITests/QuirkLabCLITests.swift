@@ -72,6 +72,8 @@ final class QuirkLabCLITests: XCTestCase {
     }
 
     override func tearDownWithError() throws {
+        // `run` starts an engine for the test's database: it goes with the test.
+        _ = try? cli.run(["engine", "--stop"])
         _ = try? Self.launch(["down", "--dir", labDir])
     }
 
