@@ -3,18 +3,45 @@ import Foundation
 /// Picking a base port for a lab that collides with nothing listening on 127.0.0.1: tests start labs
 /// of their own beside each other (and beside an engineer's `lab up`).
 public enum LabPorts {
-    /// A random base port in 30000–58000 whose lab ranges are free: the devices from `base` up, and
-    /// the fault devices `reserveBelow` down to 80 below it (100 for the lab itself; more when a test
-    /// also needs a port nobody answers on).
-    /// With `relay`, the latency relay's ports (`relayOffset` above each device's) must be free too.
+    /// A random base port whose lab ranges are free: the devices from `base` up, and the fault
+    /// devices `reserveBelow` down to 80 below it (100 for the lab itself; more when a test also needs
+    /// a port nobody answers on). With `relay`, the latency relay's ports (`relayOffset` above each
+    /// device's) must be free too.
+    ///
+    /// Bases come from below the kernel's ephemeral range (`ip_local_port_range`, 32768–60999 by
+    /// default): a port there can be taken at any moment by an outgoing connection's source port, which
+    /// is how a free-looking port failed `up` in CI.
     public static func freeBasePort(devices: Int, reserveBelow: Int = 100, relay: Bool = false) -> Int {
+        let top = ephemeralStart() - 1 - devices - 2 - (relay ? relayOffset : 0)
+        let bottom = 10_000 + reserveBelow
         for _ in 0..<200 {
-            let base = Int.random(in: 30_000...(relay ? 65_000 - relayOffset - devices : 58_000))
+            let base = Int.random(in: bottom...max(bottom, top))
             var ports = Array((base - reserveBelow)..<(base - 80)) + Array(base..<(base + devices + 2))
             if relay { ports += ports.map { $0 + relayOffset } }
             if ports.allSatisfy(isFree) { return base }
         }
-        return 41_201
+        return bottom
+    }
+
+    /// The first port the kernel hands out for outgoing connections.
+    public static func ephemeralStart() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8),
+              let first = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first,
+              let start = Int(first), start > 20_000 else { return 32_768 }
+        return start
+    }
+
+    /// A base port whose `count` ports from `base` up, and `count` from `base + offset` up, are free:
+    /// for labs laid out as two servers side by side (the quirk lab).
+    public static func freeBasePort(count: Int, secondRangeOffset offset: Int) -> Int {
+        let bottom = 10_000
+        let top = ephemeralStart() - 1 - offset - count
+        for _ in 0..<200 {
+            let base = Int.random(in: bottom...max(bottom, top))
+            let ports = Array(base..<(base + count)) + Array((base + offset)..<(base + offset + count))
+            if ports.allSatisfy(isFree) { return base }
+        }
+        return bottom
     }
 
     /// The relay listens this far above each device's sshd port.

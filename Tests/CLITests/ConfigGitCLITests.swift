@@ -6,12 +6,7 @@ import XCTest
 
 /// A lab on ports 30000-39000 (never the default 2201+, which other suites use at the same time).
 func labBasePort(devices: Int = 20) -> Int {
-    for _ in 0..<500 {
-        let base = Int.random(in: 30_200...38_800)
-        let ports = Array((base - 100)..<(base - 80)) + Array(base..<(base + devices + 2))
-        if ports.allSatisfy(LabPorts.isFree) { return base }
-    }
-    return 38_000
+    LabPorts.freeBasePort(devices: devices)
 }
 
 /// Plain git, to look at a repository.

@@ -1,4 +1,5 @@
 import Foundation
+import Lab
 import XCTest
 
 /// The differential test on real device output: the lab's answers to its commands, on each lab
@@ -32,7 +33,7 @@ final class LabOutputsParseTests: XCTestCase {
         var cli = try CLI()
         cli.environment.removeValue(forKey: "SSH_AUTH_SOCK")
         // 24 devices: the example network's platforms plus lab-0024, an NX-OS device.
-        let up = try cli.run(["lab", "up", "--devices", "24", "--base-port", "26201"])
+        let up = try cli.run(["lab", "up", "--devices", "24", "--base-port", String(LabPorts.freeBasePort(devices: 24))])
         defer { _ = try? cli.run(["lab", "down"]) }
         XCTAssertEqual(up.status, 0, up.stderr)
         let script = try cli.write("reference.py", Self.reference)

@@ -1,4 +1,5 @@
 import Foundation
+import Lab
 import XCTest
 
 /// Parsed results end to end: a lab run of a `cli` service with `parse: textfsm` (ntc-templates from
@@ -27,7 +28,7 @@ final class ParsedResultsCLITests: XCTestCase {
     func testAParsedRunIsOneTableAcrossDevicesAndLaterServicesSeeTheRows() throws {
         var cli = try CLI()
         cli.environment.removeValue(forKey: "SSH_AUTH_SOCK")
-        let demo = try cli.run(["demo", "--no-console", "--base-port", "24201"])
+        let demo = try cli.run(["demo", "--no-console", "--base-port", String(LabPorts.freeBasePort(devices: 20))])
         defer {
             _ = try? cli.run(["engine", "--stop"])  // `run` started one for this database
             _ = try? cli.run(["lab", "down"])

@@ -1,4 +1,5 @@
 import Foundation
+import Lab
 import XCTest
 
 /// Switchboard against devices it did not write: the quirk lab (Tests/QuirkLab), whose simulated
@@ -41,9 +42,13 @@ final class QuirkLabCLITests: XCTestCase {
         cli = try CLI()
         cli.environment.removeValue(forKey: "SSH_AUTH_SOCK")
         labDir = cli.dir + "/quirklab"
-        // A port range of its own, away from the main lab's (2201+, and 12201+ with latency).
-        let base = 46000 + Int(getpid() % 40) * 40
-        let up = try Self.launch(["up", "--dir", labDir, "--base-port", String(base)])
+        // Free ports of its own (asyncssh from the base, sshd 100 above), below the ephemeral range.
+        // Another lab can take a port between the check and the bind: try a fresh base then.
+        var up: (status: Int32, output: String) = (1, "")
+        for _ in 0..<3 where up.status != 0 {
+            let base = LabPorts.freeBasePort(count: 40, secondRangeOffset: 100)
+            up = try Self.launch(["up", "--dir", labDir, "--base-port", String(base)])
+        }
         XCTAssertEqual(up.status, 0, up.output)
         status = try JSONDecoder().decode(Status.self, from: Data(contentsOf: URL(fileURLWithPath: labDir + "/status.json")))
 

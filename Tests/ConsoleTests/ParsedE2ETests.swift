@@ -1,4 +1,5 @@
 import Foundation
+import Lab
 import XCTest
 import Store
 
@@ -19,7 +20,7 @@ final class ParsedE2ETests: XCTestCase {
     func testParsedViewOfALabRunFilteredOnAField() throws {
         let c = console!
         c.labUp = true
-        try c.cli(["demo", "--no-console", "--base-port", "25341"])
+        try c.cli(["demo", "--no-console", "--base-port", String(LabPorts.freeBasePort(devices: 20))])
         let services = c.dir + "/parse-services.json"
         try """
             {"services": [{"name": "ip brief", "kind": "cli",

@@ -25,8 +25,9 @@ final class LabTests: XCTestCase {
         let dir = try Self.tempDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let lab = LabManager(directory: dir)
-        let status = try lab.up(devices: 24, basePort: 24_201)
-        XCTAssertThrowsError(try lab.up(devices: 24, basePort: 24_201)) { XCTAssertTrue("\($0)".contains("already up")) }
+        let base = LabPorts.freeBasePort(devices: 24)
+        let status = try lab.up(devices: 24, basePort: base)
+        XCTAssertThrowsError(try lab.up(devices: 24, basePort: base)) { XCTAssertTrue("\($0)".contains("already up")) }
         XCTAssertEqual(status.devices.filter { !$0.isFault && !$0.name.hasPrefix("kbdint") }.count, 24)
         XCTAssertEqual(Set(status.devices.map(\.platform)), ["juniper_junos", "arista_eos", "cisco_ios", "linux", "cisco_nxos"])
         for name in ["par-core1", "par-dist1", "par-acc1", "lab-0024"] {
@@ -52,7 +53,7 @@ final class LabTests: XCTestCase {
         let dir = try Self.tempDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let lab = LabManager(directory: dir)
-        let status = try lab.up(devices: 20, basePort: 25_201)
+        let status = try lab.up(devices: 20, basePort: LabPorts.freeBasePort(devices: 20))
         defer { try? lab.down() }
         let behind = status.device(LabTopology.behindJump)!
         XCTAssertEqual(behind.jump, LabTopology.jumpHost)
@@ -72,14 +73,15 @@ final class LabTests: XCTestCase {
         let dir = try Self.tempDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let lab = LabManager(directory: dir)
-        let status = try lab.up(devices: 20, basePort: 26_201)
+        let base = LabPorts.freeBasePort(devices: 20)
+        let status = try lab.up(devices: 20, basePort: base)
         defer { try? lab.down() }
         let database = try AppDatabase(path: dir + "/db/switchboard.db")
         let secrets = SecretBox(key: .init(data: Data(repeating: 1, count: 32)))
         try LabInventory.register(status, database: database, secrets: secrets)
         try database.writer.read { db in
             let d = try Inventory.device(db, named: "par-core1")!
-            XCTAssertEqual(d.port, 26_201)
+            XCTAssertEqual(d.port, base)
             XCTAssertEqual(d.platform, "juniper_junos")
             XCTAssertEqual(try Inventory.device(db, named: LabTopology.behindJump)?.jump, LabTopology.jumpHost)
             XCTAssertEqual(try Inventory.pool(db, named: "lab")?.memberCount, status.devices.count)
@@ -91,7 +93,7 @@ final class LabTests: XCTestCase {
         try LabInventory.registerKnownHosts(status, into: kh)
         let text = try String(contentsOfFile: kh, encoding: .utf8)
         XCTAssertTrue(text.hasPrefix("github.com"))
-        XCTAssertEqual(text.components(separatedBy: "[127.0.0.1]:26201 ssh-ed25519").count, 2, "registered once, not twice")
+        XCTAssertEqual(text.components(separatedBy: "[127.0.0.1]:\(base) ssh-ed25519").count, 2, "registered once, not twice")
         try LabInventory.unregisterKnownHosts(from: kh)
         XCTAssertEqual(try String(contentsOfFile: kh, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
                        "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl")
