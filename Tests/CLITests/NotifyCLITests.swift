@@ -93,6 +93,33 @@ final class Receiver {
         print(port, flush=True)
         while True: time.sleep(3600)
         """
+
+    /// aiosmtpd requiring STARTTLS before anything else (cert/key files given), then AUTH as sbmail.
+    static let smtpSTARTTLS = """
+        import os, socket, ssl, sys, time
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
+        out, password, cert, key = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+        class H:
+            async def handle_DATA(self, server, session, envelope):
+                n = len([f for f in os.listdir(out) if not f.startswith(".")])
+                tmp = os.path.join(out, ".%04d" % n)
+                with open(tmp, "wb") as f:
+                    f.write(("X-TLS: %s\\r\\n" % (session.ssl is not None)).encode())
+                    f.write(envelope.original_content)
+                os.rename(tmp, os.path.join(out, "%04d.eml" % n))
+                return "250 OK"
+        def auth(server, session, envelope, mechanism, data):
+            return AuthResult(success=data.login == b"sbmail" and data.password == password.encode())
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(cert, key)
+        s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+        c = Controller(H(), hostname="127.0.0.1", port=port, authenticator=auth, auth_required=True,
+                       tls_context=ctx, require_starttls=True)
+        c.start()
+        print(port, flush=True)
+        while True: time.sleep(3600)
+        """
 }
 
 /// Notifications through the real binary: Slack, Mattermost and webhook posts to an HTTP receiver
@@ -216,5 +243,66 @@ final class NotifyCLITests: XCTestCase {
         XCTAssertTrue(log.contains("notify: mail:ops@lab.example not delivered after 2 attempts"), log)
         XCTAssertFalse(log.contains(password), "the mail password never reaches the log")
         XCTAssertEqual(try cli.run(["runs", "--json"]).stdout.contains("\"completed\""), true)
+    }
+
+    /// `mail.use_tls` against a server that requires STARTTLS, with a certificate from a private CA:
+    /// delivered when `mail.ca_file` names that CA, refused (certificate not trusted) without it, and
+    /// a server that demands TLS refuses the plain client. The password never reaches the output.
+    func testMailOverSTARTTLSVerifiesTheServersCertificate() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.notifyPython) else {
+            throw XCTSkip("run scripts/install-deps first: it creates .venv-notify (aiosmtpd)")
+        }
+        var cli = try CLI()
+        cli.environment["XDG_STATE_HOME"] = cli.dir + "/state"
+        let password = "tl5-ma1l-pa55"
+        cli.environment["SWITCHBOARD_MAIL_PASSWORD"] = password
+        // A private CA and a server certificate for 127.0.0.1 signed by it.
+        let pki = cli.dir + "/pki"
+        try FileManager.default.createDirectory(atPath: pki, withIntermediateDirectories: true)
+        func openssl(_ arguments: [String]) throws {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            p.arguments = arguments
+            p.currentDirectoryURL = URL(fileURLWithPath: pki)
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, "openssl \(arguments.joined(separator: " "))")
+        }
+        try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                     "-subj", "/CN=Switchboard test CA"])
+        try openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"])
+        try "subjectAltName=IP:127.0.0.1\n".write(toFile: pki + "/san.ext", atomically: true, encoding: .utf8)
+        try openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                     "-out", "server.pem", "-days", "2", "-extfile", "san.ext"])
+        let smtp = try Receiver(python: Self.notifyPython, script: Receiver.smtpSTARTTLS, directory: cli.dir + "/mail",
+                                arguments: [password, pki + "/server.pem", pki + "/server.key"])
+        defer { smtp.stop() }
+        let set = ["--set", "mail.server=127.0.0.1", "--set", "mail.port=\(smtp.port)", "--set", "mail.username=sbmail",
+                   "--set", "mail.sender=switchboard@lab.example", "--set", "notify.retries=0"]
+
+        let trusted = try cli.run(["notify", "test", "mail:ops@lab.example", "--set", "mail.use_tls=true",
+                                   "--set", "mail.ca_file=\(pki)/ca.pem"] + set)
+        XCTAssertEqual(trusted.status, 0, trusted.stderr)
+        let mails = smtp.received(atLeast: 1)
+        XCTAssertEqual(mails.count, 1)
+        XCTAssertTrue(mails.first?.hasPrefix("X-TLS: True") ?? false, "delivered inside TLS: \(mails)")
+        XCTAssertTrue(mails.first?.contains("test notification") ?? false, mails.first ?? "")
+
+        let untrusted = try cli.run(["notify", "test", "mail:ops@lab.example", "--set", "mail.use_tls=true"] + set)
+        XCTAssertEqual(untrusted.status, 1, "the system's trust store does not know the private CA")
+        XCTAssertTrue(untrusted.stderr.lowercased().contains("certificate"), untrusted.stderr)
+        XCTAssertFalse(untrusted.stderr.contains(password))
+
+        let plain = try cli.run(["notify", "test", "mail:ops@lab.example"] + set)
+        XCTAssertEqual(plain.status, 1, "the server demands STARTTLS first")
+        XCTAssertFalse(plain.stderr.contains(password))
+
+        let missing = try cli.run(["notify", "test", "mail:ops@lab.example", "--set", "mail.use_tls=true",
+                                   "--set", "mail.ca_file=\(pki)/nope.pem"] + set)
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("mail.ca_file \(pki)/nope.pem cannot be read"), missing.stderr)
+        XCTAssertEqual(smtp.received(atLeast: 1, timeout: 0).count, 1, "nothing else was delivered")
     }
 }

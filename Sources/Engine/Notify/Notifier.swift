@@ -178,6 +178,7 @@ public struct Notifier: Sendable {
             let mail = SMTPMessage(sender: settings.mail.sender, replyTo: settings.mail.replyTo, recipients: recipients,
                                    subject: redactor.scrub(notification.subject), body: text)
             let client = SMTPClient(server: settings.mail.server, port: settings.mail.port, useTLS: settings.mail.useTLS,
+                                    caFile: settings.mail.caFile,
                                     username: settings.mail.username, password: mailPassword, timeout: n.timeout)
             try await client.send(mail)
         case .slack:

@@ -47,12 +47,15 @@ public struct SMTPClient: Sendable {
     public var server: String
     public var port: Int
     public var useTLS: Bool
+    /// With `useTLS`: the CA certificates (PEM) to verify the server with; empty: the system's.
+    public var caFile: String
     public var username: String
     public var password: String
     public var timeout: Double
 
-    public init(server: String, port: Int, useTLS: Bool = false, username: String = "", password: String = "", timeout: Double = 10) {
-        self.server = server; self.port = port; self.useTLS = useTLS; self.username = username
+    public init(server: String, port: Int, useTLS: Bool = false, caFile: String = "", username: String = "",
+                password: String = "", timeout: Double = 10) {
+        self.server = server; self.port = port; self.useTLS = useTLS; self.caFile = caFile; self.username = username
         self.password = password; self.timeout = timeout
     }
 
@@ -205,6 +208,9 @@ public struct SMTPClient: Sendable {
     /// curl reads its options (the credentials among them) from a private file, never the command line.
     func sendWithCurl(_ message: SMTPMessage) throws {
         guard Curl.path != nil else { throw SMTPError("mail.use_tls needs the system curl (not found)") }
+        if !caFile.isEmpty && !FileManager.default.isReadableFile(atPath: caFile) {
+            throw SMTPError("mail.ca_file \(caFile) cannot be read")
+        }
         let scheme = port == 465 ? "smtps" : "smtp"
         let body = message.data().replacingOccurrences(of: "\r\n..", with: "\r\n.")  // curl dot-stuffs itself
         let failure = try Curl.run(options: { dir in
@@ -212,6 +218,7 @@ public struct SMTPClient: Sendable {
                           "mail-from = \(Curl.quote(message.sender))", "upload-file = \(Curl.quote(dir + "/message"))",
                           "max-time = \(Int(self.timeout.rounded(.up)))"]
             for r in message.recipients { config.append("mail-rcpt = \(Curl.quote(r))") }
+            if !self.caFile.isEmpty { config.append("cacert = \(Curl.quote(self.caFile))") }
             if !self.username.isEmpty { config.append("user = \(Curl.quote(self.username + ":" + self.password))") }
             return config
         }, files: ["message": Data(body.utf8)])

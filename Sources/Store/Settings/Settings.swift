@@ -106,6 +106,8 @@ public struct Settings: Sendable, Equatable {
         public var server: String
         public var port: Int
         public var useTLS: Bool
+        /// PEM file of the CA certificates to verify the server with; empty: the system's trust store.
+        public var caFile: String
         public var username: String
         public var sender: String
         public var replyTo: String
@@ -189,7 +191,7 @@ public struct Settings: Sendable, Equatable {
         git = Git(repository: read.string("git.repository"), enabled: read.bool("git.enabled"),
                   remote: read.string("git.remote"), branch: read.string("git.branch"))
         mail = Mail(server: read.string("mail.server"), port: read.int("mail.port"), useTLS: read.bool("mail.use_tls"),
-                    username: read.string("mail.username"), sender: read.string("mail.sender"),
+                    caFile: read.string("mail.ca_file"), username: read.string("mail.username"), sender: read.string("mail.sender"),
                     replyTo: read.string("mail.reply_to"), recipients: read.strings("mail.recipients"))
         notify = Notify(slackWebhookURL: read.string("slack.webhook_url"), mattermostURL: read.string("mattermost.url"),
                         mattermostChannel: read.string("mattermost.channel"),

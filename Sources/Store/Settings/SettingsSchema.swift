@@ -237,6 +237,8 @@ extension Settings {
             SettingKey("mail.port", .integer(1...65535), .int(25), "SMTP server port."),
             SettingKey("mail.use_tls", .boolean, .bool(false),
                        "SMTP over TLS (STARTTLS, or implicit TLS on port 465), through the system curl."),
+            SettingKey("mail.ca_file", .string, .string(""),
+                       "With use_tls: PEM file of the CA certificates that sign the server's certificate (a private CA); empty: the system's trust store. The certificate is always verified."),
             SettingKey("mail.username", .string, .string(""),
                        "SMTP AUTH user; the password comes from SWITCHBOARD_MAIL_PASSWORD, never from a file."),
             SettingKey("mail.sender", .string, .string("switchboard@localhost"), "From address."),
