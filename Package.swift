@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        // The PostgreSQL backend of the store (and only it).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // System libraries, found through pkg-config.
@@ -44,6 +48,17 @@ let package = Package(
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The store's PostgreSQL backend: the one target that knows postgres-nio.
+        .target(
+            name: "StorePostgres",
+            dependencies: [
+                "Store",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "Engine",
             dependencies: [
@@ -63,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Store", "Engine", "Console", "Lab", "TextFSM",
+                "Store", "StorePostgres", "Engine", "Console", "Lab", "TextFSM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
@@ -84,6 +99,7 @@ let package = Package(
         .testTarget(name: "TextFSMTests", dependencies: ["TextFSM"]),
 
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StorePostgresTests", dependencies: ["Store", "StorePostgres"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Lab", "Store", "LabDevice"]),
         .testTarget(name: "LabDeviceTests", dependencies: ["LabDevice"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Store", "Lab"]),

@@ -1,0 +1,189 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+import Store
+
+/// A value bound to a statement's `$n`.
+public enum PGValue: Sendable {
+    case text(String)
+    case int(Int)
+    case double(Double)
+    case bool(Bool)
+    case date(Date)
+    case bytes(Data)
+    case null
+
+    func append(to bindings: inout PostgresBindings) {
+        switch self {
+        case .text(let v): bindings.append(v)
+        case .int(let v): bindings.append(v)
+        case .double(let v): bindings.append(v)
+        case .bool(let v): bindings.append(v)
+        case .date(let v): bindings.append(v)
+        case .bytes(let v): bindings.append(ByteBuffer(bytes: v))
+        case .null: bindings.appendNull()
+        }
+    }
+}
+
+/// One PostgreSQL connection used synchronously: each call blocks its thread until the server has
+/// answered. The store's API is synchronous (as GRDB's is), so the backend waits on postgres-nio's
+/// futures, which complete on NIO's own event loops; a caller is never an event-loop thread.
+/// Like a libssh2 session, a connection is used by one thread at a time.
+public final class PGConnection: @unchecked Sendable {
+    public let url: PostgresURL
+    /// What the connection had to say once (an ignored password file).
+    public let warnings: [String]
+    let connection: PostgresConnection
+    let logger: Logger
+    private let lock = NSLock()
+
+    static let group: MultiThreadedEventLoopGroup = .singleton
+
+    static func quietLogger() -> Logger {
+        var logger = Logger(label: "switchboard.postgres")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    /// Connects to `url`, with the password from `PGPASSWORD` or the password file (never the URL).
+    /// Errors name the host, port, database and user, never the password.
+    public static func connect(_ url: PostgresURL, environment: [String: String] = ProcessInfo.processInfo.environment,
+                               home: String = NSHomeDirectory()) throws -> PGConnection {
+        let lookup = PostgresPassword.lookup(for: url, environment: environment, home: home)
+        var configuration: PostgresConnection.Configuration
+        if let socket = url.socketPath {
+            configuration = .init(unixSocketPath: socket, username: url.user, password: lookup.password, database: url.database)
+        } else {
+            configuration = .init(host: url.host!, port: url.port, username: url.user, password: lookup.password,
+                                  database: url.database, tls: try tls(for: url, environment: environment, home: home))
+        }
+        configuration.options.connectTimeout = .seconds(10)
+        let logger = quietLogger()
+        do {
+            let connection = try PostgresConnection.connect(on: group.any(), configuration: configuration, id: 1, logger: logger).wait()
+            return PGConnection(url: url, connection: connection, logger: logger, warnings: lookup.warning.map { [$0] } ?? [])
+        } catch {
+            var why = PGConnection.describe(error)
+            if let e = error as? PSQLError, e.code == .authMechanismRequiresPassword {
+                why = "the server asks for a password and none was given: set PGPASSWORD or add a line to ~/.pgpass"
+            } else if lookup.password == nil && why.contains("password") {
+                why += " (no password was given: set PGPASSWORD or add a line to ~/.pgpass)"
+            }
+            throw StoreError(.database, "cannot connect to PostgreSQL at \(url.target): \(why)")
+        }
+    }
+
+    init(url: PostgresURL, connection: PostgresConnection, logger: Logger, warnings: [String]) {
+        self.url = url; self.connection = connection; self.logger = logger; self.warnings = warnings
+    }
+
+    deinit { try? connection.close().wait() }
+
+    public func close() { try? connection.close().wait() }
+
+    /// The TLS mode of `sslmode`, as libpq reads it: `disable` none; `allow`/`prefer` TLS when the
+    /// server offers it, unverified; `require` TLS, unverified (libpq verifies only with a root
+    /// certificate file); `verify-ca` the chain; `verify-full` the chain and the host name. Root
+    /// certificates: `PGSSLROOTCERT`, else `~/.postgresql/root.crt`, else the system's.
+    static func tls(for url: PostgresURL, environment: [String: String], home: String) throws -> PostgresConnection.Configuration.TLS {
+        if url.sslMode == .disable { return .disable }
+        var config = TLSConfiguration.makeClientConfiguration()
+        let rootFile = environment["PGSSLROOTCERT"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.postgresql/root.crt"
+        let haveRoot = FileManager.default.isReadableFile(atPath: rootFile)
+        if haveRoot { config.trustRoots = .file(rootFile) }
+        switch url.sslMode {
+        case .disable: return .disable
+        case .allow, .prefer: config.certificateVerification = .none
+        case .require: config.certificateVerification = haveRoot ? .noHostnameVerification : .none
+        case .verifyCA: config.certificateVerification = .noHostnameVerification
+        case .verifyFull: config.certificateVerification = .fullVerification
+        }
+        let context: NIOSSLContext
+        do { context = try NIOSSLContext(configuration: config) } catch {
+            throw StoreError(.database, "PostgreSQL at \(url.target): cannot set up TLS (\(error))")
+        }
+        return url.sslMode == .allow || url.sslMode == .prefer ? .prefer(context) : .require(context)
+    }
+
+    /// Runs one statement and returns its rows.
+    @discardableResult
+    public func query(_ sql: String, _ values: [PGValue] = []) throws -> [PostgresRow] {
+        var bindings = PostgresBindings(capacity: values.count)
+        for v in values { v.append(to: &bindings) }
+        let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
+        lock.lock(); defer { lock.unlock() }
+        do {
+            return try connection.query(query, logger: logger).wait().rows
+        } catch {
+            throw PGConnection.storeError(error, url: url)
+        }
+    }
+
+    /// Runs statements separated by `;` at the end of a line (no binds, no `;` inside literals):
+    /// migrations. postgres-nio speaks the extended protocol, one statement per message.
+    public func execute(script sql: String) throws {
+        for statement in sql.components(separatedBy: ";\n") + [] {
+            let text = statement.trimmingCharacters(in: .whitespacesAndNewlines)
+            let body = text.hasSuffix(";") ? String(text.dropLast()) : text
+            if !body.isEmpty { try query(body) }
+        }
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try query("BEGIN")
+        do {
+            let value = try body()
+            try query("COMMIT")
+            return value
+        } catch {
+            _ = try? query("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// A server error's kind, kept: a unique violation is a conflict, a lost connection is one.
+    static func storeError(_ error: Error, url: PostgresURL) -> StoreError {
+        let why = describe(error)
+        if let e = error as? PSQLError {
+            if e.code == .serverClosedConnection || e.code == .clientClosedConnection || e.code == .connectionError || e.code == .uncleanShutdown {
+                return StoreError(.database, "lost the connection to PostgreSQL at \(url.target): \(why)")
+            }
+            if let state = e.serverInfo?[.sqlState], state == "23505" { return StoreError(.conflict, why) }
+        }
+        return StoreError(.database, "PostgreSQL: \(why)")
+    }
+
+    /// One line an engineer can read: the server's message (and detail), or the network's.
+    /// PSQLError's own description is deliberately vague; its parts are not.
+    public static func describe(_ error: Error) -> String {
+        guard let e = error as? PSQLError else {
+            if let s = error as? StoreError { return s.message }
+            return "\(error)"
+        }
+        if let info = e.serverInfo, let message = info[.message] {
+            var text = message
+            if let detail = info[.detail] { text += " (\(detail))" }
+            return text
+        }
+        if let underlying = e.underlying {
+            if let io = underlying as? IOError { return io.description }
+            return "\(underlying)"
+        }
+        return e.code.description
+    }
+}
+
+extension PostgresRow {
+    /// The cell at `index` as `T`, with a store error naming the column when it does not decode.
+    public func value<T: PostgresDecodable>(_ index: Int, as type: T.Type = T.self) throws -> T {
+        let row = makeRandomAccess()
+        do { return try row[index].decode(T.self) } catch {
+            throw StoreError(.database, "PostgreSQL: column \(row[index].columnName) is not a \(T.self)")
+        }
+    }
+}
