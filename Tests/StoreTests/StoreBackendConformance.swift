@@ -119,6 +119,28 @@ enum StoreBackendConformance {
         again?.release()
     }
 
+    /// A stop aborts a queued run at once and flags a running one for its engine.
+    static func stopsAbortQueuedRunsAndFlagRunningOnes(_ backend: any StoreBackend) throws {
+        try seed(backend)
+        let (first, second) = try backend.transaction { tx in
+            (try tx.enqueueRun(service: "show", trigger: .cli, user: "ann"), try tx.enqueueRun(service: "show", trigger: .cli, user: "ann"))
+        }
+        _ = try backend.claimQueuedRuns(limit: 1, enginePid: 7, at: Date())
+        let running = try backend.transaction { tx in try tx.requestStop(run: first.id!, user: "bob") }
+        let queued = try backend.transaction { tx in try tx.requestStop(run: second.id!, user: "bob") }
+        try expect(running.status == .running && running.stopRequested, "the running run is flagged: \(running.status)")
+        try expect(queued.status == .aborted, "the queued run is aborted: \(queued.status)")
+        let stops = try backend.query { try $0.stopRequests(among: [first.id!, second.id!]) }
+        try expect(stops.map(\.run) == [first.id!] && stops.first?.reason == "stopped by bob", "the engine sees the running one's stop: \(stops)")
+        try expect(try backend.query { try $0.stopRequests(among: []) }.isEmpty, "no runs, no stops")
+        do {
+            _ = try backend.transaction { tx in try tx.requestStop(run: 999_999, user: "bob") }
+            throw Failure(description: "stopping an unknown run succeeded")
+        } catch let e as StoreError {
+            try expect(e.kind == .notFound, "not found, not \(e.kind)")
+        }
+    }
+
     /// Runs a dead engine left running end interrupted, with a closing line after their last one.
     static func abandonedRunsAreInterruptedWithAClosingLine(_ backend: any StoreBackend) throws {
         try seed(backend)
@@ -148,6 +170,11 @@ enum StoreBackendConformance {
             progress: [run.id!: .init(done: 2, total: 2, failed: 1)],
             deviceStatus: [r1.id!: .init(status: "success", time: Date())]))
         try expect(try backend.query { try $0.lastLogSeq(run: run.id!) } == 1, "the line")
+        let tail = try backend.query { try $0.logLines(run: run.id!, after: 0, device: "r1", limit: 10) }
+        try expect(tail.map(\.seq) == [1] && tail.first?.message == "ok", "the tail of r1: \(tail)")
+        try expect(try backend.query { try $0.logLines(run: run.id!, after: 1, device: nil, limit: 10) }.isEmpty, "nothing after seq 1")
+        try expect(try backend.query { try $0.results(run: run.id!, device: nil) }.map(\.deviceName) == ["r1", "r2"], "results in order")
+        try expect(try backend.query { try $0.results(run: run.id!, device: "r2") }.map(\.success) == [false], "r2's result")
         try expect(try backend.query { try $0.failedDeviceNames(run: run.id!) } == ["r2"], "the failed device")
         try expect(try backend.query { try $0.succeededDeviceNames(run: run.id!, service: "show") } == ["r1"], "the succeeded device")
         let progress = try backend.query { try $0.run(id: run.id!) }
@@ -247,6 +274,7 @@ final class SQLiteBackendConformanceTests: XCTestCase {
     }
     func testTransactions() throws { try StoreBackendConformance.transactionsRollBackAndSavepointsNest(backend) }
     func testClaims() throws { try StoreBackendConformance.queuedRunsAreClaimedOnceOldestFirst(backend) }
+    func testStops() throws { try StoreBackendConformance.stopsAbortQueuedRunsAndFlagRunningOnes(backend) }
     func testEngineLock() throws { try StoreBackendConformance.theEngineLockAdmitsOneEngine(backend) }
     func testConcurrentClaims() throws { try StoreBackendConformance.concurrentClaimsNeverShareARun(backend) }
     func testAbandonedRuns() throws { try StoreBackendConformance.abandonedRunsAreInterruptedWithAClosingLine(backend) }

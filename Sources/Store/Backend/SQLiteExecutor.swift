@@ -61,6 +61,10 @@ struct SQLiteExecutor: StoreTransaction {
         try Run.fetchAll(db, sql: "SELECT * FROM run ORDER BY id DESC LIMIT ?", arguments: [limit])
     }
     func runUsers() throws -> [Int64: String] { try names(sql: "SELECT id, user FROM run") }
+    func logLines(run id: Int64, after seq: Int64, device: String?, limit: Int) throws -> [RunLogLine] {
+        try RunQueue.logLines(db, run: id, after: seq, device: device, limit: limit)
+    }
+    func results(run id: Int64, device: String?) throws -> [RunResult] { try RunQueue.results(db, run: id, device: device) }
     func lastLogSeq(run id: Int64) throws -> Int64 {
         try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM run_log WHERE run_id = ?", arguments: [id]) ?? 0
     }
@@ -208,6 +212,10 @@ struct SQLiteExecutor: StoreTransaction {
         try RunQueue.enqueue(db, service: name, trigger: trigger, user: user, devices: devices, pools: pools, filter: filter,
                              parameters: parameters, taskId: taskId, restartOf: restartOf, restartFrom: restartFrom)
     }
+    func checkTargets(service: Service, devices: [String], pools: [String], filter: String) throws {
+        try RunTargets.check(db, service: service, devices: devices, pools: pools, filter: filter)
+    }
+    func requestStop(run id: Int64, user: String) throws -> Run { try RunQueue.requestStop(db, id, user: user) }
     func recordConfig(deviceId: Int64, runId: Int64?, content: String) throws -> ConfigSnapshot? {
         try ConfigHistory.record(db, deviceId: deviceId, runId: runId, content: content)
     }

@@ -49,6 +49,10 @@ public protocol StoreReader {
     func recentRuns(limit: Int) throws -> [Run]
     /// Every run's user by run id.
     func runUsers() throws -> [Int64: String]
+    /// A run's log lines after a sequence number, in order (of one device, when given): the tail query.
+    func logLines(run id: Int64, after seq: Int64, device: String?, limit: Int) throws -> [RunLogLine]
+    /// A run's results in the order they were recorded (of one device, when given).
+    func results(run id: Int64, device: String?) throws -> [RunResult]
     /// The highest log sequence number of a run (0 without lines).
     func lastLogSeq(run id: Int64) throws -> Int64
     /// Devices with a failed result in a run, sorted, without duplicates.
@@ -143,6 +147,11 @@ public protocol StoreTransaction: StoreReader {
     func enqueueRun(service name: String, trigger: Run.Trigger, user: String, devices: [String], pools: [String],
                     filter: String, parameters: [String: JSONValue], taskId: Int64?,
                     restartOf: Int64?, restartFrom: String) throws -> Run
+    /// Refuses (`StoreError.Kind.noTargets`) a launch of a service that needs devices when the targets
+    /// given (else the service's own) name none or match none now.
+    func checkTargets(service: Service, devices: [String], pools: [String], filter: String) throws
+    /// Asks the engine to stop a run (see `RunQueue.requestStop`); returns the run as it now stands.
+    @discardableResult func requestStop(run id: Int64, user: String) throws -> Run
     /// Stores a configuration if it differs from the device's latest; nil when unchanged.
     func recordConfig(deviceId: Int64, runId: Int64?, content: String) throws -> ConfigSnapshot?
     func setGitCommit(snapshot id: Int64, commit: String) throws
