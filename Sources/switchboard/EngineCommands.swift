@@ -428,7 +428,7 @@ struct LogsCommand: AsyncParsableCommand {
 extension EngineCommand {
     /// The scheduler the engine ticks: fires due tasks as runs (exactly once per due time, by a
     /// conditional update in the store) and says when it next needs to be called.
-    static func schedulerHook(database: AppDatabase, user: String, log: @escaping @Sendable (String) -> Void) -> EngineService.SchedulerHook? {
+    static func schedulerHook(database: any StoreBackend, user: String, log: @escaping @Sendable (String) -> Void) -> EngineService.SchedulerHook? {
         let scheduler = Scheduler(database: database, user: user)
         return {
             for event in try scheduler.tick() { log("scheduler: \(event)") }

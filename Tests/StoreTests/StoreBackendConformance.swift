@@ -32,6 +32,8 @@ enum StoreBackendConformance {
         maintenance?.stop()
         try expect((maintenance != nil) == caps.contains(.engineMaintenance), "startMaintenance() agrees with .engineMaintenance (\(caps))")
         try expect(!backend.location.isEmpty, "a location")
+        let info = try backend.info()
+        try expect(info.contains { $0.1 == backend.location }, "info names the location: \(info)")
     }
 
     /// A body's own error comes out unchanged and its writes are undone; a savepoint undoes only its part.

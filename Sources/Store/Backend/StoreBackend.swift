@@ -65,6 +65,9 @@ public protocol StoreBackend: AnyObject, Sendable {
     /// The pid of the engine holding the lock, or nil when no engine runs on this database.
     func engineLockHolder() -> Int32?
 
+    /// A summary for `switchboard db info`: location, schema version, sizes, record counts.
+    func info() throws -> [(String, String)]
+
     // Runs, as the engine drives them.
 
     /// Claims queued runs, oldest first, at most `limit`, for the engine `enginePid`: each with a
