@@ -143,6 +143,16 @@ enum StoreBackendConformance {
         }
     }
 
+    /// An export imports back into the same inventory: nothing is created the second time.
+    static func anExportImportsBackUnchanged(_ backend: any StoreBackend, secrets: SecretBox, directory: String) throws {
+        try seed(backend)
+        let files = try backend.exportInventory(format: .json, to: directory, secrets: secrets, revealSecrets: false)
+        try expect(!files.isEmpty, "files written")
+        let report = try backend.importInventory(try Importer.read(paths: files, format: .json), secrets: secrets)
+        try expect(report.created.values.reduce(0, +) == 0, "nothing new: \(report.summary)")
+        try expect(try backend.query { try $0.devices(filter: FilterExpression(terms: [])).map(\.name) } == ["r1", "r2"], "the same devices")
+    }
+
     /// Runs a dead engine left running end interrupted, with a closing line after their last one.
     static func abandonedRunsAreInterruptedWithAClosingLine(_ backend: any StoreBackend) throws {
         try seed(backend)
@@ -276,6 +286,9 @@ final class SQLiteBackendConformanceTests: XCTestCase {
     }
     func testTransactions() throws { try StoreBackendConformance.transactionsRollBackAndSavepointsNest(backend) }
     func testClaims() throws { try StoreBackendConformance.queuedRunsAreClaimedOnceOldestFirst(backend) }
+    func testImportExport() throws {
+        try StoreBackendConformance.anExportImportsBackUnchanged(backend, secrets: store.secrets, directory: store.dir + "/export")
+    }
     func testStops() throws { try StoreBackendConformance.stopsAbortQueuedRunsAndFlagRunningOnes(backend) }
     func testEngineLock() throws { try StoreBackendConformance.theEngineLockAdmitsOneEngine(backend) }
     func testConcurrentClaims() throws { try StoreBackendConformance.concurrentClaimsNeverShareARun(backend) }

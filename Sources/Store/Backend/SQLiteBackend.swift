@@ -131,6 +131,18 @@ extension AppDatabase: StoreBackend {
         }
     }
 
+    // MARK: import, export
+
+    public func importInventory(_ document: InventoryDocument, secrets: SecretBox) throws -> ImportReport {
+        try Self.mappingErrors { try InventoryWriter(database: self, secrets: secrets).apply(document) }
+    }
+
+    public func exportInventory(format: Exporter.Format, to directory: String, secrets: SecretBox, revealSecrets: Bool) throws -> [String] {
+        try Self.mappingErrors {
+            try Exporter(database: self, secrets: secrets, revealSecrets: revealSecrets).export(format: format, to: directory)
+        }
+    }
+
     // MARK: engine lock
 
     public func acquireEngineLock() throws -> (any StoreEngineLock)? { try EngineLock.acquire(databasePath: path) }

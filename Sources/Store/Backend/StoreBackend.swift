@@ -68,6 +68,12 @@ public protocol StoreBackend: AnyObject, Sendable {
     /// A summary for `switchboard db info`: location, schema version, sizes, record counts.
     func info() throws -> [(String, String)]
 
+    /// Applies an import in one transaction (a bad record anywhere rolls everything back; pools are
+    /// recomputed once). Secrets are sealed with `secrets` before they are stored.
+    func importInventory(_ document: InventoryDocument, secrets: SecretBox) throws -> ImportReport
+    /// Writes the inventory as `format` into `directory`; returns the files written.
+    func exportInventory(format: Exporter.Format, to directory: String, secrets: SecretBox, revealSecrets: Bool) throws -> [String]
+
     // Runs, as the engine drives them.
 
     /// Claims queued runs, oldest first, at most `limit`, for the engine `enginePid`: each with a
