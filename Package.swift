@@ -1,6 +1,9 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// Modules that use the store through its backend-neutral API only (see ARCHITECTURE.md, "The store's API").
+let storeClientSettings: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+
 let package = Package(
     name: "Switchboard",
     platforms: [.macOS(.v13)],
@@ -63,14 +66,16 @@ let package = Package(
             name: "Engine",
             dependencies: [
                 "Store", "CLibSSH2", "TextFSM",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            // Only the store's backends know their database library: with member import visibility, a
+            // GRDB method reached through a Store type does not compile here (ArchitectureTests checks the imports).
+            swiftSettings: storeClientSettings),
         // The device lab: real sshd processes serving the simulated CLI, for tests, benchmarks and the demo.
         .target(
             name: "Lab",
-            dependencies: ["Store", "CLinux", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["Store", "CLinux"], swiftSettings: storeClientSettings),
         .target(
             name: "Console",
             // The console knows the store's domain operations only, never its database library.
@@ -80,8 +85,8 @@ let package = Package(
             dependencies: [
                 "Store", "StorePostgres", "Engine", "Console", "Lab", "TextFSM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-            ]),
+            ],
+            swiftSettings: storeClientSettings),
 
         // The lab's simulated network-OS CLI: what every lab login lands in. No dependencies, so it
         // starts in milliseconds (it runs once per SSH login, benchmarks included).

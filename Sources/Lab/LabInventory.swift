@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Store
 
 /// Writes a running lab into a database and a known_hosts file, so the CLI, the engine and the
@@ -7,10 +6,10 @@ import Store
 public enum LabInventory {
     /// Devices (existing ones keep their other fields: the demo inventory gains the lab's addresses),
     /// the `lab` and `faults` pools, and the lab's credentials at a priority above any other.
-    public static func register(_ status: LabStatus, database: AppDatabase, secrets: SecretBox) throws {
-        try database.writer.write { db in
+    public static func register(_ status: LabStatus, database: any StoreBackend, secrets: SecretBox) throws {
+        try database.transaction { store in
             for d in status.devices {
-                var device = try Inventory.device(db, named: d.name) ?? Device(name: d.name, address: d.address)
+                var device = try store.device(named: d.name) ?? Device(name: d.name, address: d.address)
                 device.address = d.address
                 device.port = d.port
                 device.platform = d.platform
@@ -24,28 +23,28 @@ public enum LabInventory {
                     device.description = d.isFault ? "lab device with a fault: \(d.name.dropFirst(6))"
                         : special ? "lab device accepting keyboard-interactive logins only" : "lab device"
                 }
-                try Inventory.upsert(db, device: device)
+                try store.upsert(device: device)
             }
-            try Inventory.upsert(db, pool: Pool(name: "lab", description: "every device of the lab"),
+            try store.upsert(pool: Pool(name: "lab", description: "every device of the lab"),
                                  manualDevices: status.devices.map(\.name))
             // Fault devices sit in a pool of their own, used on purpose; the example network's pools
             // leave them out (setup/examples/switchboard.json), so the demo's services never meet them.
-            try Inventory.upsert(db, pool: Pool(name: "faults", description: "lab devices that misbehave on purpose"),
+            try store.upsert(pool: Pool(name: "faults", description: "lab devices that misbehave on purpose"),
                                  manualDevices: status.devices.filter { $0.isFault || $0.name == status.keyboardInteractiveDevice }.map(\.name))
-            if let old = try Inventory.pool(db, named: "lab-faults"), old.description == "lab devices that misbehave on purpose" {
-                try Inventory.deletePool(db, named: old.name)
+            if let old = try store.pool(named: "lab-faults"), old.description == "lab devices that misbehave on purpose" {
+                try store.deletePool(named: old.name)
             }
-            try Inventory.upsert(db, credential: Credential(
+            try store.upsert(credential: Credential(
                 name: "lab-key", description: status.crypto == .p256 ? "the lab's ECDSA P-256 key" : "the lab's ed25519 key", username: status.username,
                 secretKind: .keyFile, keyFile: status.userKeyPath, enableSecret: try secrets.seal(LabManager.enableSecret),
                 role: .readWrite, priority: 1000, pools: ["lab"]))
             if let password = status.password {
-                try Inventory.upsert(db, credential: Credential(
+                try store.upsert(credential: Credential(
                     name: "lab-password", description: "the lab user's password", username: status.username,
                     secretKind: .password, secret: try secrets.seal(password), enableSecret: try secrets.seal(LabManager.enableSecret),
                     role: .readWrite, priority: 999, pools: ["lab"]))
             }
-            try Inventory.log(db, user: OSUser.name, "lab up: \(status.devices.count) devices", targetType: "lab")
+            try store.log(user: OSUser.name, "lab up: \(status.devices.count) devices", targetType: "lab", targetName: "")
         }
     }
 

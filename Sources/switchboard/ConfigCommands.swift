@@ -1,7 +1,6 @@
 import ArgumentParser
 import Engine
 import Foundation
-import GRDB
 import Store
 
 struct ConfigCommand: ParsableCommand {
@@ -28,7 +27,7 @@ struct ConfigHistoryCommand: ParsableCommand {
 
     func run() throws {
         let database = try global.openDatabase(readonly: true)
-        let snapshots = try database.writer.read { db in try ConfigHistory.snapshots(db, device: device) }
+        let snapshots = try database.query { store in try store.configSnapshots(device: device) }
         if json {
             let rows: [JSONValue] = snapshots.map { s in
                 .object(["id": .int(Int(s.id ?? 0)), "created_at": .string(ISO8601DateFormatter().string(from: s.createdAt)),
@@ -78,8 +77,8 @@ struct ConfigDiffCommand: ParsableCommand {
 
     func run() throws {
         let database = try global.openDatabase(readonly: true)
-        let (old, new) = try database.writer.read { db -> (ConfigSnapshot, ConfigSnapshot) in
-            let snapshots = try ConfigHistory.snapshots(db, device: device)
+        let (old, new) = try database.query { store -> (ConfigSnapshot, ConfigSnapshot) in
+            let snapshots = try store.configSnapshots(device: device)
             func find(_ id: Int64) throws -> ConfigSnapshot {
                 guard let s = snapshots.first(where: { $0.id == id }) else {
                     throw CommandFailure(message: "device \(device) has no configuration snapshot \(id) (see switchboard config history \(device))")

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Engine
 import Foundation
-import GRDB
 import Store
 
 /// `switchboard config search REGEX`: the latest configuration of every device, with context lines.
@@ -44,14 +43,14 @@ struct ConfigSearchCommand: ParsableCommand {
         let expression: FilterExpression?
         do { expression = try filter.map(FilterExpression.parse) } catch { throw CommandFailure.usage("--filter: \(error)") }
         let database = try global.openDatabase(readonly: true)
-        let result = try database.writer.read { db -> ConfigSearch.Result in
+        let result = try database.query { store -> ConfigSearch.Result in
             var ids: Set<Int64>?
             if let expression {
-                let known = try Inventory.devicePropertyNames(db)
-                do { ids = Set(try Inventory.devices(db, filter: expression, knownProperties: known).compactMap(\.id)) }
+                let known = try store.devicePropertyNames()
+                do { ids = Set(try store.devices(filter: expression, knownProperties: known).compactMap(\.id)) }
                 catch let e as StoreError where e.kind == .invalid { throw CommandFailure.usage(e.message) }
             }
-            return try ConfigSearch.search(db, pattern: pattern, context: context, devices: ids)
+            return try store.searchConfigurations(pattern: pattern, context: context, devices: ids)
         }
         if json {
             let groups: [JSONValue] = result.groups.map { g in
@@ -104,22 +103,22 @@ struct ConfigCompareCommand: ParsableCommand {
 
     func run() throws {
         let database = try global.openDatabase(readonly: true)
-        func latest(_ db: Database, _ name: String) throws -> (Device, ConfigSnapshot) {
-            guard let d = try Inventory.device(db, named: name), let id = d.id else { throw StoreError.notFound("no device named '\(name)'") }
-            guard let s = try ConfigHistory.latest(db, deviceId: id) else {
+        func latest(_ store: any StoreReader, _ name: String) throws -> (Device, ConfigSnapshot) {
+            guard let d = try store.device(named: name), let id = d.id else { throw StoreError.notFound("no device named '\(name)'") }
+            guard let s = try store.latestConfigSnapshot(deviceId: id) else {
                 throw CommandFailure(message: "device \(name) has no configuration snapshot (run a backup first)")
             }
             return (d, s)
         }
         let text: String
         if let other {
-            let ((_, a), (_, b)) = try database.writer.read { db in (try latest(db, device), try latest(db, other)) }
+            let ((_, a), (_, b)) = try database.query { store in (try latest(store, device), try latest(store, other)) }
             text = LineDiff.unified(a.content, b.content, oldLabel: "\(device) (snapshot \(a.id ?? 0))",
                                     newLabel: "\(other) (snapshot \(b.id ?? 0))", context: context)
         } else {
             let path = golden!
             guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure(message: "cannot read \(path)") }
-            let (d, s) = try database.writer.read { db in try latest(db, device) }
+            let (d, s) = try database.query { store in try latest(store, device) }
             let rendered: String
             do { rendered = try Template.render(String(decoding: data, as: UTF8.self), device: d, payload: [:]) }
             catch { throw CommandFailure.usage("\(path): \(error)") }
@@ -200,10 +199,10 @@ struct ConfigExportGitCommand: ParsableCommand {
         let database = try global.openDatabase()  // writes each snapshot's commit id
         let repository = ConfigRepository(settings: settings, paths: global.paths)
         struct Item { var device: String; var snapshot: ConfigSnapshot; var user: String }
-        let items: [Item] = try database.writer.read { db in
-            let names = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, name FROM device").map { ($0[0] as Int64, $0[1] as String) })
-            let users = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, user FROM run").map { ($0[0] as Int64, $0[1] as String) })
-            return try ConfigSnapshot.fetchAll(db, sql: "SELECT * FROM config_snapshot ORDER BY created_at, id").compactMap { s in
+        let items: [Item] = try database.query { store in
+            let names = try store.deviceNames()
+            let users = try store.runUsers()
+            return try store.allConfigSnapshots().compactMap { s in
                 guard let name = names[s.deviceId] else { return nil }
                 return Item(device: name, snapshot: s, user: s.runId.flatMap { users[$0] } ?? OSUser.name)
             }
@@ -226,8 +225,8 @@ struct ConfigExportGitCommand: ParsableCommand {
             }
         }
         // The console's history shows which commit holds each version.
-        try database.writer.write { db in
-            for e in exported { try ConfigHistory.setGitCommit(db, snapshot: e.snapshot, commit: e.commit) }
+        try database.transaction { store in
+            for e in exported { try store.setGitCommit(snapshot: e.snapshot, commit: e.commit) }
         }
         print("\(committed) commit\(committed == 1 ? "" : "s") written to \(repository.path), \(skipped) snapshot\(skipped == 1 ? "" : "s") already there")
         SecurityLog.record("config.export_git", targets: repository.path, detail: "\(committed) commits")

@@ -3,7 +3,6 @@ import Console
 import Dispatch
 import Engine
 import Foundation
-import GRDB
 import Store
 
 /// `switchboard engine`: executes queued runs (and fires scheduled tasks) until stopped.
@@ -34,7 +33,7 @@ struct EngineCommand: AsyncParsableCommand {
         let settings = try global.settings()
         let database = try global.openDatabase()
         if status || stop {
-            guard let pid = EngineLock.holder(databasePath: database.path) else {
+            guard let pid = database.engineLockHolder() else {
                 print("no engine runs on \(database.path)")
                 if status { throw ExitCode(1) }
                 return
@@ -42,16 +41,16 @@ struct EngineCommand: AsyncParsableCommand {
             if status { print("engine running on \(database.path): pid \(pid)"); return }
             kill(pid, SIGTERM)
             let deadline = Date().addingTimeInterval(settings.engine.stopGraceSeconds + 10)
-            while EngineLock.holder(databasePath: database.path) != nil {
+            while database.engineLockHolder() != nil {
                 if Date() > deadline { throw CommandFailure(message: "the engine (pid \(pid)) has not stopped yet") }
                 usleep(50_000)
             }
             print("engine (pid \(pid)) stopped")
             return
         }
-        guard let lock = try EngineLock.acquire(databasePath: database.path) else {
+        guard let lock = try database.acquireEngineLock() else {
             if quietIfRunning { return }
-            let pid = EngineLock.holder(databasePath: database.path).map { " (pid \($0))" } ?? ""
+            let pid = database.engineLockHolder().map { " (pid \($0))" } ?? ""
             throw CommandFailure(message: "an engine already runs on \(database.path)\(pid)")
         }
         defer { lock.release() }
@@ -224,26 +223,26 @@ struct RunCommand: AsyncParsableCommand {
 
     /// A restart: the old run's workflow, from the node, on the devices that had no successful
     /// result for that node in the old run.
-    static func enqueueRestart(_ database: AppDatabase, _ old: Int64, from node: String, user: String,
+    static func enqueueRestart(_ database: any StoreBackend, _ old: Int64, from node: String, user: String,
                                parameters: [String: JSONValue]) throws -> Run {
-        try database.writer.write { db in
-            guard let previous = try Run.fetchOne(db, key: old) else { throw StoreError.notFound("no run \(old)") }
-            guard let workflow = try Service.fetchOne(db, key: previous.serviceId), workflow.kind == .workflow else {
+        try database.transaction { store in
+            guard let previous = try store.run(id: old) else { throw StoreError.notFound("no run \(old)") }
+            guard let workflow = try store.service(id: previous.serviceId), workflow.kind == .workflow else {
                 throw StoreError.invalid("run \(old) is not a workflow run; only workflows restart from a node")
             }
             if !previous.status.isFinished { throw StoreError.invalid("run \(old) is still \(previous.status.rawValue)") }
-            let nodes = try Inventory.workflowNodes(db, workflowId: workflow.id!)
-            let names = try nodes.compactMap { try Service.fetchOne(db, key: $0.serviceId)?.name }
+            let nodes = try store.workflowNodes(workflowId: workflow.id!)
+            let names = try nodes.compactMap { try store.service(id: $0.serviceId)?.name }
             guard names.contains(node) else {
                 throw StoreError.invalid("workflow '\(workflow.name)' has no node '\(node)' (nodes: \(names.sorted().joined(separator: ", ")))")
             }
-            let all = try TargetResolver.devices(db, TargetResolver.targets(of: previous, service: workflow)) ?? []
-            let completed = Set(try String.fetchAll(db, sql: "SELECT device_name FROM result WHERE run_id = ? AND service_name = ? AND success", arguments: [old, node]))
+            let all = try TargetResolver.devices(store, TargetResolver.targets(of: previous, service: workflow)) ?? []
+            let completed = Set(try store.succeededDeviceNames(run: old, service: node))
             let remaining = all.map(\.name).filter { !completed.contains($0) }
             if remaining.isEmpty { throw StoreError.invalid("every device of run \(old) completed '\(node)'; nothing to restart") }
             var merged = previous.parameters
             merged.merge(parameters) { _, new in new }
-            return try RunQueue.enqueue(db, service: workflow.name, trigger: .cli, user: user, devices: remaining,
+            return try store.enqueueRun(service: workflow.name, trigger: .cli, user: user, devices: remaining,
                                         parameters: merged, restartOf: old, restartFrom: node)
         }
     }
@@ -394,9 +393,9 @@ struct LogsCommand: AsyncParsableCommand {
     static func follow(_ queue: RunQueue, run id: Int64, device: String?, print doPrint: Bool, timeout: Double?) async throws -> Run {
         var after: Int64 = 0
         let deadline = timeout.map { Date().addingTimeInterval($0) }
-        // Woken by the engine's commits rather than polling: a poll interval was half of a line's
-        // way from the engine to the screen on a busy run.
-        let watcher = DatabaseChangeWatcher(databasePath: queue.database.path)
+        // Woken by the engine's commits rather than polling (when the backend has wake-ups): a poll
+        // interval was half of a line's way from the engine to the screen on a busy run.
+        let watcher = queue.database.changeWaiter()
         while true {
             let run = try queue.run(id)
             let lines = try queue.logLines(run: id, after: after, device: device)
@@ -429,7 +428,7 @@ struct LogsCommand: AsyncParsableCommand {
 extension EngineCommand {
     /// The scheduler the engine ticks: fires due tasks as runs (exactly once per due time, by a
     /// conditional update in the store) and says when it next needs to be called.
-    static func schedulerHook(database: AppDatabase, user: String, log: @escaping @Sendable (String) -> Void) -> EngineService.SchedulerHook? {
+    static func schedulerHook(database: any StoreBackend, user: String, log: @escaping @Sendable (String) -> Void) -> EngineService.SchedulerHook? {
         let scheduler = Scheduler(database: database, user: user)
         return {
             for event in try scheduler.tick() { log("scheduler: \(event)") }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Engine
 import Foundation
-import GRDB
 import Store
 
 /// Device output is untrusted: outside an interactive session, control characters and escape
@@ -80,12 +79,12 @@ struct ExecCommand: AsyncParsableCommand {
         let command = (many ? words : Array(words.dropFirst())).joined(separator: " ")
         let names: [String]
         if many {
-            names = try await database.read { db in
-                if let pool { return try Inventory.poolDeviceNames(db, named: pool) }
+            names = try await database.query { store in
+                if let pool { return try store.poolDeviceNames(named: pool) }
                 let expression: FilterExpression
                 do { expression = try FilterExpression.parse(filter ?? "") }
                 catch let e as StoreError { throw CommandFailure.usage(e.message) }
-                return try Inventory.devices(db, filter: expression).map(\.name)
+                return try store.devices(filter: expression).map(\.name)
             }
             if names.isEmpty { throw CommandFailure(message: "no device matches") }
         } else {
@@ -139,9 +138,9 @@ struct ExecCommand: AsyncParsableCommand {
     }
 
     /// Each device's platform name, as stored.
-    func loadPlatforms(_ database: AppDatabase, _ names: [String]) throws -> [String: String] {
-        try database.writer.read { db in
-            try Dictionary(uniqueKeysWithValues: names.compactMap { n in try Inventory.device(db, named: n).map { (n, $0.platform) } })
+    func loadPlatforms(_ database: any StoreBackend, _ names: [String]) throws -> [String: String] {
+        try database.query { store in
+            try Dictionary(uniqueKeysWithValues: names.compactMap { n in try store.device(named: n).map { (n, $0.platform) } })
         }
     }
 

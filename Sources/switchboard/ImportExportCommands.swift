@@ -34,7 +34,7 @@ struct ImportCommand: ParsableCommand {
         _ = try global.settings()
         let doc = try Importer.read(paths: paths, format: format.flatMap(Importer.Format.init(rawValue:)))
         let database = try global.openDatabase()
-        let report = try InventoryWriter(database: database, secrets: try SecretBox.load(paths: global.paths)).apply(doc)
+        let report = try database.importInventory(doc, secrets: try SecretBox.load(paths: global.paths))
         for line in report.warningLines() {
             FileHandle.standardError.write(Data("warning: \(line)\n".utf8))
         }
@@ -67,8 +67,8 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let database = try global.openDatabase(readonly: true)
-        let exporter = Exporter(database: database, secrets: try SecretBox.load(paths: global.paths), revealSecrets: revealSecrets)
-        let files = try exporter.export(format: Exporter.Format(rawValue: format)!, to: directory)
+        let files = try database.exportInventory(format: Exporter.Format(rawValue: format)!, to: directory,
+                                                 secrets: try SecretBox.load(paths: global.paths), revealSecrets: revealSecrets)
         for f in files { print(f) }
     }
 }
@@ -172,7 +172,7 @@ struct DemoCommand: ParsableCommand {
         _ = try global.settings()
         let doc = try Importer.read(paths: [file], format: .json)
         let database = try global.openDatabase()
-        let report = try InventoryWriter(database: database, secrets: try SecretBox.load(paths: global.paths)).apply(doc)
+        let report = try database.importInventory(doc, secrets: try SecretBox.load(paths: global.paths))
         print("example network loaded into \(database.path): \(report.summary)")
         if !noLab {
             // The example devices are the lab's: bring it up so they answer.

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import Store
 
 /// The record kinds `list` and `show` know, with their singular and plural names.
@@ -53,7 +52,7 @@ struct ListCommand: ParsableCommand {
         _ = try global.settings()
         let declared = Set(try DevicePropertiesLoader(paths: global.paths).load().properties.map(\.name))
         let database = try global.openDatabase()
-        let listing = try database.writer.read { db in try ListCommand.listing(kind, db, expression, declared: declared) }
+        let listing = try database.query { store in try ListCommand.listing(kind, store, expression, declared: declared) }
         if json {
             print(String(decoding: try JSONEncoder.pretty.encode(listing.json), as: UTF8.self))
         } else {
@@ -61,20 +60,20 @@ struct ListCommand: ParsableCommand {
         }
     }
 
-    static func listing(_ kind: RecordKind, _ db: Database, _ filter: FilterExpression, declared: Set<String> = []) throws -> Listing {
+    static func listing(_ kind: RecordKind, _ store: any StoreReader, _ filter: FilterExpression, declared: Set<String> = []) throws -> Listing {
         switch kind {
         case .devices:
             // Custom properties: those declared in properties.json and those imported devices carry.
-            let known = try Inventory.devicePropertyNames(db).union(declared)
+            let known = try store.devicePropertyNames().union(declared)
             let devices: [Device]
-            do { devices = try Inventory.devices(db, filter: filter, knownProperties: known) }
+            do { devices = try store.devices(filter: filter, knownProperties: known) }
             catch let e as StoreError where e.kind == .invalid { throw CommandFailure.usage(e.message) }
             let columns = ["name", "address", "port", "platform", "vendor", "model", "location", "last_run_status"]
             return Listing(columns: columns,
                            rows: devices.map { d in columns.map { d.value(of: $0) ?? "" } },
                            json: devices.map(deviceJSON))
         case .links:
-            let links = try Inventory.links(db)
+            let links = try store.links()
             let columns = ["name", "source", "destination", "description"]
             return try filtered(links.map { l in
                 (["name": l.name, "source": l.source, "destination": l.destination, "description": l.description],
@@ -82,7 +81,7 @@ struct ListCommand: ParsableCommand {
                   "description": .string(l.description), "properties": .object(l.properties)])
             }, columns, filter)
         case .pools:
-            let pools = try Inventory.pools(db)
+            let pools = try store.pools()
             let columns = ["name", "devices", "criteria", "description"]
             return try filtered(pools.map { p in
                 let criteria = describe(p.activeCriteria)
@@ -93,7 +92,7 @@ struct ListCommand: ParsableCommand {
         case .credentials:
             let columns = ["name", "username", "kind", "role", "priority", "pools"]
             // Secrets are never listed: not even their ciphertext.
-            return try filtered(try Inventory.credentials(db).map { c in
+            return try filtered(try store.credentials().map { c in
                 (["name": c.name, "username": c.username, "kind": c.secretKind.rawValue, "role": c.role.rawValue,
                   "priority": String(c.priority), "pools": c.pools.joined(separator: ",")],
                  ["name": .string(c.name), "username": .string(c.username), "kind": .string(c.secretKind.rawValue),
@@ -102,9 +101,9 @@ struct ListCommand: ParsableCommand {
                   "has_enable_secret": .bool(!c.enableSecret.isEmpty)])
             }, columns, filter)
         case .services, .workflows:
-            let services = try Inventory.services(db, workflows: kind == .workflows)
+            let services = try store.services(workflows: kind == .workflows)
             let columns = kind == .workflows ? ["name", "nodes", "traversal", "description"] : ["name", "kind", "targets", "description"]
-            let nodeCounts = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT workflow_id, COUNT(*) AS n FROM workflow_node GROUP BY workflow_id").map { ($0["workflow_id"] as Int64, $0["n"] as Int) })
+            let nodeCounts = try store.workflowNodeCounts()
             return try filtered(services.map { s in
                 let targets = (s.devices + s.pools.map { "pool:" + $0 } + (s.targetFilter.isEmpty ? [] : ["filter:" + s.targetFilter])).joined(separator: ",")
                 return (["name": s.name, "kind": s.kind.rawValue, "targets": targets, "description": s.description,
@@ -112,7 +111,7 @@ struct ListCommand: ParsableCommand {
                         serviceJSON(s))
             }, columns, filter)
         case .runs:
-            let runs = try Run.fetchAll(db, sql: "SELECT * FROM run ORDER BY id DESC LIMIT 1000")
+            let runs = try store.recentRuns(limit: 1000)
             let columns = ["id", "service", "status", "progress", "trigger", "user", "started"]
             return try filtered(runs.map { r in
                 (["id": String(r.id!), "service": r.serviceName, "status": r.status.rawValue,
@@ -125,9 +124,9 @@ struct ListCommand: ParsableCommand {
                   "ended": r.endedAt.map { .string(formatDate($0)) } ?? .null])
             }, columns, filter)
         case .tasks:
-            let names = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, name FROM service").map { ($0["id"] as Int64, $0["name"] as String) })
+            let names = try store.serviceNames()
             let columns = ["name", "service", "schedule", "active", "next_fire", "last_run_status"]
-            return try filtered(try Inventory.tasks(db).map { t in
+            return try filtered(try store.tasks().map { t in
                 let schedule: String
                 switch t.scheduleKind {
                 case .interval: schedule = "every \(t.intervalSeconds ?? 0)s"
@@ -142,7 +141,7 @@ struct ListCommand: ParsableCommand {
                          "last_run_status": t.lastRunStatus.map(JSONValue.string) ?? .null])
             }, columns, filter)
         case .sessions:
-            let sessions = try SessionRecord.fetchAll(db, sql: "SELECT * FROM session ORDER BY id DESC LIMIT 1000")
+            let sessions = try store.recentSessions(limit: 1000)
             let columns = ["id", "device", "user", "started", "ended", "bytes"]
             return try filtered(sessions.map { s in
                 (["id": String(s.id!), "device": s.deviceName, "user": s.user, "started": formatDate(s.startedAt),

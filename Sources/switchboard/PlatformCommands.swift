@@ -92,12 +92,12 @@ struct DetectCommand: AsyncParsableCommand {
         let settings = try global.settings()
         let database = try global.openDatabase()
         let secrets = try SecretBox.load(paths: global.paths)
-        let names: [String] = try await database.read { db in
-            if let pool { return try Inventory.poolDeviceNames(db, named: pool) }
+        let names: [String] = try await database.query { store in
+            if let pool { return try store.poolDeviceNames(named: pool) }
             if let filter {
                 let expression: FilterExpression
                 do { expression = try FilterExpression.parse(filter) } catch let e as StoreError { throw CommandFailure.usage(e.message) }
-                return try Inventory.devices(db, filter: expression).map(\.name)
+                return try store.devices(filter: expression).map(\.name)
             }
             return [device!]
         }
@@ -126,11 +126,11 @@ struct DetectCommand: AsyncParsableCommand {
         }
         if save {
             let recognised = found.filter { $0.platform != nil }
-            try await database.writer.write { db in
+            try await database.transaction { store in
                 for one in recognised {
-                    guard var device = try Inventory.device(db, named: one.device) else { continue }
+                    guard var device = try store.device(named: one.device) else { continue }
                     device.platform = one.platform!
-                    try Inventory.upsert(db, device: device)
+                    try store.upsert(device: device)
                 }
             }
             if !json { FileHandle.standardError.write(Data("saved the platform of \(recognised.count) device(s)\n".utf8)) }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Engine
 import Foundation
-import GRDB
 import Store
 
 /// `switchboard task …`: scheduled tasks that launch a service or workflow.
@@ -19,8 +18,8 @@ struct TaskCommand: ParsableCommand {
 
     static var user: String { OSUser.name }
 
-    static func load(_ db: Database, _ name: String) throws -> ScheduledTask {
-        guard let t = try ScheduledTask.fetchOne(db, sql: "SELECT * FROM task WHERE name = ?", arguments: [name]) else {
+    static func load(_ store: any StoreReader, _ name: String) throws -> ScheduledTask {
+        guard let t = try store.task(named: name) else {
             throw CommandFailure(message: "no task named '\(inert(name))'")
         }
         return t
@@ -135,22 +134,22 @@ struct TaskAddCommand: ParsableCommand {
         if enable { task.nextFire = schedule.firstFire(now: now) }
 
         let database = try global.openDatabase()
-        let stored = try database.writer.write { db -> ScheduledTask in
-            guard let service = try Inventory.service(db, named: service), let sid = service.id else {
+        let stored = try database.transaction { store -> ScheduledTask in
+            guard let service = try store.service(named: service), let sid = service.id else {
                 throw CommandFailure(message: "service: no service or workflow named '\(inert(self.service))'")
             }
-            for d in task.devices where try Inventory.device(db, named: d) == nil {
+            for d in task.devices where try store.device(named: d) == nil {
                 throw CommandFailure(message: "devices: no device named '\(inert(d))'")
             }
-            for p in task.pools where try Inventory.pool(db, named: p) == nil {
+            for p in task.pools where try store.pool(named: p) == nil {
                 throw CommandFailure(message: "pools: no pool named '\(inert(p))'")
             }
-            if try ScheduledTask.fetchOne(db, sql: "SELECT * FROM task WHERE name = ?", arguments: [task.name]) != nil {
+            if try store.task(named: task.name) != nil {
                 throw CommandFailure(message: "a task named '\(inert(task.name))' already exists (delete it first)")
             }
             task.serviceId = sid
-            let t = try Inventory.upsert(db, task: task)
-            try Inventory.log(db, user: TaskCommand.user, "task '\(t.name)' created: \(schedule.summary) → \(service.name)\(enable ? ", enabled" : "")",
+            let t = try store.upsert(task: task)
+            try store.log(user: TaskCommand.user, "task '\(t.name)' created: \(schedule.summary) → \(service.name)\(enable ? ", enabled" : "")",
                               targetType: "task", targetName: t.name)
             return t
         }
@@ -185,10 +184,7 @@ struct TaskListCommand: ParsableCommand {
 
     func run() throws {
         let database = try global.openDatabase()
-        let (tasks, services) = try database.writer.read { db in
-            (try Inventory.tasks(db),
-             try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, name FROM service").map { ($0["id"] as Int64, $0["name"] as String) }))
-        }
+        let (tasks, services) = try database.query { store in (try store.tasks(), try store.serviceNames()) }
         if json {
             let rows: [JSONValue] = tasks.map { t in
                 .object([
@@ -254,10 +250,10 @@ struct TaskDeleteCommand: ParsableCommand {
 
     func run() throws {
         let database = try global.openDatabase()
-        try database.writer.write { db in
-            let t = try TaskCommand.load(db, name)
-            try db.execute(sql: "DELETE FROM task WHERE id = ?", arguments: [t.id])
-            try Inventory.log(db, user: TaskCommand.user, "task '\(t.name)' deleted", targetType: "task", targetName: t.name)
+        try database.transaction { store in
+            let t = try TaskCommand.load(store, name)
+            try store.deleteTask(id: t.id!)
+            try store.log(user: TaskCommand.user, "task '\(t.name)' deleted", targetType: "task", targetName: t.name)
         }
         print("task '\(inert(name))' deleted")
     }
@@ -273,7 +269,7 @@ struct TaskNextCommand: ParsableCommand {
     func run() throws {
         if count < 1 || count > 10_000 { throw CommandFailure.usage("count: \(count) is not in 1…10000") }
         let database = try global.openDatabase()
-        let task = try database.writer.read { db in try TaskCommand.load(db, name) }
+        let task = try database.query { store in try TaskCommand.load(store, name) }
         let schedule: TaskSchedule
         do { schedule = try TaskSchedule(task: task) } catch {
             throw CommandFailure(message: "task '\(inert(name))' has an unusable schedule: \(error)")

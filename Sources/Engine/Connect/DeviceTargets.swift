@@ -1,17 +1,16 @@
 import Foundation
-import GRDB
 import Store
 
 /// Turns inventory records into SSH targets: the device's address, its credential (the highest
 /// priority one whose scope contains it, or a named one), and its jump chain, each hop resolved the
 /// same way. Secrets are opened here, in memory, at the moment of use.
 public struct DeviceTargets: Sendable {
-    public let database: AppDatabase
+    public let database: any StoreBackend
     public let secrets: SecretBox
     public let settings: Settings
     public var environment: [String: String]
 
-    public init(database: AppDatabase, secrets: SecretBox, settings: Settings,
+    public init(database: any StoreBackend, secrets: SecretBox, settings: Settings,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.database = database; self.secrets = secrets; self.settings = settings; self.environment = environment
     }
@@ -23,23 +22,23 @@ public struct DeviceTargets: Sendable {
 
     /// The target for a device, by name, with an optional named credential.
     public func target(device name: String, credential: String? = nil) throws -> SSHTarget {
-        try database.writer.read { db in
-            guard let device = try Inventory.device(db, named: name) else {
+        try database.query { store in
+            guard let device = try store.device(named: name) else {
                 throw ResolveError(message: "no device named '\(name)'")
             }
-            return try target(db, device, credential: credential)
+            return try target(store, device, credential: credential)
         }
     }
 
     /// Targets for many devices in one read, in the order given; the first device that cannot be
     /// resolved throws.
     public func targets(devices names: [String], credential: String? = nil) throws -> [(name: String, target: SSHTarget)] {
-        try database.writer.read { db in
+        try database.query { store in
             try names.map { name in
-                guard let device = try Inventory.device(db, named: name) else {
+                guard let device = try store.device(named: name) else {
                     throw ResolveError(message: "no device named '\(name)'")
                 }
-                return (name, try target(db, device, credential: credential))
+                return (name, try target(store, device, credential: credential))
             }
         }
     }
@@ -47,36 +46,36 @@ public struct DeviceTargets: Sendable {
     /// The enable secret of the credential a device would log in with (named, or chosen by
     /// priority), opened now; nil when that credential has none. Also names the credential, for errors.
     public func enableSecret(device name: String, credential named: String? = nil) throws -> (credential: String?, secret: String?) {
-        try database.writer.read { db in
-            guard let device = try Inventory.device(db, named: name) else { throw ResolveError(message: "no device named '\(name)'") }
+        try database.query { store in
+            guard let device = try store.device(named: name) else { throw ResolveError(message: "no device named '\(name)'") }
             let credential: Credential?
             if let named, !named.isEmpty {
-                credential = try Credential.fetchOne(db, sql: "SELECT * FROM credential WHERE name = ?", arguments: [named])
+                credential = try store.credential(named: named)
             } else {
-                credential = try Inventory.credential(db, for: device)
+                credential = try store.credential(for: device)
             }
             guard let credential else { return (nil, nil) }
             return (credential.name, credential.enableSecret.isEmpty ? nil : try secrets.open(credential.enableSecret))
         }
     }
 
-    public func target(_ db: Database, _ device: Device, credential: String? = nil) throws -> SSHTarget {
+    public func target(_ store: any StoreReader, _ device: Device, credential: String? = nil) throws -> SSHTarget {
         var visiting: Set<String> = [device.name]
-        let endpoint = try self.endpoint(db, device, credential: credential)
+        let endpoint = try self.endpoint(store, device, credential: credential)
         let chain = device.jump.isEmpty ? settings.ssh.defaultJump : device.jump
-        let jumps = try hops(db, chain, fallback: endpoint, visiting: &visiting)
+        let jumps = try hops(store, chain, fallback: endpoint, visiting: &visiting)
         return SSHTarget(endpoint, jumps: jumps)
     }
 
-    func endpoint(_ db: Database, _ device: Device, credential named: String?) throws -> SSHEndpoint {
+    func endpoint(_ store: any StoreReader, _ device: Device, credential named: String?) throws -> SSHEndpoint {
         let credential: Credential?
         if let named, !named.isEmpty {
-            guard let c = try Credential.fetchOne(db.cachedStatement(sql: "SELECT * FROM credential WHERE name = ?"), arguments: [named]) else {
+            guard let c = try store.credential(named: named) else {
                 throw ResolveError(message: "no credential named '\(named)'")
             }
             credential = c
         } else {
-            credential = try Inventory.credential(db, for: device)
+            credential = try store.credential(for: device)
         }
         var auth: [SSHAuthentication] = []
         var username = environment["USER"] ?? "root"
@@ -105,16 +104,16 @@ public struct DeviceTargets: Sendable {
     }
 
     /// A jump chain: device names (resolved with their own credentials and chains) or `[user@]host[:port]`.
-    func hops(_ db: Database, _ chain: String, fallback: SSHEndpoint, visiting: inout Set<String>) throws -> [SSHEndpoint] {
+    func hops(_ store: any StoreReader, _ chain: String, fallback: SSHEndpoint, visiting: inout Set<String>) throws -> [SSHEndpoint] {
         var out: [SSHEndpoint] = []
         for raw in chain.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !raw.isEmpty {
-            if let hop = try Inventory.device(db, named: raw) {
+            if let hop = try store.device(named: raw) {
                 guard visiting.insert(hop.name).inserted else {
                     throw ResolveError(message: "jump chain loops through \(hop.name)")
                 }
-                let own = hop.jump.isEmpty ? [] : try hops(db, hop.jump, fallback: fallback, visiting: &visiting)
+                let own = hop.jump.isEmpty ? [] : try hops(store, hop.jump, fallback: fallback, visiting: &visiting)
                 out += own
-                out.append(try endpoint(db, hop, credential: nil))
+                out.append(try endpoint(store, hop, credential: nil))
             } else {
                 out.append(try parseHop(raw, fallback: fallback))
             }

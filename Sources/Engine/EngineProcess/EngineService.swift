@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Store
 import Synchronization
 
@@ -10,7 +9,7 @@ import Synchronization
 /// `engine.stop_grace_seconds`), a second SIGTERM or a SIGINT aborts at once. Either way every run it
 /// leaves unfinished is marked interrupted with the reason, and the journal is flushed.
 public final class EngineService: Sendable {
-    public let database: AppDatabase
+    public let database: any StoreBackend
     /// The settings the engine started with; `engine.poll_ms` and `engine.log_flush_ms` keep these
     /// values for the engine's life. Runs use `environment.settings`, reloaded before a run when a
     /// settings file changed (see `SettingsSource`).
@@ -59,14 +58,14 @@ public final class EngineService: Sendable {
         var nextSchedulerTick = Date.distantPast
     }
 
-    public convenience init(database: AppDatabase, settings: Settings, paths: Paths, secrets: SecretBox,
+    public convenience init(database: any StoreBackend, settings: Settings, paths: Paths, secrets: SecretBox,
                             scheduler: SchedulerHook? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         try self.init(database: database, settings: settings,
                       transport: SSHTransportConfiguration(settings: settings, paths: paths),
                       secrets: secrets, scheduler: scheduler, log: log)
     }
 
-    public init(database: AppDatabase, settings: Settings, transport configuration: SSHTransportConfiguration,
+    public init(database: any StoreBackend, settings: Settings, transport configuration: SSHTransportConfiguration,
                 secrets: SecretBox, environment variables: [String: String] = ProcessInfo.processInfo.environment,
                 scheduler: SchedulerHook? = nil, settingsSource: SettingsSource? = nil,
                 log: @escaping @Sendable (String) -> Void = { _ in }) throws {
@@ -160,18 +159,9 @@ public final class EngineService: Sendable {
     /// Marks runs a previous engine left running as interrupted, keeping their results and lines.
     @discardableResult
     public func recoverInterrupted() throws -> [Int64] {
-        try database.writer.write { db in
-            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM run WHERE status = 'running'")
-            for id in ids {
-                let old = try Int.fetchOne(db, sql: "SELECT engine_pid FROM run WHERE id = ?", arguments: [id])
-                let reason = "the engine\(old.map { " (pid \($0))" } ?? "") died while the run was going; found by the engine started at \(Self.timestamp(Date()))"
-                try db.execute(sql: "UPDATE run SET status = 'interrupted', ended_at = ?, reason = ? WHERE id = ?",
-                               arguments: [Date(), reason, id])
-                let seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM run_log WHERE run_id = ?", arguments: [id]) ?? 0) + 1
-                try RunLogLine(runId: id, seq: seq, time: Date(), level: .error, device: "", service: "", message: "run interrupted: \(reason)").insert(db)
-                try db.execute(sql: "UPDATE task SET last_run_status = 'interrupted' WHERE last_run_id = ?", arguments: [id])
-            }
-            return ids
+        let now = Date()
+        return try database.interruptAbandonedRuns(at: now) { old in
+            "the engine\(old.map { " (pid \($0))" } ?? "") died while the run was going; found by the engine started at \(Self.timestamp(now))"
         }
     }
 
@@ -235,24 +225,13 @@ public final class EngineService: Sendable {
         if free <= 0 { return }
         let claimed: [Run]
         do {
-            // A read first: the idle engine polls without taking the write lock.
-            let queued = try database.writer.read { db in
-                try Int64.fetchAll(db, sql: "SELECT id FROM run WHERE status = 'queued' ORDER BY id LIMIT ?", arguments: [free])
-            }
-            if queued.isEmpty { return }
+            // The store reads first: the idle engine polls without taking the write lock.
+            claimed = try database.claimQueuedRuns(limit: free, enginePid: pid, at: Date())
+            if claimed.isEmpty { return }
+            // Settings are read again only when there is a run to start with them.
             reloadSettingsIfChanged()
-            claimed = try database.writer.write { db -> [Run] in
-                let ids = queued
-                var out: [Run] = []
-                for id in ids {
-                    try db.execute(sql: "UPDATE run SET status = 'running', started_at = ?, engine_pid = ? WHERE id = ? AND status = 'queued'",
-                                   arguments: [Date(), pid, id])
-                    if db.changesCount == 1, let run = try Run.fetchOne(db, key: id) { out.append(run) }
-                }
-                return out
-            }
         } catch {
-            log("cannot claim runs: \(AppDatabase.describe(error))")
+            log("cannot claim runs: \(StoreError.describe(error))")
             return
         }
         for run in claimed { start(run) }
@@ -285,9 +264,8 @@ public final class EngineService: Sendable {
         if active.isEmpty { return }
         let stops: [(Int64, String)]
         do {
-            stops = try await database.read { db in
-                try Row.fetchAll(db, sql: "SELECT id, reason FROM run WHERE status = 'running' AND stop_requested AND id IN (\(active.map(String.init).joined(separator: ",")))")
-                    .map { ($0[0], $0[1]) }
+            stops = try await database.query { store in
+                try store.stopRequests(among: active).map { ($0.run, $0.reason) }
             }
         } catch { return }
         for (id, reason) in stops {

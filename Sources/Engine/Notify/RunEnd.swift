@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Store
 
 /// The end of a run beyond its status: pushing the configurations' repository, and notifications.
@@ -38,14 +37,11 @@ extension RunExecution {
     /// already ended. Each channel is tried `notify.retries` more times with backoff, each attempt
     /// within `notify.timeout`; failures are logged in the run.
     func notifyEnd(_ final: Run) {
-        let service = try? env.database.writer.read { [run] db in try Service.fetchOne(db, key: run.serviceId) }
+        let service = try? env.database.query { [run] store in try store.service(id: run.serviceId) }
         guard let spec = notifySpec(service) else { return }
         let changes = events.changes
         guard let status = Optional(final.status), spec.fires(status: status, changes: changes.count) else { return }
-        let failedDevices = (try? env.database.writer.read { [runId] db in
-            try String.fetchAll(db, sql: "SELECT DISTINCT device_name FROM result WHERE run_id = ? AND NOT success AND device_name != '' ORDER BY device_name",
-                                arguments: [runId])
-        }) ?? []
+        let failedDevices = (try? env.database.query { [runId] store in try store.failedDeviceNames(run: runId) }) ?? []
         let message = RunNotification(run: final, failedDevices: failedDevices, changes: spec.when == .change || spec.when == .always ? changes : [])
         let notifier = Notifier(settings: env.settings, redactor: env.journal.secretRedactor)
         let journal = env.journal, runId = self.runId

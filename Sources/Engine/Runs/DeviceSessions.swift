@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Store
 
 /// The SSH connections of one run, one per device (and credential), opened on first use and reused by
@@ -31,8 +30,8 @@ public actor DeviceSessions {
         if let task = pending[key] { return try await task.value }
         let targets = self.targets, transport = self.transport
         let task = Task<SSHConnection, Error> {
-            let target = try await targets.database.read { db in
-                try targets.target(db, device, credential: credential.isEmpty ? nil : credential)
+            let target = try await targets.database.query { store in
+                try targets.target(store, device, credential: credential.isEmpty ? nil : credential)
             }
             return try await transport.connect(target)
         }

@@ -1,17 +1,16 @@
 import Foundation
-import GRDB
 import Store
 import Synchronization
 
 /// What every run of an engine shares: the store, settings, the journal and the transport.
 public struct RunEnvironment: Sendable {
-    public let database: AppDatabase
+    public let database: any StoreBackend
     public let settings: Settings
     public let journal: RunJournal
     public let transport: SSHTransport
     public let targets: DeviceTargets
 
-    public init(database: AppDatabase, settings: Settings, journal: RunJournal, transport: SSHTransport, targets: DeviceTargets) {
+    public init(database: any StoreBackend, settings: Settings, journal: RunJournal, transport: SSHTransport, targets: DeviceTargets) {
         self.database = database; self.settings = settings; self.journal = journal
         self.transport = transport; self.targets = targets
     }
@@ -82,11 +81,11 @@ public final class RunExecution: Sendable {
         let started = Date()
         do {
             try env.journal.open(run: runId)
-            let (service, devices) = try await env.database.read { [run] db -> (Service, [Device]?) in
-                guard let service = try Service.fetchOne(db, key: run.serviceId) else {
+            let (service, devices) = try await env.database.query { [run] store -> (Service, [Device]?) in
+                guard let service = try store.service(id: run.serviceId) else {
                     throw StoreError.notFound("service \(run.serviceName) no longer exists")
                 }
-                return (service, try TargetResolver.devices(db, TargetResolver.targets(of: run, service: service)))
+                return (service, try TargetResolver.devices(store, TargetResolver.targets(of: run, service: service)))
             }
             let targetText = devices.map { "\($0.count) device\($0.count == 1 ? "" : "s")" } ?? "no devices (runs once)"
             log(.info, service: service.name, "run \(runId) of \(service.kind == .workflow ? "workflow" : "service") '\(service.name)' started by \(run.user) (\(run.trigger.rawValue)) on \(targetText)")
@@ -151,17 +150,7 @@ public final class RunExecution: Sendable {
         for attempt in 0..<50 {
             do {
                 try env.journal.flush()
-                try env.database.writer.write { db in
-                    try db.execute(sql: """
-                        UPDATE run SET status = ?, ended_at = ?, reason = ?, progress_done = ?, progress_total = ?, progress_failed = ?
-                        WHERE id = ? AND status = 'running'
-                        """, arguments: [final.status.rawValue, final.endedAt, final.reason, final.progressDone,
-                                         final.progressTotal, final.progressFailed, final.id])
-                    if let task = final.taskId {
-                        try db.execute(sql: "UPDATE task SET last_run_status = ? WHERE id = ? AND last_run_id = ?",
-                                       arguments: [final.status.rawValue, task, final.id])
-                    }
-                }
+                try env.database.recordRunEnd(final)
                 return
             } catch {
                 if attempt == 49 { FileHandle.standardError.write(Data("run \(runId): cannot record its end: \(error)\n".utf8)) }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Store
 import Synchronization
 
@@ -12,7 +11,7 @@ import Synchronization
 /// Every text that passes through is scrubbed of the credential secrets the engine knows, so a
 /// device that echoes a password cannot put it in a log line, a result or an export.
 public final class RunJournal: Sendable {
-    public let database: AppDatabase
+    public let database: any StoreBackend
     private let redactor: SecretRedactor
     private let state = Mutex(State())
     private let maxBuffered: Int
@@ -26,7 +25,7 @@ public final class RunJournal: Sendable {
         var written: Int = 0
     }
 
-    public init(database: AppDatabase, redactor: SecretRedactor, maxBuffered: Int = 5_000) {
+    public init(database: any StoreBackend, redactor: SecretRedactor, maxBuffered: Int = 5_000) {
         self.database = database
         self.redactor = redactor
         self.maxBuffered = maxBuffered
@@ -35,9 +34,7 @@ public final class RunJournal: Sendable {
     /// Continues a run's sequence after what is already stored (a run is only ever written by one
     /// engine, but this keeps `seq` unique even if a run is resumed).
     public func open(run id: Int64) throws {
-        let last = try database.writer.read { db in
-            try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM run_log WHERE run_id = ?", arguments: [id]) ?? 0
-        }
+        let last = try database.query { store in try store.lastLogSeq(run: id) }
         state.withLock { $0.nextSeq[id] = max($0.nextSeq[id] ?? 0, last) }
     }
 
@@ -85,32 +82,10 @@ public final class RunJournal: Sendable {
         }
         if batch.lines.isEmpty && batch.results.isEmpty && batch.progress.isEmpty && batch.deviceStatus.isEmpty { return }
         do {
-            try database.writer.write { db in
-                // Prepared once per connection and bound per row: encoding each record through
-                // Codable was the largest part of the engine's own CPU on a 1,000-device run.
-                let insertLine = try db.cachedStatement(sql: """
-                    INSERT INTO run_log (run_id, seq, time, level, device, service, message) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """)
-                for l in batch.lines {
-                    try insertLine.execute(arguments: [l.runId, l.seq, l.time, l.level.rawValue, l.device, l.service, l.message])
-                }
-                let insertResult = try db.cachedStatement(sql: """
-                    INSERT INTO result (run_id, service_id, service_name, device_id, device_name, success, output,
-                                        duration_ms, attempts, created_at, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                for r in batch.results {
-                    try insertResult.execute(arguments: [r.runId, r.serviceId, r.serviceName, r.deviceId, r.deviceName, r.success,
-                                                         r.output, r.durationMs, r.attempts, r.createdAt, r.rows])
-                }
-                for (run, p) in batch.progress {
-                    try db.execute(sql: "UPDATE run SET progress_done = ?, progress_total = ?, progress_failed = ? WHERE id = ?",
-                                   arguments: [p.done, p.total, p.failed, run])
-                }
-                for (device, s) in batch.deviceStatus {
-                    try db.execute(sql: "UPDATE device SET last_run_status = ?, last_run_time = ? WHERE id = ?",
-                                   arguments: [s.status, s.time, device])
-                }
-            }
+            try database.writeJournal(JournalBatch(
+                lines: batch.lines, results: batch.results,
+                progress: batch.progress.mapValues { JournalBatch.Progress(done: $0.done, total: $0.total, failed: $0.failed) },
+                deviceStatus: batch.deviceStatus.mapValues { JournalBatch.DeviceRunStatus(status: $0.status, time: $0.time) }))
             state.withLock { $0.written += batch.lines.count }
         } catch {
             state.withLock { s in
@@ -137,8 +112,8 @@ public struct SecretRedactor: Sendable {
 
     /// The secrets of every credential in the database (passwords, key passphrases, inline keys,
     /// enable secrets), opened in memory only.
-    public static func load(database: AppDatabase, secrets box: SecretBox) throws -> SecretRedactor {
-        let credentials = try database.writer.read { db in try Inventory.credentials(db) }
+    public static func load(database: any StoreBackend, secrets box: SecretBox) throws -> SecretRedactor {
+        let credentials = try database.query { store in try store.credentials() }
         var values: [String] = []
         for c in credentials {
             for sealed in [c.secret, c.enableSecret] where !sealed.isEmpty {

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Store
 
 /// Resolves a run's targets when it starts: the run's own targets (from the launch) when it has any,
@@ -21,21 +20,21 @@ public enum TargetResolver {
         return Targets(devices: service.devices, pools: service.pools, filter: service.targetFilter)
     }
 
-    public static func devices(_ db: Database, _ targets: Targets) throws -> [Device]? {
+    public static func devices(_ store: any StoreReader, _ targets: Targets) throws -> [Device]? {
         if targets.isEmpty { return nil }
         var byName: [String: Device] = [:]
         for name in targets.devices {
-            guard let d = try Inventory.device(db, named: name) else { throw StoreError.notFound("target device '\(name)' does not exist") }
+            guard let d = try store.device(named: name) else { throw StoreError.notFound("target device '\(name)' does not exist") }
             byName[d.name] = d
         }
         for pool in targets.pools {
-            for d in try Inventory.poolDevices(db, named: pool) { byName[d.name] = d }
+            for d in try store.poolDevices(named: pool) { byName[d.name] = d }
         }
         if !targets.filter.isEmpty {
             let expression: FilterExpression
             do { expression = try FilterExpression.parse(targets.filter) }
             catch { throw StoreError.invalid("target filter '\(targets.filter)': \(error)") }
-            for d in try Inventory.devices(db, filter: expression, knownProperties: try Inventory.devicePropertyNames(db)) {
+            for d in try store.devices(filter: expression, knownProperties: try store.devicePropertyNames()) {
                 byName[d.name] = d
             }
         }

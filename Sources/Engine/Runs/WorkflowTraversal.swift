@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Store
 
 /// A workflow's graph as the traversal needs it.
@@ -10,12 +9,12 @@ struct WorkflowGraph: Sendable {
     let success: [Int64: [Int64]]
     let failure: [Int64: [Int64]]
 
-    static func load(_ db: Database, _ workflow: Service, startAt: String = "") throws -> WorkflowGraph {
-        let nodes = try Inventory.workflowNodes(db, workflowId: workflow.id!)
-        let edges = try Inventory.workflowEdges(db, workflowId: workflow.id!)
+    static func load(_ store: any StoreReader, _ workflow: Service, startAt: String = "") throws -> WorkflowGraph {
+        let nodes = try store.workflowNodes(workflowId: workflow.id!)
+        let edges = try store.workflowEdges(workflowId: workflow.id!)
         var services: [Int64: Service] = [:]
         for node in nodes {
-            guard let s = try Service.fetchOne(db, key: node.serviceId) else {
+            guard let s = try store.service(id: node.serviceId) else {
                 throw StoreError.notFound("workflow '\(workflow.name)': a node's service (id \(node.serviceId)) no longer exists")
             }
             services[node.serviceId] = s
@@ -57,8 +56,8 @@ extension RunExecution {
     /// A workflow run: devices flow through the graph (device by device, or service by service),
     /// and each device's outcome is what it ended on.
     func runWorkflowRun(_ workflow: Service, devices: [Device], payload: [String: JSONValue]) async throws {
-        let graph = try await env.database.read { [run] db in
-            try WorkflowGraph.load(db, workflow, startAt: run.restartFrom)
+        let graph = try await env.database.query { [run] store in
+            try WorkflowGraph.load(store, workflow, startAt: run.restartFrom)
         }
         if !run.restartFrom.isEmpty {
             log(.info, service: workflow.name, "restarting from '\(run.restartFrom)' (restart of run \(run.restartOf.map(String.init) ?? "?"))")
@@ -223,7 +222,7 @@ extension RunExecution {
             return nil
         }
         do {
-            return try await env.database.read { db in try WorkflowGraph.load(db, service) }
+            return try await env.database.query { store in try WorkflowGraph.load(store, service) }
         } catch {
             log(.error, service: service.name, "sub-workflow: \(error)")
             return nil

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Store
 
 /// What one tick did for one task.
@@ -41,9 +40,9 @@ public struct FireEvent: Sendable, Equatable, CustomStringConvertible {
 ///
 /// The engine calls `tick()` in its loop and sleeps until `nextWake()` (capped, so new and re-enabled
 /// tasks are seen). Each due time fires exactly once, however many processes tick on the database: a tick
-/// reads the due tasks inside one `BEGIN IMMEDIATE` transaction, and claims each with a compare-and-set on
-/// its `next_fire` (`UPDATE task SET next_fire = new WHERE id = ? AND next_fire = old`) in the same
-/// transaction that queues its run, so a claim and its run commit together or not at all.
+/// reads the due tasks inside one exclusive transaction (SQLite: `BEGIN IMMEDIATE`), and claims each
+/// with a compare-and-set on its `next_fire` (`StoreTransaction.claimDueTask`: it moves only while it
+/// still holds the value read) in the same transaction that queues its run, so a claim and its run commit together or not at all.
 ///
 /// Misfires (a due time older than the task's grace window when the tick sees it, e.g. after the engine
 /// was down): policy `skip` runs nothing for the missed times and waits for the next due time; policy
@@ -53,14 +52,14 @@ public struct FireEvent: Sendable, Equatable, CustomStringConvertible {
 ///
 /// When nothing is due, a tick is three indexed or small read queries and no write transaction.
 public final class Scheduler: Sendable {
-    public let database: AppDatabase
+    public let database: any StoreBackend
     public let clock: @Sendable () -> Date
     public let user: String
 
     /// Missed due times counted one by one up to this many (then reported as "more than").
     static let countLimit = 10_000
 
-    public init(database: AppDatabase, clock: @escaping @Sendable () -> Date = Date.init, user: String) {
+    public init(database: any StoreBackend, clock: @escaping @Sendable () -> Date = Date.init, user: String) {
         self.database = database; self.clock = clock; self.user = user
     }
 
@@ -68,11 +67,9 @@ public final class Scheduler: Sendable {
     /// (the next tick schedules it), or nil when no active task is left.
     public func nextWake() throws -> Date? {
         let now = clock()
-        return try database.writer.read { db in
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM task WHERE next_fire IS NULL AND active = 1)") ?? false {
-                return now
-            }
-            return try Date.fetchOne(db, sql: "SELECT next_fire FROM task WHERE next_fire IS NOT NULL AND active = 1 ORDER BY next_fire LIMIT 1")
+        return try database.query { store in
+            if try store.hasUnscheduledActiveTask() { return now }
+            return try store.earliestNextFire()
         }
     }
 
@@ -81,35 +78,17 @@ public final class Scheduler: Sendable {
     @discardableResult
     public func tick() throws -> [FireEvent] {
         let now = clock()
-        let work = try database.writer.read { db -> Bool in
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM task WHERE next_fire <= ? AND active = 1)", arguments: [now]) ?? false { return true }
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM task WHERE next_fire IS NULL AND active = 1)") ?? false { return true }
-            return try Bool.fetchOne(db, sql: """
-                SELECT EXISTS(SELECT 1 FROM task JOIN run ON run.id = task.last_run_id
-                              WHERE task.last_run_status IN ('queued', 'running') AND run.status <> task.last_run_status)
-                """) ?? false
-        }
+        let work = try database.query { store in try store.schedulerHasWork(now: now) }
         if !work { return [] }
-        return try database.writer.writeWithoutTransaction { db in
-            var events: [FireEvent] = []
-            try db.inTransaction(.immediate) {
-                events = try self.tick(db, now: now)
-                return .commit
-            }
-            return events
-        }
+        return try database.exclusiveTransaction { store in try self.tick(store, now: now) }
     }
 
-    func tick(_ db: Database, now: Date) throws -> [FireEvent] {
+    func tick(_ db: any StoreTransaction, now: Date) throws -> [FireEvent] {
         var events: [FireEvent] = []
-        try db.execute(sql: """
-            UPDATE task SET last_run_status = (SELECT status FROM run WHERE run.id = task.last_run_id)
-            WHERE last_run_status IN ('queued', 'running')
-              AND EXISTS(SELECT 1 FROM run WHERE run.id = task.last_run_id AND run.status <> task.last_run_status)
-            """)
+        try db.refreshTaskRunStatuses()
 
         // Active tasks with no next fire: enabled by import or by another tool. Schedule them.
-        for task in try ScheduledTask.fetchAll(db, sql: "SELECT * FROM task WHERE next_fire IS NULL AND active = 1") {
+        for task in try db.unscheduledActiveTasks() {
             guard let id = task.id else { continue }
             let schedule: TaskSchedule
             do { schedule = try TaskSchedule(task: task) } catch {
@@ -117,29 +96,24 @@ public final class Scheduler: Sendable {
                 continue
             }
             if let first = schedule.firstFire(now: now) {
-                try db.execute(sql: "UPDATE task SET next_fire = ? WHERE id = ? AND next_fire IS NULL AND active = 1", arguments: [first, id])
+                try db.scheduleFirstFire(taskId: id, at: first)
             } else {
-                try finish(db, task, due: now, now: now, casValue: nil, reason: "no due time left (\(schedule.end.map { "end date " + TaskSchedule.describe($0, in: schedule.timeZone) + " passed" } ?? "the one-shot time passed"))", into: &events)
+                try finish(db, task, due: now, now: now, casValue: .none, reason: "no due time left (\(schedule.end.map { "end date " + TaskSchedule.describe($0, in: schedule.timeZone) + " passed" } ?? "the one-shot time passed"))", into: &events)
             }
         }
 
-        let rows = try Row.fetchAll(db, sql: "SELECT *, next_fire AS raw_next_fire FROM task WHERE next_fire <= ? AND active = 1 ORDER BY next_fire", arguments: [now])
-        if rows.isEmpty { return events }
+        let due = try db.dueTasks(now: now)
+        if due.isEmpty { return events }
         // Runs of tasks still queued or running, read once per tick (not once per fire: `run` has no
         // index on task_id, and a backlog of queued runs would make each lookup a scan).
-        var going: [Int64: [Int64]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT task_id, id FROM run WHERE status IN ('queued', 'running') AND task_id IS NOT NULL ORDER BY id") {
-            going[row["task_id"], default: []].append(row["id"])
-        }
-        for row in rows {
-            let task = try ScheduledTask(row: row)
-            let raw: DatabaseValue = row["raw_next_fire"]
-            try fire(db, task, raw: raw, now: now, going: &going, into: &events)
+        var going = try db.pendingRunsByTask()
+        for d in due {
+            try fire(db, d.task, raw: d.token, now: now, going: &going, into: &events)
         }
         return events
     }
 
-    func fire(_ db: Database, _ task: ScheduledTask, raw: DatabaseValue, now: Date, going: inout [Int64: [Int64]], into events: inout [FireEvent]) throws {
+    func fire(_ db: any StoreTransaction, _ task: ScheduledTask, raw: FireToken, now: Date, going: inout [Int64: [Int64]], into events: inout [FireEvent]) throws {
         guard let id = task.id, let due = task.nextFire else { return }
         let schedule: TaskSchedule
         do { schedule = try TaskSchedule(task: task) } catch {
@@ -184,10 +158,7 @@ public final class Scheduler: Sendable {
         }
 
         // Claim this task's due time(s): only one tick, in any process, gets here for them.
-        let active = next != nil
-        try db.execute(sql: "UPDATE task SET next_fire = ?, active = ? WHERE id = ? AND next_fire = ? AND active = 1",
-                       arguments: [next, active, id, raw])
-        if db.changesCount != 1 { return }
+        if try !db.claimDueTask(id: id, token: raw, next: next) { return }
 
         let late = now.timeIntervalSince(last) > grace
         let earlier = count - 1
@@ -205,7 +176,7 @@ public final class Scheduler: Sendable {
         }
         var serviceName: String? = nil
         if reason == nil {
-            serviceName = try task.serviceId.flatMap { try String.fetchOne(db, sql: "SELECT name FROM service WHERE id = ?", arguments: [$0]) }
+            serviceName = try task.serviceId.flatMap { try db.service(id: $0)?.name }
             if serviceName == nil { reason = "the task has no service (it was deleted or never imported)" }
         }
         if earlier > 0 {
@@ -220,19 +191,16 @@ public final class Scheduler: Sendable {
             events.append(FireEvent(taskId: id, taskName: task.name, due: last, at: now, missed: earlier, outcome: .skipped(reason: reason)))
         } else if let serviceName {
             do {
-                var runId: Int64 = 0
-                try db.inSavepoint {
-                    let run = try RunQueue.enqueue(db, service: serviceName, trigger: .scheduler, user: user,
-                                                   devices: task.devices, pools: task.pools, parameters: task.payload, taskId: id)
-                    runId = run.id ?? 0
-                    going[id, default: []].append(runId)
-                    try db.execute(sql: "UPDATE task SET last_fire = ?, last_run_id = ?, last_run_status = ? WHERE id = ?",
-                                   arguments: [last, run.id, run.status.rawValue, id])
-                    return .commit
+                let runId = try db.savepoint { tx in
+                    let run = try tx.enqueueRun(service: serviceName, trigger: .scheduler, user: user,
+                                                devices: task.devices, pools: task.pools, parameters: task.payload, taskId: id)
+                    try tx.recordTaskFire(taskId: id, at: last, run: run)
+                    return run.id ?? 0
                 }
+                going[id, default: []].append(runId)
                 events.append(FireEvent(taskId: id, taskName: task.name, due: last, at: now, missed: earlier, outcome: .fired(runId: runId)))
             } catch {
-                let message = "could not queue a run: \(AppDatabase.describe(error))"
+                let message = "could not queue a run: \(StoreError.describe(error))"
                 try log(db, task, now: now, severity: "error", "fire at \(when(last)) skipped: \(message)")
                 events.append(FireEvent(taskId: id, taskName: task.name, due: last, at: now, missed: earlier, outcome: .skipped(reason: message)))
             }
@@ -245,26 +213,24 @@ public final class Scheduler: Sendable {
     }
 
     /// A task that will never fire again is made inactive, with its reason in the changelog.
-    func finish(_ db: Database, _ task: ScheduledTask, due: Date, now: Date, casValue: DatabaseValue?, reason: String, into events: inout [FireEvent]) throws {
+    func finish(_ db: any StoreTransaction, _ task: ScheduledTask, due: Date, now: Date, casValue: FireToken, reason: String, into events: inout [FireEvent]) throws {
         guard let id = task.id else { return }
-        try db.execute(sql: "UPDATE task SET next_fire = NULL, active = 0 WHERE id = ? AND active = 1 AND next_fire IS ?", arguments: [id, casValue])
-        if db.changesCount != 1 { return }
+        if try !db.deactivateTask(id: id, ifNextFire: casValue) { return }
         try log(db, task, now: now, severity: "info", "finished: \(reason); made inactive")
         events.append(FireEvent(taskId: id, taskName: task.name, due: due, at: now, missed: 0, outcome: .finished(reason: reason)))
     }
 
-    func disable(_ db: Database, _ task: ScheduledTask, now: Date, reason: String, casValue: DatabaseValue? = nil, into events: inout [FireEvent]) throws {
+    func disable(_ db: any StoreTransaction, _ task: ScheduledTask, now: Date, reason: String, casValue: FireToken = .none, into events: inout [FireEvent]) throws {
         guard let id = task.id else { return }
-        try db.execute(sql: "UPDATE task SET next_fire = NULL, active = 0 WHERE id = ? AND active = 1 AND next_fire IS ?", arguments: [id, casValue])
-        if db.changesCount != 1 { return }
+        if try !db.deactivateTask(id: id, ifNextFire: casValue) { return }
         try log(db, task, now: now, severity: "error", "disabled: its schedule is unusable: \(reason)")
         events.append(FireEvent(taskId: id, taskName: task.name, due: task.nextFire ?? now, at: now, missed: 0, outcome: .disabled(reason: reason)))
     }
 
-    func log(_ db: Database, _ task: ScheduledTask, now: Date, severity: String, _ content: String) throws {
+    func log(_ db: any StoreTransaction, _ task: ScheduledTask, now: Date, severity: String, _ content: String) throws {
         var entry = ChangelogEntry(user: user, severity: severity, targetType: "task", targetName: task.name,
                                    content: "task '\(task.name)': \(content)")
         entry.time = now
-        try entry.insert(db)
+        try db.append(entry)
     }
 }

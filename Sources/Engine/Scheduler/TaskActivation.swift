@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Store
 
 /// Enabling and disabling a task: the one rule `switchboard task enable/disable` and the console's
@@ -18,9 +17,9 @@ public enum TaskActivation {
     /// Enables the named task from `now`. Refusals are `StoreError`s naming the task and the reason.
     /// `note` is appended to the change-log entry ("from the console").
     @discardableResult
-    public static func enable(_ database: AppDatabase, name: String, user: String, now: Date = Date(), note: String = "") throws -> Outcome {
-        try database.writer.write { db in
-            var t = try load(db, name)
+    public static func enable(_ database: any StoreBackend, name: String, user: String, now: Date = Date(), note: String = "") throws -> Outcome {
+        try database.transaction { store in
+            var t = try load(store, name)
             if t.active && t.nextFire != nil { return Outcome(task: t, changed: false) }
             let schedule: TaskSchedule
             do { schedule = try TaskSchedule(task: t) } catch {
@@ -35,8 +34,8 @@ public enum TaskActivation {
             }
             t.active = true
             t.nextFire = first
-            try db.execute(sql: "UPDATE task SET active = 1, next_fire = ? WHERE id = ?", arguments: [first, t.id])
-            try Inventory.log(db, user: user, "task '\(t.name)' enabled" + (note.isEmpty ? "" : " " + note),
+            try store.setTaskActivation(id: t.id!, active: true, nextFire: first)
+            try store.log(user: user, "task '\(t.name)' enabled" + (note.isEmpty ? "" : " " + note),
                               targetType: "task", targetName: t.name)
             return Outcome(task: t, changed: true)
         }
@@ -44,13 +43,13 @@ public enum TaskActivation {
 
     /// Disables the named task: it stops firing (runs already queued go on).
     @discardableResult
-    public static func disable(_ database: AppDatabase, name: String, user: String, note: String = "") throws -> Outcome {
-        try database.writer.write { db in
-            var t = try load(db, name)
+    public static func disable(_ database: any StoreBackend, name: String, user: String, note: String = "") throws -> Outcome {
+        try database.transaction { store in
+            var t = try load(store, name)
             let was = t.active
-            try db.execute(sql: "UPDATE task SET active = 0, next_fire = NULL WHERE id = ?", arguments: [t.id])
+            try store.setTaskActivation(id: t.id!, active: false, nextFire: nil)
             if was {
-                try Inventory.log(db, user: user, "task '\(t.name)' disabled" + (note.isEmpty ? "" : " " + note),
+                try store.log(user: user, "task '\(t.name)' disabled" + (note.isEmpty ? "" : " " + note),
                                   targetType: "task", targetName: t.name)
             }
             t.active = false
@@ -59,8 +58,8 @@ public enum TaskActivation {
         }
     }
 
-    static func load(_ db: Database, _ name: String) throws -> ScheduledTask {
-        guard let t = try ScheduledTask.fetchOne(db, sql: "SELECT * FROM task WHERE name = ?", arguments: [name]) else {
+    static func load(_ store: any StoreReader, _ name: String) throws -> ScheduledTask {
+        guard let t = try store.task(named: name) else {
             throw StoreError.notFound("no task named '\(name)'")
         }
         return t

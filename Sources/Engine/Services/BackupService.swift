@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Store
 
 /// `backup`: fetches the running configuration (the platform's `backup_command`, in privileged
@@ -64,21 +63,21 @@ struct BackupService: ServiceKindRunner {
             return ServiceOutcome(success: false, output: "% `\(command)` returned no configuration on \(device.name)\n")
         }
         var deviceId = device.id
-        if deviceId == nil { deviceId = try await context.database.read { try Inventory.device($0, named: device.name)?.id } }
+        if deviceId == nil { deviceId = try await context.database.query { try $0.device(named: device.name)?.id } }
         guard let deviceId else {
             throw ServiceError("device \(device.name) is not in the inventory")
         }
         let runId = context.runId
-        let (previous, stored) = try await context.database.writer.write { db in
-            let previous = try ConfigHistory.latest(db, deviceId: deviceId)
-            return (previous, try ConfigHistory.record(db, deviceId: deviceId, runId: runId > 0 ? runId : nil, content: content))
+        let (previous, stored) = try await context.database.transaction { store in
+            let previous = try store.latestConfigSnapshot(deviceId: deviceId)
+            return (previous, try store.recordConfig(deviceId: deviceId, runId: runId > 0 ? runId : nil, content: content))
         }
         let lines = LineDiff.lines(content).count
         let commit = await Self.commitToGit(context, device: device.name, content: content)
         let gitNote = commit.map { ", git \($0.prefix(10))" } ?? ""
         if let commit, let snapshot = stored?.id {
             // The console's history shows which commit holds each version.
-            try await context.database.writer.write { db in try ConfigHistory.setGitCommit(db, snapshot: snapshot, commit: commit) }
+            try await context.database.transaction { store in try store.setGitCommit(snapshot: snapshot, commit: commit) }
         }
         if let stored {
             let diff = LineDiff.unified(previous?.content ?? "", content,

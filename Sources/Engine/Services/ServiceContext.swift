@@ -15,7 +15,7 @@ public struct ServiceContext: Sendable {
     /// with `source: previous`.
     public let previousOutput: String?
     public let settings: Settings
-    public let database: AppDatabase
+    public let database: any StoreBackend
     /// Connections per device, shared by the services of a run so one device means one login.
     public let sessions: DeviceSessions
     /// The time one attempt may take; the executor enforces it too, this is for inner operations.
@@ -28,7 +28,7 @@ public struct ServiceContext: Sendable {
     public let events: RunEvents?
 
     public init(runId: Int64, service: Service, device: Device?, payload: [String: JSONValue],
-                previousOutput: String?, settings: Settings, database: AppDatabase, sessions: DeviceSessions,
+                previousOutput: String?, settings: Settings, database: any StoreBackend, sessions: DeviceSessions,
                 timeout: Duration, runUser: String = "", events: RunEvents? = nil,
                 log: @escaping @Sendable (RunLogLine.Level, String) -> Void) {
         self.runId = runId; self.service = service; self.device = device; self.payload = payload

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Store
 
 /// The runner of each service kind. Workflows are not here: the run executor walks them.
@@ -124,14 +123,14 @@ extension ServiceContext {
 
     func credential(for device: Device) throws -> Credential? {
         let named = service.credential
-        return try database.writer.read { db in
+        return try database.query { store in
             if !named.isEmpty {
-                guard let c = try Credential.fetchOne(db, sql: "SELECT * FROM credential WHERE name = ?", arguments: [named]) else {
+                guard let c = try store.credential(named: named) else {
                     throw ServiceError("no credential named '\(named)'")
                 }
                 return c
             }
-            return try Inventory.credential(db, for: device)
+            return try store.credential(for: device)
         }
     }
 
@@ -150,27 +149,13 @@ extension ServiceContext {
 
 /// Device status fields the services keep current.
 enum DeviceStatus {
-    static func backup(_ database: AppDatabase, device: Device, success: Bool, at time: Date = Date()) throws {
-        try database.writer.write { db in
-            guard var current = try Inventory.device(db, named: device.name) else { return }
-            let status = success ? "success" : "failure"
-            let changed = current.lastBackupStatus != status
-            try db.execute(sql: "UPDATE device SET last_backup_status = ?, last_backup_time = ? WHERE id = ?",
-                           arguments: [status, time, current.id])
-            if changed {
-                // Pools may select on last_backup_status.
-                current.lastBackupStatus = status
-                current.lastBackupTime = time
-                try PoolMembership.deviceChanged(db, current)
-            }
-        }
+    /// Pools that select on `last_backup_status` follow the change (the store re-evaluates them).
+    static func backup(_ database: any StoreBackend, device: Device, success: Bool, at time: Date = Date()) throws {
+        try database.transaction { store in try store.setBackupStatus(device: device.name, success: success, at: time) }
     }
 
-    static func reachability(_ database: AppDatabase, device: Device, reachable: Bool, at time: Date = Date()) throws {
-        try database.writer.write { db in
-            try db.execute(sql: "UPDATE device SET reachable = ?, last_reachability_time = ? WHERE name = ?",
-                           arguments: [reachable, time, device.name])
-        }
+    static func reachability(_ database: any StoreBackend, device: Device, reachable: Bool, at time: Date = Date()) throws {
+        try database.transaction { store in try store.setReachability(device: device.name, reachable: reachable, at: time) }
     }
 }
 

@@ -1,5 +1,7 @@
 import CLibSSH2
 import Glibc
+import Logging
+import Store
 import Synchronization
 
 /// The SSH layer of the engine and the console: connects to devices (directly or through jump

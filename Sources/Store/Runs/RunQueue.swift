@@ -3,11 +3,12 @@ import GRDB
 
 /// The run queue, shared by every process on the database: the console and `switchboard run`
 /// enqueue, the engine claims, anyone reads progress, results and log lines by sequence number.
-/// Cross-process notification is polling on indexed queries; GRDB observation only sees its own process.
+/// Cross-process notification is polling on indexed queries (or the backend's `changeWaiter`).
+/// Backend-neutral: it works through `StoreBackend` only.
 public struct RunQueue: Sendable {
-    public let database: AppDatabase
+    public let database: any StoreBackend
 
-    public init(database: AppDatabase) { self.database = database }
+    public init(database: any StoreBackend) { self.database = database }
 
     /// Queues a run of the named service or workflow. Targets are `{"devices": [...], "pools": [...],
     /// "filter": "..."}` overriding the service's own (empty keys are left out); they are resolved
@@ -19,13 +20,13 @@ public struct RunQueue: Sendable {
                         devices: [String] = [], pools: [String] = [], filter: String = "",
                         parameters: [String: JSONValue] = [:], taskId: Int64? = nil,
                         restartOf: Int64? = nil, restartFrom: String = "", requireTargets: Bool = false) throws -> Run {
-        try database.writer.write { db in
-            if requireTargets, let service = try Inventory.service(db, named: name) {
-                try RunTargets.check(db, service: service, devices: devices, pools: pools, filter: filter)
+        try database.transaction { tx in
+            if requireTargets, let service = try tx.service(named: name) {
+                try tx.checkTargets(service: service, devices: devices, pools: pools, filter: filter)
             }
-            return try Self.enqueue(db, service: name, trigger: trigger, user: user, devices: devices, pools: pools,
-                             filter: filter, parameters: parameters, taskId: taskId,
-                             restartOf: restartOf, restartFrom: restartFrom)
+            return try tx.enqueueRun(service: name, trigger: trigger, user: user, devices: devices, pools: pools,
+                                     filter: filter, parameters: parameters, taskId: taskId,
+                                     restartOf: restartOf, restartFrom: restartFrom)
         }
     }
 
@@ -70,56 +71,61 @@ public struct RunQueue: Sendable {
     /// the engine, which polls the flag and closes its channels. Returns the run as it now stands.
     @discardableResult
     public func requestStop(_ id: Int64, user: String) throws -> Run {
-        try database.writer.write { db in
-            guard var run = try Run.fetchOne(db, key: id) else { throw StoreError.notFound("no run \(id)") }
-            switch run.status {
-            case .queued:
-                run.status = .aborted
-                run.endedAt = Date()
-                run.reason = "stopped by \(user) before it started"
+        try database.transaction { tx in try tx.requestStop(run: id, user: user) }
+    }
+
+    /// The same inside a caller's transaction (`StoreTransaction.requestStop`).
+    static func requestStop(_ db: Database, _ id: Int64, user: String) throws -> Run {
+        guard var run = try Run.fetchOne(db, key: id) else { throw StoreError.notFound("no run \(id)") }
+        switch run.status {
+        case .queued:
+            run.status = .aborted
+            run.endedAt = Date()
+            run.reason = "stopped by \(user) before it started"
+            run.stopRequested = true
+            try run.update(db)
+        case .running:
+            if !run.stopRequested {
                 run.stopRequested = true
+                run.reason = "stopped by \(user)"
                 try run.update(db)
-            case .running:
-                if !run.stopRequested {
-                    run.stopRequested = true
-                    run.reason = "stopped by \(user)"
-                    try run.update(db)
-                }
-            default:
-                break
             }
-            SecurityLog.record("run.stop", targets: "run \(id) (\(run.serviceName))",
-                               outcome: run.status == .aborted || run.stopRequested ? "requested" : "refused",
-                               detail: run.status.isFinished && run.status != .aborted ? "already \(run.status.rawValue)" : "", user: user)
-            return run
+        default:
+            break
         }
+        SecurityLog.record("run.stop", targets: "run \(id) (\(run.serviceName))",
+                           outcome: run.status == .aborted || run.stopRequested ? "requested" : "refused",
+                           detail: run.status.isFinished && run.status != .aborted ? "already \(run.status.rawValue)" : "", user: user)
+        return run
     }
 
     public func run(_ id: Int64) throws -> Run? {
-        try database.writer.read { db in try Run.fetchOne(db, key: id) }
+        try database.query { try $0.run(id: id) }
     }
 
     /// Runs, newest first.
     public func runs(limit: Int = 100) throws -> [Run] {
-        try database.writer.read { db in
-            try Run.order(Column("id").desc).limit(limit).fetchAll(db)
-        }
+        try database.query { try $0.recentRuns(limit: limit) }
     }
 
     /// Log lines of a run after a sequence number, in order: the tail query.
     public func logLines(run id: Int64, after seq: Int64 = 0, device: String? = nil, limit: Int = 10_000) throws -> [RunLogLine] {
-        try database.writer.read { db in
-            var request = RunLogLine.filter(Column("run_id") == id && Column("seq") > seq)
-            if let device { request = request.filter(Column("device") == device) }
-            return try request.order(Column("seq")).limit(limit).fetchAll(db)
-        }
+        try database.query { try $0.logLines(run: id, after: seq, device: device, limit: limit) }
     }
 
     public func results(run id: Int64, device: String? = nil) throws -> [RunResult] {
-        try database.writer.read { db in
-            var request = RunResult.filter(Column("run_id") == id)
-            if let device { request = request.filter(Column("device_name") == device) }
-            return try request.order(Column("id")).fetchAll(db)
-        }
+        try database.query { try $0.results(run: id, device: device) }
+    }
+
+    static func logLines(_ db: Database, run id: Int64, after seq: Int64, device: String?, limit: Int) throws -> [RunLogLine] {
+        var request = RunLogLine.filter(Column("run_id") == id && Column("seq") > seq)
+        if let device { request = request.filter(Column("device") == device) }
+        return try request.order(Column("seq")).limit(limit).fetchAll(db)
+    }
+
+    static func results(_ db: Database, run id: Int64, device: String?) throws -> [RunResult] {
+        var request = RunResult.filter(Column("run_id") == id)
+        if let device { request = request.filter(Column("device_name") == device) }
+        return try request.order(Column("id")).fetchAll(db)
     }
 }
