@@ -1,0 +1,53 @@
+import Foundation
+import Lab
+import XCTest
+import Store
+
+/// Issue #13 items 6 and 7 in the real console (tmux): a workflow run's log names device and node
+/// on every line as `switchboard logs` does, and an invalid filter says so, filters nothing and
+/// never looks active, in every table kind.
+final class ClarityE2ETests: XCTestCase {
+    var console: TmuxConsole?
+
+    override func tearDown() {
+        console?.stop()
+        console = nil
+    }
+
+    /// `switchboard logs` prints `par-core1 [show version] started`; the console's tail of the same
+    /// workflow run shows each of those lines with its device and node, not `[par-core1] started`.
+    func testWorkflowRunLogLinesNameDeviceAndNodeAsTheCLIDoes() throws {
+        let c = try TmuxConsole(width: 200, height: 50)
+        console = c
+        c.labUp = true
+        try c.cli(["demo", "--no-console", "--base-port", String(LabPorts.freeBasePort(devices: 20))])
+        _ = try? c.cli(["run", "version audit", "--devices", "par-core1,par-core2", "--follow"])
+        let cliLines = try c.cli(["logs", "1"]).components(separatedBy: "\n").filter { !$0.isEmpty }
+        // `2026-12-06 03:40:00.123 INFO    par-core1 [show version] started`: time, level, then what
+        // the console must show after its own time.
+        let origins = cliLines.map { String($0.dropFirst(24 + 8)) }
+        let deviceLines = origins.filter { $0.hasPrefix("par-core1 [") || $0.hasPrefix("par-core2 [") }
+        XCTAssertGreaterThan(deviceLines.count, 4, cliLines.joined(separator: "\n"))
+        for node in ["show version", "extract version", "validate version"] {
+            XCTAssertTrue(deviceLines.contains { $0.hasPrefix("par-core1 [\(node)] ") }, "node \(node): \(cliLines)")
+        }
+        c.type("switchboard console")
+        c.press("Enter")
+        XCTAssertTrue(c.wait(for: "par-core1"), c.screen())
+        c.command("runs")
+        XCTAssertTrue(c.wait { $0.contains("version audit") && $0.contains("completed") || $0.contains("failed") }, c.screen())
+        c.press("Enter")
+        XCTAssertTrue(c.wait { $0.components(separatedBy: "\n")[2].contains("run 1 version audit") }, c.screen())
+        // The tail's last lines are the CLI's last lines, each with its device and node.
+        let shown = origins.suffix(40).filter { $0.count < 180 }
+        XCTAssertTrue(c.wait { s in shown.allSatisfy { s.contains($0) } }, "missing: \(shown.filter { !c.screen().contains($0) })\n\(c.screen())")
+        let screen = c.screen()
+        for line in c.lines[3..<(c.lines.count - 2)] where line.contains("par-core") {
+            XCTAssertNotNil(line.range(of: "par-core[12] \\[(show version|extract version|validate version|backup configuration)\\] ",
+                                       options: .regularExpression), "a device line without its node: \(line)\n\(screen)")
+        }
+        XCTAssertFalse(screen.contains("[par-core1]"), screen)
+        // Lines of the run itself name the workflow.
+        XCTAssertTrue(screen.contains("[version audit] run 1 of workflow 'version audit' started") || origins.count > 40, screen)
+    }
+}
