@@ -50,4 +50,62 @@ final class ClarityE2ETests: XCTestCase {
         // Lines of the run itself name the workflow.
         XCTAssertTrue(screen.contains("[version audit] run 1 of workflow 'version audit' started") || origins.count > 40, screen)
     }
+
+    /// `:dev colour=red`, `/colour=red` and `/name~[` behave alike: every row stays, the status line
+    /// names the error (an unknown field with the table's fields), the breadcrumb claims no filter.
+    /// The same in another table kind; a valid filter still filters; Esc clears an invalid one.
+    func testInvalidFiltersShowTheirErrorFilterNothingAndNeverLookActive() throws {
+        let c = try TmuxConsole(width: 160, height: 30)
+        console = c
+        c.type("switchboard console")
+        c.press("Enter")
+        XCTAssertTrue(c.wait(for: "par-core1"), c.screen())
+        XCTAssertTrue(c.wait { $0.components(separatedBy: "\n")[1].trimmingCharacters(in: .whitespaces).hasSuffix("1/20") }, c.screen())
+        let status = 28
+
+        func assertUnfiltered(_ what: String, error: String, file: StaticString = #filePath, line: UInt = #line) {
+            let ok = c.wait { s in
+                let l = s.components(separatedBy: "\n")
+                return l[status].contains(error) && l[1].trimmingCharacters(in: .whitespaces).hasSuffix("/20")
+            }
+            let l = c.lines
+            XCTAssertTrue(ok, "\(what): \(c.screen())", file: file, line: line)
+            XCTAssertFalse(l[1].contains(" /"), "\(what): the breadcrumb claims a filter: \(l[1])", file: file, line: line)
+            XCTAssertFalse(l[1].contains(" of "), "\(what): \(l[1])", file: file, line: line)
+            XCTAssertEqual(l[3..<status].filter { $0.contains("-core") || $0.contains("-acc") || $0.contains("-dist") }.isEmpty, false,
+                           "\(what): rows: \(c.screen())", file: file, line: line)
+        }
+
+        // 1. A filter given with the table command.
+        c.command("dev colour=red")
+        assertUnfiltered(":dev colour=red", error: "unknown device field 'colour'")
+        XCTAssertTrue(c.lines[status].contains("fields: "), c.lines[status])
+        XCTAssertTrue(c.lines[status].contains("name"), c.lines[status])
+        // 2. The same filter typed after /.
+        c.command("dev")
+        XCTAssertTrue(c.wait { !$0.components(separatedBy: "\n")[status].contains("colour") }, c.screen())
+        c.type("/colour=red")
+        c.press("Enter")
+        assertUnfiltered("/colour=red", error: "unknown device field 'colour'")
+        // 3. An invalid regular expression.
+        c.command("dev")
+        c.type("/name~[")
+        c.press("Enter")
+        assertUnfiltered("/name~[", error: "invalid regular expression")
+        // Esc clears it: no error left.
+        c.press("Escape")
+        XCTAssertTrue(c.wait { !$0.components(separatedBy: "\n")[status].contains("invalid") }, c.screen())
+        // A valid filter still filters and says so.
+        c.type("/name~core")
+        c.press("Enter")
+        XCTAssertTrue(c.wait { $0.components(separatedBy: "\n")[1].contains("/name~core") && $0.contains(" of 20") }, c.screen())
+        // 4. Another table kind, the same rule.
+        c.command("svc colour=red")
+        XCTAssertTrue(c.wait { $0.components(separatedBy: "\n")[status].contains("unknown service field 'colour'") }, c.screen())
+        let l = c.lines
+        XCTAssertTrue(l[status].contains("fields: "), l[status])
+        XCTAssertFalse(l[1].contains(" /"), l[1])
+        XCTAssertFalse(l[1].contains(" of "), l[1])
+        XCTAssertTrue(c.screen().contains("show version"), c.screen())
+    }
 }

@@ -200,7 +200,7 @@ extension AppModel {
         var c = LaunchContext(origin: path)
         c.devices = v.table.marked.sorted()
         if case .pool(let pool)? = scope { c.pools = [pool] }
-        c.filter = v.table.filterText
+        c.filter = v.table.activeFilterText
         return c.isEmpty ? nil : c
     }
 

@@ -44,7 +44,9 @@ public enum Chrome {
         var tail = ""
         let v = model.top
         if v.tableKind != nil, let data = v.table.data {
-            if !v.table.filterText.isEmpty { head = "/\(v.table.filterText)  " }
+            // Only a filter in force is named: an invalid one filters nothing (its error is in the status line).
+            let active = v.table.activeFilterText
+            if !active.isEmpty { head = "/\(active)  " }
             if !v.table.marked.isEmpty { tail += "\(v.table.marked.count) marked  " }
             let pos = v.table.visible.isEmpty ? 0 : v.table.cursor + 1
             tail += "\(pos)/\(v.table.visible.count)"
@@ -99,6 +101,9 @@ public enum Chrome {
             buffer.write(f.text, x: rect.x, y: rect.y, width: rect.width, role: f.isError ? .flashError : .flashInfo)
         } else if let e = model.top.error {
             buffer.write("database: " + e, x: rect.x, y: rect.y, width: rect.width, role: .flashError)
+        } else if model.top.tableKind != nil, let e = model.top.table.filterError {
+            // An invalid filter stays in view until it is fixed or cleared (Esc): it filters nothing.
+            buffer.write(e, x: rect.x, y: rect.y, width: rect.width, role: .flashError)
         } else if let problem = model.header.engineProblem {
             buffer.write(problem, x: rect.x, y: rect.y, width: rect.width, role: .flashError)
         }
