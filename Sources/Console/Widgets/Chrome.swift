@@ -2,13 +2,17 @@ import Foundation
 
 /// The frame around the main view: header, breadcrumb, status line and key hints.
 public enum Chrome {
-    /// ` Switchboard │ db switchboard.db │ engine 4242 │ running 1 │ user alice      09:26` (engine: its pid, or off)
+    /// ` Switchboard │ db switchboard.db │ engine 4242 │ running 1 │ queued 2 │ user alice      09:26` (engine: its
+    /// pid, or off; queued only when runs wait)
     public static func header(_ model: AppModel, into buffer: inout CellBuffer, rect: Rect) {
         guard rect.height > 0 else { return }
         buffer.fill(rect, role: .header)
         let g = LineGlyphs(buffer.charset)
         let h = model.header
-        var parts = ["db \(h.database)", "engine \(h.engine)", "running \(h.running)", "user \(h.user)"]
+        var parts = ["db \(h.database)", "engine \(h.engine)", "running \(h.running)"]
+        // Runs waiting for the engine are runs too: `running 0` alone would hide them.
+        if h.queued > 0 { parts.append("queued \(h.queued)") }
+        parts.append("user \(h.user)")
         if model.readonly { parts.append("read-only") }
         if model.paused { parts.append("paused") }
         let clock = model.showClock ? Formats.clock(model.now) : ""
