@@ -108,4 +108,34 @@ final class ClarityE2ETests: XCTestCase {
         XCTAssertFalse(l[1].contains(" of "), l[1])
         XCTAssertTrue(c.screen().contains("show version"), c.screen())
     }
+
+    /// Item 8 in the real console: `:tasks` shows what `switchboard task list` shows for next fire,
+    /// in the task's zone; an inactive task shows none even when the store still holds a time.
+    func testTaskNextFireAgreesWithTaskList() throws {
+        let c = try TmuxConsole(width: 180, height: 30)
+        console = c
+        try c.cli(["task", "add", "tokyo check", "--service", "show version", "--cron", "0 3 * * *",
+                   "--timezone", "Asia/Tokyo", "--enable"])
+        let list = try c.cli(["task", "list"])
+        let cliRow = try XCTUnwrap(list.components(separatedBy: "\n").first { $0.hasPrefix("tokyo check") }, list)
+        let next = try XCTUnwrap(cliRow.range(of: "[0-9]{4}-[0-9]{2}-[0-9]{2} 03:00:00 \\+09:00", options: .regularExpression)
+            .map { String(cliRow[$0]) }, cliRow)
+        // An inactive task with a next fire left in the store (as an older version or a crash leaves it).
+        let database = try AppDatabase(path: c.databasePath)
+        try database.writer.write { db in
+            try db.execute(sql: "UPDATE task SET active = 0, next_fire = ? WHERE name = 'nightly backup'",
+                           arguments: [Date(timeIntervalSince1970: 1_800_000_000)])
+        }
+        let nightly = try XCTUnwrap(try c.cli(["task", "list"]).components(separatedBy: "\n").first { $0.hasPrefix("nightly backup") })
+        XCTAssertFalse(nightly.contains("2027"), nightly)
+        c.type("switchboard console")
+        c.press("Enter")
+        XCTAssertTrue(c.wait(for: "par-core1"), c.screen())
+        c.command("tasks")
+        XCTAssertTrue(c.wait { $0.contains("tokyo check") && $0.contains("nightly backup") }, c.screen())
+        let tokyo = try XCTUnwrap(c.lines.first { $0.contains("tokyo check") })
+        XCTAssertTrue(tokyo.contains(next), "console: \(tokyo)\nCLI: \(cliRow)")
+        let row = try XCTUnwrap(c.lines.first { $0.contains("nightly backup") })
+        XCTAssertFalse(row.contains("2027"), "an inactive task shows a next fire: \(row)")
+    }
 }
