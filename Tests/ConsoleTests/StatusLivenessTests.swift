@@ -42,6 +42,18 @@ final class StatusLivenessTests: XCTestCase {
         XCTAssertTrue(d.screen[0].contains("running 0"), "the run completed: \(d.screen[0])")
     }
 
+    /// A run's tail opened straight (not through the runs table) on a run started elsewhere since
+    /// the header's last look: the header counts it at once.
+    func testHeaderCountsTheRunATailShowsRunning() throws {
+        var d = Driver(store: store, width: 120, height: 30)
+        XCTAssertTrue(d.screen[0].contains("running 0"), d.screen[0])
+        let run = try store.run(service: "show version", status: .running)
+        d.model.stack.append(d.model.makeView(.runLog(run), title: "run \(run)"))
+        d.advance(0.01)
+        XCTAssertTrue(d.screen[2].contains("running"), d.screen[2])
+        XCTAssertTrue(d.screen[0].contains("running 1"), d.screen[0])
+    }
+
     /// Queued runs are counted in the header too (as `switchboard runs` lists them), not hidden
     /// behind `running 0`.
     func testHeaderCountsQueuedRuns() throws {

@@ -297,6 +297,9 @@ public struct AppModel: Sendable {
     mutating func noteRunStatus(_ run: Int64, _ status: String, previous: String?) {
         if status != "queued", flash?.queuedRun == run { flash = nil }
         if let previous, previous != status { headerLastLoad = nil }
+        // A run seen running or queued that the header does not count (started by someone else
+        // since the header's last look).
+        if (status == "running" && header.running == 0) || (status == "queued" && header.queued == 0) { headerLastLoad = nil }
     }
 
     /// Screen regions for the current size.
