@@ -263,7 +263,7 @@ final class ConsoleE2ETests: XCTestCase {
         XCTAssertNotNil(progress.firstMatch(in: head, range: NSRange(location: 0, length: (head as NSString).length)),
                         "done = total, nothing failed: \(head)")
         XCTAssertNotNil(c.lines[0].range(of: "engine [0-9]+", options: .regularExpression), c.lines[0])
-        XCTAssertTrue(screen.contains("[lon-core1]"), "device lines in the tail: \(screen)")
+        XCTAssertTrue(screen.contains("lon-core1 ["), "device lines in the tail: \(screen)")
         // From the tail to the results per device, then one device's output.
         c.press("Enter")
         XCTAssertTrue(c.wait { $0.contains("run 1 results") && $0.contains("success") }, c.screen())

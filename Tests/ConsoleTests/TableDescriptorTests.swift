@@ -95,7 +95,8 @@ final class TableDescriptorTests: XCTestCase {
         XCTAssertEqual(t.selectedRow?.id, "b")
         t.setFilter("name~(", rows: 2)
         XCTAssertNotNil(t.filterError)
-        XCTAssertEqual(t.visible.count, 2, "a bad filter keeps the last good rows")
+        XCTAssertEqual(t.visible.count, 4, "a bad filter filters nothing")
+        XCTAssertNil(t.filter)
     }
 
     /// Log operations on `LogState` alone: search wraps, a document stops at its end, saving is inert.

@@ -257,7 +257,10 @@ final class ViewTests: XCTestCase {
         XCTAssertTrue(screen[2].contains("1/2"))
         XCTAssertTrue(screen[2].contains("5 lines"), screen[2])
         let connecting = d.row(containing: "connecting")!
-        XCTAssertTrue(screen[connecting].hasPrefix(Formats.logTime(Date(timeIntervalSince1970: 1_700_000_001)) + " [par-core1] connecting"), screen[connecting])
+        XCTAssertTrue(screen[connecting].hasPrefix(Formats.logTime(Date(timeIntervalSince1970: 1_700_000_001)) + " par-core1 [show version] connecting"), screen[connecting])
+        // The service (a workflow's node) is named as well, as `switchboard logs` prints it.
+        let serviceColumn = try XCTUnwrap(d.frame.buffer.column(of: "[show version]", row: connecting), screen[connecting])
+        XCTAssertEqual(d.frame.buffer[serviceColumn, connecting].role, .logDevice)
         let warn = d.row(containing: "slow answer")!
         XCTAssertEqual(d.frame.buffer[d.frame.buffer.column(of: "slow", row: warn)!, warn].role, .logWarning)
         let err = d.row(containing: "timeout after")!
@@ -271,7 +274,7 @@ final class ViewTests: XCTestCase {
         d.keys(.char("w"))
         // Timestamps off.
         d.keys(.char("t"))
-        XCTAssertTrue(d.screen[connecting].hasPrefix("[par-core1] connecting"), d.screen[connecting])
+        XCTAssertTrue(d.screen[connecting].hasPrefix("par-core1 [show version] connecting"), d.screen[connecting])
         d.keys(.char("t"))
         // Follow: new lines appear at the bottom on the next tail (every 100 ms while running).
         XCTAssertTrue(d.model.top.log.follow)
@@ -307,7 +310,7 @@ final class ViewTests: XCTestCase {
         d.keys(.enter)
         guard case .save(let savedPath, let text)? = d.effects.last else { return XCTFail("no save effect") }
         XCTAssertEqual(savedPath, path)
-        XCTAssertTrue(text.contains("[par-core2] slow answer"))
+        XCTAssertTrue(text.contains("par-core2 [show version] slow answer"), text)
         XCTAssertFalse(text.contains("connecting"))          // the device filter applies
         XCTAssertFalse(text.contains("\u{1b}"))
     }

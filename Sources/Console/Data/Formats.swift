@@ -16,6 +16,21 @@ public enum Formats {
                       Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
     }
 
+    /// `2025-03-14 02:30:00 +01:00`: a time in a task's zone (its IANA name; "" is the local zone, an
+    /// unknown name UTC) with the zone's offset, as `switchboard task list` shows it; "" for nil.
+    public static func zoned(_ date: Date?, zone name: String) -> String {
+        guard let date else { return "" }
+        let zone = name.isEmpty ? TimeZone.current : (TimeZone(identifier: name) ?? TimeZone(identifier: "UTC")!)
+        let offset = zone.secondsFromGMT(for: date)
+        var t = time_t(date.timeIntervalSince1970.rounded(.down)) + time_t(offset)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        let a = abs(offset)
+        return String(format: "%04d-%02d-%02d %02d:%02d:%02d ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+            + (offset < 0 ? "-" : "+") + String(format: "%02d:%02d", a / 3600, a % 3600 / 60)
+    }
+
     /// `09:26`, local time: the header's clock, to the minute.
     public static func clock(_ date: Date) -> String {
         var t = time_t(date.timeIntervalSince1970.rounded(.down))

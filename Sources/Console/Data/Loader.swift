@@ -42,7 +42,8 @@ public struct DataLoader: Sendable {
                     RunSummary(id: r.id ?? id, service: r.serviceName, status: r.status.rawValue, done: r.progressDone,
                                total: r.progressTotal, failed: r.progressFailed, startedAt: r.startedAt, endedAt: r.endedAt)
                 }
-                let lines = tail.lines.map { LogLine(seq: $0.seq, time: $0.time, level: $0.level, device: $0.device, text: $0.message) }
+                let lines = tail.lines.map { LogLine(seq: $0.seq, time: $0.time, level: $0.level, device: $0.device,
+                                                   service: $0.service, text: $0.message) }
                 return .runLog(summary, lines: lines, skipped: tail.skipped)
             case .help:
                 return .failure("nothing to load")

@@ -47,11 +47,22 @@ public enum Event: Sendable {
     case launchConfirm(LaunchRequest, LaunchPreview)
 }
 
-/// A message in the status line, until it expires.
+/// A message in the status line, until it expires. It belongs to the view on top when the event
+/// that said it has been handled, and shows only while that view is on top: a message about one
+/// view does not follow the engineer into another.
 public struct Flash: Equatable, Sendable {
     public var text: String
     public var isError: Bool
     public var expires: Date
+    /// The view it belongs to (nil: any).
+    public var viewID: Int?
+    /// A message about a queued run (`run 2 … queued`): it goes as soon as the console sees the
+    /// run leave the queue.
+    public var queuedRun: Int64?
+
+    public init(text: String, isError: Bool, expires: Date, viewID: Int? = nil, queuedRun: Int64? = nil) {
+        self.text = text; self.isError = isError; self.expires = expires; self.viewID = viewID; self.queuedRun = queuedRun
+    }
 }
 
 /// A modal dialog.
@@ -260,14 +271,35 @@ public struct AppModel: Sendable {
         set { stack[stack.count - 1] = newValue }
     }
 
-    public mutating func flash(_ text: String, error: Bool = false, seconds: TimeInterval = AppModel.flashSeconds) {
-        flash = Flash(text: text, isError: error, expires: now.addingTimeInterval(seconds))
+    public mutating func flash(_ text: String, error: Bool = false, seconds: TimeInterval = AppModel.flashSeconds,
+                               queuedRun: Int64? = nil) {
+        flash = Flash(text: text, isError: error, expires: now.addingTimeInterval(seconds), viewID: stack.last?.id,
+                      queuedRun: queuedRun)
     }
 
-    /// The flash still showing at `now`.
+    /// The flash still showing at `now` in the top view.
     public var activeFlash: Flash? {
         guard let f = flash, f.expires > now else { return nil }
+        if let id = f.viewID, !stack.isEmpty, id != top.id { return nil }
         return f
+    }
+
+    /// A flash said while handling an event belongs to the view on top once it is handled (a
+    /// command may say something and then open a view).
+    mutating func bindFlash(said before: Flash?) {
+        guard var f = flash, f != before, !stack.isEmpty else { return }
+        f.viewID = top.id
+        flash = f
+    }
+
+    /// What the console just learnt of a run's status (its log's tail, the runs table): a flash
+    /// about it being queued goes once it is not, and the header looks again when the run moved.
+    mutating func noteRunStatus(_ run: Int64, _ status: String, previous: String?) {
+        if status != "queued", flash?.queuedRun == run { flash = nil }
+        if let previous, previous != status { headerLastLoad = nil }
+        // A run seen running or queued that the header does not count (started by someone else
+        // since the header's last look).
+        if (status == "running" && header.running == 0) || (status == "queued" && header.queued == 0) { headerLastLoad = nil }
     }
 
     /// Screen regions for the current size.

@@ -55,6 +55,23 @@ extension AppModel {
         }
     }
 
+    /// A runs table just read: the header looks again when its counts disagree with the rows (the
+    /// header reads every run interval, a table may have read since), and a flash about a queued
+    /// run goes when the run has left the queue.
+    mutating func noteRuns(_ data: TableData) {
+        guard let status = data.fieldIndex["status"] else { return }
+        var running = 0, queued = 0
+        for row in data.rows where status < row.values.count {
+            switch row.values[status] {
+            case "running": running += 1
+            case "queued": queued += 1
+            default: break
+            }
+            if let f = flash?.queuedRun, row.id == String(f) { noteRunStatus(f, row.values[status], previous: nil) }
+        }
+        if running != header.running || queued != header.queued { headerLastLoad = nil }
+    }
+
     /// Applies a load's result to the view that asked for it (wherever it now is in the stack).
     mutating func apply(_ request: LoadRequest, _ result: LoadResult, at: Date) {
         if request.viewID == 0 {
@@ -76,6 +93,7 @@ extension AppModel {
             stack[i].error = nil
             stack[i].tableStamp = prepared.stamp
             applyTable(i, prepared)
+            if prepared.data.kind == .runs { noteRuns(prepared.data) }
         case .unchanged:
             stack[i].error = nil
         case .workflow(let graph):
@@ -92,6 +110,7 @@ extension AppModel {
             stack[i].log.top = stack[i].log.ring.firstPosition
         case .runLog(let summary, let lines, let skipped):
             stack[i].error = nil
+            if let summary { noteRunStatus(summary.id, summary.status, previous: stack[i].run?.status) }
             stack[i].run = summary
             // A reply to a stale request (the view was reset meanwhile) is dropped.
             guard request.afterSeq == stack[i].log.lastSeq else { return }

@@ -75,8 +75,7 @@ extension LogState {
             guard shows(l) else { continue }
             if timestamps, let t = l.time { out += Formats.logTime(t) + " " }
             if let level = l.level { out += level.rawValue.uppercased() + " " }
-            if !l.device.isEmpty { out += "[" + l.device + "] " }
-            out += Sanitizer.inert(l.text) + "\n"
+            out += Sanitizer.inert(l.origin) + Sanitizer.inert(l.text) + "\n"
         }
         return out
     }

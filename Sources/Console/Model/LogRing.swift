@@ -8,12 +8,23 @@ public struct LogLine: Sendable, Equatable {
     public var time: Date?
     public var level: RunLogLine.Level?
     public var device: String
+    /// The service the line is about: in a workflow, the node that logged it.
+    public var service: String
     public var text: String
     public var role: Role
 
-    public init(seq: Int64, time: Date? = nil, level: RunLogLine.Level? = nil, device: String = "",
+    public init(seq: Int64, time: Date? = nil, level: RunLogLine.Level? = nil, device: String = "", service: String = "",
                 text: String, role: Role = .body) {
-        self.seq = seq; self.time = time; self.level = level; self.device = device; self.text = text; self.role = role
+        self.seq = seq; self.time = time; self.level = level; self.device = device; self.service = service
+        self.text = text; self.role = role
+    }
+
+    /// `par-core1 [show version] `: who the line is about, as `switchboard logs` prints it (device,
+    /// then the service in brackets); empty for a line that names neither.
+    public var origin: String {
+        var out = device
+        if !service.isEmpty { out += (out.isEmpty ? "" : " ") + "[" + service + "]" }
+        return out.isEmpty ? "" : out + " "
     }
 
     /// The role of the message: by level for run logs, the line's own role otherwise.

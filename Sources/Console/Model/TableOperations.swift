@@ -14,13 +14,16 @@ extension TableState {
         }
         data = prepared.data
         order = sort == prepared.sort ? prepared.order : prepared.data.sortedOrder(sort)
-        // Recompile the filter against the new fields (a custom property may have appeared).
+        // Recompile the filter against the new fields (a custom property may have appeared, or the
+        // filter came with `:dev FILTER` before any row was loaded). An invalid one filters nothing.
         if !filterText.isEmpty {
             do {
                 let expr = try FilterExpression.parse(filterText)
-                filter = try CompiledFilter(expr, for: prepared.data)
+                let compiled = try CompiledFilter(expr, for: prepared.data)
+                filter = expr.isEmpty ? nil : compiled
                 filterError = nil
             } catch {
+                filter = nil
                 filterError = AppDatabase.describe(error)
             }
         }
@@ -99,11 +102,16 @@ extension TableState {
     }
 
     /// Applies filter text. Typing one more character narrows the rows shown so far instead of
-    /// scanning the whole table again; while the text does not parse, the last valid filter's rows stay.
+    /// scanning the whole table again. Text that does not parse or names an unknown field filters
+    /// nothing: every row shows, `filterError` says why, and `activeFilterText` is empty (the
+    /// same rule for `/`, `:dev FILTER` and every table kind).
     public mutating func setFilter(_ text: String, rows: Int) {
         filterText = text
         guard let data else {
+            // Nothing loaded yet (`:dev FILTER`): the syntax is checked now, the fields at the load.
             filter = nil
+            do { _ = try FilterExpression.parse(text); filterError = nil }
+            catch { filterError = AppDatabase.describe(error) }
             return
         }
         do {
@@ -117,10 +125,16 @@ extension TableState {
             filter = expr.isEmpty ? nil : compiled
             filterError = nil
         } catch {
+            filter = nil
             filterError = AppDatabase.describe(error)
+            visible = order
         }
         restoreCursor(rows: rows)
     }
+
+    /// The filter text in force: empty while there is none or the text is invalid (which filters
+    /// nothing), so nothing claims a filter that is not applied.
+    public var activeFilterText: String { filter != nil && filterError == nil ? filterText : "" }
 }
 
 extension AppModel {

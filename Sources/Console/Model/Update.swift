@@ -8,6 +8,7 @@ import Store
 public func update(_ model: AppModel, _ event: Event) -> (AppModel, [Effect]) {
     var m = model
     var effects: [Effect] = []
+    let flashBefore = m.flash
     switch event {
     case .key(let key):
         effects += m.handleKey(key)
@@ -32,6 +33,8 @@ public func update(_ model: AppModel, _ event: Event) -> (AppModel, [Effect]) {
     case .mutated(let message, let error):
         if let error { m.flash(error, error: true, seconds: 10) } else { m.flash(message) }
         m.top.reloadRequested = true
+        // A stop or an activation changes what the header counts.
+        m.headerLastLoad = nil
     case .notice(let text, let isError):
         m.flash(text, error: isError, seconds: isError ? 10 : AppModel.flashSeconds)
     case .session(let sessionEvent):
@@ -43,6 +46,7 @@ public func update(_ model: AppModel, _ event: Event) -> (AppModel, [Effect]) {
     case .launchConfirm(let request, let preview):
         m.launchNeedsConfirmation(request, preview)
     }
+    m.bindFlash(said: flashBefore)
     if m.quitting { return (m, effects.contains(.quit) ? effects : effects + [.quit]) }
     effects += m.scheduleLoads()
     return (m, effects)

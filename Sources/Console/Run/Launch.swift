@@ -200,7 +200,7 @@ extension AppModel {
         var c = LaunchContext(origin: path)
         c.devices = v.table.marked.sorted()
         if case .pool(let pool)? = scope { c.pools = [pool] }
-        c.filter = v.table.filterText
+        c.filter = v.table.activeFilterText
         return c.isEmpty ? nil : c
     }
 
@@ -345,9 +345,9 @@ extension AppModel {
         // The engine may have just been started: the header looks again now.
         headerLastLoad = nil
         if let engine {
-            flash("run \(run) queued, but the engine could not be started: \(engine)", error: true, seconds: 15)
+            flash("run \(run) queued, but the engine could not be started: \(engine)", error: true, seconds: 15, queuedRun: run)
         } else {
-            flash("run \(run) of \(request.service) queued")
+            flash("run \(run) of \(request.service) queued", queuedRun: run)
         }
     }
 }

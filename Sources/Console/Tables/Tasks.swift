@@ -23,8 +23,10 @@ enum TasksTable {
         TableField("misfire_policy") { $0.task.misfirePolicy.rawValue },
         TableField("misfire_grace_seconds", numeric: true) { String($0.task.misfireGraceSeconds) },
         TableField("max_instances", numeric: true) { String($0.task.maxInstances) },
-        TableField("next_fire") { Formats.date($0.task.nextFire) },
-        TableField("last_fire") { Formats.date($0.task.lastFire) },
+        // As `switchboard task list`: in the task's zone, and no next fire for an inactive task (the
+        // store may keep the time it had, but nothing will fire then).
+        TableField("next_fire") { $0.task.active ? Formats.zoned($0.task.nextFire, zone: $0.task.timezone) : "" },
+        TableField("last_fire") { Formats.zoned($0.task.lastFire, zone: $0.task.timezone) },
         TableField("last_run_id", numeric: true) { TableText.optional($0.task.lastRunId) },
         TableField("last_run_status") { $0.task.lastRunStatus ?? "" },
     ])

@@ -2,13 +2,17 @@ import Foundation
 
 /// The frame around the main view: header, breadcrumb, status line and key hints.
 public enum Chrome {
-    /// ` Switchboard │ db switchboard.db │ engine 4242 │ running 1 │ user alice      09:26` (engine: its pid, or off)
+    /// ` Switchboard │ db switchboard.db │ engine 4242 │ running 1 │ queued 2 │ user alice      09:26` (engine: its
+    /// pid, or off; queued only when runs wait)
     public static func header(_ model: AppModel, into buffer: inout CellBuffer, rect: Rect) {
         guard rect.height > 0 else { return }
         buffer.fill(rect, role: .header)
         let g = LineGlyphs(buffer.charset)
         let h = model.header
-        var parts = ["db \(h.database)", "engine \(h.engine)", "running \(h.running)", "user \(h.user)"]
+        var parts = ["db \(h.database)", "engine \(h.engine)", "running \(h.running)"]
+        // Runs waiting for the engine are runs too: `running 0` alone would hide them.
+        if h.queued > 0 { parts.append("queued \(h.queued)") }
+        parts.append("user \(h.user)")
         if model.readonly { parts.append("read-only") }
         if model.paused { parts.append("paused") }
         let clock = model.showClock ? Formats.clock(model.now) : ""
@@ -44,7 +48,9 @@ public enum Chrome {
         var tail = ""
         let v = model.top
         if v.tableKind != nil, let data = v.table.data {
-            if !v.table.filterText.isEmpty { head = "/\(v.table.filterText)  " }
+            // Only a filter in force is named: an invalid one filters nothing (its error is in the status line).
+            let active = v.table.activeFilterText
+            if !active.isEmpty { head = "/\(active)  " }
             if !v.table.marked.isEmpty { tail += "\(v.table.marked.count) marked  " }
             let pos = v.table.visible.isEmpty ? 0 : v.table.cursor + 1
             tail += "\(pos)/\(v.table.visible.count)"
@@ -99,6 +105,9 @@ public enum Chrome {
             buffer.write(f.text, x: rect.x, y: rect.y, width: rect.width, role: f.isError ? .flashError : .flashInfo)
         } else if let e = model.top.error {
             buffer.write("database: " + e, x: rect.x, y: rect.y, width: rect.width, role: .flashError)
+        } else if model.top.tableKind != nil, let e = model.top.table.filterError {
+            // An invalid filter stays in view until it is fixed or cleared (Esc): it filters nothing.
+            buffer.write(e, x: rect.x, y: rect.y, width: rect.width, role: .flashError)
         } else if let problem = model.header.engineProblem {
             buffer.write(problem, x: rect.x, y: rect.y, width: rect.width, role: .flashError)
         }

@@ -20,8 +20,10 @@ public enum LogWidget {
         if log.timestamps, let t = line.time {
             if !add(Formats.logTime(t) + " ", .logTime) { return out }
         }
-        if !line.device.isEmpty {
-            if !add("[" + line.device + "] ", .logDevice) { return out }
+        // Device and service (the workflow node), as the CLI's `logs` prints them.
+        let origin = line.origin
+        if !origin.isEmpty {
+            if !add(origin, .logDevice) { return out }
         }
         let role = line.messageRole
         guard let needle = log.search, !needle.isEmpty else {

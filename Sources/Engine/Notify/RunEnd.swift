@@ -44,10 +44,10 @@ extension RunExecution {
         let failedDevices = (try? env.database.query { [runId] store in try store.failedDeviceNames(run: runId) }) ?? []
         let message = RunNotification(run: final, failedDevices: failedDevices, changes: spec.when == .change || spec.when == .always ? changes : [])
         let notifier = Notifier(settings: env.settings, redactor: env.journal.secretRedactor)
-        let journal = env.journal, runId = self.runId
+        let journal = env.journal, runId = self.runId, serviceName = run.serviceName
         Notifier.track {
             await notifier.deliver(message, to: spec.channels) { level, text in
-                journal.log(run: runId, level, text)
+                journal.log(run: runId, level, service: serviceName, text)
             }
         }
     }

@@ -69,8 +69,10 @@ public final class RunExecution: Sendable {
         control.withLock { $0.draining = true }
     }
 
+    /// A line of the run's log. One that names no service (the run's own: stopping, failing, git,
+    /// notifications) names the run's service or workflow, so that every line says what it is about.
     func log(_ level: RunLogLine.Level, device: String = "", service: String = "", _ message: String) {
-        env.journal.log(run: runId, level, device: device, service: service, message)
+        env.journal.log(run: runId, level, device: device, service: service.isEmpty ? run.serviceName : service, message)
     }
 
     // MARK: executing
