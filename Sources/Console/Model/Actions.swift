@@ -20,6 +20,8 @@ extension AppModel {
             return true
         case .left, .right, .follow, .search, .nextMatch, .previousMatch, .wrap, .save:
             return v.isLog
+        case .sideBySide:
+            return v.isLog && v.log.isDiff
         case .open, .runLog, .deviceFilter, .timestamps, .stopRun:
             if case .runLog = v.content { return action != .runLog }
             return false
@@ -131,7 +133,19 @@ extension AppModel {
         case .deviceFilter:
             mode = .dialog(.prompt(title: "show the lines of device (empty: all)", editor: LineEditor(top.log.device ?? ""), purpose: .deviceFilter))
         case .nextMatch, .previousMatch:
-            findMatch(forward: action == .nextMatch)
+            if top.log.isDiff && (top.log.search ?? "").isEmpty {
+                if let text = top.log.jumpHunk(forward: action == .nextMatch, rows: layout.logRows, sideBySide: sideBySideShown) { flash(text) }
+            } else {
+                findMatch(forward: action == .nextMatch)
+            }
+        case .sideBySide:
+            if !top.log.sideBySide && width < DiffDocument.sideBySideWidth {
+                flash("side by side needs \(DiffDocument.sideBySideWidth) columns (this terminal has \(width))", error: true)
+                return []
+            }
+            top.log.sideBySide.toggle()
+            top.log.hscroll = 0
+            flash(top.log.sideBySide ? "side by side (| for unified)" : "unified (| for side by side)")
         case .save:
             let name: String
             if case .runLog(let id) = top.content { name = "switchboard-run-\(id).log" } else { name = "switchboard-output.txt" }

@@ -133,8 +133,18 @@ public struct LogState: Sendable {
     /// The line of the current search match.
     public var match: Int?
     public var lastSeq: Int64?
+    /// A configuration diff's hunks side by side (old left, new right): the rows, laid out once
+    /// when the diff is loaded (nil for any other text), and whether they are shown (`|`, on
+    /// terminals of at least `DiffDocument.sideBySideWidth` columns).
+    public var sideRows: [DiffDocument.Row]?
+    public var sideBySide = false
+    /// The diff's `@@` hunks (counted at load, for the info line).
+    public var hunks = 0
 
     public init(capacity: Int) { ring = LogRing(capacity: capacity) }
+
+    /// Whether the text is a configuration diff (n/N then move between its hunks).
+    public var isDiff: Bool { sideRows != nil }
 
     /// Whether a line passes the device filter.
     public func shows(_ line: LogLine) -> Bool { device == nil || line.device == device }

@@ -90,6 +90,10 @@ extension AppModel {
             stack[i].log.ring.noteSkipped(skipped)
             stack[i].log.ring.append(contentsOf: lines)
             stack[i].log.top = stack[i].log.ring.firstPosition
+            // A configuration diff (DiffDocument) is also laid out side by side, once.
+            let isDiff = lines.first.map { $0.role == .diffHeader && $0.text.hasPrefix("--- ") } ?? false
+            stack[i].log.sideRows = isDiff ? DiffDocument.sideBySide(lines, first: stack[i].log.ring.firstPosition) : nil
+            stack[i].log.hunks = isDiff ? lines.filter(DiffDocument.isHunk).count : 0
         case .runLog(let summary, let lines, let skipped):
             stack[i].error = nil
             stack[i].run = summary

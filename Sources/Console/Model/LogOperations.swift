@@ -66,6 +66,32 @@ extension LogState {
         return ("'\(needle)' not found", true)
     }
 
+    /// Moves to the next (or previous) `@@` hunk of a diff from the first line shown; returns what
+    /// to say when there is none. With `sideBySide`, the first row shown is the reference.
+    public mutating func jumpHunk(forward: Bool, rows: Int, sideBySide: Bool) -> String? {
+        var from = firstShownPosition(rows: rows)
+        if sideBySide, let sideRows, !sideRows.isEmpty { from = sideRows[DiffDocument.rowIndex(sideRows, at: from)].position }
+        var p = from
+        while true {
+            p += forward ? 1 : -1
+            guard p >= ring.firstPosition && p < ring.endPosition else { return forward ? "no later change" : "no earlier change" }
+            if DiffDocument.isHunk(ring[position: p]) { break }
+        }
+        follow = false
+        top = p
+        return nil
+    }
+
+    /// Scrolls the side-by-side layout by `delta` rows; `top` stays a ring position (the first
+    /// line of the row on top), so switching layouts keeps the place.
+    public mutating func scrollSideBySide(_ delta: Int, rows: Int) {
+        guard let sideRows, !sideRows.isEmpty else { return }
+        let current = DiffDocument.rowIndex(sideRows, at: firstShownPosition(rows: rows))
+        let target = max(0, min(current + delta, sideRows.count - rows))
+        follow = false
+        top = sideRows[max(0, target)].position
+    }
+
     /// The held lines as plain, inert text, as shown (device filter, timestamps).
     public func text() -> String {
         var out = ""
@@ -85,7 +111,11 @@ extension LogState {
 extension AppModel {
     func firstShownPosition() -> Int { top.log.firstShownPosition(rows: layout.logRows) }
 
+    /// Whether the top view shows a diff side by side (asked for, and the terminal is wide enough).
+    var sideBySideShown: Bool { top.log.sideBySide && top.log.isDiff && width >= DiffDocument.sideBySideWidth }
+
     mutating func scrollLog(_ delta: Int) {
+        if sideBySideShown { top.log.scrollSideBySide(delta, rows: layout.logRows); return }
         var stopsAtEnd = false, live = false
         if case .document = top.content { stopsAtEnd = true }
         if case .runLog = top.content { live = true }

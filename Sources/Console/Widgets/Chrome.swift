@@ -158,6 +158,10 @@ public enum Chrome {
             if !model.readonly { actions.append((.runService, "run")) }
         case .runLog, .document:
             actions = [(.help, "help"), (.follow, "follow"), (.search, "search")]
+            if v.log.isDiff {
+                actions.append((.nextMatch, "next hunk"))
+                if model.width >= DiffDocument.sideBySideWidth { actions.append((.sideBySide, model.sideBySideShown ? "unified" : "side by side")) }
+            }
             if case .runLog = v.content {
                 if !model.readonly && model.tailsLiveRun { actions.append((.stopRun, "stop")) }
                 actions.append((.open, "results"))

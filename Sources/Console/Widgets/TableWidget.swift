@@ -40,9 +40,10 @@ public enum TableWidget {
         let columns = state.visibleColumns
         let placed = place(columns, offset: state.columnOffset, in: rect)
 
-        // Column header.
+        // Column header: titles aligned as their values are (numbers to the right).
         buffer.fill(rect.row(0), role: .columnHeader)
         if state.columnOffset > 0 { buffer.write(g.ellipsis, x: rect.x, y: rect.y, role: .columnHeader) }
+        let numericFields = state.data?.kind.descriptor.numericFields ?? []
         for p in placed {
             var title = p.column.title
             var role = Role.columnHeader
@@ -50,7 +51,7 @@ public enum TableWidget {
                 title += (s.ascending ? g.up : g.down)
                 role = .sortedColumnHeader
             }
-            buffer.write(title, x: p.x, y: rect.y, width: p.width, role: role)
+            buffer.write(title, x: p.x, y: rect.y, width: p.width, role: role, align: alignment(p.column.property, numeric: numericFields))
         }
 
         let rows = rect.height - 1
@@ -79,7 +80,7 @@ public enum TableWidget {
                 let value = fieldIndexes[i].map { $0 < row.values.count ? row.values[$0] : "" } ?? ""
                 var role = base
                 if !marked && statusFields.contains(p.column.property) { role = Role.status(value) }
-                let align: CellBuffer.Alignment = numeric.contains(p.column.property) && p.column.property != "id" ? .right : .left
+                let align = alignment(p.column.property, numeric: numeric)
                 buffer.write(value, x: p.x, y: y, width: p.width, role: role, align: align)
                 if let highlight, let si = spansIndex, highlight.field == p.column.property, si < row.values.count {
                     // The matches within the cell (the part that fits), in the theme's match role.
@@ -95,6 +96,11 @@ public enum TableWidget {
                 buffer.paint(Rect(x: rect.x, y: y, width: rect.width, height: 1), role: .selectedRow)
             }
         }
+    }
+
+    /// Numbers to the right (ids stay left: they read as names), everything else to the left.
+    static func alignment(_ field: String, numeric: Set<String>) -> CellBuffer.Alignment {
+        numeric.contains(field) && field != "id" ? .right : .left
     }
 
     static func message(_ text: String, into buffer: inout CellBuffer, rect: Rect, error: Bool) {
