@@ -149,7 +149,7 @@ extension AppModel {
         case .save:
             let name: String
             if case .runLog(let id) = top.content { name = "switchboard-run-\(id).log" } else { name = "switchboard-output.txt" }
-            mode = .dialog(.prompt(title: "save to file", editor: LineEditor(name), purpose: .saveLog))
+            mode = .dialog(.prompt(title: "save to (in \(AppModel.exportDirectory()))", editor: LineEditor(name), purpose: .saveLog))
         case .runService:
             return openLaunchDialog()
         case .delete:
@@ -199,6 +199,16 @@ extension AppModel {
 
     /// Where exports go: `$XDG_DATA_HOME/switchboard/exports`.
     static func exportDirectory() -> String { Paths().dataDirectory + "/exports" }
+
+    /// The full path of a file named in the export or save prompt: absolute and `~/` paths as
+    /// written, anything else under the exports directory; nil for an empty name.
+    static func exportPath(_ text: String) -> String? {
+        let path = text.trimmingCharacters(in: .whitespaces)
+        guard !path.isEmpty else { return nil }
+        if path.hasPrefix("~/") { return NSHomeDirectory() + path.dropFirst(1) }
+        if path.hasPrefix("/") { return path }
+        return exportDirectory() + "/" + path
+    }
 
     mutating func push(_ content: ViewContent, _ title: String) {
         stack.append(makeView(content, title: title))

@@ -54,6 +54,13 @@ public struct Flash: Equatable, Sendable {
     public var expires: Date
 }
 
+/// A status-line message as `:messages` keeps it.
+public struct Message: Equatable, Sendable {
+    public var time: Date
+    public var text: String
+    public var isError: Bool
+}
+
 /// A modal dialog.
 public enum Dialog: Equatable, Sendable {
     case confirm(title: String, message: String, action: Mutation)
@@ -215,6 +222,9 @@ public struct AppModel: Sendable {
     /// Position while browsing history with up/down (nil: not browsing).
     public var historyIndex: Int?
     public var flash: Flash?
+    /// Every status-line message so far (the last `maxMessages`), oldest first: `:messages` shows
+    /// them whole, where the status line cuts a long one.
+    public var messages: [Message] = []
     public var header: HeaderInfo
     public var headerLoading = false
     public var headerLastLoad: Date?
@@ -237,6 +247,7 @@ public struct AppModel: Sendable {
     var nextViewID = 1
 
     public static let maxHistory = 100
+    public static let maxMessages = 500
     public static let flashSeconds: TimeInterval = 5
 
     public init(settings: Settings, properties: DeviceProperties, readonly: Bool, width: Int = 80, height: Int = 24,
@@ -272,6 +283,8 @@ public struct AppModel: Sendable {
 
     public mutating func flash(_ text: String, error: Bool = false, seconds: TimeInterval = AppModel.flashSeconds) {
         flash = Flash(text: text, isError: error, expires: now.addingTimeInterval(seconds))
+        messages.append(Message(time: now, text: text, isError: error))
+        if messages.count > AppModel.maxMessages { messages.removeFirst(messages.count - AppModel.maxMessages) }
     }
 
     /// The flash still showing at `now`.

@@ -133,7 +133,7 @@ public enum Action: String, CaseIterable, Sendable, Hashable {
         case .previousMatch: return "previous match (in a diff without a search: previous change)"
         case .wrap: return "wrap long lines on or off"
         case .timestamps: return "timestamps on or off"
-        case .save: return "save to a file"
+        case .save: return "save to a file (under the exports directory unless the path is absolute)"
         case .sideBySide: return "old and new side by side, or unified (\(DiffDocument.sideBySideWidth)+ columns)"
         case .runService: return "run the service or workflow"
         case .delete: return "delete (asks first)"
@@ -162,7 +162,7 @@ public struct KeyMap: Sendable, Equatable {
     public static let alternatives: [Action: [Key]] = [
         .up: [.up], .down: [.down], .top: [.home], .bottom: [.end], .pageUp: [.pageUp, .ctrl("b")],
         .pageDown: [.pageDown, .ctrl("f")], .left: [.left], .right: [.right], .open: [.enter],
-        .back: [.escape], .quit: [.ctrl("c")], .runService: [.char("R")],
+        .back: [.escape], .quit: [.ctrl("c")], .runService: [.char("R")], .refresh: [.ctrl("r")],
     ]
 
     public static let defaults: [Action: Key] = [

@@ -14,7 +14,7 @@ extension AppModel {
         var index = stack.count - 1
         if case .help = stack[index].content, index > 0 { index -= 1 }
         let v = stack[index]
-        guard !v.loading, v.content != .help else { return effects }
+        guard !v.loading, v.content != .help, v.content != .document(.messages) else { return effects }
         let asked = v.lastLoad == nil || v.reloadRequested
         var due = asked
         if !due, !paused, let last = v.lastLoad, let every = refreshSeconds(v) {

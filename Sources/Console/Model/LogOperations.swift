@@ -95,7 +95,7 @@ extension LogState {
     /// The held lines as plain, inert text, as shown (device filter, timestamps).
     public func text() -> String {
         var out = ""
-        if ring.dropped > 0 { out += "[\(ring.dropped) earlier lines not held]\n" }
+        if ring.dropped > 0 { out += "[\(Formats.count(ring.dropped, "earlier line")) not held]\n" }
         for p in ring.firstPosition..<ring.endPosition {
             let l = ring[position: p]
             guard shows(l) else { continue }

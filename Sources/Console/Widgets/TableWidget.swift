@@ -40,18 +40,26 @@ public enum TableWidget {
         let columns = state.visibleColumns
         let placed = place(columns, offset: state.columnOffset, in: rect)
 
-        // Column header: titles aligned as their values are (numbers to the right).
+        // Column header: titles aligned as their values are (numbers to the right), the sorted
+        // column's arrow always kept (the title is cut instead), and a mark at either edge when
+        // columns lie beyond it (h and l scroll).
         buffer.fill(rect.row(0), role: .columnHeader)
         if state.columnOffset > 0 { buffer.write(g.ellipsis, x: rect.x, y: rect.y, role: .columnHeader) }
         let numericFields = state.data?.kind.descriptor.numericFields ?? []
         for p in placed {
-            var title = p.column.title
-            var role = Role.columnHeader
-            if let s = state.sort, s.field == p.column.property {
-                title += (s.ascending ? g.up : g.down)
-                role = .sortedColumnHeader
+            let align = alignment(p.column.property, numeric: numericFields)
+            guard let s = state.sort, s.field == p.column.property, p.width >= 2 else {
+                buffer.write(p.column.title, x: p.x, y: rect.y, width: p.width, role: .columnHeader, align: align)
+                continue
             }
-            buffer.write(title, x: p.x, y: rect.y, width: p.width, role: role, align: alignment(p.column.property, numeric: numericFields))
+            let arrow = s.ascending ? g.up : g.down
+            let titleWidth = min(p.width - 1, TextWidth.of(p.column.title))
+            let x = align == .right ? p.x + p.width - titleWidth - 1 : p.x
+            buffer.write(p.column.title, x: x, y: rect.y, width: titleWidth, role: .sortedColumnHeader)
+            buffer.write(arrow, x: x + titleWidth, y: rect.y, role: .sortedColumnHeader, limit: 1)
+        }
+        if let last = placed.last, placed.count < columns.count - state.columnOffset || last.width < last.column.width {
+            buffer.write(g.more, x: rect.maxX - 1, y: rect.y, role: .columnHeader)
         }
 
         let rows = rect.height - 1

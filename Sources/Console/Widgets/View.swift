@@ -77,7 +77,7 @@ func logInfo(_ v: ViewState, model: AppModel, into buffer: inout CellBuffer, rec
     } else {
         put(v.documentTitle ?? v.title, .title)
     }
-    var held = "  \(ring.count) lines"
+    var held = "  " + Formats.count(ring.count, "line")
     if ring.dropped > 0 { held += ", \(ring.dropped) earlier not held" }
     if v.log.isDiff {
         held += ", " + Formats.count(v.log.hunks, "hunk")
