@@ -84,14 +84,14 @@ final class DetailsViewTests: XCTestCase {
             return XCTFail(d.text)
         }
         XCTAssertEqual(b.column(of: "[", row: first), b.column(of: "[", row: second), "\(d.screen[first])\n\(d.screen[second])")
-        let x = b.column(of: "[", row: first)!
+        let x = try XCTUnwrap(b.column(of: "[", row: first))
         XCTAssertEqual(b[x - 1, first].role, .selectedRow, "the highlight spans the box")
         // The credential picker of S draws through the same box.
         var overlay = CellBuffer(width: 80, height: 24)
         _ = SessionOverlayWidget.render(.picker(device: "lon-acc1", choices: [
             CredentialChoice(name: "ro", username: "u1", kind: "password"), CredentialChoice(name: "rw", username: "u2", kind: "password"),
         ], cursor: 0), into: &overlay, area: Rect(x: 0, y: 2, width: 80, height: 20))
-        let r1 = overlay.lines.firstIndex { $0.contains("ro  u1") }!, r2 = overlay.lines.firstIndex { $0.contains("rw  u2") }!
+        let r1 = try XCTUnwrap(overlay.lines.firstIndex { $0.contains("ro  u1") }), r2 = try XCTUnwrap(overlay.lines.firstIndex { $0.contains("rw  u2") })
         XCTAssertEqual(overlay.column(of: "ro", row: r1), overlay.column(of: "rw", row: r2))
     }
 
@@ -143,7 +143,7 @@ final class DetailsViewTests: XCTestCase {
     func testMessagesKeepsLongStatusLineErrorsReadable() throws {
         var d = Driver(store: store, width: 80)
         d.command("nosuchcommand")
-        let full = d.model.activeFlash!.text
+        let full = try XCTUnwrap(d.model.activeFlash?.text)
         XCTAssertGreaterThan(full.count, 80)
         XCTAssertFalse(d.screen[22].contains(":q)"), "cut in the status line: \(d.screen[22])")
         d.keys(.char("p"))
@@ -153,8 +153,8 @@ final class DetailsViewTests: XCTestCase {
         XCTAssertTrue(d.text.contains("unknown command 'nosuchcommand'"), d.text)
         XCTAssertTrue(d.text.contains(":messages :q"), d.text)
         XCTAssertNotNil(d.row(containing: "automatic refresh paused"))
-        let y = d.row(containing: "unknown command")!
-        XCTAssertEqual(d.frame.buffer[d.frame.buffer.column(of: "unknown", row: y)!, y].role, .logError)
+        let y = try XCTUnwrap(d.row(containing: "unknown command"))
+        XCTAssertEqual(d.frame.buffer[try XCTUnwrap(d.frame.buffer.column(of: "unknown", row: y)), y].role, .logError)
         // A refresh does not empty it.
         d.keys(.char("r"))
         XCTAssertTrue(d.text.contains("unknown command"), d.text)

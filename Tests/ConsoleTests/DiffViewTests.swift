@@ -43,9 +43,9 @@ final class DiffViewTests: XCTestCase {
         // Three lines of context on either side of each change, nothing further.
         for n in [2, 3, 4, 6, 7, 8, 27, 28, 29, 31, 32, 33] { XCTAssertTrue(text.contains("  line \(n) of the"), "context \(n): \(text)") }
         for n in [1, 9, 15, 20, 26, 34, 40] { XCTAssertFalse(text.contains("line \(n) of the"), "line \(n) is not shown: \(text)") }
-        XCTAssertEqual(d.frame.buffer[0, d.row(containing: "- line 5 of the")!].role, .diffRemoved)
-        XCTAssertEqual(d.frame.buffer[0, d.row(containing: "+ line 5 CHANGED")!].role, .diffAdded)
-        XCTAssertEqual(d.frame.buffer[0, d.row(containing: "@@ -2,7")!].role, .diffHeader)
+        XCTAssertEqual(d.frame.buffer[0, try XCTUnwrap(d.row(containing: "- line 5 of the"))].role, .diffRemoved)
+        XCTAssertEqual(d.frame.buffer[0, try XCTUnwrap(d.row(containing: "+ line 5 CHANGED"))].role, .diffAdded)
+        XCTAssertEqual(d.frame.buffer[0, try XCTUnwrap(d.row(containing: "@@ -2,7"))].role, .diffHeader)
         XCTAssertTrue(d.screen[2].contains("2 hunks"), d.screen[2])
         // Equal versions: the headers and a line saying so.
         let same = DiffDocument.lines(old: "a\nb\n", new: "a\nb\n", oldLabel: "x", newLabel: "y").map(\.text)
@@ -80,19 +80,19 @@ final class DiffViewTests: XCTestCase {
         var d = try openDiff(width: 130)
         d.keys(.char("|"))
         XCTAssertTrue(d.model.sideBySideShown)
-        let row = d.row(containing: "line 5 CHANGED")!
+        let row = try XCTUnwrap(d.row(containing: "line 5 CHANGED"), d.text)
         let line = d.screen[row]
         // The old line on the left, the new on the right, on one row, with line numbers.
         XCTAssertTrue(line.contains("5 - line 5 of the configuration"), line)
         XCTAssertTrue(line.contains("5 + line 5 CHANGED"), line)
         let b = d.frame.buffer
-        let left = b.column(of: "line 5 of the", row: row)!, right = b.column(of: "line 5 CHANGED", row: row)!
+        let left = try XCTUnwrap(b.column(of: "line 5 of the", row: row)), right = try XCTUnwrap(b.column(of: "line 5 CHANGED", row: row))
         XCTAssertLessThan(left, 65)
         XCTAssertGreaterThanOrEqual(right, 65)
         XCTAssertEqual(b[left, row].role, .diffRemoved)
         XCTAssertEqual(b[right, row].role, .diffAdded)
         // Context on both sides, hunk headers across.
-        let context = d.row(containing: "line 4 of the")!
+        let context = try XCTUnwrap(d.row(containing: "line 4 of the"))
         XCTAssertEqual(d.screen[context].components(separatedBy: "line 4 of the configuration").count, 3, d.screen[context])
         XCTAssertNotNil(d.row(containing: "@@ -27,7 +27,7 @@"), d.text)
         XCTAssertTrue(d.screen[2].contains("side by side"), d.screen[2])
@@ -146,7 +146,7 @@ final class DiffViewTests: XCTestCase {
         let context = d.screen[2] + "\n" + d.screen[3]
         // The last cell of each title holds the value's last digit, and the cell after it is blank.
         for (title, value) in [("Run", String(run)), ("Size", String(content.utf8.count))] {
-            let end = b.column(of: title, row: 2)! + title.count - 1
+            let end = try XCTUnwrap(b.column(of: title, row: 2)) + title.count - 1
             XCTAssertEqual(b[end, 3].text, String(value.last!), "\(title): \(context)")
             XCTAssertEqual(b[end + 1, 3].text, " ", "\(title): \(context)")
             XCTAssertEqual(b[end - value.count, 3].text, " ", "\(title): \(context)")

@@ -87,7 +87,8 @@ extension LogState {
     public mutating func scrollSideBySide(_ delta: Int, rows: Int) {
         guard let sideRows, !sideRows.isEmpty else { return }
         let current = DiffDocument.rowIndex(sideRows, at: firstShownPosition(rows: rows))
-        let target = max(0, min(current + delta, sideRows.count - rows))
+        // Down stops with the last row at the bottom (or where a jump left it); up stops at the first.
+        let target = delta < 0 ? max(0, current + delta) : min(current + delta, max(current, sideRows.count - rows))
         follow = false
         top = sideRows[max(0, target)].position
     }
