@@ -145,15 +145,17 @@ final class CellBufferTests: XCTestCase {
         XCTAssertEqual(CellBuffer.diff(nil, a).count, 2)
     }
 
-    /// The configuration diff view's lines, from Store's `LineDiff` (the console has no diff of its own).
+    /// The configuration diff view's lines, from Store's `LineDiff.unified` (the console has no diff of its own).
     func testDiffLines() {
-        func d(_ a: [String], _ b: [String]) -> [String] { Documents.diffLines(a, b).map(\.0) }
+        func d(_ a: [String], _ b: [String]) -> [String] {
+            Array(DiffDocument.lines(old: a.joined(separator: "\n"), new: b.joined(separator: "\n"), oldLabel: "a", newLabel: "b").map(\.text).dropFirst(3))
+        }
         XCTAssertEqual(d(["a", "b", "c", "d"], ["a", "c", "d", "e"]), ["  a", "- b", "  c", "  d", "+ e"])
         XCTAssertEqual(d([], ["x"]), ["+ x"])
         XCTAssertEqual(d(["x"], []), ["- x"])
-        XCTAssertEqual(d(["x", "y"], ["x", "y"]), ["  x", "  y"])
         XCTAssertEqual(d(["a", "b"], ["c", "d"]).filter { $0.hasPrefix("  ") }, [])
-        XCTAssertEqual(Documents.diffLines(["a"], ["b"]).map(\.1), [.diffRemoved, .diffAdded])
+        XCTAssertEqual(DiffDocument.lines(old: "a", new: "b", oldLabel: "o", newLabel: "n").map(\.role), [.diffHeader, .diffHeader, .diffHeader, .diffRemoved, .diffAdded])
+        XCTAssertEqual(DiffDocument.lines(old: "a", new: "b", oldLabel: "o", newLabel: "n")[2].text, "@@ -1 +1 @@")
     }
 
     func testLogRingKeepsTheLastLinesAndCountsTheRest() {

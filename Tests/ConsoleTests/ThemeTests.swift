@@ -107,7 +107,8 @@ final class ThemeTests: XCTestCase {
         }
     }
 
-    func testThemeSwitchLiveAndAMalformedOneFallsBack() {
+    /// A theme that does not load (malformed here, or mistyped) keeps the current one on a live switch.
+    func testThemeSwitchLiveAndAMalformedOneKeepsTheCurrent() {
         var m = syntheticModel(["a"])
         var (next, effects) = update(m, .key(.char(":")))
         m = next
@@ -117,11 +118,11 @@ final class ThemeTests: XCTestCase {
         m = update(next, .themeLoaded(name: "dark", problems: [])).0
         XCTAssertEqual(m.themeName, "dark")
         m = update(m, .themeLoaded(name: "broken", problems: ["broken.json: roles.header.fg: 'mauve' is not a colour"])).0
-        XCTAssertEqual(m.themeName, "default")
+        XCTAssertEqual(m.themeName, "dark")
         XCTAssertEqual(m.activeFlash?.isError, true)
         let status = view(m).buffer.text(row: m.height - 2)
         XCTAssertTrue(status.contains("broken.json: roles.header.fg"), status)
-        XCTAssertTrue(status.contains("default theme"), status)
+        XCTAssertTrue(status.hasPrefix("keeping theme dark: "), status)
     }
 }
 

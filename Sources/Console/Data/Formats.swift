@@ -31,6 +31,9 @@ public enum Formats {
             + (offset < 0 ? "-" : "+") + String(format: "%02d:%02d", a / 3600, a % 3600 / 60)
     }
 
+    /// `1 line`, `2 lines`: a count and its noun, singular for one.
+    public static func count(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }
+
     /// `09:26`, local time: the header's clock, to the minute.
     public static func clock(_ date: Date) -> String {
         var t = time_t(date.timeIntervalSince1970.rounded(.down))

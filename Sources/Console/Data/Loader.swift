@@ -92,6 +92,9 @@ public struct DataLoader: Sendable {
             let (old, new) = try store.latestConfigurations(a, b)
             return ("latest configurations: \(a) against \(b)", Documents.diff(old, new, oldLabel: "\(a) (version \(old.id), \(Formats.date(old.createdAt)))",
                                                                                newLabel: "\(b) (version \(new.id), \(Formats.date(new.createdAt)))"))
+        case .messages:
+            // Filled by the update from the model (AppModel.showMessages); never loaded.
+            return ("messages", [])
         case .session(let id):
             let s = try store.sessionTranscript(id)
             return ("session \(id): \(s.user) on \(s.device)", Documents.plain(Asciicast.output(ofTranscript: s.transcript)))

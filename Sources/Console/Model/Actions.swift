@@ -20,6 +20,8 @@ extension AppModel {
             return true
         case .left, .right, .follow, .search, .nextMatch, .previousMatch, .wrap, .save:
             return v.isLog
+        case .sideBySide:
+            return v.isLog && v.log.isDiff
         case .open, .runLog, .deviceFilter, .timestamps, .stopRun:
             if case .runLog = v.content { return action != .runLog }
             return false
@@ -131,11 +133,23 @@ extension AppModel {
         case .deviceFilter:
             mode = .dialog(.prompt(title: "show the lines of device (empty: all)", editor: LineEditor(top.log.device ?? ""), purpose: .deviceFilter))
         case .nextMatch, .previousMatch:
-            findMatch(forward: action == .nextMatch)
+            if top.log.isDiff && (top.log.search ?? "").isEmpty {
+                if let text = top.log.jumpHunk(forward: action == .nextMatch, rows: layout.logRows, sideBySide: sideBySideShown) { flash(text) }
+            } else {
+                findMatch(forward: action == .nextMatch)
+            }
+        case .sideBySide:
+            if !top.log.sideBySide && width < DiffDocument.sideBySideWidth {
+                flash("side by side needs \(DiffDocument.sideBySideWidth) columns (this terminal has \(width))", error: true)
+                return []
+            }
+            top.log.sideBySide.toggle()
+            top.log.hscroll = 0
+            flash(top.log.sideBySide ? "side by side (| for unified)" : "unified (| for side by side)")
         case .save:
             let name: String
             if case .runLog(let id) = top.content { name = "switchboard-run-\(id).log" } else { name = "switchboard-output.txt" }
-            mode = .dialog(.prompt(title: "save to file", editor: LineEditor(name), purpose: .saveLog))
+            mode = .dialog(.prompt(title: "save to (in \(AppModel.exportDirectory()))", editor: LineEditor(name), purpose: .saveLog))
         case .runService:
             return openLaunchDialog()
         case .delete:
@@ -185,6 +199,16 @@ extension AppModel {
 
     /// Where exports go: `$XDG_DATA_HOME/switchboard/exports`.
     static func exportDirectory() -> String { Paths().dataDirectory + "/exports" }
+
+    /// The full path of a file named in the export or save prompt: absolute and `~/` paths as
+    /// written, anything else under the exports directory; nil for an empty name.
+    static func exportPath(_ text: String) -> String? {
+        let path = text.trimmingCharacters(in: .whitespaces)
+        guard !path.isEmpty else { return nil }
+        if path.hasPrefix("~/") { return NSHomeDirectory() + path.dropFirst(1) }
+        if path.hasPrefix("/") { return path }
+        return exportDirectory() + "/" + path
+    }
 
     mutating func push(_ content: ViewContent, _ title: String) {
         stack.append(makeView(content, title: title))

@@ -65,6 +65,13 @@ public struct Flash: Equatable, Sendable {
     }
 }
 
+/// A status-line message as `:messages` keeps it.
+public struct Message: Equatable, Sendable {
+    public var time: Date
+    public var text: String
+    public var isError: Bool
+}
+
 /// A modal dialog.
 public enum Dialog: Equatable, Sendable {
     case confirm(title: String, message: String, action: Mutation)
@@ -144,8 +151,18 @@ public struct LogState: Sendable {
     /// The line of the current search match.
     public var match: Int?
     public var lastSeq: Int64?
+    /// A configuration diff's hunks side by side (old left, new right): the rows, laid out once
+    /// when the diff is loaded (nil for any other text), and whether they are shown (`|`, on
+    /// terminals of at least `DiffDocument.sideBySideWidth` columns).
+    public var sideRows: [DiffDocument.Row]?
+    public var sideBySide = false
+    /// The diff's `@@` hunks (counted at load, for the info line).
+    public var hunks = 0
 
     public init(capacity: Int) { ring = LogRing(capacity: capacity) }
+
+    /// Whether the text is a configuration diff (n/N then move between its hunks).
+    public var isDiff: Bool { sideRows != nil }
 
     /// Whether a line passes the device filter.
     public func shows(_ line: LogLine) -> Bool { device == nil || line.device == device }
@@ -216,6 +233,9 @@ public struct AppModel: Sendable {
     /// Position while browsing history with up/down (nil: not browsing).
     public var historyIndex: Int?
     public var flash: Flash?
+    /// Every status-line message so far (the last `maxMessages`), oldest first: `:messages` shows
+    /// them whole, where the status line cuts a long one.
+    public var messages: [Message] = []
     public var header: HeaderInfo
     public var headerLoading = false
     public var headerLastLoad: Date?
@@ -238,6 +258,7 @@ public struct AppModel: Sendable {
     var nextViewID = 1
 
     public static let maxHistory = 100
+    public static let maxMessages = 500
     public static let flashSeconds: TimeInterval = 5
 
     public init(settings: Settings, properties: DeviceProperties, readonly: Bool, width: Int = 80, height: Int = 24,
@@ -275,6 +296,8 @@ public struct AppModel: Sendable {
                                queuedRun: Int64? = nil) {
         flash = Flash(text: text, isError: error, expires: now.addingTimeInterval(seconds), viewID: stack.last?.id,
                       queuedRun: queuedRun)
+        messages.append(Message(time: now, text: text, isError: error))
+        if messages.count > AppModel.maxMessages { messages.removeFirst(messages.count - AppModel.maxMessages) }
     }
 
     /// The flash still showing at `now` in the top view.

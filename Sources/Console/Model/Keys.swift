@@ -80,6 +80,8 @@ public enum Action: String, CaseIterable, Sendable, Hashable {
     // Log and text views
     case follow, deviceFilter = "device_filter", search, nextMatch = "next_match"
     case previousMatch = "previous_match", wrap, timestamps, save
+    // A configuration diff's hunks side by side (wide terminals)
+    case sideBySide = "side_by_side"
     // Actions that change something (refused in read-only mode)
     case runService = "run", delete, toggleActive = "toggle_active", stopRun = "stop_run"
     // SSH sessions to the device under the cursor (refused by --readonly: a session can change the device)
@@ -127,11 +129,12 @@ public enum Action: String, CaseIterable, Sendable, Hashable {
         case .follow: return "follow the end on or off"
         case .deviceFilter: return "show one device's lines only"
         case .search: return "search (highlights matches)"
-        case .nextMatch: return "next match"
-        case .previousMatch: return "previous match"
+        case .nextMatch: return "next match (in a diff without a search: next change)"
+        case .previousMatch: return "previous match (in a diff without a search: previous change)"
         case .wrap: return "wrap long lines on or off"
         case .timestamps: return "timestamps on or off"
-        case .save: return "save to a file"
+        case .save: return "save to a file (under the exports directory unless the path is absolute)"
+        case .sideBySide: return "old and new side by side, or unified (\(DiffDocument.sideBySideWidth)+ columns)"
         case .runService: return "run the service or workflow"
         case .delete: return "delete (asks first)"
         case .toggleActive: return "activate or deactivate the task"
@@ -159,7 +162,7 @@ public struct KeyMap: Sendable, Equatable {
     public static let alternatives: [Action: [Key]] = [
         .up: [.up], .down: [.down], .top: [.home], .bottom: [.end], .pageUp: [.pageUp, .ctrl("b")],
         .pageDown: [.pageDown, .ctrl("f")], .left: [.left], .right: [.right], .open: [.enter],
-        .back: [.escape], .quit: [.ctrl("c")], .runService: [.char("R")],
+        .back: [.escape], .quit: [.ctrl("c")], .runService: [.char("R")], .refresh: [.ctrl("r")],
     ]
 
     public static let defaults: [Action: Key] = [
@@ -172,6 +175,7 @@ public struct KeyMap: Sendable, Equatable {
         .configHistory: .char("c"), .sessions: .char("H"), .runLog: .char("L"), .diff: .char("d"),
         .follow: .char("f"), .deviceFilter: .char("d"), .search: .char("/"), .nextMatch: .char("n"),
         .previousMatch: .char("N"), .wrap: .char("w"), .timestamps: .char("t"), .save: .char("s"),
+        .sideBySide: .char("|"),
         .runService: .char("r"), .delete: .ctrl("d"), .toggleActive: .char("a"), .stopRun: .ctrl("k"),
         .ssh: .char("s"), .sshAs: .char("S"), .transcript: .char("v"),
         .parsed: .char("P"), .export: .char("x"),

@@ -14,7 +14,7 @@ extension AppModel {
         var index = stack.count - 1
         if case .help = stack[index].content, index > 0 { index -= 1 }
         let v = stack[index]
-        guard !v.loading, v.content != .help else { return effects }
+        guard !v.loading, v.content != .help, v.content != .document(.messages) else { return effects }
         let asked = v.lastLoad == nil || v.reloadRequested
         var due = asked
         if !due, !paused, let last = v.lastLoad, let every = refreshSeconds(v) {
@@ -108,6 +108,10 @@ extension AppModel {
             stack[i].log.ring.noteSkipped(skipped)
             stack[i].log.ring.append(contentsOf: lines)
             stack[i].log.top = stack[i].log.ring.firstPosition
+            // A configuration diff (DiffDocument) is also laid out side by side, once.
+            let isDiff = lines.first.map { $0.role == .diffHeader && $0.text.hasPrefix("--- ") } ?? false
+            stack[i].log.sideRows = isDiff ? DiffDocument.sideBySide(lines, first: stack[i].log.ring.firstPosition) : nil
+            stack[i].log.hunks = isDiff ? lines.filter(DiffDocument.isHunk).count : 0
         case .runLog(let summary, let lines, let skipped):
             stack[i].error = nil
             if let summary { noteRunStatus(summary.id, summary.status, previous: stack[i].run?.status) }

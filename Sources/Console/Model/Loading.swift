@@ -27,6 +27,8 @@ public enum DocumentSource: Hashable, Sendable {
     case session(Int64)
     /// Two devices' latest configurations compared.
     case latestDiff(String, String)
+    /// The status line's messages (`:messages`): the model holds them, nothing is loaded.
+    case messages
 }
 
 /// A load the runtime runs on a background thread: a view's data (or the header's, view 0).

@@ -66,10 +66,37 @@ extension LogState {
         return ("'\(needle)' not found", true)
     }
 
+    /// Moves to the next (or previous) `@@` hunk of a diff from the first line shown; returns what
+    /// to say when there is none. With `sideBySide`, the first row shown is the reference.
+    public mutating func jumpHunk(forward: Bool, rows: Int, sideBySide: Bool) -> String? {
+        var from = firstShownPosition(rows: rows)
+        if sideBySide, let sideRows, !sideRows.isEmpty { from = sideRows[DiffDocument.rowIndex(sideRows, at: from)].position }
+        var p = from
+        while true {
+            p += forward ? 1 : -1
+            guard p >= ring.firstPosition && p < ring.endPosition else { return forward ? "no later change" : "no earlier change" }
+            if DiffDocument.isHunk(ring[position: p]) { break }
+        }
+        follow = false
+        top = p
+        return nil
+    }
+
+    /// Scrolls the side-by-side layout by `delta` rows; `top` stays a ring position (the first
+    /// line of the row on top), so switching layouts keeps the place.
+    public mutating func scrollSideBySide(_ delta: Int, rows: Int) {
+        guard let sideRows, !sideRows.isEmpty else { return }
+        let current = DiffDocument.rowIndex(sideRows, at: firstShownPosition(rows: rows))
+        // Down stops with the last row at the bottom (or where a jump left it); up stops at the first.
+        let target = delta < 0 ? max(0, current + delta) : min(current + delta, max(current, sideRows.count - rows))
+        follow = false
+        top = sideRows[max(0, target)].position
+    }
+
     /// The held lines as plain, inert text, as shown (device filter, timestamps).
     public func text() -> String {
         var out = ""
-        if ring.dropped > 0 { out += "[\(ring.dropped) earlier lines not held]\n" }
+        if ring.dropped > 0 { out += "[\(Formats.count(ring.dropped, "earlier line")) not held]\n" }
         for p in ring.firstPosition..<ring.endPosition {
             let l = ring[position: p]
             guard shows(l) else { continue }
@@ -84,7 +111,11 @@ extension LogState {
 extension AppModel {
     func firstShownPosition() -> Int { top.log.firstShownPosition(rows: layout.logRows) }
 
+    /// Whether the top view shows a diff side by side (asked for, and the terminal is wide enough).
+    var sideBySideShown: Bool { top.log.sideBySide && top.log.isDiff && width >= DiffDocument.sideBySideWidth }
+
     mutating func scrollLog(_ delta: Int) {
+        if sideBySideShown { top.log.scrollSideBySide(delta, rows: layout.logRows); return }
         var stopsAtEnd = false, live = false
         if case .document = top.content { stopsAtEnd = true }
         if case .runLog = top.content { live = true }

@@ -61,6 +61,8 @@ extension AppModel {
             return [.quit]
         case .success(.help):
             stack.append(makeView(.help, title: "help"))
+        case .success(.messages):
+            showMessages()
         case .success(.table(let kind, let filter)):
             // A table command starts a new stack, as k9s does: Esc does not go back through it.
             rememberLaunchContext()
@@ -82,6 +84,20 @@ extension AppModel {
             flash("refresh every \(arg)s")
         }
         return []
+    }
+
+    /// `:messages`: the status line's messages so far, newest last, wrapped so a long one reads whole.
+    mutating func showMessages() {
+        var v = makeView(.document(.messages), title: "messages")
+        v.lastLoad = now
+        v.documentTitle = "status-line messages, newest last"
+        v.log.timestamps = true
+        v.log.wrap = true
+        v.log.follow = true
+        for (i, m) in messages.enumerated() {
+            v.log.ring.append(LogLine(seq: Int64(i), time: m.time, level: m.isError ? .error : nil, text: m.text))
+        }
+        stack.append(v)
     }
 
     mutating func filterKey(_ key: Key, _ editor: inout LineEditor, _ previous: String) -> [Effect] {
@@ -182,10 +198,7 @@ extension AppModel {
             if !top.log.follow { top.log.top = top.log.ring.firstPosition }
             flash(d.isEmpty ? "all devices" : "device \(d) only")
         case .export:
-            var path = text.trimmingCharacters(in: .whitespaces)
-            guard !path.isEmpty else { return [] }
-            if path.hasPrefix("~/") { path = NSHomeDirectory() + path.dropFirst(1) }
-            else if !path.hasPrefix("/") { path = AppModel.exportDirectory() + "/" + path }
+            guard let path = AppModel.exportPath(text) else { return [] }
             return [.save(path: path, text: ParsedTable.export(top.table, json: path.lowercased().hasSuffix(".json")))]
         case .configSearch:
             let regex = text.trimmingCharacters(in: .whitespaces)
@@ -196,8 +209,9 @@ extension AppModel {
             }
             push(.table(.configSearch, .search(regex)), "search \(regex)")
         case .saveLog:
-            let path = text.trimmingCharacters(in: .whitespaces)
-            guard !path.isEmpty else { return [] }
+            // Like an export: a bare name goes under the exports directory, not wherever the
+            // console was started; the flash then shows the full path.
+            guard let path = AppModel.exportPath(text) else { return [] }
             return [.save(path: path, text: logText())]
         }
         return []

@@ -25,8 +25,9 @@ public func update(_ model: AppModel, _ event: Event) -> (AppModel, [Effect]) {
             m.themeName = name
             m.flash("theme \(name)")
         } else {
-            m.themeName = "default"
-            m.flash(problems[0] + (problems.count > 1 ? " (+\(problems.count - 1) more)" : "") + "; using the default theme", error: true, seconds: 10)
+            // The runtime did not switch: the current theme stays, and the message says so.
+            // What stays comes first: a long problem is cut by the status line (:messages has it whole).
+            m.flash("keeping theme \(m.themeName): " + problems[0] + (problems.count > 1 ? " (+\(problems.count - 1) more)" : ""), error: true, seconds: 10)
         }
     case .saved(let path, let error):
         if let error { m.flash("cannot save \(path): \(error)", error: true) } else { m.flash("saved \(path)") }

@@ -273,18 +273,20 @@ public struct LineGlyphs: Sendable {
     public let horizontal, vertical, topLeft, topRight, bottomLeft, bottomRight: String
     public let teeRight, branch, lastBranch, pipe: String
     public let ellipsis, up, down, marked, success, failure, separator, cycle: String
+    /// At a table header's right edge: more columns lie to the right.
+    public let more: String
 
     public init(_ charset: Charset) {
         if charset == .unicode {
             horizontal = "─"; vertical = "│"; topLeft = "┌"; topRight = "┐"; bottomLeft = "└"; bottomRight = "┘"
             teeRight = "├"; branch = "├─"; lastBranch = "└─"; pipe = "│  "
             ellipsis = "…"; up = "▲"; down = "▼"; marked = "●"; success = "✓"; failure = "✗"
-            separator = "›"; cycle = "↺"
+            separator = "›"; cycle = "↺"; more = "»"
         } else {
             horizontal = "-"; vertical = "|"; topLeft = "+"; topRight = "+"; bottomLeft = "+"; bottomRight = "+"
             teeRight = "+"; branch = "+-"; lastBranch = "`-"; pipe = "|  "
             ellipsis = "~"; up = "^"; down = "v"; marked = "*"; success = "+"; failure = "x"
-            separator = ">"; cycle = "@"
+            separator = ">"; cycle = "@"; more = ">"
         }
     }
 }

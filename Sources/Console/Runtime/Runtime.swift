@@ -99,9 +99,12 @@ public final class Runtime {
             model.quitting = true
         case .loadTheme(let name):
             let (theme, problems) = themes.load(name)
-            terminal.apply(theme)
-            previous = nil
-            (terminal as? CursesTerminal)?.clear()
+            // A theme that is not found or does not load leaves the current one on screen.
+            if problems.isEmpty {
+                terminal.apply(theme)
+                previous = nil
+                (terminal as? CursesTerminal)?.clear()
+            }
             inbox.post(.themeLoaded(name: name, problems: problems))
         case .save(let path, let text):
             let inbox = self.inbox

@@ -161,9 +161,49 @@ public struct Theme: Equatable, Sendable {
         if depth == .mono {
             return ResolvedStyle(fg: nil, bg: nil, attributes: s.attributes.union(s.mono))
         }
+        if depth == .c8 { return Theme.legible8(s) }
+        return ResolvedStyle(fg: s.fg.resolve(depth), bg: s.bg.resolve(depth), attributes: s.attributes)
+    }
+
+    /// Approximate luminance (0–255) of the 8 basic colours as xterm draws them.
+    static func luminance8(_ i: Int) -> Int {
+        let (r, g, b) = ThemeColor.rgb(ofIndex: i)
+        return (30 * r + 59 * g + 11 * b) / 100
+    }
+
+    /// The least difference in luminance between a foreground and its background on 8 colours.
+    static let minimumContrast8 = 40
+
+    /// A style on 8 colours, kept legible whatever the terminal's own background. Folding 256 or 16
+    /// colours into 8 loses the bright half: grey (`bright_black`, and the greys of the RGB themes)
+    /// becomes black, which vanishes on a dark background, and black or white text on the terminal's
+    /// default background vanishes on one kind of terminal or the other. So:
+    /// - on the default background, text too dark for a black one or too light for a white one
+    ///   (black, white, blue) takes the terminal's default foreground (blue: cyan);
+    /// - on a background of the theme's, text too close to it in luminance (and the terminal's
+    ///   default foreground, which may be either) takes black or white, whichever contrasts;
+    /// - greys keep their "secondary" look with `dim`, never with bold black; other bright colours
+    ///   get bold, which many terminals draw bright.
+    static func legible8(_ s: RoleStyle) -> ResolvedStyle {
         var attrs = s.attributes
-        if depth == .c8 && s.fg.isBright16() && s.fg != .terminalDefault { attrs.insert(.bold) }
-        return ResolvedStyle(fg: s.fg.resolve(depth), bg: s.bg.resolve(depth), attributes: attrs)
+        let bg = s.bg.resolve(.c8) ?? -1
+        var fg = s.fg.resolve(.c8) ?? -1
+        // Grey: a colour that folds to black from the bright half (index 8 on 16 colours).
+        let grey = s.fg != .terminalDefault && s.fg.isBright16() && fg == 0
+        func contrasts(_ c: Int, _ background: Int) -> Bool { abs(luminance8(c) - luminance8(background)) >= minimumContrast8 }
+        if bg == -1 {
+            // Legible on black and on white alike, or the terminal's own foreground (blue, too dark
+            // for a black background, becomes cyan, its nearest hue that is not).
+            if fg != -1 && !(contrasts(fg, 0) && contrasts(fg, 7)) { fg = fg == 4 ? 6 : -1 }
+        } else if fg == -1 || !contrasts(fg, bg) {
+            fg = fg == 4 && contrasts(6, bg) ? 6 : (luminance8(bg) > 110 ? 0 : 7)
+        }
+        if grey {
+            attrs.insert(.dim)
+        } else if s.fg.isBright16() {
+            attrs.insert(.bold)
+        }
+        return ResolvedStyle(fg: fg, bg: bg, attributes: attrs)
     }
 
     /// Every role resolved for a terminal: what the backend turns into colour pairs, once per theme switch.

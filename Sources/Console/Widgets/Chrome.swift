@@ -167,6 +167,10 @@ public enum Chrome {
             if !model.readonly { actions.append((.runService, "run")) }
         case .runLog, .document:
             actions = [(.help, "help"), (.follow, "follow"), (.search, "search")]
+            if v.log.isDiff {
+                actions.append((.nextMatch, "next hunk"))
+                if model.width >= DiffDocument.sideBySideWidth { actions.append((.sideBySide, model.sideBySideShown ? "unified" : "side by side")) }
+            }
             if case .runLog = v.content {
                 if !model.readonly && model.tailsLiveRun { actions.append((.stopRun, "stop")) }
                 actions.append((.open, "results"))
@@ -191,7 +195,13 @@ public enum HelpContent {
         var out: [(String, Role)] = []
         out.append(("Keys of \(below.top.title)", .title))
         for action in Action.allCases where below.applies(action) {
-            let keys = model.keymap.keys(for: action).map(\.description).joined(separator: ", ")
+            // Only the keys that do this here: in :svc, `r` runs the service, so it is not also
+            // listed as "reload now" (ctrl+r is).
+            let doing = model.keymap.keys(for: action).filter { key in
+                model.keymap.actions(for: key).first(where: below.applies) == action
+            }
+            guard !doing.isEmpty else { continue }
+            let keys = doing.map(\.description).joined(separator: ", ")
             var summary = action.summary
             if action.changesSomething && model.readonly { summary += " (disabled: read-only)" }
             out.append(("  " + pad(keys, 22) + summary, action.changesSomething && model.readonly ? .dim : .body))
@@ -217,6 +227,7 @@ public enum HelpContent {
         out.append(("  :theme NAME                          switch the colour theme", .body))
         out.append(("  :refresh SECONDS                     refresh every table this often", .body))
         out.append(("  :ssh DEVICE                          SSH session to a device (~. ends it, ~? lists escapes)", .body))
+        out.append(("  :messages                            every status-line message so far, whole", .body))
         out.append(("  :q                                   quit", .body))
         out.append(("  up/down recall earlier commands, tab completes", .dim))
         return out

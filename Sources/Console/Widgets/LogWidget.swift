@@ -72,10 +72,14 @@ public enum LogWidget {
         return out
     }
 
-    /// Draws the lines of `log` into `rect`.
-    public static func render(_ log: LogState, into buffer: inout CellBuffer, rect: Rect) {
+    /// Draws the lines of `log` into `rect`; a diff `sideBySide` when asked (the caller checks the width).
+    public static func render(_ log: LogState, into buffer: inout CellBuffer, rect: Rect, sideBySide: Bool = false) {
         buffer.fill(rect, role: .body)
         guard rect.height > 0, rect.width > 0 else { return }
+        if sideBySide, let rows = log.sideRows {
+            renderSideBySide(rows, log: log, into: &buffer, rect: rect)
+            return
+        }
         let ring = log.ring
         var screen: [(rows: [[Sanitizer.Glyph]], position: Int)] = []
         if log.follow {
@@ -124,6 +128,39 @@ public enum LogWidget {
                     buffer.paint(Rect(x: rect.x, y: y, width: 1, height: 1), role: .searchMatch, keepingSpecial: false)
                 }
                 y += 1
+            }
+        }
+    }
+
+    /// A diff's rows side by side: `  12 - old text  │   12 + new text`, hunk headers across.
+    static func renderSideBySide(_ rows: [DiffDocument.Row], log: LogState, into buffer: inout CellBuffer, rect: Rect) {
+        guard !rows.isEmpty else { return }
+        let g = LineGlyphs(buffer.charset)
+        let start = log.follow ? max(0, rows.count - rect.height) : DiffDocument.rowIndex(rows, at: max(log.top, log.ring.firstPosition))
+        let leftWidth = (rect.width - 3) / 2
+        let rightX = rect.x + leftWidth + 3
+        let rightWidth = rect.maxX - rightX
+        func side(_ cell: (number: Int?, text: String, role: Role)?, marker: String, x: Int, y: Int, width: Int) {
+            guard let cell, width > 0 else { return }
+            var used = 0
+            if let n = cell.number {
+                // The line number, then the +/- a monochrome terminal needs to tell the sides apart.
+                let number = String(n)
+                let label = String(repeating: " ", count: max(0, 5 - number.count)) + number + " "
+                used += buffer.write(label, x: x, y: y, role: .dim, limit: width)
+                used += buffer.write(cell.role == .diffContext ? "  " : marker + " ", x: x + used, y: y, role: cell.role, limit: width - used)
+            }
+            if width - used > 0 { buffer.write(cell.text, x: x + used, y: y, width: width - used, role: cell.role) }
+        }
+        for (r, row) in rows[start...].prefix(rect.height).enumerated() {
+            let y = rect.y + r
+            switch row.kind {
+            case .hunk:
+                if let l = row.left { buffer.write(l.text, x: rect.x, y: y, width: rect.width, role: l.role) }
+            case .pair:
+                side(row.left, marker: "-", x: rect.x, y: y, width: leftWidth)
+                buffer.write(g.vertical, x: rect.x + leftWidth + 1, y: y, role: .border)
+                side(row.right, marker: "+", x: rightX, y: y, width: rightWidth)
             }
         }
     }

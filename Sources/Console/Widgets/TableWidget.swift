@@ -40,17 +40,26 @@ public enum TableWidget {
         let columns = state.visibleColumns
         let placed = place(columns, offset: state.columnOffset, in: rect)
 
-        // Column header.
+        // Column header: titles aligned as their values are (numbers to the right), the sorted
+        // column's arrow always kept (the title is cut instead), and a mark at either edge when
+        // columns lie beyond it (h and l scroll).
         buffer.fill(rect.row(0), role: .columnHeader)
         if state.columnOffset > 0 { buffer.write(g.ellipsis, x: rect.x, y: rect.y, role: .columnHeader) }
+        let numericFields = state.data?.kind.descriptor.numericFields ?? []
         for p in placed {
-            var title = p.column.title
-            var role = Role.columnHeader
-            if let s = state.sort, s.field == p.column.property {
-                title += (s.ascending ? g.up : g.down)
-                role = .sortedColumnHeader
+            let align = alignment(p.column.property, numeric: numericFields)
+            guard let s = state.sort, s.field == p.column.property, p.width >= 2 else {
+                buffer.write(p.column.title, x: p.x, y: rect.y, width: p.width, role: .columnHeader, align: align)
+                continue
             }
-            buffer.write(title, x: p.x, y: rect.y, width: p.width, role: role)
+            let arrow = s.ascending ? g.up : g.down
+            let titleWidth = min(p.width - 1, TextWidth.of(p.column.title))
+            let x = align == .right ? p.x + p.width - titleWidth - 1 : p.x
+            buffer.write(p.column.title, x: x, y: rect.y, width: titleWidth, role: .sortedColumnHeader)
+            buffer.write(arrow, x: x + titleWidth, y: rect.y, role: .sortedColumnHeader, limit: 1)
+        }
+        if let last = placed.last, placed.count < columns.count - state.columnOffset || last.width < last.column.width {
+            buffer.write(g.more, x: rect.maxX - 1, y: rect.y, role: .columnHeader)
         }
 
         let rows = rect.height - 1
@@ -79,7 +88,7 @@ public enum TableWidget {
                 let value = fieldIndexes[i].map { $0 < row.values.count ? row.values[$0] : "" } ?? ""
                 var role = base
                 if !marked && statusFields.contains(p.column.property) { role = Role.status(value) }
-                let align: CellBuffer.Alignment = numeric.contains(p.column.property) && p.column.property != "id" ? .right : .left
+                let align = alignment(p.column.property, numeric: numeric)
                 buffer.write(value, x: p.x, y: y, width: p.width, role: role, align: align)
                 if let highlight, let si = spansIndex, highlight.field == p.column.property, si < row.values.count {
                     // The matches within the cell (the part that fits), in the theme's match role.
@@ -95,6 +104,11 @@ public enum TableWidget {
                 buffer.paint(Rect(x: rect.x, y: y, width: rect.width, height: 1), role: .selectedRow)
             }
         }
+    }
+
+    /// Numbers to the right (ids stay left: they read as names), everything else to the left.
+    static func alignment(_ field: String, numeric: Set<String>) -> CellBuffer.Alignment {
+        numeric.contains(field) && field != "id" ? .right : .left
     }
 
     static func message(_ text: String, into buffer: inout CellBuffer, rect: Rect, error: Bool) {

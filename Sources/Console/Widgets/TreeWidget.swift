@@ -84,11 +84,9 @@ public enum DialogWidget {
         if let c = scrollTo, body.count > height - 2 { first = max(0, min(c - (height - 2) / 2, body.count - (height - 2))) }
         for (r, (text, role)) in body.dropFirst(first).prefix(height - 2).enumerated() {
             let y = rect.y + 1 + r
-            if role == .selectedRow {
-                buffer.write(text, x: rect.x + 1, y: y, width: rect.width - 2, role: .selectedRow)
-            } else {
-                buffer.write(text, x: rect.x + 2, y: y, width: rect.width - 4, role: role)
-            }
+            // The highlight spans the box; the text starts in the same column as on the other lines.
+            if role == .selectedRow { buffer.fill(Rect(x: rect.x + 1, y: y, width: rect.width - 2, height: 1), role: .selectedRow) }
+            buffer.write(text, x: rect.x + 2, y: y, width: rect.width - 4, role: role)
         }
         guard let field else { return nil }
         let y = rect.y + 2

@@ -38,7 +38,7 @@ public func view(_ model: AppModel) -> Frame {
             let text = v.lastLoad == nil ? "loading…" : (v.error ?? (v.content == .help ? "" : "no lines yet"))
             TableWidget.message(text, into: &buffer, rect: body, error: v.error != nil)
         } else {
-            LogWidget.render(v.log, into: &buffer, rect: body)
+            LogWidget.render(v.log, into: &buffer, rect: body, sideBySide: model.sideBySideShown)
         }
     case .help:
         HelpContent.render(model, into: &buffer, rect: main)
@@ -77,7 +77,11 @@ func logInfo(_ v: ViewState, model: AppModel, into buffer: inout CellBuffer, rec
     } else {
         put(v.documentTitle ?? v.title, .title)
     }
-    var held = "  \(ring.count) lines"
+    var held = "  " + Formats.count(ring.count, "line")
     if ring.dropped > 0 { held += ", \(ring.dropped) earlier not held" }
+    if v.log.isDiff {
+        held += ", " + Formats.count(v.log.hunks, "hunk")
+        if model.sideBySideShown { held += ", side by side" }
+    }
     put(held, .dim)
 }
