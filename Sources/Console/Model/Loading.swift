@@ -27,6 +27,10 @@ public enum DocumentSource: Hashable, Sendable {
     case session(Int64)
     /// Two devices' latest configurations compared.
     case latestDiff(String, String)
+    /// `d`: a service, workflow, credential, pool or task, read-only (Data/Details.swift).
+    case describe(TableKind, String)
+    /// `x`: everything that relates to a device, as one tree (Data/Details.swift).
+    case xray(String)
 }
 
 /// A load the runtime runs on a background thread: a view's data (or the header's, view 0).
