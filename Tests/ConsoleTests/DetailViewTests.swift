@@ -110,6 +110,13 @@ final class DetailViewTests: XCTestCase {
             d.keys(.char("d"))
             XCTAssertEqual(d.model.top.content, .document(.describe(.services, "show version")))
         }
+        // A service without targets says what a launch needs.
+        var n = Driver(store: store, width: 80, height: 24)
+        n.command("svc")
+        select(&n, "set ntp")
+        n.keys(.enter)
+        XCTAssertTrue(allLines(n).contains("none: a launch gives them (it needs devices)"), n.text)
+        XCTAssertTrue(allLines(n).contains("ntp server 192.0.2.123"), n.text)
         // A workflow: Enter stays its graph, `d` describes it with its services.
         var d = Driver(store: store, width: 120, height: 40)
         d.command("wf")

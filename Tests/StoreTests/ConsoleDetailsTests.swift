@@ -144,6 +144,7 @@ final class ConsoleDetailsTests: XCTestCase {
         XCTAssertEqual(s.targets, ["par-1", "par-2"])
         XCTAssertEqual(s.tasks, ["nightly", "poll"])
         XCTAssertNil(s.targetsError)
+        XCTAssertTrue(s.needsDevices)
         try t.database.writer.write { db in
             try Inventory.upsert(db, service: Service(name: "broken", kind: .cli, pools: ["paris"]))
             // The pool is gone since (the store keeps names): the targets no longer resolve.

@@ -99,7 +99,8 @@ enum Details {
             targets.append(DetailNode("resolve now to \(names.count) device\(names.count == 1 ? "" : "s")" + (names.isEmpty ? "" : ": " + Details.names(names)),
                                       role: names.isEmpty ? .logWarning : .body))
         }
-        children.append(.section("targets", targets, none: "none: runs once, or on the targets given at launch"))
+        children.append(.section("targets", targets, none: d.needsDevices ? "none: a launch gives them (it needs devices)"
+                                                                          : "none: runs once, or on the targets given at launch"))
         var settings = ["run \(s.runMethod.rawValue)", "max processes \(s.maxProcesses)", "retries \(s.retries)"]
         if s.retries > 0 { settings.append("retry delay \(Formats.duration(seconds: s.retryDelay))") }
         settings.append("timeout \(Formats.duration(seconds: s.timeout))")

@@ -48,6 +48,9 @@ extension ConsoleStore {
         public var targets: [String]?
         /// Why the targets do not resolve (a pool or device that no longer exists, a bad filter).
         public var targetsError: String?
+        /// Whether it can only run on devices (`RunTargets.needsDevices`): without targets of its
+        /// own, a launch must give some.
+        public var needsDevices: Bool
         /// For a workflow: its services, start first.
         public var members: [(name: String, kind: String, isStart: Bool)]
         /// Workflows this service is a node of.
@@ -74,7 +77,8 @@ extension ConsoleStore {
                 """, arguments: [s.id])
             let tasks = try String.fetchAll(db, sql: "SELECT name FROM task WHERE service_id = ? ORDER BY name", arguments: [s.id])
             let runs = try Self.runBriefs(db, where: "service_id = ?", [s.id], limit: runs)
-            return ServiceDetail(service: s, targets: targets, targetsError: targetsError, members: members,
+            return ServiceDetail(service: s, targets: targets, targetsError: targetsError,
+                                 needsDevices: try RunTargets.needsDevices(db, service: s), members: members,
                                  workflows: workflows, tasks: tasks, lastRuns: runs)
         }
     }
