@@ -29,7 +29,9 @@ public enum ConsoleApp {
         defer { terminal.shutdown() }
         terminal.apply(theme)
 
-        let loader = DataLoader(database: database, properties: properties)
+        var loader = DataLoader(database: database, properties: properties)
+        // The executable's task rule also knows the scheduler's arithmetic (a task's next fires).
+        loader.schedules = tasks as? any TaskScheduleReading
         var model = AppModel(settings: settings, properties: properties, readonly: readonly,
                              width: terminal.width, height: terminal.height, now: Date(), charset: terminal.charset,
                              header: HeaderInfo(database: (database.path as NSString).lastPathComponent, user: loader.user))

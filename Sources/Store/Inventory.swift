@@ -240,12 +240,10 @@ public enum Inventory {
     /// The credential for a device: the highest-priority one whose scope contains it (an empty scope
     /// contains every device); ties go to the name first in alphabetical order, so the choice is stable.
     /// With `role`, only credentials of that role are considered.
+    /// The rule and its reasons are `credentialChoice` (CredentialChoice.swift): the console's Xray
+    /// explains this very choice.
     public static func credential(_ db: Database, for device: Device, role: Credential.Role? = nil) throws -> Credential? {
-        guard let id = device.id else { return nil }
-        let pools = Set(try PoolMembership.poolNames(db, deviceId: id))
-        return try credentials(db).first { c in
-            (role == nil || c.role == role) && (c.pools.isEmpty || c.pools.contains { pools.contains($0) })
-        }
+        try credentialChoice(db, for: device, role: role).credential
     }
 
     // MARK: services and workflows

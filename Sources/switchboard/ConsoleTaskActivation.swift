@@ -15,3 +15,13 @@ struct EngineTaskActivation: TaskActivating {
         return "task \(o.task.name) \(o.changed ? "disabled" : "was already disabled")"
     }
 }
+
+/// A task's Describe view in the console: the next due times as `switchboard task next` computes
+/// them (an active task continues from its stored next fire; an inactive one as if enabled now).
+extension EngineTaskActivation: TaskScheduleReading {
+    func upcoming(_ task: ScheduledTask, count: Int, now: Date) throws -> (summary: String, times: [String]) {
+        let schedule = try TaskSchedule(task: task)
+        let times = schedule.upcoming(now: now, count: count, from: task.active ? task.nextFire : nil)
+        return (schedule.summary, times.map { TaskSchedule.describe($0, in: schedule.timeZone) })
+    }
+}

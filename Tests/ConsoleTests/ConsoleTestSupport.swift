@@ -128,7 +128,7 @@ final class ExampleStore {
 /// A model over a store, with its loads performed synchronously: the runtime's work, in a test.
 struct Driver {
     var model: AppModel
-    let loader: DataLoader
+    var loader: DataLoader
     var effects: [Effect] = []
     var now: Date
 

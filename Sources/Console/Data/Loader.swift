@@ -7,6 +7,8 @@ public struct DataLoader: Sendable {
     public let database: AppDatabase
     public let properties: DeviceProperties
     public var user: String
+    /// The scheduler's next due times for a task's Describe view; nil: the stored next fire only.
+    public var schedules: (any TaskScheduleReading)?
 
     public init(database: AppDatabase, properties: DeviceProperties, user: String = DataLoader.currentUser()) {
         self.database = database; self.properties = properties; self.user = user
@@ -98,6 +100,21 @@ public struct DataLoader: Sendable {
         case .session(let id):
             let s = try store.sessionTranscript(id)
             return ("session \(id): \(s.user) on \(s.device)", Documents.plain(Asciicast.output(ofTranscript: s.transcript)))
+        case .describe(let kind, let name):
+            switch kind {
+            case .services, .workflows:
+                return ("describe \(kind.noun) \(name)", Details.lines(Details.service(try store.serviceDetail(name))))
+            case .credentials:
+                return ("describe credential \(name)", Details.lines(Details.credential(try store.credentialDetail(name))))
+            case .pools:
+                return ("describe pool \(name)", Details.lines(Details.pool(try store.poolDetail(name))))
+            case .tasks:
+                return ("describe task \(name)", Details.lines(Details.task(try store.taskDetail(name), schedules: schedules, now: Date())))
+            default:
+                throw StoreError.invalid("\(kind.title) have no description")
+            }
+        case .xray(let name):
+            return ("xray of device \(name)", Details.lines(Details.xray(try store.deviceXray(name))))
         }
     }
 }

@@ -178,6 +178,10 @@ extension AppModel {
             mode = .dialog(.prompt(title: "export to (in \(AppModel.exportDirectory()); .json: JSON, else CSV)", editor: LineEditor(name), purpose: .export))
         case .transcript:
             if let id = top.table.selectedRow.flatMap({ Int64($0.id) }) { push(.document(.session(id)), "session \(id)") }
+        case .describe:
+            if let kind = top.tableKind, let row = top.table.selectedRow { push(.document(.describe(kind, row.id)), "\(kind.noun) \(row.id)") }
+        case .xray:
+            if let name = top.table.selectedRow?.id { push(.document(.xray(name)), "xray \(name)") }
         }
         return []
     }

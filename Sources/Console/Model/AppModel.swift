@@ -200,6 +200,10 @@ public struct ViewState: Sendable {
             log = LogState(capacity: max(logCapacity, 200_000))
             log.follow = false
             log.timestamps = false
+            // Describe and Xray trees hold reasons and lists longer than a terminal: wrapped under
+            // their guides from the start (`w` cuts them instead).
+            if case .document(.describe) = content { log.wrap = true }
+            if case .document(.xray) = content { log.wrap = true }
         } else {
             log = LogState(capacity: logCapacity)
         }

@@ -88,6 +88,8 @@ public enum Action: String, CaseIterable, Sendable, Hashable {
     case ssh, sshAs = "ssh_as", transcript
     // A run's parsed rows, and exporting a table's rows
     case parsed, export
+    // Read-only detail views: a record described, a device's Xray (Data/Details.swift)
+    case describe, xray
 
     /// Actions that change the database or start work: refused by `--readonly`.
     public var changesSomething: Bool {
@@ -144,6 +146,8 @@ public enum Action: String, CaseIterable, Sendable, Hashable {
         case .transcript: return "the session's transcript as text (enter replays it)"
         case .parsed: return "parsed rows of the run (parse: textfsm)"
         case .export: return "export the rows shown (marked ones, if any) as CSV or JSON"
+        case .describe: return "describe the record, read-only (esc goes back)"
+        case .xray: return "xray: the device's pools, links, credential, services, tasks, runs, configs, sessions"
         }
     }
 }
@@ -178,7 +182,7 @@ public struct KeyMap: Sendable, Equatable {
         .sideBySide: .char("|"),
         .runService: .char("r"), .delete: .ctrl("d"), .toggleActive: .char("a"), .stopRun: .ctrl("k"),
         .ssh: .char("s"), .sshAs: .char("S"), .transcript: .char("v"),
-        .parsed: .char("P"), .export: .char("x"),
+        .parsed: .char("P"), .export: .char("x"), .describe: .char("d"), .xray: .char("x"),
     ]
 
     public init() {

@@ -29,6 +29,10 @@ public enum DocumentSource: Hashable, Sendable {
     case latestDiff(String, String)
     /// The status line's messages (`:messages`): the model holds them, nothing is loaded.
     case messages
+    /// `d`: a service, workflow, credential, pool or task, read-only (Data/Details.swift).
+    case describe(TableKind, String)
+    /// `x`: everything that relates to a device, as one tree (Data/Details.swift).
+    case xray(String)
 }
 
 /// A load the runtime runs on a background thread: a view's data (or the header's, view 0).

@@ -29,6 +29,9 @@ extension LogState {
             if shows(ring[position: p]) { n -= 1 }
         }
         if stopsAtEnd && device == nil {
+            // Wrapped lines take more rows than lines: at the end, the view draws from the last
+            // line up (as when following), which it measures, so the last lines are reachable.
+            if wrap && delta > 0 && p >= ring.endPosition - rows { follow = true }
             p = max(ring.firstPosition, min(p, ring.endPosition - rows))
         }
         top = p

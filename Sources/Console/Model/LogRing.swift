@@ -12,11 +12,14 @@ public struct LogLine: Sendable, Equatable {
     public var service: String
     public var text: String
     public var role: Role
+    /// For a line of a tree (the Describe and Xray views): the guides drawn before it, in the
+    /// terminal's charset when the line is drawn.
+    public var tree: TreeGuides?
 
     public init(seq: Int64, time: Date? = nil, level: RunLogLine.Level? = nil, device: String = "", service: String = "",
-                text: String, role: Role = .body) {
+                text: String, role: Role = .body, tree: TreeGuides? = nil) {
         self.seq = seq; self.time = time; self.level = level; self.device = device; self.service = service
-        self.text = text; self.role = role
+        self.text = text; self.role = role; self.tree = tree
     }
 
     /// `par-core1 [show version] `: who the line is about, as `switchboard logs` prints it (device,
@@ -208,5 +211,24 @@ public struct RunSummary: Sendable, Equatable {
         var s = "\(done)/\(total)"
         if failed > 0 { s += " (\(failed) failed)" }
         return s
+    }
+}
+
+/// Where a line sits in a tree: for each ancestor below the root, whether its branch goes on (a
+/// vertical guide), and whether the line is its parent's last child. Root lines have no guides.
+public struct TreeGuides: Sendable, Equatable {
+    public var guides: [Bool]
+    public var isLast: Bool
+
+    public init(guides: [Bool], isLast: Bool) { self.guides = guides; self.isLast = isLast }
+
+    /// The prefix as text: `│  ├─ `, or `|  +- ` in ASCII.
+    public func prefix(_ g: LineGlyphs) -> String {
+        guides.map { $0 ? g.pipe : "   " }.joined() + (isLast ? g.lastBranch : g.branch) + " "
+    }
+
+    /// What a wrapped line's next rows start with: the same guides, and its own branch going on.
+    public func continuation(_ g: LineGlyphs) -> String {
+        guides.map { $0 ? g.pipe : "   " }.joined() + (isLast ? "   " : g.pipe)
     }
 }

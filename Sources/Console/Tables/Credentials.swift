@@ -2,7 +2,7 @@ import Foundation
 import Store
 
 /// `:creds`. Never the secret, the key material or the enable secret: no field reads them, so
-/// they are not even in a row.
+/// they are not even in a row. Enter (or `d`) describes one: metadata only (Data/Details.swift).
 enum CredentialsTable {
     static let rows = RowBuilder<Credential>(id: \.name, fields: [
         TableField("id", numeric: true) { String($0.id ?? 0) },
@@ -21,5 +21,7 @@ enum CredentialsTable {
         aliases: ["cred", "creds", "credential", "credentials"], helpWords: ["creds"],
         numericFields: rows.numeric,
         load: { load in rows.table(.credentials, try load.store.credentials(), load) },
+        open: .push { row, _ in (.document(.describe(.credentials, row.id)), "credential \(row.id)") },
+        browse: [TableAction(.describe, nil)],
         deletes: .credential)
 }

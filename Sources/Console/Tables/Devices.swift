@@ -20,8 +20,8 @@ enum DevicesTable {
                              rows: rows)
         },
         open: .push { row, _ in (.table(.results, .device(row.id)), "\(row.id) results") },
-        browse: [TableAction(.configHistory, "configs"), TableAction(.sessions, "sessions"), TableAction(.ssh, "ssh"),
-                 TableAction(.sshAs, nil)],
+        browse: [TableAction(.xray, "xray"), TableAction(.configHistory, "configs"), TableAction(.sessions, "sessions"),
+                 TableAction(.ssh, "ssh"), TableAction(.sshAs, nil)],
         change: [],
         device: { row, _ in row.id },
         deletes: .device)

@@ -1,7 +1,7 @@
 import Foundation
 import Store
 
-/// `:pools`; Enter shows the pool's devices.
+/// `:pools`; Enter shows the pool's devices (as before), `d` describes the pool.
 enum PoolsTable {
     static let rows = RowBuilder<Pool>(id: \.name, fields: [
         TableField("id", numeric: true) { String($0.id ?? 0) },
@@ -16,6 +16,7 @@ enum PoolsTable {
         numericFields: rows.numeric,
         load: { load in rows.table(.pools, try load.store.pools(), load) },
         open: .push { row, _ in (.table(.devices, .pool(row.id)), "pool \(row.id)") },
+        browse: [TableAction(.describe, "describe")],
         deletes: .pool)
 
     static func criteriaText(_ criteria: [PoolCriterion]) -> String {

@@ -2,7 +2,7 @@ import Foundation
 import Store
 
 /// `:svc` and `:wf`: services and workflows are one record kind, two tables. `r` opens the launch
-/// dialog; Enter on a workflow shows its graph.
+/// dialog; Enter describes a service (`d` too) and shows a workflow's graph (`d` describes it).
 enum ServicesTable {
     static let rows = RowBuilder<Service>(id: \.name, fields: [
         TableField("id", numeric: true) { String($0.id ?? 0) },
@@ -30,6 +30,8 @@ enum ServicesTable {
         aliases: ["svc", "service", "services"], helpWords: ["services", "svc"],
         numericFields: rows.numeric,
         load: { load in rows.table(.services, try load.store.services(workflows: false), load) },
+        open: .push { row, _ in (.document(.describe(.services, row.id)), "service \(row.id)") },
+        browse: [TableAction(.describe, nil)],
         change: [TableAction(.runService, "run")],
         deletes: .service)
 
@@ -39,6 +41,7 @@ enum ServicesTable {
         numericFields: rows.numeric,
         load: { load in rows.table(.workflows, try load.store.services(workflows: true), load) },
         open: .push { row, _ in (.workflow(row.id), "workflow \(row.id)") },
+        browse: [TableAction(.describe, "describe")],
         change: [TableAction(.runService, "run")],
         deletes: .service)
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Store
 
-/// `:tasks`; `a` enables or disables the task by the scheduler's rule (`TaskActivating`).
+/// `:tasks`; Enter (or `d`) describes a task (schedule, next fires, last runs); `a` enables or disables the task by the scheduler's rule (`TaskActivating`).
 enum TasksTable {
     static let rows = RowBuilder<ConsoleStore.TaskListing>(id: \.task.name, fields: [
         TableField("id", numeric: true) { String($0.task.id ?? 0) },
@@ -35,6 +35,8 @@ enum TasksTable {
         kind: .tasks, title: "tasks", noun: "task", aliases: ["task", "tasks"], helpWords: ["tasks"],
         numericFields: rows.numeric,
         load: { load in rows.table(.tasks, try load.store.tasks(), load) },
+        open: .push { row, _ in (.document(.describe(.tasks, row.id)), "task \(row.id)") },
+        browse: [TableAction(.describe, nil)],
         change: [TableAction(.toggleActive, "activate")],
         deletes: .task)
 }

@@ -165,6 +165,9 @@ public enum Chrome {
         case .workflow:
             actions = [(.help, "help"), (.command, "command")]
             if !model.readonly { actions.append((.runService, "run")) }
+        case .document(.describe), .document(.xray):
+            // Read-only trees: nothing follows or filters by device.
+            actions = [(.help, "help"), (.search, "search"), (.wrap, "wrap"), (.save, "save")]
         case .runLog, .document:
             actions = [(.help, "help"), (.follow, "follow"), (.search, "search")]
             if v.log.isDiff {
@@ -205,6 +208,18 @@ public enum HelpContent {
             var summary = action.summary
             if action.changesSomething && model.readonly { summary += " (disabled: read-only)" }
             out.append(("  " + pad(keys, 22) + summary, action.changesSomething && model.readonly ? .dim : .body))
+        }
+        if let kind = below.top.tableKind, below.applies(.describe) {
+            // Enter keeps its drill-down where it had one; `d` is the description everywhere.
+            let enter: String
+            switch kind {
+            case .pools: enter = "enter still shows the pool's devices"
+            case .workflows: enter = "enter still shows the workflow's graph"
+            default: enter = "enter does the same"
+            }
+            out.append(("", .body))
+            out.append(("Describe", .title))
+            out.append(("  d             the \(kind.noun)'s details, read-only (esc goes back); \(enter)", .body))
         }
         if below.top.searchesConfigurations {
             out.append(("", .body))

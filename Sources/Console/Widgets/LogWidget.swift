@@ -25,6 +25,9 @@ public enum LogWidget {
         if !origin.isEmpty {
             if !add(origin, .logDevice) { return out }
         }
+        if let tree = line.tree {
+            if !add(tree.prefix(LineGlyphs(charset)), .border) { return out }
+        }
         let role = line.messageRole
         guard let needle = log.search, !needle.isEmpty else {
             _ = add(line.text, role)
@@ -57,12 +60,18 @@ public enum LogWidget {
             return [row]
         }
         let all = glyphs(line, log: log, charset: charset, limit: width * maxRows)
+        // A tree line's continuation rows go on under its guides, so the tree keeps its shape.
+        var indent: [Sanitizer.Glyph] = []
+        if let tree = line.tree {
+            Sanitizer.forEachGlyph(tree.continuation(LineGlyphs(charset)), role: .border, charset: charset) { indent.append($0); return true }
+            if indent.count * 2 > width { indent = [] }
+        }
         var out: [[Sanitizer.Glyph]] = []
         var row: [Sanitizer.Glyph] = []
         var used = 0
         for g in all {
             if used + Int(g.width) > width {
-                out.append(row); row = []; used = 0
+                out.append(row); row = indent; used = indent.count
                 if out.count >= maxRows { return out }
             }
             row.append(g)
