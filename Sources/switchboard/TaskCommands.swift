@@ -74,6 +74,10 @@ struct TaskAddCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Pools replacing the service's targets (comma-separated).", valueName: "p")) var pools: [String] = []
     @Option(name: .customLong("param"), help: ArgumentHelp("A payload variable; a value that reads as JSON keeps its type.", valueName: "k=v"))
     var params: [String] = []
+    @Option(help: ArgumentHelp("Notify through CHANNEL when a run of the task ends as --notify-when says: mail, mail:ADDRESS[,ADDRESS], slack, mattermost, webhook (repeatable).", valueName: "channel"))
+    var notify: [String] = []
+    @Option(help: ArgumentHelp("When the task's runs notify: failure (default), success, always or change (a backup found a changed configuration).", valueName: "when"))
+    var notifyWhen: String?
     @Option(help: ArgumentHelp("IANA time zone (default: local).", valueName: "zone")) var timezone: String?
     @Option(help: "skip or once.") var misfire: ScheduledTask.MisfirePolicy = .skip
     @Option(help: ArgumentHelp("How late a due time may still run (default 60s).", valueName: "duration")) var misfireGrace: String?
@@ -127,6 +131,12 @@ struct TaskAddCommand: ParsableCommand {
             task.devices = TaskAddCommand.list(devices)
             task.pools = TaskAddCommand.list(pools)
             task.payload = try TaskAddCommand.parseParams(params)
+            if let spec = try TaskAddCommand.notifySpec(channels: notify, when: notifyWhen) {
+                if task.payload["notify"] != nil { throw ScheduleError("notify: give it with --notify, or with --param notify=…, not both") }
+                task.payload["notify"] = spec
+            } else if let given = task.payload["notify"] {
+                do { _ = try NotifySpec.parse(given) } catch let e as StoreError { throw ScheduleError("param notify: \(e.message)") }
+            }
         } catch let e as ScheduleError {
             throw CommandFailure.usage(e.message)
         }
@@ -166,6 +176,18 @@ struct TaskAddCommand: ParsableCommand {
     }
 
     /// `k=v` pairs; a value that reads as JSON (a number, true/false, a list…) keeps its type.
+    /// `--notify CHANNEL … [--notify-when WHEN]` as the `notify` value a service would hold; nil when
+    /// no channel is given. Refused (naming the option) when a channel or the `when` is not one.
+    static func notifySpec(channels: [String], when: String?) throws -> JSONValue? {
+        if channels.isEmpty {
+            if let when { throw ScheduleError("notify-when: '\(when)' needs at least one --notify CHANNEL") }
+            return nil
+        }
+        let value = JSONValue.object(["when": .string(when ?? "failure"), "channels": .array(channels.map(JSONValue.string))])
+        do { _ = try NotifySpec.parse(value) } catch let e as StoreError { throw ScheduleError(e.message) }
+        return value
+    }
+
     static func parseParams(_ params: [String]) throws -> [String: JSONValue] {
         var out: [String: JSONValue] = [:]
         for p in params {
@@ -198,7 +220,8 @@ struct TaskListCommand: ParsableCommand {
                     "last_run_status": t.lastRunStatus.map(JSONValue.string) ?? .null,
                     "misfire_policy": .string(t.misfirePolicy.rawValue), "misfire_grace_seconds": .int(t.misfireGraceSeconds),
                     "max_instances": .int(t.maxInstances), "devices": .array(t.devices.map(JSONValue.string)),
-                    "pools": .array(t.pools.map(JSONValue.string)), "payload": .object(t.payload),
+                    "pools": .array(t.pools.map(JSONValue.string)),
+                    "payload": .object(t.payload.filter { $0.key != "notify" }), "notify": t.payload["notify"] ?? .null,
                 ])
             }
             print(String(decoding: try JSONEncoder.pretty.encode(JSONValue.array(rows)), as: UTF8.self))

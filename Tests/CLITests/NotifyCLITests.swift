@@ -305,4 +305,80 @@ final class NotifyCLITests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("mail.ca_file \(pki)/nope.pem cannot be read"), missing.stderr)
         XCTAssertEqual(smtp.received(atLeast: 1, timeout: 0).count, 1, "nothing else was delivered")
     }
+
+    /// A task's own `notify` (`task add --notify … --notify-when …`, or `notify` in an inventory file):
+    /// validated when given, listed, exported and imported as a field, and carried by every run the
+    /// task fires (a real engine fires it; the webhook receiver gets the run's notification).
+    func testATasksNotifyFieldReachesTheRunsItFires() throws {
+        var cli = try CLI()
+        cli.environment["XDG_STATE_HOME"] = cli.dir + "/state"
+        let http = try Receiver(python: "/usr/bin/python3", script: Receiver.http, directory: cli.dir + "/http")
+        defer { http.stop() }
+        _ = try cli.write("config/switchboard/settings.json", """
+            {"webhook": {"url": "http://127.0.0.1:\(http.port)/hook"}}
+            """)
+        let services = try cli.write("services.json", """
+            {"services": [{"name": "nothing", "kind": "wait", "parameters": {"seconds": 0}}]}
+            """)
+        XCTAssertEqual(try cli.run(["import", services]).status, 0)
+
+        // Bad input names the option and creates nothing.
+        let badChannel = try cli.run(["task", "add", "t0", "--service", "nothing", "--every", "1h", "--notify", "pager"])
+        XCTAssertEqual(badChannel.status, 2, badChannel.stderr)
+        XCTAssertTrue(badChannel.stderr.contains("notify channel 'pager' is not mail, mail:ADDRESS, slack, mattermost or webhook"), badChannel.stderr)
+        let badWhen = try cli.run(["task", "add", "t0", "--service", "nothing", "--every", "1h", "--notify", "slack", "--notify-when", "sometimes"])
+        XCTAssertEqual(badWhen.status, 2)
+        XCTAssertTrue(badWhen.stderr.contains("notify.when 'sometimes' is not failure, success, always, change"), badWhen.stderr)
+        let lonelyWhen = try cli.run(["task", "add", "t0", "--service", "nothing", "--every", "1h", "--notify-when", "always"])
+        XCTAssertEqual(lonelyWhen.status, 2)
+        XCTAssertTrue(lonelyWhen.stderr.contains("needs at least one --notify CHANNEL"), lonelyWhen.stderr)
+        let badFile = try cli.write("tasks.json", """
+            {"tasks": [
+              {"name": "t1", "service": "nothing", "schedule_kind": "interval", "interval_seconds": 60,
+               "notify": {"when": "failure", "channels": ["pager"]}}]}
+            """)
+        let refused = try cli.run(["import", badFile])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("tasks.json"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("task 't1': field notify: notify channel 'pager'"), refused.stderr)
+        XCTAssertEqual(try cli.run(["task", "list", "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[\n\n]")
+
+        // The real engine fires the task; its run notifies through the task's channel.
+        let engine = Process()
+        engine.executableURL = URL(fileURLWithPath: CLI.binary)
+        engine.arguments = ["engine"]
+        engine.environment = cli.environment
+        engine.standardError = FileHandle.nullDevice
+        engine.standardOutput = FileHandle.nullDevice
+        try engine.run()
+        defer { if engine.isRunning { kill(engine.processIdentifier, SIGKILL); engine.waitUntilExit() } }
+        let start = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: floor(Date().timeIntervalSince1970) + 1))
+        let add = try cli.run(["task", "add", "tick", "--service", "nothing", "--every", "1h", "--start", start, "--enable",
+                               "--notify", "webhook", "--notify-when", "always"])
+        XCTAssertEqual(add.status, 0, add.stderr)
+        let posts = http.received(atLeast: 1, timeout: 20).map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        XCTAssertEqual(posts.count, 1, "the task's run notified")
+        let body = try XCTUnwrap(posts.first?["body"] as? [String: Any])
+        XCTAssertEqual(body["service"] as? String, "nothing")
+        XCTAssertEqual(body["status"] as? String, "completed")
+        kill(engine.processIdentifier, SIGTERM)
+        engine.waitUntilExit()
+
+        // Listed, exported and imported as a field of its own.
+        let listed = try JSONSerialization.jsonObject(with: Data(try cli.run(["task", "list", "--json"]).stdout.utf8)) as! [[String: Any]]
+        let notify = try XCTUnwrap(listed.first?["notify"] as? [String: Any])
+        XCTAssertEqual(notify["when"] as? String, "always")
+        XCTAssertEqual(notify["channels"] as? [String], ["webhook"])
+        XCTAssertNil((listed.first?["payload"] as? [String: Any])?["notify"], "not shown twice")
+        let export = try cli.run(["export", "--format", "json", cli.dir + "/out"])
+        XCTAssertEqual(export.status, 0, export.stderr)
+        let exported = try String(contentsOfFile: cli.dir + "/out/switchboard.json", encoding: .utf8)
+        XCTAssertTrue(exported.contains("\"notify\""), exported)
+        let other = try CLI()
+        XCTAssertEqual(try other.run(["import", services]).status, 0)
+        let reimported = try other.run(["import", cli.dir + "/out/switchboard.json"])
+        XCTAssertEqual(reimported.status, 0, reimported.stderr)
+        let again = try JSONSerialization.jsonObject(with: Data(try other.run(["task", "list", "--json"]).stdout.utf8)) as! [[String: Any]]
+        XCTAssertEqual((again.first?["notify"] as? [String: Any])?["channels"] as? [String], ["webhook"])
+    }
 }

@@ -105,6 +105,10 @@ public struct PortableTask: Codable, Sendable {
     public var devices: [String]?
     public var pools: [String]?
     public var payload: [String: JSONValue]?
+    /// When and where the task's runs notify (`{when, channels}`, as a service's `notify`); kept in
+    /// the payload, which every run the task fires receives as its parameters (a run's `notify` wins
+    /// over its service's).
+    public var notify: JSONValue?
     public var timezone: String?
     public var misfirePolicy: ScheduledTask.MisfirePolicy?
     public var misfireGraceSeconds: Int?
@@ -113,15 +117,29 @@ public struct PortableTask: Codable, Sendable {
     init(_ t: ScheduledTask, service: String?) {
         name = t.name; description = t.description; self.service = service; scheduleKind = t.scheduleKind
         intervalSeconds = t.intervalSeconds; cron = t.cron; startDate = t.startDate; endDate = t.endDate
-        active = t.active; devices = t.devices; pools = t.pools; payload = t.payload; timezone = t.timezone
+        active = t.active; devices = t.devices; pools = t.pools; timezone = t.timezone
+        var rest = t.payload
+        notify = rest.removeValue(forKey: "notify")
+        payload = rest
         misfirePolicy = t.misfirePolicy; misfireGraceSeconds = t.misfireGraceSeconds; maxInstances = t.maxInstances
     }
 
-    func entry(_ at: SourceLocation) -> InventoryDocument.TaskEntry {
+    func entry(_ at: SourceLocation) throws -> InventoryDocument.TaskEntry {
         var t = ScheduledTask(name: name, serviceId: nil, scheduleKind: scheduleKind)
         t.description = description ?? ""; t.intervalSeconds = intervalSeconds; t.cron = cron ?? ""
         t.startDate = startDate; t.endDate = endDate; t.active = active ?? false; t.devices = devices ?? []
         t.pools = pools ?? []; t.payload = payload ?? [:]; t.timezone = timezone ?? ""
+        if let notify, !notify.isNull {
+            if let old = t.payload["notify"], !old.isNull, old != notify {
+                throw importError(at, "task '\(name)': notify is given twice (as a field and in payload)")
+            }
+            t.payload["notify"] = notify
+        }
+        if let value = t.payload["notify"], !value.isNull {
+            do { _ = try NotifySpec.parse(value) } catch let e as StoreError {
+                throw importError(at, "task '\(name)': field notify: \(e.message)")
+            }
+        }
         if let v = misfirePolicy { t.misfirePolicy = v }
         if let v = misfireGraceSeconds { t.misfireGraceSeconds = v }
         if let v = maxInstances { t.maxInstances = v }

@@ -362,7 +362,7 @@ public enum EnmsParser {
         if let own = r.take("switchboard")?.objectValue {
             var portable = try FlatFileParser.decode(PortableTask.self, own, r.at)
             portable.name = name
-            return portable.entry(r.at)
+            return try portable.entry(r.at)
         }
         let mode = r.string("scheduling_mode") ?? "standard"
         let frequency = try r.int("frequency") ?? 0
