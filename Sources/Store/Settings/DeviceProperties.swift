@@ -200,7 +200,7 @@ public struct DeviceProperties: Sendable, Equatable {
                     C(property: "service", title: "Service", width: 24),
                     C(property: "schedule", title: "Schedule", width: 20),
                     C(property: "active", title: "Active", width: 6),
-                    C(property: "next_fire", title: "Next", width: 20),
+                    C(property: "next_fire", title: "Next", width: 26),
                     C(property: "last_run_status", title: "Last run", width: 10),
                     C(property: "description", title: "Description", width: 30, visible: false),
                 ],
