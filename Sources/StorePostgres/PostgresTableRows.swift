@@ -84,12 +84,14 @@ extension PostgresStore {
         }
     }
 
-    /// Writes every table's rows in one transaction, parents first (the order given), in multi-row
-    /// statements; `meta` rows replace the target's. Then every bigserial sequence continues after
-    /// its table's largest id, so the next insert does not collide with a copied row.
-    public func migrationWrite(_ tables: [(MigrationTable, [[MigrationValue]])]) throws {
+    /// Writes every table's rows in one transaction, parents first (the order given), asking `rows`
+    /// for one table at a time, in multi-row statements; `meta` rows replace the target's. Then every
+    /// bigserial sequence continues after its table's largest id, so the next insert does not collide
+    /// with a copied row.
+    public func migrationWrite(_ tables: [MigrationTable], rows: (MigrationTable) throws -> [[MigrationValue]]) throws {
         try connection.transaction {
-            for (table, rows) in tables where !rows.isEmpty {
+            for table in tables {
+                let rows = try rows(table)
                 let columns = table.columns.map { Self.quote($0.name) }.joined(separator: ", ")
                 let perStatement = max(1, 4000 / max(1, table.columns.count))
                 var start = 0
@@ -111,7 +113,7 @@ extension PostgresStore {
                     start += batch.count
                 }
             }
-            for (table, _) in tables where table.columns.contains(where: { $0.name == "id" }) {
+            for table in tables where table.columns.contains(where: { $0.name == "id" }) {
                 try connection.query("""
                     SELECT setval(s::regclass, (SELECT COALESCE(max(id), 0) + 1 FROM \(Self.quote(table.name))), false)
                     FROM pg_get_serial_sequence($1, 'id') AS s WHERE s IS NOT NULL

@@ -63,22 +63,24 @@ public enum StoreMigration {
             throw StoreError(.conflict, "\(place) is not empty (\(targetRows) rows): db migrate copies into an empty database only; it was not changed")
         }
 
-        func read(fromPostgres: Bool) throws -> [(MigrationTable, [[MigrationValue]])] {
-            try tables.map { table in
-                (table, fromPostgres ? try pg.migrationRows(table) : try wrap(sqlitePlace) { try sqlite.migrationRows(table) })
-            }
+        // One table at a time: read from the source (and checksummed), written, let go.
+        var sourceDigests: [String: MigrationTableDigest] = [:]
+        func sourceRows(_ table: MigrationTable) throws -> [[MigrationValue]] {
+            let rows = toPostgres ? try wrap(sqlitePlace) { try sqlite.migrationRows(table) } : try pg.migrationRows(table)
+            sourceDigests[table.name] = MigrationRows.digest(rows, table: table)
+            return rows
         }
-        let source = try read(fromPostgres: !toPostgres)
         if toPostgres {
-            try pg.migrationWrite(source)
+            try pg.migrationWrite(tables, rows: sourceRows)
         } else {
-            try wrap(sqlitePlace) { try sqlite.migrationWrite(source) }
+            try wrap(sqlitePlace) { try sqlite.migrationWrite(tables, rows: sourceRows) }
         }
-        let written = try read(fromPostgres: toPostgres)
+        // Then the target, read back afresh, table by table.
         var results: [TableResult] = []
-        for ((table, before), (_, after)) in zip(source, written) {
-            results.append(TableResult(table: table.name, source: MigrationRows.digest(before, table: table),
-                                       target: MigrationRows.digest(after, table: table)))
+        for table in tables {
+            let rows = toPostgres ? try pg.migrationRows(table) : try wrap(sqlitePlace) { try sqlite.migrationRows(table) }
+            results.append(TableResult(table: table.name, source: sourceDigests[table.name] ?? MigrationTableDigest(rows: -1, sha256: ""),
+                                       target: MigrationRows.digest(rows, table: table)))
         }
         return Report(from: from, to: to, tables: results)
     }

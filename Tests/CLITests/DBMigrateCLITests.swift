@@ -151,6 +151,15 @@ final class DBMigrateCLITests: XCTestCase {
         XCTAssertTrue(migrateInURL.stderr.contains("--to"), migrateInURL.stderr)
         XCTAssertFalse((migrateInURL.stdout + migrateInURL.stderr).contains("hunter2-in-url"))
 
+        // Between two files, or from a database to itself: refused before anything is opened.
+        let files = try cli.run(["db", "migrate", "--from", cli.dir + "/a.db", "--to", cli.dir + "/b.db"])
+        XCTAssertEqual(files.status, 1)
+        XCTAssertTrue(files.stderr.contains("one of --from and --to must be a postgres:// URL"), files.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cli.dir + "/b.db"))
+        let same = try cli.run(["db", "migrate", "--from", server.socketURL(pgDatabase), "--to", server.socketURL(pgDatabase)])
+        XCTAssertEqual(same.status, 2)
+        XCTAssertTrue(same.stderr.contains("the same database"), same.stderr)
+
         // A malformed URL names where it came from: the environment, the setting.
         cli.environment["SWITCHBOARD_DB"] = "postgres:/nohost"
         let fromEnv = try cli.run(["db", "info"])

@@ -45,12 +45,13 @@ extension AppDatabase {
         }
     }
 
-    /// Writes every table's rows in one transaction, parents first (the order given); `meta` rows
-    /// replace the target's. AUTOINCREMENT keys need no fixing up: SQLite's sequence follows the
-    /// largest id inserted.
-    public func migrationWrite(_ tables: [(MigrationTable, [[MigrationValue]])]) throws {
+    /// Writes every table's rows in one transaction, parents first (the order given), asking `rows`
+    /// for one table at a time (so only one table is held in memory); `meta` rows replace the
+    /// target's. AUTOINCREMENT keys need no fixing up: SQLite's sequence follows the largest id inserted.
+    public func migrationWrite(_ tables: [MigrationTable], rows: (MigrationTable) throws -> [[MigrationValue]]) throws {
         try writer.write { db in
-            for (table, rows) in tables {
+            for table in tables {
+                let rows = try rows(table)
                 let columns = table.columns.map { AppDatabase.quote($0.name) }.joined(separator: ", ")
                 let marks = Array(repeating: "?", count: table.columns.count).joined(separator: ", ")
                 let verb = table.name == "meta" ? "INSERT OR REPLACE" : "INSERT"

@@ -38,6 +38,7 @@ public struct MigrationTable: Sendable {
 public struct MigrationTableDigest: Sendable, Equatable {
     public var rows: Int
     public var sha256: String
+    public init(rows: Int, sha256: String) { self.rows = rows; self.sha256 = sha256 }
 }
 
 public enum MigrationRows {
