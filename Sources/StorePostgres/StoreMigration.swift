@@ -17,6 +17,8 @@ public enum StoreMigration {
         public var from: DatabaseLocation
         public var to: DatabaseLocation
         public var tables: [TableResult]
+        /// What the connection had to say (an ignored password file).
+        public var warnings: [String]
         public var ok: Bool { tables.allSatisfy(\.ok) }
     }
 
@@ -82,7 +84,7 @@ public enum StoreMigration {
             results.append(TableResult(table: table.name, source: sourceDigests[table.name] ?? MigrationTableDigest(rows: -1, sha256: ""),
                                        target: MigrationRows.digest(rows, table: table)))
         }
-        return Report(from: from, to: to, tables: results)
+        return Report(from: from, to: to, tables: results, warnings: pg.connection.warnings)
     }
 
     /// GRDB's errors as the store's, naming the database.

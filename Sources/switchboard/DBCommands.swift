@@ -57,6 +57,7 @@ struct DBCommand: ParsableCommand {
             if source == target { throw CommandFailure.usage("--from and --to are the same database (\(source))") }
             print("copying \(source.backendName) \(source) → \(target.backendName) \(target)")
             let report = try StoreMigration.run(from: source, to: target)
+            for warning in report.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
             let width = max(5, report.tables.map(\.table.count).max() ?? 0)
             print("TABLE".padding(toLength: width, withPad: " ", startingAt: 0) + "  " + "ROWS".leftPad(8) + "  CHECKSUM")
             for t in report.tables {

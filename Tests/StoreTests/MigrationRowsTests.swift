@@ -24,7 +24,10 @@ final class MigrationRowsTests: XCTestCase {
         let b = try n(.text(#"{"a":{"y":true,"z":null},"b":[1,2.5,"x/y"]}"#), .json)
         XCTAssertEqual(a, b)
         XCTAssertNotEqual(a, try n(.text(#"{"a":{"y":false,"z":null},"b":[1,2.5,"x/y"]}"#), .json))
-        XCTAssertThrowsError(try n(.text("{not json"), .json))
+        XCTAssertThrowsError(try n(.text("{not json \u{1B}]0;owned\u{07}"), .json)) { error in
+            XCTAssertTrue("\(error)".contains("{not json ?]0;owned?"), "\(error)")
+            XCTAssertFalse("\(error)".contains("\u{1B}"))
+        }
     }
 
     func testBooleansIntegersAndReals() throws {

@@ -55,7 +55,7 @@ public enum MigrationRows {
             case .integer(let v): n = v
             case .real(let v) where v.rounded() == v && abs(v) < 9.2e18: n = Int64(v)
             case .text(let s):
-                if let v = Int64(s) { n = v } else if s == "true" || s == "t" { n = 1 } else if s == "false" || s == "f" { n = 0 } else { throw bad("'\(s.prefix(40))' is not an integer") }
+                if let v = Int64(s) { n = v } else if s == "true" || s == "t" { n = 1 } else if s == "false" || s == "f" { n = 0 } else { throw bad("'\(shown(s))' is not an integer") }
             default: throw bad("not an integer")
             }
             if kind == .boolean { n = n == 0 ? 0 : 1 }
@@ -64,7 +64,7 @@ public enum MigrationRows {
             switch value {
             case .integer(let v): return .real(Double(v))
             case .real: return value
-            case .text(let s): if let v = Double(s) { return .real(v) }; throw bad("'\(s.prefix(40))' is not a number")
+            case .text(let s): if let v = Double(s) { return .real(v) }; throw bad("'\(shown(s))' is not a number")
             default: throw bad("not a number")
             }
         case .text:
@@ -79,12 +79,12 @@ public enum MigrationRows {
             guard case .text(let s) = try normalise(value, kind: .text, table: table, column: column) else { return .null }
             guard let object = try? JSONSerialization.jsonObject(with: Data(s.utf8), options: [.fragmentsAllowed]),
                   let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
-            else { throw bad("'\(s.prefix(40))' is not JSON") }
+            else { throw bad("'\(shown(s))' is not JSON") }
             return .text(String(decoding: data, as: UTF8.self))
         case .time:
             switch value {
             case .text(let s):
-                guard let t = canonicalTime(s) else { throw bad("'\(s.prefix(40))' is not a time") }
+                guard let t = canonicalTime(s) else { throw bad("'\(shown(s))' is not a time") }
                 return .text(t)
             case .integer(let v): return .text(format(Date(timeIntervalSince1970: TimeInterval(v))))
             case .real(let v): return .text(format(Date(timeIntervalSince1970: v)))
@@ -97,6 +97,12 @@ public enum MigrationRows {
             default: throw bad("not bytes")
             }
         }
+    }
+
+    /// A bad value for an error message: its start, control characters replaced (the text may
+    /// have come from a device, and errors reach a terminal).
+    static func shown(_ s: String) -> String {
+        String(String.UnicodeScalarView(s.unicodeScalars.prefix(40).map { $0.properties.generalCategory == .control ? "?" : $0 }))
     }
 
     /// "YYYY-MM-DD[ T]HH:MM[:SS[.fff…]][Z|+00[:00]]" (or a date alone) as "YYYY-MM-DD HH:MM:SS.SSS";
