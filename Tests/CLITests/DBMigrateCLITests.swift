@@ -134,6 +134,15 @@ final class DBMigrateCLITests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("is not empty") && refused.stderr.contains(cli.databasePath), refused.stderr)
         XCTAssertEqual(try cli.run(["list", "devices", "--json"]).stdout, before)
         XCTAssertFalse(before.contains("changed on the server"))
+
+        // Without --from, the configured database is the source: here the server, by SWITCHBOARD_DB.
+        var configured = cli
+        configured.environment["SWITCHBOARD_DB"] = url
+        let fresh = cli.dir + "/fresh.db"
+        let out = try configured.run(["db", "migrate", "--to", fresh])
+        XCTAssertEqual(out.status, 0, out.stdout + out.stderr)
+        XCTAssertTrue(out.stdout.contains("copying postgresql"), out.stdout)
+        XCTAssertTrue(try cli.run(["list", "devices", "--json", "--db", fresh]).stdout.contains("changed on the server"))
     }
 
     func testBadURLsWrongPasswordsAndUnreachableServersFailClearlyWithoutThePassword() throws {
