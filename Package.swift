@@ -104,11 +104,13 @@ let package = Package(
         .testTarget(name: "TextFSMTests", dependencies: ["TextFSM"]),
 
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StorePostgresTests", dependencies: ["Store", "StorePostgres"]),
+        // A throwaway PostgreSQL cluster for the tests that need a server (store and CLI).
+        .target(name: "PostgresTestSupport", dependencies: ["Store", "StorePostgres"], path: "Tests/PostgresTestSupport"),
+        .testTarget(name: "StorePostgresTests", dependencies: ["Store", "StorePostgres", "PostgresTestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Lab", "Store", "LabDevice"]),
         .testTarget(name: "LabDeviceTests", dependencies: ["LabDevice"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Store", "Lab"]),
-        .testTarget(name: "CLITests", dependencies: ["switchboard", "Store", "LabDevice", "Lab",
+        .testTarget(name: "CLITests", dependencies: ["switchboard", "Store", "StorePostgres", "PostgresTestSupport", "LabDevice", "Lab",
                                                   .product(name: "Crypto", package: "swift-crypto")]),
     ]
 )

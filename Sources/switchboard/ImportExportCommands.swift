@@ -73,29 +73,6 @@ struct ExportCommand: ParsableCommand {
     }
 }
 
-struct DBCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "db", abstract: "Database maintenance.", subcommands: [Info.self])
-
-    struct Info: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the database file, schema version and record counts.")
-        @OptionGroup var global: GlobalOptions
-        @Flag(help: "Print JSON.") var json = false
-
-        func run() throws {
-            let rows = try global.openDatabase().info() + [("libssh2", EngineInfo.libssh2Version)]
-            if json {
-                var o: [String: String] = [:]
-                for (k, v) in rows { o[k] = v }
-                print(String(decoding: try JSONEncoder.pretty.encode(o), as: UTF8.self))
-            } else {
-                let width = rows.map(\.0.count).max() ?? 0
-                for (k, v) in rows { print(k.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + v) }
-            }
-        }
-    }
-}
-
 struct SettingsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "settings", abstract: "Check the settings files and list every key.",

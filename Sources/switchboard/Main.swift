@@ -65,7 +65,7 @@ struct Switchboard: AsyncParsableCommand {
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "The database file (default: SWITCHBOARD_DB, else $XDG_DATA_HOME/switchboard/switchboard.db).")
+    @Option(name: .long, help: "The database: a SQLite file or a postgres:// URL (default: SWITCHBOARD_DB, else the setting database.url, else $XDG_DATA_HOME/switchboard/switchboard.db).")
     var db: String?
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a setting for this command, e.g. --set automation.max_process=20.", valueName: "key=value"))
@@ -73,8 +73,24 @@ struct GlobalOptions: ParsableArguments {
 
     var paths: Paths { Paths() }
 
+    /// `--db`, else `SWITCHBOARD_DB`, else the setting `database.url`, else the SQLite file in
+    /// $XDG_DATA_HOME. A bad value's error names where it came from.
+    func databaseLocation() throws -> DatabaseLocation {
+        if let db, !db.isEmpty { return try DatabaseLocation.parse(db, source: "--db") }
+        if let env = paths.environment["SWITCHBOARD_DB"], !env.isEmpty { return try DatabaseLocation.parse(env, source: "SWITCHBOARD_DB") }
+        let url = try SettingsLoader(paths: paths).load(overrides: overrides).database.url
+        if !url.isEmpty { return try DatabaseLocation.parse(url, source: "the setting database.url") }
+        return .sqlite(path: paths.databasePath())
+    }
+
     func openDatabase(readonly: Bool = false) throws -> AppDatabase {
-        try AppDatabase(path: paths.databasePath(flag: db), readonly: readonly)
+        switch try databaseLocation() {
+        case .sqlite(let path):
+            return try AppDatabase(path: path, readonly: readonly)
+        case .postgres(let url):
+            // The PostgreSQL backend is not wired to the commands yet: say so rather than open a file.
+            throw CommandFailure(message: "\(url.description): this command does not work on a PostgreSQL database yet (db info and db migrate do); give a SQLite file with --db")
+        }
     }
 
     func settings() throws -> Settings {

@@ -1,6 +1,7 @@
 import Foundation
 import Store
 import StorePostgres
+import PostgresTestSupport
 import XCTest
 
 /// The PostgreSQL backend against a real server (a throwaway cluster, see PostgresTestServer):

@@ -126,6 +126,12 @@ public struct Settings: Sendable, Equatable {
         public var timeout: Double
     }
 
+    /// Where the store lives when neither `--db` nor `SWITCHBOARD_DB` says.
+    public struct DatabaseSettings: Sendable, Equatable {
+        /// Empty: the SQLite file in $XDG_DATA_HOME; else a file path or a postgres:// URL.
+        public var url: String
+    }
+
     public struct Security: Sendable, Equatable {
         public var log: Bool
         public var logMaxBytes: Int
@@ -143,6 +149,7 @@ public struct Settings: Sendable, Equatable {
     public var mail: Mail
     public var notify: Notify
     public var security: Security
+    public var database: DatabaseSettings
 
     /// Environment variables holding secrets that are not settings (never in a file, never listed):
     /// the loader leaves them alone instead of calling them typos of a key.
@@ -200,6 +207,7 @@ public struct Settings: Sendable, Equatable {
                         retries: read.int("notify.retries"), timeout: read.double("notify.timeout"))
         security = Security(log: read.bool("security.log"), logMaxBytes: read.int("security.log_max_bytes"),
                             logFiles: read.int("security.log_files"), syslog: read.string("security.syslog"))
+        database = DatabaseSettings(url: read.string("database.url"))
     }
 }
 

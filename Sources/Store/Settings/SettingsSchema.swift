@@ -261,6 +261,9 @@ extension Settings {
             SettingKey("security.log_files", .integer(1...100), .int(5), "Rotated security logs kept."),
             SettingKey("security.syslog", .string, .string(""),
                        "Also send security events to syslog (RFC 5424): \"/dev/log\" (or another socket path), or host:port over UDP; empty: off."),
+
+            SettingKey("database.url", .string, .string(""),
+                       "The database when neither --db nor SWITCHBOARD_DB is given: a SQLite file path or a postgres:// URL (no password: PGPASSWORD or ~/.pgpass); empty: $XDG_DATA_HOME/switchboard/switchboard.db."),
         ]
     }()
 

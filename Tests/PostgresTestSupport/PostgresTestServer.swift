@@ -1,7 +1,6 @@
 import Foundation
 import Store
 import StorePostgres
-import XCTest
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,26 +9,26 @@ import Glibc
 /// directory, on a loopback port and a socket directory, run as a non-root user, started once per test
 /// process and stopped when it exits. `SWITCHBOARD_TEST_PG_DIR` names a cluster already running
 /// (started by hand with scripts/pg-cluster) to reuse instead.
-final class PostgresTestServer: @unchecked Sendable {
-    let env: [String: String]
-    let ownsCluster: Bool
+/// A library target of its own so that the store's tests and the CLI's (`db migrate`) share it.
+public final class PostgresTestServer: @unchecked Sendable {
+    public let env: [String: String]
+    public let ownsCluster: Bool
 
-    static let repositoryRoot: String = {
+    public static let repositoryRoot: String = {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
         return url.path
     }()
 
     nonisolated(unsafe) static var startError: String?
-    static let shared: PostgresTestServer? = {
+    public static let shared: PostgresTestServer? = {
         do { return try PostgresTestServer() } catch { startError = "\(error)"; return nil }
     }()
 
-    /// The shared server, or a test failure that says why there is none.
-    static func require() throws -> PostgresTestServer {
+    /// The shared server, or an error (which fails the test) that says why there is none.
+    public static func require() throws -> PostgresTestServer {
         guard let server = shared else {
-            XCTFail("no PostgreSQL server for the tests: \(startError ?? "?") (scripts/install-deps installs postgresql)")
-            throw StoreError(.database, "no server")
+            throw StoreError(.database, "no PostgreSQL server for the tests: \(startError ?? "?") (scripts/install-deps installs postgresql)")
         }
         return server
     }
@@ -88,24 +87,24 @@ final class PostgresTestServer: @unchecked Sendable {
         return env
     }
 
-    var socketDirectory: String { env["SWITCHBOARD_TEST_PG_SOCKET"]! }
-    var port: Int { Int(env["SWITCHBOARD_TEST_PG_PORT"]!)! }
-    var passwordUser: String { env["SWITCHBOARD_TEST_PG_PASSWORD_USER"]! }
-    var password: String { env["SWITCHBOARD_TEST_PG_PASSWORD"]! }
-    var binDirectory: String { env["SWITCHBOARD_TEST_PG_BIN"]! }
+    public var socketDirectory: String { env["SWITCHBOARD_TEST_PG_SOCKET"]! }
+    public var port: Int { Int(env["SWITCHBOARD_TEST_PG_PORT"]!)! }
+    public var passwordUser: String { env["SWITCHBOARD_TEST_PG_PASSWORD_USER"]! }
+    public var password: String { env["SWITCHBOARD_TEST_PG_PASSWORD"]! }
+    public var binDirectory: String { env["SWITCHBOARD_TEST_PG_BIN"]! }
 
     /// The Unix socket URL of `database`, peer authentication as the OS user.
-    func socketURL(_ database: String) -> String {
+    public func socketURL(_ database: String) -> String {
         "postgres:///\(database)?host=\(socketDirectory)&port=\(port)"
     }
 
     /// The loopback TCP URL of `database` as the password user.
-    func tcpURL(_ database: String, sslmode: String = "disable") -> String {
+    public func tcpURL(_ database: String, sslmode: String = "disable") -> String {
         "postgres://\(passwordUser)@127.0.0.1:\(port)/\(database)?sslmode=\(sslmode)"
     }
 
     /// A new empty database, owned by the password user so both ways in can use it.
-    func createDatabase(_ prefix: String = "sb") throws -> String {
+    public func createDatabase(_ prefix: String = "sb") throws -> String {
         let name = "\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
         let admin = try PGConnection.connect(try PostgresURL(parsing: socketURL("postgres"), source: "test"), environment: [:])
         defer { admin.close() }
@@ -114,7 +113,7 @@ final class PostgresTestServer: @unchecked Sendable {
     }
 
     /// psql as the OS user over the socket: what an engineer would look with.
-    func psql(_ database: String, _ sql: String) throws -> String {
+    public func psql(_ database: String, _ sql: String) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binDirectory + "/psql")
         p.arguments = ["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", socketDirectory, "-p", String(port), "-d", database, "-c", sql]
