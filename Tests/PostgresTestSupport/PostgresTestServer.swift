@@ -92,6 +92,8 @@ public final class PostgresTestServer: @unchecked Sendable {
     public var passwordUser: String { env["SWITCHBOARD_TEST_PG_PASSWORD_USER"]! }
     public var password: String { env["SWITCHBOARD_TEST_PG_PASSWORD"]! }
     public var binDirectory: String { env["SWITCHBOARD_TEST_PG_BIN"]! }
+    /// The CA that signed the server's certificate (for 127.0.0.1 and localhost).
+    public var caFile: String { env["SWITCHBOARD_TEST_PG_CA"]! }
 
     /// The Unix socket URL of `database`, peer authentication as the OS user.
     public func socketURL(_ database: String) -> String {

@@ -64,9 +64,26 @@ final class PostgresStoreTests: XCTestCase {
         XCTAssertThrowsError(try PostgresStore(url: dead, environment: ["PGPASSWORD": server.password])) { error in
             XCTAssertTrue("\(error)".contains("cannot connect to PostgreSQL at 127.0.0.1:1, database \(db)"), "\(error)")
         }
-        // TLS asked for, and the server has none: refused, not silently plain.
-        let tls = try url(server.tcpURL(db, sslmode: "require"))
-        XCTAssertThrowsError(try PostgresStore(url: tls, environment: ["PGPASSWORD": server.password])) { error in
+    }
+
+    /// TLS when the URL asks for it, verified as libpq verifies: `require` encrypts, `verify-full`
+    /// also checks the chain (PGSSLROOTCERT) and the host name, and refuses a server it cannot verify.
+    func testTLSIsUsedWhenTheURLAsksAndVerifiedWithVerifyFull() throws {
+        let server = try PostgresTestServer.require()
+        let db = try server.createDatabase()
+        func tls(_ sslmode: String, host: String = "127.0.0.1", root: String? = nil) throws -> String? {
+            var env = ["PGPASSWORD": server.password]
+            if let root { env["PGSSLROOTCERT"] = root }
+            let u = try url("postgres://\(server.passwordUser)@\(host):\(server.port)/\(db)?sslmode=\(sslmode)")
+            let store = try PostgresStore(url: u, environment: env, home: "/nonexistent")
+            return Dictionary(try store.info(), uniquingKeysWith: { a, _ in a })["tls"]
+        }
+        XCTAssertEqual(try tls("disable"), "no")
+        XCTAssertEqual(try tls("require"), "yes")
+        XCTAssertEqual(try tls("prefer"), "yes", "prefer takes TLS when the server offers it")
+        XCTAssertEqual(try tls("verify-full", root: server.caFile), "yes")
+        XCTAssertEqual(try tls("verify-full", host: "localhost", root: server.caFile), "yes")
+        XCTAssertThrowsError(try tls("verify-full", root: "/nonexistent/root.crt"), "the system's trust store does not know the test CA") { error in
             XCTAssertTrue("\(error)".contains("cannot connect to PostgreSQL at 127.0.0.1:\(server.port)"), "\(error)")
         }
     }
