@@ -224,6 +224,9 @@ public struct AppModel: Sendable {
     /// Marks, pool and filter of the last device table left through a `:` command, for the launch
     /// dialog (nil when that table had none: an older table's filter never comes back).
     public var launchContext: LaunchContext?
+    /// The places visited, oldest first, and where `[` and `]` are in them (Model/History.swift).
+    public var history: [HistoryEntry] = []
+    public var historyPosition = 0
     var nextViewID = 1
 
     public static let maxHistory = 100
