@@ -16,9 +16,10 @@ extension AppModel {
             }
         }
         switch action {
-        case .quit, .help, .command, .back, .refresh, .pause, .historyBack, .historyForward,
-             .up, .down, .top, .bottom, .pageUp, .pageDown:
+        case .quit, .help, .command, .back, .refresh, .pause, .historyBack, .historyForward:
             return true
+        case .up, .down, .top, .bottom, .pageUp, .pageDown:
+            return v.content != .pulse
         case .left, .right, .follow, .search, .nextMatch, .previousMatch, .wrap, .save:
             return v.isLog
         case .open, .runLog, .deviceFilter, .timestamps, .stopRun:
@@ -230,6 +231,8 @@ extension AppModel {
             top.helpTop = max(0, top.helpTop + delta)
         case .runLog, .document:
             scrollLog(delta)
+        case .pulse:
+            break
         }
     }
 
@@ -239,6 +242,8 @@ extension AppModel {
             move(start ? -Int.max / 2 : Int.max / 2)
         case .runLog, .document:
             top.log.moveTo(start: start)
+        case .pulse:
+            break
         }
     }
 }

@@ -159,6 +159,8 @@ public struct ViewState: Sendable {
     public var helpTop = 0
     public var run: RunSummary?
     public var documentTitle: String?
+    /// The `:pulse` dashboard's figures (nil until the first read).
+    public var pulse: ConsoleStore.Pulse?
 
     public init(id: Int, content: ViewContent, title: String, properties: DeviceProperties, logCapacity: Int) {
         self.id = id; self.content = content; self.title = title

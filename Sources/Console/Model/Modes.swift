@@ -69,6 +69,11 @@ extension AppModel {
             stack = [makeView(.table(kind, nil), title: kind.title)]
             if !filter.isEmpty { setFilter(filter) }
             recordNavigation(from: leaving)
+        case .success(.pulse):
+            let leaving = location()
+            rememberLaunchContext()
+            stack = [makeView(.pulse, title: "pulse")]
+            recordNavigation(from: leaving)
         case .success(.theme(let name)):
             guard let name else { flash("theme \(themeName) (:theme NAME switches)"); return [] }
             return [.loadTheme(name)]
