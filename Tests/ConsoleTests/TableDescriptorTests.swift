@@ -54,7 +54,7 @@ final class TableDescriptorTests: XCTestCase {
             for word in d.helpWords { XCTAssertTrue(d.aliases.contains(word), "\(d.kind): \(word)") }
         }
         guard case .failure(let e) = ColonCommand.parse("nope") else { return XCTFail() }
-        XCTAssertTrue(e.message.hasSuffix("(:dev :links :pools :creds :svc :wf :runs :tasks :sessions :config :audit :theme NAME :refresh SECONDS :messages :q)"), e.message)
+        XCTAssertTrue(e.message.hasSuffix("(:dev :links :pools :creds :svc :wf :runs :tasks :sessions :config :audit :pulse :theme NAME :refresh SECONDS :messages :q)"), e.message)
         XCTAssertEqual(HelpContent.tableCommandLines(), [
             "  :dev :devices :links :pools :creds :services :svc :workflows :wf",
             "  :runs :tasks :sessions :config :audit open a table (an optional filter may follow)",

@@ -72,6 +72,7 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(settings.tables.run, 5000)
         XCTAssertEqual(settings.tables.task, 3000)
         XCTAssertEqual(settings.tables.refreshInterval(for: "task"), 3000)
+        XCTAssertEqual(settings.tables.refreshInterval(for: "pulse"), 5000)
         XCTAssertNil(settings.tables.refreshInterval(for: "nope"))
         XCTAssertEqual(settings.automation.maxProcess, 100)
         XCTAssertFalse(settings.automation.allowUnix)

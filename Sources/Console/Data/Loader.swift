@@ -47,6 +47,12 @@ public struct DataLoader: Sendable {
                 let lines = tail.lines.map { LogLine(seq: $0.seq, time: $0.time, level: $0.level, device: $0.device,
                                                    service: $0.service, text: $0.message) }
                 return .runLog(summary, lines: lines, skipped: tail.skipped)
+            case .pulse:
+                // Like a table: nothing written since the last read, nothing read now.
+                let stamp = StoreStamp.of(databasePath: database.path)
+                if let stamp, stamp == request.unlessStamp { return .unchanged }
+                let now = request.now ?? Date()
+                return .pulse(try store.pulse(now: now, day: Calendar.current.startOfDay(for: now)), stamp: stamp)
             case .help:
                 return .failure("nothing to load")
             }

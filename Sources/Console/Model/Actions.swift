@@ -8,16 +8,18 @@ extension AppModel {
         let v = top
         if let kind = v.tableKind {
             switch action {
-            case .quit, .help, .command, .back, .refresh, .pause, .up, .down, .top, .bottom, .pageUp, .pageDown,
-                 .filter, .mark, .clearMarks, .sortNext, .sortPrevious, .sortReverse, .columns, .left, .right:
+            case .quit, .help, .command, .back, .refresh, .pause, .historyBack, .historyForward,
+                 .up, .down, .top, .bottom, .pageUp, .pageDown, .filter, .mark, .clearMarks, .sortNext, .sortPrevious, .sortReverse, .columns, .left, .right:
                 return true
             case .ssh, .sshAs: return sessionDevice != nil
             default: return kind.descriptor.allows(action, in: v.content)
             }
         }
         switch action {
-        case .quit, .help, .command, .back, .refresh, .pause, .up, .down, .top, .bottom, .pageUp, .pageDown:
+        case .quit, .help, .command, .back, .refresh, .pause, .historyBack, .historyForward:
             return true
+        case .up, .down, .top, .bottom, .pageUp, .pageDown:
+            return v.content != .pulse
         case .left, .right, .follow, .search, .nextMatch, .previousMatch, .wrap, .save:
             return v.isLog
         case .sideBySide:
@@ -74,7 +76,9 @@ extension AppModel {
             } else if top.isLog && top.log.search != nil {
                 top.log.search = nil; top.log.match = nil
             } else if stack.count > 1 {
+                let leaving = location()
                 popView()
+                recordNavigation(from: leaving)
             }
         case .refresh:
             top.reloadRequested = true
@@ -83,6 +87,10 @@ extension AppModel {
         case .pause:
             paused.toggle()
             flash(paused ? "automatic refresh paused (p resumes)" : "automatic refresh resumed")
+        case .historyBack:
+            historyMove(-1)
+        case .historyForward:
+            historyMove(1)
         case .up: move(-1)
         case .down: move(1)
         case .pageUp: move(-page)
@@ -214,8 +222,11 @@ extension AppModel {
         return exportDirectory() + "/" + path
     }
 
+    /// A drill-down: a new view on the stack, and a new place in the history.
     mutating func push(_ content: ViewContent, _ title: String) {
+        let leaving = location()
         stack.append(makeView(content, title: title))
+        recordNavigation(from: leaving)
     }
 
     mutating func popView() {
@@ -248,6 +259,8 @@ extension AppModel {
             top.helpTop = max(0, top.helpTop + delta)
         case .runLog, .document:
             scrollLog(delta)
+        case .pulse:
+            break
         }
     }
 
@@ -257,6 +270,8 @@ extension AppModel {
             move(start ? -Int.max / 2 : Int.max / 2)
         case .runLog, .document:
             top.log.moveTo(start: start)
+        case .pulse:
+            break
         }
     }
 }

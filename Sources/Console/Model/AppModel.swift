@@ -187,6 +187,8 @@ public struct ViewState: Sendable {
     public var helpTop = 0
     public var run: RunSummary?
     public var documentTitle: String?
+    /// The `:pulse` dashboard's figures (nil until the first read).
+    public var pulse: ConsoleStore.Pulse?
 
     public init(id: Int, content: ViewContent, title: String, properties: DeviceProperties, logCapacity: Int) {
         self.id = id; self.content = content; self.title = title
@@ -259,6 +261,9 @@ public struct AppModel: Sendable {
     /// Marks, pool and filter of the last device table left through a `:` command, for the launch
     /// dialog (nil when that table had none: an older table's filter never comes back).
     public var launchContext: LaunchContext?
+    /// The places visited, oldest first, and where `[` and `]` are in them (Model/History.swift).
+    public var history: [HistoryEntry] = []
+    public var historyPosition = 0
     var nextViewID = 1
 
     public static let maxHistory = 100

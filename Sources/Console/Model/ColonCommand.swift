@@ -10,18 +10,20 @@ public enum ColonCommand: Equatable, Sendable {
     case help
     /// `:messages`: every status-line message so far, whole.
     case messages
+    /// The dashboard (Widgets/PulseWidget.swift).
+    case pulse
 
     /// Every table word and the table it opens.
     public static let aliases: [String: TableKind] = Dictionary(
         TableDescriptor.all.flatMap { d in d.aliases.map { ($0, d.kind) } }, uniquingKeysWith: { a, _ in a })
 
     /// Every word the command line knows, for completion and the help screen.
-    public static let words: [String] = (Array(aliases.keys) + ["theme", "refresh", "q", "quit", "help", "ssh", "messages"]).sorted()
+    public static let words: [String] = (Array(aliases.keys) + ["pulse", "theme", "refresh", "q", "quit", "help", "ssh", "messages"]).sorted()
 
     /// The commands an unknown one is answered with: `:dev :links … :theme NAME :refresh SECONDS :q`.
     /// (Each table by the shortest of its help words.)
     static let summary: String = (TableDescriptor.all.compactMap { d in d.helpWords.min { $0.count < $1.count }.map { ":" + $0 } }
-                                  + [":theme NAME", ":refresh SECONDS", ":messages", ":q"]).joined(separator: " ")
+                                  + [":pulse", ":theme NAME", ":refresh SECONDS", ":messages", ":q"]).joined(separator: " ")
 
     /// Parses a command line (without the `:`); the error names the unknown command.
     public static func parse(_ line: String) -> Result<ColonCommand, StoreError> {
@@ -36,6 +38,7 @@ public enum ColonCommand: Equatable, Sendable {
         case "refresh": return .success(.refresh(arg))
         case "help", "h", "?": return .success(.help)
         case "messages", "mes", "msg": return .success(.messages)
+        case "pulse": return .success(.pulse)
         case "": return .failure(StoreError.invalid("empty command"))
         default:
             return .failure(StoreError.invalid("unknown command '\(Sanitizer.inert(word))' (\(summary))"))

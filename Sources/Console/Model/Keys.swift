@@ -70,6 +70,8 @@ public enum Key: Hashable, Sendable, CustomStringConvertible {
 public enum Action: String, CaseIterable, Sendable, Hashable {
     // Global
     case quit, help, command, filter, back, refresh, pause
+    // The view history, as k9s's `[` and `]` (Model/History.swift)
+    case historyBack = "history_back", historyForward = "history_forward"
     // Movement
     case up, down, top, bottom, pageUp = "page_up", pageDown = "page_down", left, right
     // Tables
@@ -109,6 +111,8 @@ public enum Action: String, CaseIterable, Sendable, Hashable {
         case .back: return "back (clears the filter or search first)"
         case .refresh: return "reload now"
         case .pause: return "pause or resume the automatic refresh"
+        case .historyBack: return "previous view in the history (with its filter)"
+        case .historyForward: return "next view in the history"
         case .up: return "up"
         case .down: return "down"
         case .top: return "first row"
@@ -171,7 +175,7 @@ public struct KeyMap: Sendable, Equatable {
 
     public static let defaults: [Action: Key] = [
         .quit: .char("q"), .help: .char("?"), .command: .char(":"), .filter: .char("/"), .back: .escape,
-        .refresh: .char("r"), .pause: .char("p"),
+        .refresh: .char("r"), .pause: .char("p"), .historyBack: .char("["), .historyForward: .char("]"),
         .up: .char("k"), .down: .char("j"), .top: .char("g"), .bottom: .char("G"),
         .pageUp: .pageUp, .pageDown: .pageDown, .left: .char("h"), .right: .char("l"),
         .open: .enter, .mark: .char(" "), .clearMarks: .char("u"),

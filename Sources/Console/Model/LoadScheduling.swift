@@ -25,7 +25,7 @@ extension AppModel {
         stack[index].reloadRequested = false
         var load = request(for: stack[index])
         // A periodic refresh skips the read when nothing was written; a reload someone asked for reads.
-        if !asked, case .table = v.content { load.unlessStamp = v.tableStamp }
+        if !asked, v.content == .pulse || v.tableKind != nil { load.unlessStamp = v.tableStamp }
         effects.append(.load(load))
         return effects
     }
@@ -39,6 +39,7 @@ extension AppModel {
             // A live run is tailed every 100 ms (new lines within 250 ms); a finished one rarely.
             if let run = v.run, run.status == "running" || run.status == "queued" { return 0.1 }
             return TimeInterval(interval("run")) / 1000
+        case .pulse: return TimeInterval(interval("pulse")) / 1000
         case .document, .help: return nil
         }
     }
@@ -50,6 +51,10 @@ extension AppModel {
                                filter: v.table.filter?.expression ?? FilterExpression(terms: []))
         case .runLog:
             return LoadRequest(viewID: v.id, content: v.content, afterSeq: v.log.lastSeq, capacity: v.log.ring.capacity)
+        case .pulse:
+            var r = LoadRequest(viewID: v.id, content: v.content)
+            r.now = now
+            return r
         default:
             return LoadRequest(viewID: v.id, content: v.content, capacity: v.log.ring.capacity)
         }
@@ -124,6 +129,10 @@ extension AppModel {
             if let last = lines.last { stack[i].log.lastSeq = last.seq }
             else if request.afterSeq == nil { stack[i].log.lastSeq = 0 }
             if stack[i].log.top < stack[i].log.ring.firstPosition { stack[i].log.top = stack[i].log.ring.firstPosition }
+        case .pulse(let facts, let stamp):
+            stack[i].error = nil
+            stack[i].pulse = facts
+            stack[i].tableStamp = stamp
         case .header(let info):
             header = info
         }

@@ -8,6 +8,8 @@ public enum ViewContent: Hashable, Sendable {
     case document(DocumentSource)
     case runLog(Int64)
     case help
+    /// The `:pulse` dashboard (Widgets/PulseWidget.swift).
+    case pulse
 }
 
 /// What a drilled-down table is restricted to.
@@ -48,6 +50,8 @@ public struct LoadRequest: Sendable, Equatable {
     /// For a table's periodic refresh: the store's stamp at the last load. When the database files
     /// still carry it, nothing was written since and the load answers `.unchanged` without reading.
     public var unlessStamp: StoreStamp?
+    /// For the pulse: the console's clock, which its histogram ends at (nil: the loader's clock).
+    public var now: Date?
 
     public init(viewID: Int, content: ViewContent?, sort: SortOrder? = nil,
                 filter: FilterExpression = FilterExpression(terms: []), afterSeq: Int64? = nil, capacity: Int = 10_000) {
@@ -74,6 +78,8 @@ public enum LoadResult: Sendable {
     case document(title: String, lines: [LogLine], skipped: Int)
     case runLog(RunSummary?, lines: [LogLine], skipped: Int)
     case header(HeaderInfo)
+    /// The pulse's figures, and the store's stamp taken before the read.
+    case pulse(ConsoleStore.Pulse, stamp: StoreStamp?)
     /// Nothing was written to the store since the view's last load (its `unlessStamp`).
     case unchanged
     case failure(String)

@@ -64,10 +64,18 @@ extension AppModel {
         case .success(.messages):
             showMessages()
         case .success(.table(let kind, let filter)):
-            // A table command starts a new stack, as k9s does: Esc does not go back through it.
+            // A table command starts a new stack, as k9s does: Esc does not go back through it
+            // (`[` does: the view history).
+            let leaving = location()
             rememberLaunchContext()
             stack = [makeView(.table(kind, nil), title: kind.title)]
             if !filter.isEmpty { setFilter(filter) }
+            recordNavigation(from: leaving)
+        case .success(.pulse):
+            let leaving = location()
+            rememberLaunchContext()
+            stack = [makeView(.pulse, title: "pulse")]
+            recordNavigation(from: leaving)
         case .success(.theme(let name)):
             guard let name else { flash("theme \(themeName) (:theme NAME switches)"); return [] }
             return [.loadTheme(name)]

@@ -162,6 +162,10 @@ public enum Chrome {
                 for a in d.change where a.hint != nil && model.applies(a.action) { actions.append((a.action, a.hint!)) }
                 if model.applies(.delete) { actions.append((.delete, "delete")) }
             }
+        case .pulse:
+            actions = [(.help, "help"), (.command, "command"), (.refresh, "reload")]
+            if model.historyPosition > 0 { actions.append((.historyBack, "previous")) }
+            if model.historyPosition + 1 < model.history.count { actions.append((.historyForward, "next")) }
         case .workflow:
             actions = [(.help, "help"), (.command, "command")]
             if !model.readonly { actions.append((.runService, "run")) }
@@ -239,6 +243,7 @@ public enum HelpContent {
         out.append(("", .body))
         out.append(("Commands (:)", .title))
         out += tableCommandLines().map { ($0, .body) }
+        out.append(("  :pulse                               the dashboard: runs, devices, engine, backups, slowest devices", .body))
         out.append(("  :theme NAME                          switch the colour theme", .body))
         out.append(("  :refresh SECONDS                     refresh every table this often", .body))
         out.append(("  :ssh DEVICE                          SSH session to a device (~. ends it, ~? lists escapes)", .body))

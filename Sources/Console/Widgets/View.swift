@@ -42,6 +42,8 @@ public func view(_ model: AppModel) -> Frame {
         }
     case .help:
         HelpContent.render(model, into: &buffer, rect: main)
+    case .pulse:
+        PulseWidget.render(model, into: &buffer, rect: main)
     }
     var cursor = Chrome.status(model, into: &buffer, rect: layout.status)
     Chrome.hints(model, into: &buffer, rect: layout.hints)

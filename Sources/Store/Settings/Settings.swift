@@ -17,6 +17,8 @@ public struct Settings: Sendable, Equatable {
         /// The configuration history table.
         public var config: Int
         public var result: Int
+        /// The console's `:pulse` dashboard (not a table, but refreshed like one).
+        public var pulse: Int
 
         /// The interval of a table by its settings name (`"run"`), nil for an unknown table.
         public func refreshInterval(for table: String) -> Int? {
@@ -32,6 +34,7 @@ public struct Settings: Sendable, Equatable {
             case "session": return session
             case "config": return config
             case "result": return result
+            case "pulse": return pulse
             default: return nil
             }
         }
@@ -173,7 +176,7 @@ public struct Settings: Sendable, Equatable {
             credential: read.int("tables.credential"), service: read.int("tables.service"),
             workflow: read.int("tables.workflow"), run: read.int("tables.run"), task: read.int("tables.task"),
             session: read.int("tables.session"), config: read.int("tables.config"),
-            result: read.int("tables.result"))
+            result: read.int("tables.result"), pulse: read.int("tables.pulse"))
         automation = Automation(
             maxProcess: read.int("automation.max_process"),
             defaultTimeout: read.double("automation.default_timeout"),
