@@ -151,7 +151,7 @@ final class DetailsViewTests: XCTestCase {
         XCTAssertEqual(d.model.top.content, .document(.messages))
         // Wrapped: the end of the long message is on screen, in the error role.
         XCTAssertTrue(d.text.contains("unknown command 'nosuchcommand'"), d.text)
-        XCTAssertTrue(d.text.contains(":messages :q"), d.text)
+        XCTAssertTrue(d.text.contains(":q)"), d.text)
         XCTAssertNotNil(d.row(containing: "automatic refresh paused"))
         let y = try XCTUnwrap(d.row(containing: "unknown command"))
         XCTAssertEqual(d.frame.buffer[try XCTUnwrap(d.frame.buffer.column(of: "unknown", row: y)), y].role, .logError)
