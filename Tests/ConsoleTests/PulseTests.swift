@@ -24,9 +24,18 @@ final class PulseTests: XCTestCase {
         try store.run(service: "backup configuration", status: .completed, started: twoHours)
         let timed = try store.run(service: "backup configuration", status: .completed, started: twoHours)
         try store.run(service: "show version", status: .failed, started: now.addingTimeInterval(-30 * 3_600))
-        try store.run(service: "backup configuration", status: .running, done: 5, total: 20, failed: 1, started: now.addingTimeInterval(-300))
+        let running = try store.run(service: "backup configuration", status: .running, done: 5, total: 20, failed: 1, started: now.addingTimeInterval(-300))
         try store.run(service: "show version", status: .queued, started: nil)
         try store.run(service: "show version", status: .queued, started: nil)
+        // The running run: three units started, one finished (a result; without a device, so the
+        // slowest devices' figures stay as they are), so two in flight.
+        try store.database.writer.write { db in
+            for (seq, device) in ["par-core1", "par-core2", "par-dist1"].enumerated() {
+                try db.execute(sql: "INSERT INTO run_log (run_id, seq, time, level, device, service, message) VALUES (?, ?, ?, 'debug', ?, 'backup configuration', 'started')",
+                               arguments: [running, seq + 1, now.addingTimeInterval(-290), device])
+            }
+        }
+        try store.result(run: running, device: "", success: true, output: "", service: "backup configuration")
         let names = try store.database.writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM device ORDER BY name") }
         XCTAssertEqual(names.count, 20)
         let today = now.addingTimeInterval(-60), yesterday = now.addingTimeInterval(-86_400 * 2)
@@ -75,7 +84,7 @@ final class PulseTests: XCTestCase {
         XCTAssertEqual(p.lastRun, [.init(name: "success", count: 15), .init(name: "failure", count: 3), .init(name: "", count: 2)])
         XCTAssertEqual([p.reachable, p.unreachable, p.reachabilityUnknown], [16, 3, 1])
         XCTAssertEqual(p.queued, 2)
-        XCTAssertEqual(p.running.map { [$0.done, $0.total, $0.failed] }, [[5, 20, 1]])
+        XCTAssertEqual(p.running.map { [$0.done, $0.total, $0.failed, $0.inFlight] }, [[5, 20, 1, 2]])
         XCTAssertEqual(p.slowest.map(\.device), ["par-core1", "lon-core1", "nyc-core1"])
         XCTAssertEqual(p.slowest.map(\.averageMs), [20_000, 10_000, 5_000])
         XCTAssertEqual(p.slowest.map(\.maxMs), [22_000, 10_000, 5_000])
@@ -112,7 +121,7 @@ final class PulseTests: XCTestCase {
         XCTAssertEqual(d.frame.buffer[13 + 24, 8].role, .statusFailed)
 
         // The engine: off (the header's), its queue, the running run's progress.
-        XCTAssertEqual(s[11], pad(" Engine off   queued 2   running 1   15 device operations left", 80))
+        XCTAssertEqual(s[11], pad(" Engine off   queued 2   running 1   2 in flight   15 device operations left", 80))
         XCTAssertTrue(s[12].hasPrefix("   run 9 backup configuration " + String(repeating: "█", count: 5) + String(repeating: "░", count: 15) + " 5/20 1✗  since "), s[12])
 
         // Backups: 2 changed of 6 backed up: a third of the bar (10 cells and 5 eighths).
@@ -141,7 +150,7 @@ final class PulseTests: XCTestCase {
         // 40-cell bars.
         XCTAssertEqual(s[8], pad("   last run  " + String(repeating: "█", count: 30) + String(repeating: "▓", count: 6) + String(repeating: "░", count: 4)
                                  + "  success 15  failure 3  never 2", 120))
-        XCTAssertEqual(s[11], pad(" Engine off   queued 2   running 2   15 device operations left", 120))
+        XCTAssertEqual(s[11], pad(" Engine off   queued 2   running 2   2 in flight   15 device operations left", 120))
         XCTAssertTrue(s[12].contains("run 9 backup configuration") && s[12].contains("5/20 1✗"), s[12])
         XCTAssertTrue(s[13].contains("run 12 show version") && s[13].contains(String(repeating: "░", count: 20) + " 0/0"), s[13])
         XCTAssertEqual(s[15], pad(" Backups changed today   2 devices (3 versions) of 6 backed up   1 failed", 120))

@@ -155,11 +155,15 @@ public enum PulseWidget {
 
         // The engine: its queue, and the runs in flight with their progress.
         let left = p.running.reduce(0) { $0 + max(0, $1.total - $1.done) }
+        let inFlight = p.running.reduce(0) { $0 + $1.inFlight }
         out.line { l in
             l.put("Engine", .title)
             l.put(" " + (model.header.enginePid.map { "pid \($0)" } ?? "off"), model.header.enginePid == nil ? .dim : .body)
             l.put("   queued \(p.queued)   running \(p.running.count)", .body)
-            if !p.running.isEmpty { l.put("   \(left) device operation\(left == 1 ? "" : "s") left", .body) }
+            if !p.running.isEmpty {
+                l.put("   \(inFlight) in flight", .body)
+                l.put("   \(left) device operation\(left == 1 ? "" : "s") left", .body)
+            }
         }
         // Rows below the engine's: two blanks, two for backups, the slowest devices' title and at
         // least one device; runs get up to half of what is left.
