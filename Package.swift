@@ -103,8 +103,11 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("_FoundationICU", .when(platforms: [.linux]))]),
         .testTarget(name: "TextFSMTests", dependencies: ["TextFSM"]),
 
-        .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StorePostgresTests", dependencies: ["Store", "StorePostgres"]),
+        // The store's conformance suite (River's riverdrivertest): one definition, run against each backend
+        // by StoreTests (SQLite) and StorePostgresTests (PostgreSQL). Plain code, no XCTest.
+        .target(name: "StoreConformance", dependencies: ["Store"], path: "Tests/StoreConformance"),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "StoreConformance", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StorePostgresTests", dependencies: ["Store", "StorePostgres", "StoreConformance"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Lab", "Store", "LabDevice"]),
         .testTarget(name: "LabDeviceTests", dependencies: ["LabDevice"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Store", "Lab"]),
