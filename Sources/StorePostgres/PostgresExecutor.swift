@@ -69,10 +69,14 @@ final class PostgresExecutor: StoreTransaction {
         try read(sql, values).first?.value(0, as: Bool?.self) ?? false
     }
 
-    func names(_ sql: String) throws -> [Int64: String] {
-        var out: [Int64: String] = [:]
-        for row in try read(sql) { out[try row.value(0, as: Int64.self)] = try row.value(1, as: String.self) }
-        return out
+    /// A name column by id, as two JSON arrays in one value (cell-by-cell decoding of 80,000 rows took seconds).
+    func names(table: String, column: String) throws -> [Int64: String] {
+        struct Columns: Decodable { var i: [Int64]; var n: [String] }
+        let json = try read("""
+            SELECT json_build_object('i', COALESCE(array_agg(id), '{}'), 'n', COALESCE(array_agg("\(column)"), '{}'))::text FROM \(table)
+            """).first?.value(0, as: String.self) ?? #"{"i":[],"n":[]}"#
+        let columns = try JSONDecoder().decode(Columns.self, from: Data(json.utf8))
+        return Dictionary(zip(columns.i, columns.n), uniquingKeysWith: { a, _ in a })
     }
 
     /// Inserts a record through its JSON; returns the new id.
@@ -109,7 +113,7 @@ final class PostgresExecutor: StoreTransaction {
     func devicePropertyNames() throws -> Set<String> {
         Set(try strings("SELECT DISTINCT jsonb_object_keys(properties) FROM device"))
     }
-    func deviceNames() throws -> [Int64: String] { try names("SELECT id, name FROM device") }
+    func deviceNames() throws -> [Int64: String] { try names(table: "device", column: "name") }
 
     // MARK: links, pools
 
@@ -158,10 +162,16 @@ final class PostgresExecutor: StoreTransaction {
     func poolDeviceNames(named name: String) throws -> [String] {
         let wanted = try memberSet(poolId: try poolId(named: name))
         if wanted.count == 0 { return [] }
+        // Ids and names as two JSON arrays in one value: decoding 80,000 rows cell by cell took seconds.
+        struct Columns: Decodable { var i: [Int64]; var n: [String] }
+        let json = try read("""
+            SELECT json_build_object('i', COALESCE(array_agg(id ORDER BY name COLLATE "C"), '{}'),
+                                     'n', COALESCE(array_agg(name ORDER BY name COLLATE "C"), '{}'))::text FROM device
+            """).first?.value(0, as: String.self) ?? #"{"i":[],"n":[]}"#
+        let columns = try JSONDecoder().decode(Columns.self, from: Data(json.utf8))
         var out: [String] = []
-        for row in try read("SELECT id, name FROM device ORDER BY name COLLATE \"C\"") where wanted.contains(try row.value(0, as: Int64.self)) {
-            out.append(try row.value(1, as: String.self))
-        }
+        out.reserveCapacity(wanted.count)
+        for (id, name) in zip(columns.i, columns.n) where wanted.contains(id) { out.append(name) }
         return out
     }
     func manualDeviceNames(poolId: Int64) throws -> [String] {
@@ -198,7 +208,7 @@ final class PostgresExecutor: StoreTransaction {
     }
     func service(named name: String) throws -> Service? { try one(Service.self, "service", "WHERE name = $1", [.text(name)]) }
     func service(id: Int64) throws -> Service? { try one(Service.self, "service", "WHERE id = $1", [.int(Int(id))]) }
-    func serviceNames() throws -> [Int64: String] { try names("SELECT id, name FROM service") }
+    func serviceNames() throws -> [Int64: String] { try names(table: "service", column: "name") }
     func workflowNodes(workflowId: Int64) throws -> [WorkflowNode] {
         try list(WorkflowNode.self, "workflow_node", "WHERE workflow_id = $1 ORDER BY id", [.int(Int(workflowId))])
     }
@@ -223,7 +233,7 @@ final class PostgresExecutor: StoreTransaction {
         return try list(Run.self, "run", "WHERE id IN (\(Self.idList(ids))) ORDER BY id")
     }
     func recentRuns(limit: Int) throws -> [Run] { try list(Run.self, "run", "ORDER BY id DESC LIMIT $1", [.int(limit)]) }
-    func runUsers() throws -> [Int64: String] { try names("SELECT id, \"user\" FROM run") }
+    func runUsers() throws -> [Int64: String] { try names(table: "run", column: "user") }
     func logLines(run id: Int64, after seq: Int64, device: String?, limit: Int) throws -> [RunLogLine] {
         if let device {
             return try list(RunLogLine.self, "run_log", "WHERE run_id = $1 AND seq > $2 AND device = $3 ORDER BY seq LIMIT $4",
