@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Store
 import StorePostgres
@@ -41,5 +42,26 @@ final class PostgresScaleTests: XCTestCase {
         XCTAssertLessThan(listed, 20)
         XCTAssertLessThan(pooled, 30)
         XCTAssertLessThan(poolList, 10)
+    }
+
+    /// An import of 3,000 devices with pools lands in one transaction on PostgreSQL, pools computed once.
+    func testThreeThousandDevicesImport() throws {
+        let server = try PostgresTestServer.require()
+        let db = try server.createDatabase()
+        let backend = try PostgresBackend(url: try PostgresURL(parsing: server.socketURL(db), source: "test"), environment: [:])
+        var doc = InventoryDocument()
+        for i in 0..<3_000 {
+            doc.devices.append(.init(Device(name: String(format: "imp-%05d", i), address: "10.1.\(i / 256).\(i % 256)",
+                                            vendor: i % 2 == 0 ? "cisco" : "juniper"), at: SourceLocation(file: "gen")))
+        }
+        doc.pools.append(.init(Pool(name: "cisco", criteria: [PoolCriterion(property: "vendor", value: "cisco", match: .equality)]),
+                               manualDevices: nil, at: SourceLocation(file: "gen")))
+        let started = Date()
+        let report = try backend.importInventory(doc, secrets: SecretBox(key: .init(data: Data(repeating: 1, count: 32))))
+        let took = Date().timeIntervalSince(started)
+        print("3,000 devices imported into PostgreSQL in \(took) s")
+        XCTAssertEqual(report.created["device"], 3_000)
+        XCTAssertEqual(try backend.query { try $0.pool(named: "cisco")?.memberCount }, 1_500)
+        XCTAssertLessThan(took, 60)
     }
 }
