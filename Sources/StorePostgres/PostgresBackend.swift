@@ -210,12 +210,13 @@ final class PostgresEngineLock: StoreEngineLock, @unchecked Sendable {
 /// Sleeps until a NOTIFY on the store's channel arrives (another process committed) or the timeout passes.
 final class PostgresChangeWaiter: StoreChangeWaiting, @unchecked Sendable {
     let connection: PGConnection
-    private let condition = NSCondition()
-    private var pending = false
+    private let signal = Signal()
 
     init(connection: PGConnection, channel: String) throws {
         self.connection = connection
-        connection.connection.addListener(channel: channel) { [weak self] _, _ in self?.signal() }
+        // The handler holds the signal, never the waiter: the waiter's last release (which closes
+        // its connection and waits for that) must not happen on an event-loop thread.
+        connection.connection.addListener(channel: channel) { [signal] _, _ in signal.raise() }
         // Explicitly too: when this returns, the server has registered the LISTEN (the listener's own
         // LISTEN is sent asynchronously), so a commit after `init` is never missed.
         try connection.query("LISTEN \(channel)")
@@ -223,23 +224,30 @@ final class PostgresChangeWaiter: StoreChangeWaiting, @unchecked Sendable {
 
     deinit { connection.close() }
 
-    private func signal() {
-        condition.lock()
-        pending = true
-        condition.signal()
-        condition.unlock()
-    }
-
     @discardableResult
-    func wait(timeoutMs: Int32) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
-        while !pending {
-            if !condition.wait(until: deadline) { break }
+    func wait(timeoutMs: Int32) -> Bool { signal.wait(until: Date().addingTimeInterval(Double(timeoutMs) / 1000)) }
+
+    /// A wake-up flag: raised by notifications (coalesced), consumed by `wait`.
+    final class Signal: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var pending = false
+
+        func raise() {
+            condition.lock()
+            pending = true
+            condition.signal()
+            condition.unlock()
         }
-        let woken = pending
-        pending = false
-        return woken
+
+        func wait(until deadline: Date) -> Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            while !pending {
+                if !condition.wait(until: deadline) { break }
+            }
+            let woken = pending
+            pending = false
+            return woken
+        }
     }
 }
