@@ -7,8 +7,9 @@ import Store
 /// Reads: `json_agg` of a sub-select whose columns are aliased to the records' camelCase keys, one
 /// round trip and one string for a whole list (80,000 devices), decoded by `JSONDecoder` without a
 /// key strategy (a key strategy would also rename the keys of nested dictionaries such as a
-/// device's custom properties). Writes: the record encoded as JSON, its top-level keys turned to
-/// snake case in SQL, typed by `jsonb_populate_record` against the table's own row type.
+/// device's custom properties). Writes: the record encoded as JSON, re-keyed to the table's
+/// columns in SQL (`PostgresExecutor.snakeObject`), typed by `jsonb_populate_record` against the
+/// table's own row type.
 enum PGRecords {
     /// Column names as the records spell them: `os_version` → `osVersion`.
     static func camel(_ column: String) -> String {
@@ -20,11 +21,6 @@ enum PGRecords {
             upper = false
         }
         return out
-    }
-
-    /// The JSON parameter `$n` with its top-level keys in snake case (`bytesIn` → `bytes_in`).
-    static func snakeJSON(_ parameter: String) -> String {
-        "(SELECT COALESCE(jsonb_object_agg(lower(regexp_replace(key, '([A-Z])', '_\\1', 'g')), value), '{}'::jsonb) FROM jsonb_each(\(parameter)::jsonb))"
     }
 
     static func decoder() -> JSONDecoder {

@@ -79,10 +79,18 @@ final class PostgresExecutor: StoreTransaction {
         return Dictionary(zip(columns.i, columns.n), uniquingKeysWith: { a, _ in a })
     }
 
+    /// The record's JSON (parameter `p`) re-keyed to the table's column names, column by column: a
+    /// fixed expression per table, cheaper than renaming keys with a regex per row.
+    func snakeObject(_ table: String, _ p: String) -> String {
+        let pairs = (columns[table] ?? []).filter { $0 != "id" }.map { "'\($0)', \(p)::jsonb -> '\(PGRecords.camel($0))'" }
+        // jsonb_build_object takes at most 100 arguments: 50 columns, more than any table has.
+        return "jsonb_build_object(\(pairs.joined(separator: ", ")))"
+    }
+
     /// Inserts a record through its JSON; returns the new id.
     func insert<T: Encodable>(_ record: T, into table: String) throws -> Int64 {
         let list = (columns[table] ?? []).filter { $0 != "id" }.map { "\"\($0)\"" }.joined(separator: ", ")
-        let rows = try write("INSERT INTO \(table) (\(list)) SELECT \(list) FROM jsonb_populate_record(NULL::\(table), \(PGRecords.snakeJSON("$1"))) RETURNING id",
+        let rows = try write("INSERT INTO \(table) (\(list)) SELECT \(list) FROM jsonb_populate_record(NULL::\(table), \(snakeObject(table, "$1"))) RETURNING id",
                              [.text(try PGRecords.encode(record))])
         return try rows.first?.value(0, as: Int64.self) ?? 0
     }
@@ -90,7 +98,7 @@ final class PostgresExecutor: StoreTransaction {
     /// Updates every column of a record but its id.
     func update<T: Encodable>(_ record: T, in table: String, id: Int64) throws {
         let list = (columns[table] ?? []).filter { $0 != "id" }.map { "\"\($0)\"" }.joined(separator: ", ")
-        try write("UPDATE \(table) SET (\(list)) = (SELECT \(list) FROM jsonb_populate_record(NULL::\(table), \(PGRecords.snakeJSON("$1")))) WHERE id = $2",
+        try write("UPDATE \(table) SET (\(list)) = (SELECT \(list) FROM jsonb_populate_record(NULL::\(table), \(snakeObject(table, "$1")))) WHERE id = $2",
                   [.text(try PGRecords.encode(record)), .int(Int(id))])
     }
 
