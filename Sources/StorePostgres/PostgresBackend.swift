@@ -204,7 +204,12 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
 final class PostgresEngineLock: StoreEngineLock, @unchecked Sendable {
     let connection: PGConnection
     init(connection: PGConnection) { self.connection = connection }
-    func release() { connection.close() }
+    func release() {
+        // Unlocked explicitly first: the server ends a closed session asynchronously, and the lock
+        // must be free when `release` returns (an engine restarting at once takes it).
+        _ = try? connection.query("SELECT pg_advisory_unlock($1)", [.int(PostgresBackend.engineLockKey)])
+        connection.close()
+    }
 }
 
 /// Sleeps until a NOTIFY on the store's channel arrives (another process committed) or the timeout passes.

@@ -407,4 +407,21 @@ public enum StoreBackendConformance {
         try expect(try backend.query { try $0.tasks().map(\.name) } == ["a-hourly", "b-nightly"], "tasks by name")
         try expect(try backend.query { try $0.task(named: "b-nightly")?.intervalSeconds } == 86_400, "task fields")
     }
+
+    /// A `query` reads one snapshot: a commit made while it runs is not seen until the next query.
+    public static func aQueryReadsOneSnapshot(_ backend: any StoreBackend) throws {
+        try seed(backend)
+        let committed = DispatchSemaphore(value: 0)
+        let (before, after) = try backend.query { r -> (Int, Int) in
+            let before = try r.deviceNames().count
+            DispatchQueue.global().async {
+                try? backend.transaction { tx in try tx.upsert(device: Device(name: "r3", address: "192.0.2.3")) }
+                committed.signal()
+            }
+            committed.wait()
+            return (before, try r.deviceNames().count)
+        }
+        try expect(before == 2 && after == 2, "the snapshot holds: \(before) then \(after)")
+        try expect(try backend.query { try $0.deviceNames().count } == 3, "the next query sees the commit")
+    }
 }

@@ -48,6 +48,7 @@ final class PostgresBackendConformanceTests: XCTestCase {
     func testCredentials() throws { try StoreBackendConformance.credentialsAreSealedAndChosenByPriority(backend, secrets: secrets) }
     func testConfigurations() throws { try StoreBackendConformance.configurationsAreKeptWhenTheyChange(backend) }
     func testServicesAndTasks() throws { try StoreBackendConformance.servicesAndTasksRoundTrip(backend) }
+    func testSnapshot() throws { try StoreBackendConformance.aQueryReadsOneSnapshot(backend) }
     func testImportExport() throws {
         let dir = NSTemporaryDirectory() + "switchboard-pgexport-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -35,6 +35,7 @@ final class SQLiteBackendConformanceTests: XCTestCase {
     func testCredentials() throws { try StoreBackendConformance.credentialsAreSealedAndChosenByPriority(backend, secrets: store.secrets) }
     func testConfigurations() throws { try StoreBackendConformance.configurationsAreKeptWhenTheyChange(backend) }
     func testServicesAndTasks() throws { try StoreBackendConformance.servicesAndTasksRoundTrip(backend) }
+    func testSnapshot() throws { try StoreBackendConformance.aQueryReadsOneSnapshot(backend) }
 
     /// SQLite's result codes keep their kind at the boundary; a body's own errors pass untouched.
     func testSQLiteErrorsBecomeStoreErrorsOfTheirKind() throws {
