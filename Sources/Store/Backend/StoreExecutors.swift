@@ -1,7 +1,7 @@
 import Foundation
 
 /// Domain reads inside one snapshot (`StoreBackend.query`). Every backend answers them the same way:
-/// the conformance of the SQLite backend is `StoreBackendConformanceTests`, to be run against every backend.
+/// `StoreBackendConformance` (Tests/StoreConformance) checks it, run against SQLite and PostgreSQL.
 public protocol StoreReader {
     // MARK: devices
     func device(named name: String) throws -> Device?
