@@ -32,10 +32,15 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     static let engineLockKey = 0x5357_454E
     static let exclusiveLockKey = 0x5357_5458
 
+    /// How long a statement waits for another transaction's lock before failing as `busy`: SQLite's
+    /// busy timeout (AppDatabase), so both backends give up alike instead of PostgreSQL waiting forever.
+    let lockTimeoutMs: Int
+
     /// Opens (and migrates) the database at `url`; the password comes from `PGPASSWORD` or the password file.
     public init(url: PostgresURL, environment: [String: String] = ProcessInfo.processInfo.environment,
-                home: String = NSHomeDirectory()) throws {
+                home: String = NSHomeDirectory(), lockTimeoutMs: Int = 15_000) throws {
         self.url = url
+        self.lockTimeoutMs = lockTimeoutMs
         self.environment = environment
         self.home = home
         store = try PostgresStore(url: url, environment: environment, home: home)
@@ -66,6 +71,7 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
         let c = try PGConnection.connect(url, environment: environment, home: home)
         // Times come back in UTC whatever the server's zone (`PGRecords.parseTimestamp` reads any offset).
         try c.query("SET TIME ZONE 'UTC'")
+        try c.query("SELECT set_config('lock_timeout', $1, false)", [.text("\(lockTimeoutMs)ms")])
         return c
     }
 

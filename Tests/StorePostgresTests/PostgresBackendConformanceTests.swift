@@ -123,6 +123,36 @@ final class PostgresBackendConformanceTests: XCTestCase {
         XCTAssertEqual(try backend.query { try $0.device(named: "dup")?.address }, "192.0.2.40")
     }
 
+    /// A row another transaction holds past the lock timeout is `busy` (transient), as SQLite's busy
+    /// timeout gives, not a wait without end.
+    func testALockHeldPastTheTimeoutIsBusy() throws {
+        try backend.transaction { tx in try tx.upsert(device: Device(name: "r1", address: "192.0.2.1")) }
+        let impatient = try PostgresBackend(url: try PostgresURL(parsing: server.socketURL(database), source: "test"),
+                                            environment: [:], lockTimeoutMs: 300)
+        let holder: PostgresBackend = backend
+        let locked = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0)
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            try? holder.transaction { tx in
+                try tx.setReachability(device: "r1", reachable: true, at: Date())
+                locked.signal()
+                done.wait()
+            }
+        }
+        locked.wait()
+        let started = Date()
+        XCTAssertThrowsError(try impatient.transaction { tx in try tx.setReachability(device: "r1", reachable: false, at: Date()) }) { error in
+            XCTAssertEqual((error as? StoreError)?.kind, .busy, "\(error)")
+            XCTAssertTrue((error as? StoreError)?.isTransient ?? false)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+        done.signal()
+        group.wait()
+        try impatient.transaction { tx in try tx.setReachability(device: "r1", reachable: false, at: Date()) }
+        XCTAssertEqual(try backend.query { try $0.device(named: "r1")?.reachable }, false, "free again")
+    }
+
     /// A connection the server kills in the middle of a transaction gives `connectionLost`
     /// (transient: a retry may work), the transaction is gone, and the backend drops that connection:
     /// the next call connects afresh. An idle pooled connection the server killed is replaced silently.
