@@ -103,10 +103,13 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("_FoundationICU", .when(platforms: [.linux]))]),
         .testTarget(name: "TextFSMTests", dependencies: ["TextFSM"]),
 
-        .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The store's conformance suite (River's riverdrivertest): one definition, run against each backend
+        // by StoreTests (SQLite) and StorePostgresTests (PostgreSQL). Plain code, no XCTest.
+        .target(name: "StoreConformance", dependencies: ["Store"], path: "Tests/StoreConformance"),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "StoreConformance", .product(name: "GRDB", package: "GRDB.swift")]),
         // A throwaway PostgreSQL cluster for the tests that need a server (store and CLI).
         .target(name: "PostgresTestSupport", dependencies: ["Store", "StorePostgres"], path: "Tests/PostgresTestSupport"),
-        .testTarget(name: "StorePostgresTests", dependencies: ["Store", "StorePostgres", "PostgresTestSupport"]),
+        .testTarget(name: "StorePostgresTests", dependencies: ["Store", "StorePostgres", "StoreConformance", "PostgresTestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Lab", "Store", "LabDevice"]),
         .testTarget(name: "LabDeviceTests", dependencies: ["LabDevice"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Store", "Lab"]),

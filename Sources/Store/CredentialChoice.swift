@@ -29,10 +29,15 @@ extension Inventory {
     /// empty scope contains every device); ties go to the name first in alphabetical order, so the
     /// choice is stable. With `role`, only credentials of that role are considered.
     public static func credentialChoice(_ db: Database, for device: Device, role: Credential.Role? = nil) throws -> CredentialChoice {
+        try credentialChoice(SQLiteExecutor(db: db), for: device, role: role)
+    }
+
+    /// The same through the neutral reads: every backend makes this one choice.
+    public static func credentialChoice(_ reader: any StoreReader, for device: Device, role: Credential.Role? = nil) throws -> CredentialChoice {
         guard let id = device.id else { return CredentialChoice(credential: nil, reason: "the device is not stored", candidates: []) }
-        let pools = Set(try PoolMembership.poolNames(db, deviceId: id))
+        let pools = Set(try reader.poolNames(deviceId: id))
         // `credentials` reads them by priority (highest first), then name: the first that applies wins.
-        let all = try credentials(db)
+        let all = try reader.credentials()
         var candidates: [CredentialChoice.Candidate] = []
         var chosen: Credential?
         for c in all {

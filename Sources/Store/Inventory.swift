@@ -26,14 +26,23 @@ public enum Inventory {
     /// Devices matching a filter expression, by name.
     public static func devices(_ db: Database, filter: FilterExpression = FilterExpression(terms: []),
                                knownProperties: Set<String>? = nil) throws -> [Device] {
-        if let known = knownProperties {
-            for f in filter.fields where !Device.builtinFields.contains(f) && !["ip_address", "operating_system", "id"].contains(f) && !known.contains(f) {
-                throw StoreError.invalid("filter: unknown device field '\(f)' (fields: \((Device.builtinFields + known.sorted()).joined(separator: ", ")))")
-            }
-        }
+        try checkFilterFields(filter, knownProperties: knownProperties)
         let (cond, args) = try filter.sql(column: deviceColumn, searchable: deviceSearchColumns)
         return try Device.fetchAll(db, sql: "SELECT * FROM device WHERE \(cond) ORDER BY name", arguments: args)
     }
+
+    /// With `knownProperties` (custom property names), a filter naming an unknown field is refused
+    /// instead of matching nothing (every backend).
+    public static func checkFilterFields(_ filter: FilterExpression, knownProperties: Set<String>?) throws {
+        guard let known = knownProperties else { return }
+        for f in filter.fields where !Device.builtinFields.contains(f) && !["ip_address", "operating_system", "id"].contains(f) && !known.contains(f) {
+            throw StoreError.invalid("filter: unknown device field '\(f)' (fields: \((Device.builtinFields + known.sorted()).joined(separator: ", ")))")
+        }
+    }
+
+    /// The fields a bare filter word is looked for in, as `Device.value(of:)` names them: the
+    /// columns of `deviceSearchColumns`, for a backend that evaluates filters in Swift.
+    public static let deviceSearchFields = ["name", "address", "platform", "vendor", "model", "category", "location", "description"]
 
     /// Custom property names in use on devices, plus those declared.
     public static func devicePropertyNames(_ db: Database) throws -> Set<String> {
@@ -220,9 +229,7 @@ public enum Inventory {
     @discardableResult
     public static func upsert(_ db: Database, credential: Credential) throws -> Credential {
         var c = credential
-        if c.name.isEmpty { throw StoreError.invalid("credential: name is empty") }
-        if !c.secret.isEmpty && !SecretBox.isEncrypted(c.secret) { throw StoreError(.encryption, "credential \(c.name): secret must be encrypted before it is stored") }
-        if !c.enableSecret.isEmpty && !SecretBox.isEncrypted(c.enableSecret) { throw StoreError(.encryption, "credential \(c.name): enable secret must be encrypted before it is stored") }
+        try validate(credential: c)
         for p in c.pools {
             if try Int64.fetchOne(db, sql: "SELECT id FROM pool WHERE name = ?", arguments: [p]) != nil { continue }
             throw StoreError.invalid("credential \(c.name): pool '\(p)' does not exist")
@@ -235,6 +242,14 @@ public enum Inventory {
             try c.insert(db)
         }
         return c
+    }
+
+    /// A credential as every backend stores it: named, its secrets sealed client-side (`SecretBox`)
+    /// before they reach any database.
+    public static func validate(credential c: Credential) throws {
+        if c.name.isEmpty { throw StoreError.invalid("credential: name is empty") }
+        if !c.secret.isEmpty && !SecretBox.isEncrypted(c.secret) { throw StoreError(.encryption, "credential \(c.name): secret must be encrypted before it is stored") }
+        if !c.enableSecret.isEmpty && !SecretBox.isEncrypted(c.enableSecret) { throw StoreError(.encryption, "credential \(c.name): enable secret must be encrypted before it is stored") }
     }
 
     /// The credential for a device: the highest-priority one whose scope contains it (an empty scope
@@ -334,6 +349,12 @@ public enum Inventory {
     public static func log(_ db: Database, user: String, _ content: String, targetType: String = "", targetName: String = "") throws {
         var entry = ChangelogEntry(user: user, targetType: targetType, targetName: targetName, content: content)
         try entry.insert(db)
+        recordChange(entry)
+    }
+
+    /// The security log's copy of a change-log entry (every backend, after the insert).
+    public static func recordChange(_ entry: ChangelogEntry) {
+        let (user, targetType, targetName, content) = (entry.user, entry.targetType, entry.targetName, entry.content)
         // Every change-log entry (task changes, deletions, stops from the console…) is a security event.
         SecurityLog.record("change" + (targetType.isEmpty ? "" : "." + targetType),
                            targets: targetName.isEmpty ? targetType : "\(targetType) '\(targetName)'", detail: content, user: user)

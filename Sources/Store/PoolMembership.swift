@@ -53,6 +53,36 @@ public enum PoolMembership {
         }
     }
 
+    // MARK: pure parts, shared by every backend
+
+    /// The member set of a canonical criteria key over `devices` (which carry their ids).
+    public static func memberSet(criteriaKey key: String, devices: [Device]) throws -> MemberSet {
+        let compiled = try compile(criteria(ofKey: key))
+        var ids: [UInt32] = []
+        for d in devices where compiled.allSatisfy({ $0.matches(d) }) {
+            ids.append(UInt32(truncatingIfNeeded: d.id!))
+        }
+        ids.sort()
+        return MemberSet(sortedIds: ids)
+    }
+
+    /// Whether `device` belongs to the set of `criteriaKey`.
+    public static func matches(criteriaKey key: String, device: Device) throws -> Bool {
+        try compile(criteria(ofKey: key)).allSatisfy { $0.matches(device) }
+    }
+
+    /// A pool's member count: its criteria set plus the manual devices outside it (`set` is read only
+    /// when needed).
+    public static func memberCount(criteriaKey key: String, setCount: Int?, manual: [Int64], set: () throws -> MemberSet) rethrows -> Int {
+        var count = key.isEmpty ? 0 : (setCount ?? 0)
+        if !manual.isEmpty {
+            if key.isEmpty { return manual.count }
+            let members = try set()
+            count += manual.filter { !members.contains($0) }.count
+        }
+        return count
+    }
+
     // MARK: full recomputation (after an import)
 
     /// Recomputes every member set from scratch and every pool's size.
@@ -62,13 +92,7 @@ public enum PoolMembership {
         // Update sets in place (ids stay stable, so a re-import that changes nothing writes nothing new).
         let existing = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT criteria_key, members FROM member_set").map { ($0["criteria_key"] as String, $0["members"] as Data) })
         for key in keys {
-            let compiled = try compile(criteria(ofKey: key))
-            var ids: [UInt32] = []
-            for d in devices where compiled.allSatisfy({ $0.matches(d) }) {
-                ids.append(UInt32(truncatingIfNeeded: d.id!))
-            }
-            ids.sort()
-            let set = MemberSet(sortedIds: ids)
+            let set = try memberSet(criteriaKey: key, devices: devices)
             let blob = set.encoded()
             if let old = existing[key] {
                 if old != blob {
@@ -93,13 +117,7 @@ public enum PoolMembership {
         if !key.isEmpty {
             let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM member_set WHERE criteria_key = ?", arguments: [key]) ?? false
             if !exists {
-                let compiled = try compile(criteria(ofKey: key))
-                var ids: [UInt32] = []
-                for d in try Device.fetchAll(db) where compiled.allSatisfy({ $0.matches(d) }) {
-                    ids.append(UInt32(truncatingIfNeeded: d.id!))
-                }
-                ids.sort()
-                let set = MemberSet(sortedIds: ids)
+                let set = try memberSet(criteriaKey: key, devices: try Device.fetchAll(db))
                 try db.execute(sql: "INSERT INTO member_set(criteria_key, members, count) VALUES (?, ?, ?)",
                                arguments: [key, set.encoded(), set.count])
             }
@@ -176,17 +194,12 @@ public enum PoolMembership {
         for row in pools {
             let id: Int64 = row["id"]
             let key: String = row["criteria_key"]
-            var count = key.isEmpty ? 0 : (counts[key] ?? 0)
-            if let extra = manual[id], !extra.isEmpty {
-                if key.isEmpty {
-                    count = extra.count
-                } else {
-                    if sets[key] == nil {
-                        let blob = try Data.fetchOne(db, sql: "SELECT members FROM member_set WHERE criteria_key = ?", arguments: [key]) ?? Data([0])
-                        sets[key] = MemberSet(encoded: blob)
-                    }
-                    count += extra.filter { !sets[key]!.contains($0) }.count
+            let count = try memberCount(criteriaKey: key, setCount: counts[key], manual: manual[id] ?? []) {
+                if sets[key] == nil {
+                    let blob = try Data.fetchOne(db, sql: "SELECT members FROM member_set WHERE criteria_key = ?", arguments: [key]) ?? Data([0])
+                    sets[key] = MemberSet(encoded: blob)
                 }
+                return sets[key]!
             }
             try update.execute(arguments: [count, id])
         }

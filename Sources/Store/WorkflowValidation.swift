@@ -13,18 +13,23 @@ public enum WorkflowValidation {
     }
 
     public static func check(_ db: Database, workflowId: Int64) throws {
-        guard let workflow = try Service.fetchOne(db, key: workflowId), workflow.kind == .workflow else { return }
+        try check(SQLiteExecutor(db: db) as any StoreReader, workflowId: workflowId)
+    }
+
+    /// The same through the neutral reads (every backend; the import calls it in its transaction).
+    public static func check(_ db: any StoreReader, workflowId: Int64) throws {
+        guard let workflow = try db.service(id: workflowId), workflow.kind == .workflow else { return }
         func fail(_ m: String) -> StoreError { StoreError.invalid("workflow '\(workflow.name)': \(m)") }
-        let nodes = try Inventory.workflowNodes(db, workflowId: workflowId)
+        let nodes = try db.workflowNodes(workflowId: workflowId)
         if nodes.isEmpty { throw NoStartNode(workflow: workflow.name) }
         var names: [Int64: String] = [:]
         for n in nodes {
-            guard let s = try Service.fetchOne(db, key: n.serviceId) else { throw fail("a node refers to a missing service (id \(n.serviceId))") }
+            guard let s = try db.service(id: n.serviceId) else { throw fail("a node refers to a missing service (id \(n.serviceId))") }
             names[n.serviceId] = s.name
         }
         let starts = nodes.filter(\.isStart)
         guard let start = starts.first?.serviceId else { throw NoStartNode(workflow: workflow.name) }
-        let edges = try Inventory.workflowEdges(db, workflowId: workflowId)
+        let edges = try db.workflowEdges(workflowId: workflowId)
         var next: [Int64: [Int64]] = [:]
         for e in edges {
             guard names[e.sourceId] != nil, names[e.destinationId] != nil else { throw fail("edge '\(e.name)' joins a service that is not in the workflow") }
@@ -56,14 +61,13 @@ public enum WorkflowValidation {
         try checkNesting(db, workflowId, &visiting, fail)
     }
 
-    private static func checkNesting(_ db: Database, _ id: Int64, _ visiting: inout Set<Int64>, _ fail: (String) -> StoreError) throws {
-        let subs = try Int64.fetchAll(db, sql: """
-            SELECT service.id FROM workflow_node JOIN service ON service.id = workflow_node.service_id
-            WHERE workflow_node.workflow_id = ? AND service.kind = 'workflow'
-            """, arguments: [id])
+    private static func checkNesting(_ db: any StoreReader, _ id: Int64, _ visiting: inout Set<Int64>, _ fail: (String) -> StoreError) throws {
+        let subs = try db.workflowNodes(workflowId: id).compactMap { node in
+            try db.service(id: node.serviceId).flatMap { $0.kind == .workflow ? $0.id : nil }
+        }
         for sub in subs {
             if !visiting.insert(sub).inserted {
-                let name = try String.fetchOne(db, sql: "SELECT name FROM service WHERE id = ?", arguments: [sub]) ?? "?"
+                let name = try db.service(id: sub)?.name ?? "?"
                 throw fail("contains itself through sub-workflow '\(name)'")
             }
             try checkNesting(db, sub, &visiting, fail)

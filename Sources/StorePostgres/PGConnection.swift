@@ -85,6 +85,9 @@ public final class PGConnection: @unchecked Sendable {
 
     public func close() { try? connection.close().wait() }
 
+    /// Whether the connection has closed (the server went away or ended the session).
+    public var isClosed: Bool { connection.isClosed }
+
     /// The TLS mode of `sslmode`, as libpq reads it: `disable` none; `allow`/`prefer` TLS when the
     /// server offers it, unverified; `require` TLS, unverified (libpq verifies only with a root
     /// certificate file); `verify-ca` the chain; `verify-full` the chain and the host name. Root
@@ -116,10 +119,48 @@ public final class PGConnection: @unchecked Sendable {
         for v in values { v.append(to: &bindings) }
         let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
         lock.lock(); defer { lock.unlock() }
+        if connection.isClosed { throw lost("the connection is closed") }
+        let answer = Answer()
+        connection.query(query, logger: logger).whenComplete { answer.set($0) }
+        // postgres-nio never completes a query written to a channel that has just closed (the
+        // server terminated the session): the close wakes this wait too, and a query still
+        // unanswered shortly after is a lost connection, not a hang.
+        connection.closeFuture.whenComplete { _ in answer.wake() }
+        guard let result = answer.wait() else { throw lost("the server closed the connection") }
         do {
-            return try connection.query(query, logger: logger).wait().rows
+            return try result.get().rows
         } catch {
             throw PGConnection.storeError(error, url: url)
+        }
+    }
+
+    private func lost(_ why: String) -> StoreError {
+        StoreError(.connectionLost, "lost the connection to PostgreSQL at \(url.target): \(why)")
+    }
+
+    /// A query's outcome, or a wake-up when the connection closed first.
+    private final class Answer: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var result: Result<PostgresQueryResult, Error>?
+        private var closed = false
+
+        func set(_ r: Result<PostgresQueryResult, Error>) {
+            condition.lock(); result = r; condition.broadcast(); condition.unlock()
+        }
+
+        func wake() {
+            condition.lock(); closed = true; condition.broadcast(); condition.unlock()
+        }
+
+        /// The outcome; nil when the connection closed and no answer came within a second of it.
+        func wait() -> Result<PostgresQueryResult, Error>? {
+            condition.lock(); defer { condition.unlock() }
+            while result == nil && !closed { condition.wait() }
+            if result == nil {
+                let grace = Date().addingTimeInterval(1)
+                while result == nil && condition.wait(until: grace) {}
+            }
+            return result
         }
     }
 
@@ -146,14 +187,23 @@ public final class PGConnection: @unchecked Sendable {
         }
     }
 
-    /// A server error's kind, kept: a unique violation is a conflict, a lost connection is one.
+    /// A server error's kind, kept: integrity violations (a unique key, a foreign key) are conflicts,
+    /// lock and serialization failures are busy, a lost connection (the server gone, the backend
+    /// terminated, the network down) is `connectionLost`.
     static func storeError(_ error: Error, url: PostgresURL) -> StoreError {
         let why = describe(error)
         if let e = error as? PSQLError {
             if e.code == .serverClosedConnection || e.code == .clientClosedConnection || e.code == .connectionError || e.code == .uncleanShutdown {
-                return StoreError(.database, "lost the connection to PostgreSQL at \(url.target): \(why)")
+                return StoreError(.connectionLost, "lost the connection to PostgreSQL at \(url.target): \(why)")
             }
-            if let state = e.serverInfo?[.sqlState], state == "23505" { return StoreError(.conflict, why) }
+            if let state = e.serverInfo?[.sqlState] {
+                if state.hasPrefix("23") { return StoreError(.conflict, why) }
+                if ["40001", "40P01", "55P03"].contains(state) { return StoreError(.busy, why) }
+                // 57P01-57P03: the server is shutting down or terminated this backend; class 08: connection exceptions.
+                if state.hasPrefix("57P") || state.hasPrefix("08") {
+                    return StoreError(.connectionLost, "lost the connection to PostgreSQL at \(url.target): \(why)")
+                }
+            }
         }
         return StoreError(.database, "PostgreSQL: \(why)")
     }

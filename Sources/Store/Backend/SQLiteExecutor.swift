@@ -126,8 +126,20 @@ struct SQLiteExecutor: StoreTransaction {
 
     // MARK: inventory writes
 
-    func upsert(device: Device) throws -> Device { try Inventory.upsert(db, device: device) }
-    func upsert(pool: Pool, manualDevices: [String]?) throws -> Pool { try Inventory.upsert(db, pool: pool, manualDevices: manualDevices) }
+    func upsert(device: Device, updateMembership: Bool) throws -> Device {
+        try Inventory.upsert(db, device: device, updateMembership: updateMembership)
+    }
+    func upsert(pool: Pool, manualDevices: [String]?, updateMembership: Bool) throws -> Pool {
+        try Inventory.upsert(db, pool: pool, manualDevices: manualDevices, updateMembership: updateMembership)
+    }
+    func recomputePoolMembership() throws { try PoolMembership.recomputeAll(db) }
+    func upsertLink(name: String, source: String, destination: String, description: String, properties: [String: JSONValue]) throws -> Link {
+        try Inventory.upsertLink(db, name: name, source: source, destination: destination, description: description, properties: properties)
+    }
+    func addWorkflowNode(workflowId: Int64, serviceId: Int64, isStart: Bool) throws {
+        try Inventory.addNode(db, workflowId: workflowId, serviceId: serviceId, isStart: isStart)
+    }
+    func upsert(edge: WorkflowEdge) throws -> WorkflowEdge { try Inventory.upsertEdge(db, edge) }
     func deletePool(named name: String) throws { try Inventory.deletePool(db, named: name) }
     func upsert(credential: Credential) throws -> Credential { try Inventory.upsert(db, credential: credential) }
     func upsert(service: Service) throws -> Service { try Inventory.upsert(db, service: service) }

@@ -1,8 +1,8 @@
 import Foundation
 
 // The store's backend-neutral API: what the engine, the executable and the lab call, in domain terms
-// and plain `Codable` records. Only a backend (today `AppDatabase`, SQLite through GRDB) knows its
-// database library; a PostgreSQL backend implements the same protocols.
+// and plain `Codable` records. Only a backend knows its database library: `AppDatabase` (SQLite
+// through GRDB) and `PostgresBackend` (module StorePostgres, PostgreSQL through postgres-nio).
 //
 // Modelled on River's driver interface: a backend hands out executors (`StoreReader` for a read
 // snapshot, `StoreTransaction` for a write transaction) whose methods are domain operations, plus a
@@ -16,7 +16,7 @@ public struct StoreCapabilities: OptionSet, Sendable, CustomStringConvertible {
     public init(rawValue: Int) { self.rawValue = rawValue }
 
     /// Readers can sleep until another process commits (`changeWaiter()`): SQLite watches its WAL
-    /// with inotify, PostgreSQL would LISTEN. Without it callers poll.
+    /// with inotify, PostgreSQL LISTENs. Without it callers poll.
     public static let changeWakeups = StoreCapabilities(rawValue: 1 << 0)
     /// A cheap stamp tells whether anything was written since a load (`StoreStamp` over SQLite's
     /// file and WAL), so an idle console reads nothing.
@@ -60,7 +60,7 @@ public protocol StoreBackend: AnyObject, Sendable {
 
     /// Takes the database's engine lock: one engine per database, released by `release()` or when the
     /// process dies (never stale). Nil when another engine holds it. SQLite: an exclusive `flock` on
-    /// `<path>.engine.lock`, valid on one host; PostgreSQL would take an advisory lock on its connection.
+    /// `<path>.engine.lock`, valid on one host; PostgreSQL a session advisory lock on a dedicated connection.
     func acquireEngineLock() throws -> (any StoreEngineLock)?
     /// The pid of the engine holding the lock, or nil when no engine runs on this database.
     func engineLockHolder() -> Int32?

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Domain reads inside one snapshot (`StoreBackend.query`). Every backend answers them the same way:
-/// the conformance of the SQLite backend is `StoreBackendConformanceTests`, to be run against every backend.
+/// `StoreBackendConformance` (Tests/StoreConformance) checks it, run against SQLite and PostgreSQL.
 public protocol StoreReader {
     // MARK: devices
     func device(named name: String) throws -> Device?
@@ -89,6 +89,8 @@ public struct DueTask: Sendable {
     public var task: ScheduledTask
     /// The stored `next_fire` exactly as the backend holds it; `claimDueTask` succeeds only while it is unchanged.
     public var token: FireToken
+
+    public init(task: ScheduledTask, token: FireToken) { self.task = task; self.token = token }
 }
 
 /// An opaque compare-and-set value: a task's `next_fire` as stored (nil: none).
@@ -98,6 +100,15 @@ public struct FireToken: Sendable {
     init(_ stored: StoredValue) { self.stored = stored }
     /// The token of a task without a next fire.
     public static let none = FireToken(.null)
+
+    /// For a backend outside this module: the stored value as the database renders it as text
+    /// (PostgreSQL's `next_fire::text`), nil for none.
+    public init(storedText: String?) { self.init(storedText.map { .text($0) } ?? .null) }
+    /// The text a backend outside this module made the token from; nil for none.
+    public var storedText: String? {
+        if case .text(let s) = stored { return s }
+        return nil
+    }
 }
 
 /// Domain writes (and reads) inside one transaction (`StoreBackend.transaction`/`exclusiveTransaction`).
@@ -107,8 +118,21 @@ public protocol StoreTransaction: StoreReader {
     func savepoint<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
 
     // MARK: inventory
-    @discardableResult func upsert(device: Device) throws -> Device
-    @discardableResult func upsert(pool: Pool, manualDevices: [String]?) throws -> Pool
+    /// Inserts or updates a device by name. With `updateMembership` false (an import) the caller
+    /// recomputes pools once at the end (`recomputePoolMembership`).
+    @discardableResult func upsert(device: Device, updateMembership: Bool) throws -> Device
+    /// Inserts or updates a pool by name; `manualDevices` (names), when given, replaces its manual members.
+    @discardableResult func upsert(pool: Pool, manualDevices: [String]?, updateMembership: Bool) throws -> Pool
+    /// Recomputes every member set from scratch and every pool's size: one pass over the devices per
+    /// distinct criteria set (after an import).
+    func recomputePoolMembership() throws
+    /// Inserts or updates a link by name between two existing devices (`invalid` when one is missing).
+    @discardableResult func upsertLink(name: String, source: String, destination: String, description: String,
+                                       properties: [String: JSONValue]) throws -> Link
+    /// Adds a service to a workflow (once); `isStart` makes it the workflow's only start node.
+    func addWorkflowNode(workflowId: Int64, serviceId: Int64, isStart: Bool) throws
+    /// Inserts or updates an edge by workflow and name, adding its ends as nodes.
+    @discardableResult func upsert(edge: WorkflowEdge) throws -> WorkflowEdge
     func deletePool(named name: String) throws
     @discardableResult func upsert(credential: Credential) throws -> Credential
     @discardableResult func upsert(service: Service) throws -> Service
@@ -158,6 +182,10 @@ public protocol StoreTransaction: StoreReader {
 }
 
 extension StoreTransaction {
+    @discardableResult public func upsert(device: Device) throws -> Device { try upsert(device: device, updateMembership: true) }
+    @discardableResult public func upsert(pool: Pool, manualDevices: [String]?) throws -> Pool {
+        try upsert(pool: pool, manualDevices: manualDevices, updateMembership: true)
+    }
     @discardableResult public func upsert(pool: Pool) throws -> Pool { try upsert(pool: pool, manualDevices: nil) }
     public func log(user: String, _ content: String) throws { try log(user: user, content, targetType: "", targetName: "") }
     public func enqueueRun(service name: String, trigger: Run.Trigger, user: String, devices: [String] = [],

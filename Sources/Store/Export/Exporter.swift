@@ -1,6 +1,5 @@
 import CSV
 import Foundation
-import GRDB
 import Yams
 
 /// Writes the database's inventory and automation to files that import back to the same content.
@@ -8,11 +7,12 @@ import Yams
 public struct Exporter {
     public enum Format: String, CaseIterable, Sendable { case enms, json, csv }
 
-    public let database: AppDatabase
+    /// Any backend: the export reads through the neutral API only.
+    public let database: any StoreBackend
     public let secrets: SecretBox
     public var revealSecrets = false
 
-    public init(database: AppDatabase, secrets: SecretBox, revealSecrets: Bool = false) {
+    public init(database: any StoreBackend, secrets: SecretBox, revealSecrets: Bool = false) {
         self.database = database; self.secrets = secrets; self.revealSecrets = revealSecrets
     }
 
@@ -28,19 +28,20 @@ public struct Exporter {
     }
 
     func snapshot() throws -> Snapshot {
-        try database.writer.read { db in
+        try database.query { r in
             var s = Snapshot()
-            s.devices = try Inventory.devices(db)
-            s.links = try Inventory.links(db)
-            s.pools = try Inventory.pools(db).map { ($0, try Inventory.manualDeviceNames(db, poolId: $0.id!)) }
-            s.credentials = try Inventory.credentials(db).sorted { $0.name < $1.name }
-            let names = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, name FROM service").map { ($0["id"] as Int64, $0["name"] as String) })
-            for svc in try Service.fetchAll(db, sql: "SELECT * FROM service ORDER BY kind = 'workflow', name") {
+            s.devices = try r.devices(filter: FilterExpression(terms: []))
+            s.links = try r.links()
+            s.pools = try r.pools().map { ($0, try r.manualDeviceNames(poolId: $0.id!)) }
+            s.credentials = try r.credentials().sorted { $0.name < $1.name }
+            let names = try r.serviceNames()
+            // Services by name, then workflows by name (their members exist when they import).
+            for svc in try r.services(workflows: false) + r.services(workflows: true) {
                 if svc.kind == .workflow {
-                    let nodes = try Inventory.workflowNodes(db, workflowId: svc.id!)
+                    let nodes = try r.workflowNodes(workflowId: svc.id!)
                     let start = nodes.first(where: \.isStart).flatMap { names[$0.serviceId] }
                     s.services.append((svc, nodes.compactMap { names[$0.serviceId] }, start))
-                    for e in try Inventory.workflowEdges(db, workflowId: svc.id!) {
+                    for e in try r.workflowEdges(workflowId: svc.id!) {
                         s.edges.append(PortableEdge(name: e.name, workflow: svc.name, source: names[e.sourceId] ?? "",
                                                     destination: names[e.destinationId] ?? "", subtype: e.subtype))
                     }
@@ -48,7 +49,7 @@ public struct Exporter {
                     s.services.append((svc, [], nil))
                 }
             }
-            s.tasks = try Inventory.tasks(db).map { ($0, $0.serviceId.flatMap { names[$0] }) }
+            s.tasks = try r.tasks().map { ($0, $0.serviceId.flatMap { names[$0] }) }
             return s
         }
     }

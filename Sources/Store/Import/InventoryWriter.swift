@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// What an import did, for the summary line.
 public struct ImportReport: Sendable, Equatable {
@@ -74,10 +73,11 @@ public struct ImportReport: Sendable, Equatable {
 /// Applies an `InventoryDocument` to the database in one transaction: either everything lands, or,
 /// on the first bad record, nothing does. Re-importing the same document changes nothing (upsert by name).
 public struct InventoryWriter {
-    public let database: AppDatabase
+    /// Any backend: the import writes through the neutral API only, in one transaction.
+    public let database: any StoreBackend
     public let secrets: SecretBox
 
-    public init(database: AppDatabase, secrets: SecretBox) {
+    public init(database: any StoreBackend, secrets: SecretBox) {
         self.database = database
         self.secrets = secrets
     }
@@ -88,24 +88,26 @@ public struct InventoryWriter {
         report.warnings = doc.warnings
         report.skipped = doc.skipped
         do {
-            try database.writer.write { db in
-                try apply(doc, db, &report)
+            report = try database.transaction { tx in
+                var inner = report
+                try apply(doc, tx, &inner)
+                return inner
             }
         } catch let e as StoreError {
-            SecurityLog.record("import", targets: database.path, outcome: "failure", detail: e.message)
+            SecurityLog.record("import", targets: database.location, outcome: "failure", detail: e.message)
             throw e
         } catch {
-            SecurityLog.record("import", targets: database.path, outcome: "failure", detail: AppDatabase.describe(error))
+            SecurityLog.record("import", targets: database.location, outcome: "failure", detail: AppDatabase.describe(error))
             throw StoreError(.importFile, "import failed, nothing was changed: \(AppDatabase.describe(error))")
         }
-        SecurityLog.record("import", targets: database.path, detail: report.summary)
+        SecurityLog.record("import", targets: database.location, detail: report.summary)
         if !report.credentialChanges.isEmpty {
             SecurityLog.record("credential.change", targets: report.credentialChanges.joined(separator: ", "), detail: "by import")
         }
         return report
     }
 
-    func apply(_ doc: InventoryDocument, _ db: Database, _ report: inout ImportReport) throws {
+    func apply(_ doc: InventoryDocument, _ tx: any StoreTransaction, _ report: inout ImportReport) throws {
         func wrap<T>(_ at: SourceLocation, _ body: () throws -> T) throws -> T {
             do { return try body() }
             catch let e as StoreError where e.kind == .importFile { throw e }
@@ -117,14 +119,14 @@ public struct InventoryWriter {
         // Only the fields a record carries change an existing device (a CSV of `name,platform` leaves
         // addresses alone); a new device gets defaults, and platform `autodetect` when it has none.
         var seenDevices = Set<String>()
-        var deviceIds = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, name FROM device").map { ($0["name"] as String, $0["id"] as Int64) })
+        var deviceIds = Dictionary(uniqueKeysWithValues: try tx.deviceNames().map { ($0.value, $0.key) })
         for entry in doc.devices {
             try wrap(entry.at) {
                 if !seenDevices.insert(entry.device.name).inserted {
                     throw importError(entry.at, "device '\(entry.device.name)' appears twice in this import")
                 }
                 let new = entry.device
-                if let id = deviceIds[new.name], let old = try Inventory.device(db, id: id) {
+                if let id = deviceIds[new.name], let old = try tx.device(id: id) {
                     var d = old
                     if entry.gives("address") { d.address = new.address }
                     if entry.gives("port") { d.port = new.port }
@@ -140,7 +142,7 @@ public struct InventoryWriter {
                     d.properties = old.properties.merging(new.properties) { _, new in new }
                     for key in entry.removedProperties { d.properties.removeValue(forKey: key) }
                     try Inventory.validate(d)
-                    if d != old { try d.update(db) }
+                    if d != old { try tx.upsert(device: d, updateMembership: false) }
                     report.count("device", created: false)
                 } else {
                     var d = new
@@ -148,7 +150,7 @@ public struct InventoryWriter {
                     d.platform = entry.gives("platform") ? Inventory.normalizedPlatform(d.platform) : InventoryDocument.defaultPlatform
                     for key in entry.removedProperties { d.properties.removeValue(forKey: key) }
                     try Inventory.validate(d)
-                    try d.insert(db)
+                    d = try tx.upsert(device: d, updateMembership: false)
                     deviceIds[d.name] = d.id
                     report.count("device", created: true)
                 }
@@ -158,6 +160,7 @@ public struct InventoryWriter {
         // A record naming a device, pool or service that exists neither in this import nor in the
         // database is skipped (or loses that reference) with a warning naming it; the rest imports.
         var seenLinks: [String: SourceLocation] = [:]
+        let linkNames = doc.links.isEmpty ? [] : Set(try tx.links().map(\.name))
         for entry in doc.links {
             if let first = seenLinks[entry.name] {
                 report.skipped.append(skipNote(entry.at, "link '\(entry.name)'", "a link of that name is already at \(first)",
@@ -173,31 +176,31 @@ public struct InventoryWriter {
             }
             seenLinks[entry.name] = entry.at
             try wrap(entry.at) {
-                let isNew = try Int64.fetchOne(db, sql: "SELECT id FROM link WHERE name = ?", arguments: [entry.name]) == nil
-                try Inventory.upsertLink(db, name: entry.name, source: entry.source, destination: entry.destination,
-                                         description: entry.description, properties: entry.properties)
+                let isNew = !linkNames.contains(entry.name)
+                try tx.upsertLink(name: entry.name, source: entry.source, destination: entry.destination,
+                                  description: entry.description, properties: entry.properties)
                 report.count("link", created: isNew)
             }
         }
 
         for entry in doc.pools {
             try wrap(entry.at) {
-                let isNew = try Inventory.pool(db, named: entry.pool.name) == nil
+                let isNew = try tx.pool(named: entry.pool.name) == nil
                 let manual = entry.manualDevices?.filter { name in
                     if deviceIds[name] != nil { return true }
                     report.skipped.append(skipNote(entry.at, "pool '\(entry.pool.name)' member '\(name)'", "no such device",
                                                    category: "pool members skipped: device missing"))
                     return false
                 }
-                try Inventory.upsert(db, pool: entry.pool, manualDevices: manual, updateMembership: false)
+                try tx.upsert(pool: entry.pool, manualDevices: manual, updateMembership: false)
                 report.count("pool", created: isNew)
             }
         }
         // One pass over the devices for every distinct criteria set, instead of one per device or pool.
         if !doc.devices.isEmpty || !doc.pools.isEmpty {
-            try PoolMembership.recomputeAll(db)
+            try tx.recomputePoolMembership()
         }
-        let poolNames = Set(try String.fetchAll(db, sql: "SELECT name FROM pool"))
+        let poolNames = Set(try tx.pools().map(\.name))
 
         for entry in doc.credentials {
             var c = entry.credential
@@ -216,12 +219,12 @@ public struct InventoryWriter {
                 }
             }
             try wrap(entry.at) {
-                let old = try Credential.fetchOne(db, sql: "SELECT * FROM credential WHERE name = ?", arguments: [c.name])
+                let old = try tx.credential(named: c.name)
                 c.secret = try seal(c.secret, previous: old?.secret, entry.at, "secret")
                 c.enableSecret = try seal(c.enableSecret, previous: old?.enableSecret, entry.at, "enable secret")
                 let isNew = old == nil
                 let changed = old.map { o -> Bool in var a = o, b = c; a.id = nil; b.id = nil; return a != b } ?? true
-                try Inventory.upsert(db, credential: c)
+                try tx.upsert(credential: c)
                 report.count("credential", created: isNew)
                 if changed { report.credentialChanges.append("\(c.name) (\(isNew ? "created" : "updated"))") }
             }
@@ -246,15 +249,15 @@ public struct InventoryWriter {
                 service.devices = existingTargets(service.devices, record, entry.at, device: true)
                 service.pools = existingTargets(service.pools, record, entry.at, device: false)
                 try ServiceValidation.validate(service)
-                let isNew = try Inventory.service(db, named: service.name) == nil
-                let s = try Inventory.upsert(db, service: service)
+                let isNew = try tx.service(named: service.name) == nil
+                let s = try tx.upsert(service: service)
                 serviceIds[s.name] = s.id
                 report.count(s.kind == .workflow ? "workflow" : "service", created: isNew)
             }
         }
         func serviceId(_ name: String) throws -> Int64? {
             if let id = serviceIds[name] { return id }
-            if let id = try Int64.fetchOne(db, sql: "SELECT id FROM service WHERE name = ?", arguments: [name]) {
+            if let id = try tx.service(named: name)?.id {
                 serviceIds[name] = id
                 return id
             }
@@ -270,7 +273,7 @@ public struct InventoryWriter {
                         continue
                     }
                     if sid == wid { throw importError(entry.at, "workflow '\(entry.service.name)' contains itself") }
-                    try Inventory.addNode(db, workflowId: wid, serviceId: sid, isStart: member == entry.start)
+                    try tx.addWorkflowNode(workflowId: wid, serviceId: sid, isStart: member == entry.start)
                 }
             }
         }
@@ -287,8 +290,8 @@ public struct InventoryWriter {
             try wrap(entry.at) {
                 let wid = ids[0]!
                 let edge = WorkflowEdge(name: entry.name, workflowId: wid, sourceId: ids[1]!, destinationId: ids[2]!, subtype: entry.subtype)
-                let isNew = try Int64.fetchOne(db, sql: "SELECT id FROM workflow_edge WHERE workflow_id = ? AND name = ?", arguments: [wid, entry.name]) == nil
-                try Inventory.upsertEdge(db, edge)
+                let isNew = try !tx.workflowEdges(workflowId: wid).contains { $0.name == entry.name }
+                try tx.upsert(edge: edge)
                 report.count("edge", created: isNew)
             }
         }
@@ -296,7 +299,7 @@ public struct InventoryWriter {
         for entry in doc.services where entry.service.kind == .workflow {
             try wrap(entry.at) {
                 guard let wid = try serviceId(entry.service.name) else { return }
-                do { try WorkflowValidation.check(db, workflowId: wid) }
+                do { try WorkflowValidation.check(tx as any StoreReader, workflowId: wid) }
                 catch let incomplete as WorkflowValidation.NoStartNode { report.warnings[incomplete.description, default: 0] += 1 }
             }
         }
@@ -315,7 +318,7 @@ public struct InventoryWriter {
                 if t.serviceId == nil { t.active = false }
                 t.devices = existingTargets(t.devices, record, entry.at, device: true)
                 t.pools = existingTargets(t.pools, record, entry.at, device: false)
-                if let existing = try ScheduledTask.fetchOne(db, sql: "SELECT * FROM task WHERE name = ?", arguments: [t.name]) {
+                if let existing = try tx.task(named: t.name) {
                     // Keep what the scheduler recorded.
                     t.nextFire = existing.nextFire; t.lastFire = existing.lastFire
                     t.lastRunId = existing.lastRunId; t.lastRunStatus = existing.lastRunStatus
@@ -323,7 +326,7 @@ public struct InventoryWriter {
                 } else {
                     report.count("task", created: true)
                 }
-                try Inventory.upsert(db, task: t)
+                try tx.upsert(task: t)
             }
         }
     }

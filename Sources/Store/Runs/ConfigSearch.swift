@@ -33,6 +33,8 @@ public enum ConfigSearch {
         public var devicesSearched: Int
         public var devicesMatched: Int
         public var matches: Int
+        /// Nothing searched yet (a backend starts here and `add`s each device).
+        public static var empty: Result { Result(groups: [], devicesSearched: 0, devicesMatched: 0, matches: 0) }
     }
 
     public struct RegexError: Error, CustomStringConvertible {
@@ -233,6 +235,25 @@ public enum ConfigSearch {
             }
         }
         return result
+    }
+
+    /// Adds one device's newest configuration to a search's result: the part every backend shares
+    /// (SQLite reads the text in place; PostgreSQL hands over a String).
+    public static func add(device name: String, content: String, pattern: Pattern, context: Int,
+                           maxGroups: Int = .max, to result: inout Result) {
+        result.devicesSearched += 1
+        var utf8 = Array(content.utf8CString)
+        let count = utf8.count - 1
+        utf8.withUnsafeMutableBufferPointer { buffer in
+            let base = UnsafePointer(buffer.baseAddress!)
+            let starts = pattern.matchStarts(base, count: count)
+            if starts.isEmpty { return }
+            result.devicesMatched += 1
+            result.matches += starts.count
+            if result.groups.count < maxGroups {
+                result.groups += groups(device: name, base: base, count: count, matchStarts: starts, context: context)
+            }
+        }
     }
 
     /// Lines around each match, adjacent or overlapping ranges merged, as `grep -C` does.

@@ -35,13 +35,28 @@ public struct RunQueue: Sendable {
                                devices: [String] = [], pools: [String] = [], filter: String = "",
                                parameters: [String: JSONValue] = [:], taskId: Int64? = nil,
                                restartOf: Int64? = nil, restartFrom: String = "") throws -> Run {
-        guard let service = try Inventory.service(db, named: name), let serviceId = service.id else {
+        let (service, prepared) = try prepareRun(SQLiteExecutor(db: db), service: name, trigger: trigger, user: user,
+                                                 devices: devices, pools: pools, filter: filter, parameters: parameters,
+                                                 taskId: taskId, restartOf: restartOf, restartFrom: restartFrom)
+        var run = prepared
+        try run.insert(db)
+        logLaunch(run, service: service, devices: devices, pools: pools, filter: filter)
+        return run
+    }
+
+    /// What every backend's `enqueueRun` does before inserting: the service, devices and pools must
+    /// exist and the filter parse; returns the service and the run to insert (no id yet).
+    public static func prepareRun(_ reader: any StoreReader, service name: String, trigger: Run.Trigger, user: String,
+                                  devices: [String], pools: [String], filter: String,
+                                  parameters: [String: JSONValue], taskId: Int64?,
+                                  restartOf: Int64?, restartFrom: String) throws -> (Service, Run) {
+        guard let service = try reader.service(named: name), let serviceId = service.id else {
             throw StoreError.notFound("no service or workflow named '\(name)'")
         }
-        for d in devices where try Inventory.device(db, named: d) == nil {
+        for d in devices where try reader.device(named: d) == nil {
             throw StoreError.notFound("no device named '\(d)'")
         }
-        for p in pools where try Inventory.pool(db, named: p) == nil {
+        for p in pools where try reader.pool(named: p) == nil {
             throw StoreError.notFound("no pool named '\(p)'")
         }
         if !filter.isEmpty {
@@ -57,14 +72,17 @@ public struct RunQueue: Sendable {
         run.taskId = taskId
         run.restartOf = restartOf
         run.restartFrom = restartFrom
-        try run.insert(db)
+        return (service, run)
+    }
+
+    /// The security log's record of a queued run (every backend, after the insert).
+    public static func logLaunch(_ run: Run, service: Service, devices: [String], pools: [String], filter: String) {
         let described = ([run.id.map { "run \($0)" } ?? "run", "\(service.kind == .workflow ? "workflow" : "service") '\(service.name)'"]
                          + (devices.isEmpty ? [] : ["devices \(devices.joined(separator: ","))"])
                          + (pools.isEmpty ? [] : ["pools \(pools.joined(separator: ","))"])
                          + (filter.isEmpty ? [] : ["filter \(filter)"])).joined(separator: " ")
         SecurityLog.record("run.launch", targets: described, outcome: "queued",
-                           detail: "trigger \(trigger.rawValue)" + (restartOf.map { ", restart of run \($0)" } ?? ""), user: user)
-        return run
+                           detail: "trigger \(run.trigger.rawValue)" + (run.restartOf.map { ", restart of run \($0)" } ?? ""), user: run.user)
     }
 
     /// Asks the engine to stop a run. A queued run is aborted at once; a running one is aborted by
@@ -76,27 +94,37 @@ public struct RunQueue: Sendable {
 
     /// The same inside a caller's transaction (`StoreTransaction.requestStop`).
     static func requestStop(_ db: Database, _ id: Int64, user: String) throws -> Run {
-        guard var run = try Run.fetchOne(db, key: id) else { throw StoreError.notFound("no run \(id)") }
+        guard let run = try Run.fetchOne(db, key: id) else { throw StoreError.notFound("no run \(id)") }
+        guard var stopped = stopping(run, user: user) else { return run }
+        try stopped.update(db)
+        return stopped
+    }
+
+    /// A stop's effect on a run, for every backend: a queued run is aborted, a running one flagged;
+    /// nil when nothing changes (logged either way). The backend stores the run it returns.
+    public static func stopping(_ current: Run, user: String) -> Run? {
+        var run = current
+        var changed = false
         switch run.status {
         case .queued:
             run.status = .aborted
             run.endedAt = Date()
             run.reason = "stopped by \(user) before it started"
             run.stopRequested = true
-            try run.update(db)
+            changed = true
         case .running:
             if !run.stopRequested {
                 run.stopRequested = true
                 run.reason = "stopped by \(user)"
-                try run.update(db)
+                changed = true
             }
         default:
             break
         }
-        SecurityLog.record("run.stop", targets: "run \(id) (\(run.serviceName))",
+        SecurityLog.record("run.stop", targets: "run \(run.id.map(String.init) ?? "?") (\(run.serviceName))",
                            outcome: run.status == .aborted || run.stopRequested ? "requested" : "refused",
                            detail: run.status.isFinished && run.status != .aborted ? "already \(run.status.rawValue)" : "", user: user)
-        return run
+        return changed ? run : nil
     }
 
     public func run(_ id: Int64) throws -> Run? {

@@ -7,24 +7,24 @@ import GRDB
 public enum RunTargets {
     /// The device names the targets resolve to, sorted; nil when there are no targets at all (the
     /// engine then runs the service once, without a device).
-    public static func resolve(_ db: Database, service: Service, devices: [String], pools: [String],
+    public static func resolve(_ db: any StoreReader, service: Service, devices: [String], pools: [String],
                                filter: String) throws -> [String]? {
         var (d, p, f) = (devices, pools, filter.trimmingCharacters(in: .whitespaces))
         if d.isEmpty && p.isEmpty && f.isEmpty { (d, p, f) = (service.devices, service.pools, service.targetFilter) }
         if d.isEmpty && p.isEmpty && f.isEmpty { return nil }
         var names = Set<String>()
         for name in d {
-            guard let device = try Inventory.device(db, named: name) else { throw StoreError.notFound("no device named '\(name)'") }
+            guard let device = try db.device(named: name) else { throw StoreError.notFound("no device named '\(name)'") }
             names.insert(device.name)
         }
         for pool in p {
-            guard try Inventory.pool(db, named: pool) != nil else { throw StoreError.notFound("no pool named '\(pool)'") }
-            for device in try Inventory.poolDevices(db, named: pool) { names.insert(device.name) }
+            guard try db.pool(named: pool) != nil else { throw StoreError.notFound("no pool named '\(pool)'") }
+            for device in try db.poolDevices(named: pool) { names.insert(device.name) }
         }
         if !f.isEmpty {
             let expression: FilterExpression
             do { expression = try FilterExpression.parse(f) } catch { throw StoreError.invalid("filter '\(f)': \(error)") }
-            for device in try Inventory.devices(db, filter: expression, knownProperties: try Inventory.devicePropertyNames(db)) {
+            for device in try db.devices(filter: expression, knownProperties: try db.devicePropertyNames()) {
                 names.insert(device.name)
             }
         }
@@ -34,12 +34,12 @@ public enum RunTargets {
     /// Whether the service can only run on a device: the kinds that talk to one (cli, config,
     /// backup), ping and tcp without an `address`, and any service whose parameters use
     /// `{{device.…}}`; a workflow when one of its services does. A `once` service never does.
-    public static func needsDevices(_ db: Database, service: Service) throws -> Bool {
+    public static func needsDevices(_ db: any StoreReader, service: Service) throws -> Bool {
         var seen = Set<Int64>()
         return try needsDevices(db, service, &seen)
     }
 
-    private static func needsDevices(_ db: Database, _ service: Service, _ seen: inout Set<Int64>) throws -> Bool {
+    private static func needsDevices(_ db: any StoreReader, _ service: Service, _ seen: inout Set<Int64>) throws -> Bool {
         if service.runMethod == .once { return false }
         switch service.kind {
         case .cli, .config, .backup: return true
@@ -55,12 +55,12 @@ public enum RunTargets {
     /// Whether the service changes what it runs on, as launched: `config` unless in dry run (the
     /// launch's `dry_run` parameter, else the service's), `unix`, `rest` with a method other than
     /// GET or HEAD, and a workflow holding any of these.
-    public static func changesDevices(_ db: Database, service: Service, dryRun: Bool?) throws -> Bool {
+    public static func changesDevices(_ db: any StoreReader, service: Service, dryRun: Bool?) throws -> Bool {
         var seen = Set<Int64>()
         return try changes(db, service, dryRun: dryRun, &seen)
     }
 
-    private static func changes(_ db: Database, _ service: Service, dryRun: Bool?, _ seen: inout Set<Int64>) throws -> Bool {
+    private static func changes(_ db: any StoreReader, _ service: Service, dryRun: Bool?, _ seen: inout Set<Int64>) throws -> Bool {
         switch service.kind {
         case .config: return !(dryRun ?? service.parameters["dry_run"]?.boolValue ?? false)
         case .unix: return true
@@ -74,7 +74,7 @@ public enum RunTargets {
 
     /// The service's dry run as saved: nil when it means nothing (no `config` service in it); for a
     /// workflow, true only when every `config` service in it is a dry run.
-    public static func dryRunDefault(_ db: Database, service: Service) throws -> Bool? {
+    public static func dryRunDefault(_ db: any StoreReader, service: Service) throws -> Bool? {
         var seen = Set<Int64>()
         var found: [Bool] = []
         func walk(_ s: Service) throws {
@@ -86,11 +86,11 @@ public enum RunTargets {
         return found.isEmpty ? nil : found.allSatisfy { $0 }
     }
 
-    static func members(_ db: Database, of workflow: Int64) throws -> [Service] {
-        try Service.fetchAll(db, sql: """
-            SELECT service.* FROM service JOIN workflow_node ON workflow_node.service_id = service.id
-            WHERE workflow_node.workflow_id = ? AND service.id != ?
-            """, arguments: [workflow, workflow])
+    /// A workflow's services (itself left out), through the neutral reads so both backends share this logic.
+    static func members(_ db: any StoreReader, of workflow: Int64) throws -> [Service] {
+        try db.workflowNodes(workflowId: workflow).compactMap { node in
+            node.serviceId == workflow ? nil : try db.service(id: node.serviceId)
+        }
     }
 
     private static func usesDevice(_ value: JSONValue) -> Bool {
@@ -105,7 +105,7 @@ public enum RunTargets {
     /// Refuses a launch that would queue a run with nothing to run on: the service needs devices and
     /// the targets are missing or match none. Returns the resolved device names (nil: runs once).
     @discardableResult
-    public static func check(_ db: Database, service: Service, devices: [String], pools: [String],
+    public static func check(_ db: any StoreReader, service: Service, devices: [String], pools: [String],
                              filter: String) throws -> [String]? {
         let names = try resolve(db, service: service, devices: devices, pools: pools, filter: filter)
         guard try needsDevices(db, service: service), names?.isEmpty ?? true else { return names }
@@ -120,5 +120,23 @@ public enum RunTargets {
         if !p.isEmpty { given.append("pool\(p.count == 1 ? "" : "s") \(p.joined(separator: ", "))") }
         if !f.isEmpty { given.append("filter \(f)") }
         throw StoreError(.noTargets, "\(what), and its targets (\(launched ? "" : "its own: ")\(given.joined(separator: "; "))) match no device")
+    }
+
+    // The SQLite console's entry points, on a GRDB connection.
+    public static func resolve(_ db: Database, service: Service, devices: [String], pools: [String], filter: String) throws -> [String]? {
+        try resolve(SQLiteExecutor(db: db) as any StoreReader, service: service, devices: devices, pools: pools, filter: filter)
+    }
+    public static func needsDevices(_ db: Database, service: Service) throws -> Bool {
+        try needsDevices(SQLiteExecutor(db: db) as any StoreReader, service: service)
+    }
+    public static func changesDevices(_ db: Database, service: Service, dryRun: Bool?) throws -> Bool {
+        try changesDevices(SQLiteExecutor(db: db) as any StoreReader, service: service, dryRun: dryRun)
+    }
+    public static func dryRunDefault(_ db: Database, service: Service) throws -> Bool? {
+        try dryRunDefault(SQLiteExecutor(db: db) as any StoreReader, service: service)
+    }
+    @discardableResult
+    public static func check(_ db: Database, service: Service, devices: [String], pools: [String], filter: String) throws -> [String]? {
+        try check(SQLiteExecutor(db: db) as any StoreReader, service: service, devices: devices, pools: pools, filter: filter)
     }
 }

@@ -1,22 +1,22 @@
 import Foundation
-import GRDB  // the SQLite error mapping test builds GRDB errors
-import XCTest
-@testable import Store
+import Store
 
 /// The conformance suite every `StoreBackend` passes, after River's `riverdrivertest`: each check
 /// takes a fresh, empty backend and uses the neutral API only, so the same checks run against SQLite
-/// (`SQLiteBackendConformanceTests`) and, later, PostgreSQL.
-enum StoreBackendConformance {
-    struct Failure: Error, CustomStringConvertible { var description: String }
-    struct Planted: Error, Equatable {}
+/// (`SQLiteBackendConformanceTests` in StoreTests) and PostgreSQL (`PostgresBackendConformanceTests`
+/// in StorePostgresTests). One definition, in a target both test targets depend on; it needs no
+/// XCTest (a failed check throws `Failure`).
+public enum StoreBackendConformance {
+    public struct Failure: Error, CustomStringConvertible { public var description: String }
+    public struct Planted: Error, Equatable { public init() {} }
 
-    static func expect(_ ok: Bool, _ what: @autoclosure () -> String, line: UInt = #line) throws {
+    public static func expect(_ ok: Bool, _ what: @autoclosure () -> String, line: UInt = #line) throws {
         if !ok { throw Failure(description: "line \(line): \(what())") }
     }
 
     /// A service and a device to run it on.
     @discardableResult
-    static func seed(_ backend: any StoreBackend) throws -> Service {
+    public static func seed(_ backend: any StoreBackend) throws -> Service {
         try backend.transaction { tx in
             try tx.upsert(device: Device(name: "r1", address: "192.0.2.1"))
             try tx.upsert(device: Device(name: "r2", address: "192.0.2.2"))
@@ -25,7 +25,7 @@ enum StoreBackendConformance {
     }
 
     /// What a backend declares matches what it hands out.
-    static func capabilitiesMatchWhatTheBackendOffers(_ backend: any StoreBackend) throws {
+    public static func capabilitiesMatchWhatTheBackendOffers(_ backend: any StoreBackend) throws {
         let caps = backend.capabilities
         try expect((backend.changeWaiter() != nil) == caps.contains(.changeWakeups), "changeWaiter() agrees with .changeWakeups (\(caps))")
         let maintenance = backend.startMaintenance()
@@ -37,7 +37,7 @@ enum StoreBackendConformance {
     }
 
     /// A body's own error comes out unchanged and its writes are undone; a savepoint undoes only its part.
-    static func transactionsRollBackAndSavepointsNest(_ backend: any StoreBackend) throws {
+    public static func transactionsRollBackAndSavepointsNest(_ backend: any StoreBackend) throws {
         do {
             try backend.transaction { tx in
                 try tx.upsert(device: Device(name: "gone", address: "192.0.2.9"))
@@ -61,7 +61,7 @@ enum StoreBackendConformance {
     }
 
     /// Each queued run is claimed once, oldest first, within the limit; an empty queue claims nothing.
-    static func queuedRunsAreClaimedOnceOldestFirst(_ backend: any StoreBackend) throws {
+    public static func queuedRunsAreClaimedOnceOldestFirst(_ backend: any StoreBackend) throws {
         try seed(backend)
         let ids = try backend.transaction { tx in
             try (0..<3).map { _ in try tx.enqueueRun(service: "show", trigger: .cli, user: "ann", devices: ["r1"]).id! }
@@ -77,7 +77,7 @@ enum StoreBackendConformance {
     }
 
     /// Engines claiming at the same time never get the same run: the claim is conditional, not the read before it.
-    static func concurrentClaimsNeverShareARun(_ backend: any StoreBackend) throws {
+    public static func concurrentClaimsNeverShareARun(_ backend: any StoreBackend) throws {
         try seed(backend)
         let queued = try backend.transaction { tx in
             try (0..<40).map { _ in try tx.enqueueRun(service: "show", trigger: .cli, user: "ann").id! }
@@ -101,7 +101,7 @@ enum StoreBackendConformance {
         try expect(Set(ids) == Set(queued), "every run claimed: \(Set(ids).count) of \(queued.count)")
     }
 
-    final class ClaimLog: @unchecked Sendable {
+    public final class ClaimLog: @unchecked Sendable {
         private let lock = NSLock()
         private var all: [Int64] = []
         func add(_ ids: [Int64]) { lock.lock(); all += ids; lock.unlock() }
@@ -109,7 +109,7 @@ enum StoreBackendConformance {
     }
 
     /// One engine per database: a second lock is refused while the first is held, and names its holder.
-    static func theEngineLockAdmitsOneEngine(_ backend: any StoreBackend) throws {
+    public static func theEngineLockAdmitsOneEngine(_ backend: any StoreBackend) throws {
         try expect(backend.engineLockHolder() == nil, "no engine yet")
         guard let lock = try backend.acquireEngineLock() else { throw Failure(description: "the free lock was refused") }
         try expect(backend.engineLockHolder() == getpid(), "the holder is this process: \(String(describing: backend.engineLockHolder()))")
@@ -122,7 +122,7 @@ enum StoreBackendConformance {
     }
 
     /// A stop aborts a queued run at once and flags a running one for its engine.
-    static func stopsAbortQueuedRunsAndFlagRunningOnes(_ backend: any StoreBackend) throws {
+    public static func stopsAbortQueuedRunsAndFlagRunningOnes(_ backend: any StoreBackend) throws {
         try seed(backend)
         let (first, second) = try backend.transaction { tx in
             (try tx.enqueueRun(service: "show", trigger: .cli, user: "ann"), try tx.enqueueRun(service: "show", trigger: .cli, user: "ann"))
@@ -144,7 +144,7 @@ enum StoreBackendConformance {
     }
 
     /// An export imports back into the same inventory: nothing is created the second time.
-    static func anExportImportsBackUnchanged(_ backend: any StoreBackend, secrets: SecretBox, directory: String) throws {
+    public static func anExportImportsBackUnchanged(_ backend: any StoreBackend, secrets: SecretBox, directory: String) throws {
         try seed(backend)
         let files = try backend.exportInventory(format: .json, to: directory, secrets: secrets, revealSecrets: false)
         try expect(!files.isEmpty, "files written")
@@ -154,7 +154,7 @@ enum StoreBackendConformance {
     }
 
     /// Runs a dead engine left running end interrupted, with a closing line after their last one.
-    static func abandonedRunsAreInterruptedWithAClosingLine(_ backend: any StoreBackend) throws {
+    public static func abandonedRunsAreInterruptedWithAClosingLine(_ backend: any StoreBackend) throws {
         try seed(backend)
         let run = try backend.transaction { tx in try tx.enqueueRun(service: "show", trigger: .cli, user: "ann") }
         _ = try backend.claimQueuedRuns(limit: 1, enginePid: 99, at: Date())
@@ -168,7 +168,7 @@ enum StoreBackendConformance {
     }
 
     /// A journal batch lands whole: lines, results, progress; a duplicate line is a conflict and lands nothing.
-    static func journalBatchesLandWholeAndDuplicatesConflict(_ backend: any StoreBackend) throws {
+    public static func journalBatchesLandWholeAndDuplicatesConflict(_ backend: any StoreBackend) throws {
         let service = try seed(backend)
         let run = try backend.transaction { tx in try tx.enqueueRun(service: "show", trigger: .cli, user: "ann") }
         let r1 = try backend.query { try $0.device(named: "r1")! }
@@ -204,7 +204,7 @@ enum StoreBackendConformance {
     }
 
     /// A run's end is recorded once, while it is running, and copied to its task.
-    static func aRunsEndIsRecordedOnlyWhileItRuns(_ backend: any StoreBackend) throws {
+    public static func aRunsEndIsRecordedOnlyWhileItRuns(_ backend: any StoreBackend) throws {
         try seed(backend)
         let run = try backend.transaction { tx in try tx.enqueueRun(service: "show", trigger: .cli, user: "ann") }
         var ended = run
@@ -218,7 +218,7 @@ enum StoreBackendConformance {
     }
 
     /// A due time is claimed by one compare-and-set only; a stale token claims nothing.
-    static func dueTasksAreClaimedByCompareAndSet(_ backend: any StoreBackend) throws {
+    public static func dueTasksAreClaimedByCompareAndSet(_ backend: any StoreBackend) throws {
         let service = try seed(backend)
         let due = Date(timeIntervalSince1970: 1_800_000_000)
         try backend.transaction { tx in
@@ -251,7 +251,7 @@ enum StoreBackendConformance {
     }
 
     /// Unknown names read as nil; a run of an unknown service is refused as not found.
-    static func missingRecordsAreNilOrNotFound(_ backend: any StoreBackend) throws {
+    public static func missingRecordsAreNilOrNotFound(_ backend: any StoreBackend) throws {
         try expect(try backend.query { try $0.device(named: "nope") } == nil, "no device")
         try expect(try backend.query { try $0.task(named: "nope") } == nil, "no task")
         try expect(try backend.query { try $0.run(id: 12345) } == nil, "no run")
@@ -264,67 +264,164 @@ enum StoreBackendConformance {
     }
 
     /// Async reads and transactions see the same data as synchronous ones.
-    static func asyncReadsAndTransactionsWork(_ backend: any StoreBackend) async throws {
+    public static func asyncReadsAndTransactionsWork(_ backend: any StoreBackend) async throws {
         try seed(backend)
         try await backend.transaction { tx in try tx.upsert(device: Device(name: "async", address: "192.0.2.20")) }
         let names = try await backend.query { try $0.devices(filter: FilterExpression(terms: [])).map(\.name) }
         try expect(names == ["async", "r1", "r2"], "devices by name: \(names)")
     }
-}
 
-/// The conformance suite against the SQLite backend (`AppDatabase`).
-final class SQLiteBackendConformanceTests: XCTestCase {
-    var store: TempStore!
-    override func setUpWithError() throws { store = try TempStore() }
-    override func tearDown() { store = nil }
-    var backend: any StoreBackend { store.database }
-
-    func testCapabilities() throws {
-        try StoreBackendConformance.capabilitiesMatchWhatTheBackendOffers(backend)
-        XCTAssertEqual(backend.capabilities, [.changeWakeups, .changeStamp, .engineMaintenance],
-                       "SQLite: wake-ups, a stamp and checkpoints, but one engine host (flock)")
-    }
-    func testTransactions() throws { try StoreBackendConformance.transactionsRollBackAndSavepointsNest(backend) }
-    func testClaims() throws { try StoreBackendConformance.queuedRunsAreClaimedOnceOldestFirst(backend) }
-    func testImportExport() throws {
-        try StoreBackendConformance.anExportImportsBackUnchanged(backend, secrets: store.secrets, directory: store.dir + "/export")
-    }
-    func testStops() throws { try StoreBackendConformance.stopsAbortQueuedRunsAndFlagRunningOnes(backend) }
-    func testEngineLock() throws { try StoreBackendConformance.theEngineLockAdmitsOneEngine(backend) }
-    func testConcurrentClaims() throws { try StoreBackendConformance.concurrentClaimsNeverShareARun(backend) }
-    func testAbandonedRuns() throws { try StoreBackendConformance.abandonedRunsAreInterruptedWithAClosingLine(backend) }
-    func testJournal() throws { try StoreBackendConformance.journalBatchesLandWholeAndDuplicatesConflict(backend) }
-    func testRunEnd() throws { try StoreBackendConformance.aRunsEndIsRecordedOnlyWhileItRuns(backend) }
-    func testDueTasks() throws { try StoreBackendConformance.dueTasksAreClaimedByCompareAndSet(backend) }
-    func testMissing() throws { try StoreBackendConformance.missingRecordsAreNilOrNotFound(backend) }
-    func testAsync() async throws { try await StoreBackendConformance.asyncReadsAndTransactionsWork(backend) }
-
-    /// SQLite's result codes keep their kind at the boundary; a body's own errors pass untouched.
-    func testSQLiteErrorsBecomeStoreErrorsOfTheirKind() throws {
-        let busy = AppDatabase.storeError(DatabaseError(resultCode: .SQLITE_BUSY, message: "database is locked"))
-        XCTAssertEqual((busy as? StoreError)?.kind, .busy)
-        XCTAssertEqual((busy as? StoreError)?.message, "database is locked")
-        XCTAssertEqual((AppDatabase.storeError(DatabaseError(resultCode: .SQLITE_LOCKED)) as? StoreError)?.kind, .busy)
-        XCTAssertEqual((AppDatabase.storeError(DatabaseError(resultCode: .SQLITE_CONSTRAINT)) as? StoreError)?.kind, .conflict)
-        XCTAssertEqual((AppDatabase.storeError(DatabaseError(resultCode: .SQLITE_IOERR)) as? StoreError)?.kind, .connectionLost)
-        XCTAssertEqual((AppDatabase.storeError(DatabaseError(resultCode: .SQLITE_ERROR)) as? StoreError)?.kind, .database)
-        XCTAssertTrue(AppDatabase.storeError(StoreBackendConformance.Planted()) is StoreBackendConformance.Planted)
-        XCTAssertTrue(StoreError(.busy, "").isTransient)
-        XCTAssertFalse(StoreError(.conflict, "").isTransient)
-    }
-
-    /// Another process's commit wakes the change waiter (SQLite: inotify on the WAL).
-    func testACommitWakesTheChangeWaiter() throws {
-        // Opened first: opening writes to the file too, and that must not be what wakes the waiter.
-        let other = try AppDatabase(path: store.database.path)
-        let waiter = try XCTUnwrap(backend.changeWaiter())
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) {
-            try? other.transaction { tx in try tx.upsert(device: Device(name: "woken", address: "192.0.2.30")) }
+    /// Pools: criteria sets and manual members, kept current when a device changes, counted once
+    /// per member, named back from a device; deleting a pool drops it.
+    public static func poolsKeepTheirMembersCurrent(_ backend: any StoreBackend) throws {
+        try backend.transaction { tx in
+            try tx.upsert(device: Device(name: "par-core1", address: "192.0.2.1", vendor: "cisco"))
+            try tx.upsert(device: Device(name: "par-edge1", address: "192.0.2.2", vendor: "juniper"))
+            try tx.upsert(device: Device(name: "lon-core1", address: "192.0.2.3", vendor: "cisco"))
+            let criteria = [PoolCriterion(property: "name", value: "^par-", match: .regex, invert: false)]
+            try tx.upsert(pool: Pool(name: "paris", criteria: criteria), manualDevices: ["lon-core1"])
+            try tx.upsert(pool: Pool(name: "cisco", criteria: [PoolCriterion(property: "vendor", value: "cisco", match: .equality, invert: false)]))
         }
-        let started = Date()
-        XCTAssertTrue(waiter.wait(timeoutMs: 5_000), "woken by the commit, not the timeout")
-        let waited = Date().timeIntervalSince(started)
-        XCTAssertGreaterThan(waited, 0.15, "asleep until the commit")
-        XCTAssertLessThan(waited, 4)
+        try expect(try backend.query { try $0.poolDeviceNames(named: "paris") } == ["lon-core1", "par-core1", "par-edge1"],
+                   "criteria and manual members, by name")
+        try expect(try backend.query { try $0.pool(named: "paris")?.memberCount } == 3, "counted")
+        try expect(try backend.query { try $0.poolDevices(named: "cisco").map(\.name) } == ["lon-core1", "par-core1"], "the cisco pool")
+        let lon = try backend.query { try $0.device(named: "lon-core1")! }
+        try expect(try backend.query { try $0.poolNames(deviceId: lon.id!) } == ["cisco", "paris"], "a device's pools")
+        // A device that stops matching leaves the set; one that starts matching joins it.
+        try backend.transaction { tx in
+            try tx.upsert(device: Device(name: "par-edge1", address: "192.0.2.2", vendor: "cisco"))
+            try tx.upsert(device: Device(name: "par-core1", address: "192.0.2.1", vendor: "arista"))
+        }
+        try expect(try backend.query { try $0.poolDeviceNames(named: "cisco") } == ["lon-core1", "par-edge1"], "membership follows the devices")
+        try expect(try backend.query { try $0.pool(named: "cisco")?.memberCount } == 2, "recounted")
+        try expect(try backend.query { try $0.manualDeviceNames(poolId: try $0.pool(named: "paris")!.id!) } == ["lon-core1"], "manual members")
+        try backend.transaction { tx in try tx.deletePool(named: "cisco") }
+        try expect(try backend.query { try $0.pools().map(\.name) } == ["paris"], "deleted")
+        do {
+            _ = try backend.query { try $0.poolDeviceNames(named: "cisco") }
+            throw Failure(description: "a deleted pool still lists devices")
+        } catch let e as StoreError {
+            try expect(e.kind == .notFound, "not found, not \(e.kind)")
+        }
+    }
+
+    /// A filter selects the same devices on every backend: fields, custom properties, regexes,
+    /// bare words, negation; an unknown field is refused when the properties are known.
+    public static func filtersSelectTheSameDevices(_ backend: any StoreBackend) throws {
+        try backend.transaction { tx in
+            try tx.upsert(device: Device(name: "par-core1", address: "192.0.2.1", vendor: "Cisco", properties: ["site": .string("Paris")]))
+            try tx.upsert(device: Device(name: "par-edge1", address: "192.0.2.2", vendor: "juniper", properties: ["site": .string("Paris")]))
+            try tx.upsert(device: Device(name: "lon-core1", address: "198.51.100.3", vendor: "cisco", location: "London"))
+        }
+        func names(_ text: String) throws -> [String] {
+            let filter = try FilterExpression.parse(text)
+            return try backend.query { try $0.devices(filter: filter, knownProperties: try $0.devicePropertyNames()).map(\.name) }
+        }
+        try expect(try names("") == ["lon-core1", "par-core1", "par-edge1"], "everything, by name")
+        let cisco = try names("vendor=cisco")
+        try expect(cisco == ["lon-core1", "par-core1"], "equality ignores case: \(cisco)")
+        try expect(try names("name~^par-.*1$") == ["par-core1", "par-edge1"], "a regex")
+        let digits = try names("name~\\d$ vendor!~^jun")
+        try expect(digits == ["lon-core1", "par-core1"], "a \\d regex and a negated one: \(digits)")
+        try expect(try names("site=paris") == ["par-core1", "par-edge1"], "a custom property")
+        try expect(try names("london") == ["lon-core1"], "a bare word, any searchable field")
+        try expect(try names("198.51") == ["lon-core1"], "a bare word in the address")
+        try expect(try backend.query { try $0.devicePropertyNames() } == ["site"], "property names")
+        do {
+            _ = try names("colour=red")
+            throw Failure(description: "an unknown field was accepted")
+        } catch let e as StoreError {
+            try expect(e.kind == .invalid, "invalid, not \(e.kind)")
+        }
+    }
+
+    /// Secrets reach the store sealed (a plaintext one is refused); the credential a device logs in
+    /// with is the highest priority one whose pools hold it.
+    public static func credentialsAreSealedAndChosenByPriority(_ backend: any StoreBackend, secrets: SecretBox) throws {
+        try seed(backend)
+        do {
+            _ = try backend.transaction { tx in try tx.upsert(credential: Credential(name: "plain", username: "ann", secret: "hunter2")) }
+            throw Failure(description: "a plaintext secret was stored")
+        } catch let e as StoreError {
+            try expect(e.kind == .encryption, "refused as encryption, not \(e.kind)")
+        }
+        let sealed = try secrets.seal("s3cret")
+        try backend.transaction { tx in
+            try tx.upsert(pool: Pool(name: "r1-only", criteria: [PoolCriterion(property: "name", value: "r1", match: .equality, invert: false)]))
+            var low = Credential(name: "everyone", username: "ops", secret: sealed)
+            low.priority = 1
+            var high = Credential(name: "r1-admin", username: "admin", secret: sealed)
+            high.priority = 5
+            high.pools = ["r1-only"]
+            try tx.upsert(credential: low)
+            try tx.upsert(credential: high)
+        }
+        let stored = try backend.query { try $0.credential(named: "r1-admin") }
+        try expect(stored?.secret == sealed && SecretBox.isEncrypted(stored?.secret ?? ""), "stored sealed")
+        try expect(try secrets.open(stored!.secret) == "s3cret", "opens client-side")
+        try expect(try backend.query { try $0.credentials().map(\.name) } == ["r1-admin", "everyone"], "by priority")
+        let forR1 = try backend.query { try $0.credential(for: try $0.device(named: "r1")!)?.name }
+        let forR2 = try backend.query { try $0.credential(for: try $0.device(named: "r2")!)?.name }
+        try expect(forR1 == "r1-admin" && forR2 == "everyone", "chosen: r1 \(forR1 ?? "-"), r2 \(forR2 ?? "-")")
+    }
+
+    /// Configurations are kept when they change, newest first, and searched in each device's newest one.
+    public static func configurationsAreKeptWhenTheyChange(_ backend: any StoreBackend) throws {
+        try seed(backend)
+        let r1 = try backend.query { try $0.device(named: "r1")!.id! }
+        let r2 = try backend.query { try $0.device(named: "r2")!.id! }
+        let first = try backend.transaction { tx in try tx.recordConfig(deviceId: r1, runId: nil, content: "hostname r1\nntp server 192.0.2.99\n") }
+        let same = try backend.transaction { tx in try tx.recordConfig(deviceId: r1, runId: nil, content: "hostname r1\nntp server 192.0.2.99\n") }
+        usleep(2_000)
+        let second = try backend.transaction { tx in try tx.recordConfig(deviceId: r1, runId: nil, content: "hostname r1\nntp server 192.0.2.1\n") }
+        _ = try backend.transaction { tx in try tx.recordConfig(deviceId: r2, runId: nil, content: "hostname r2\nntp server 192.0.2.99\n") }
+        try expect(first != nil && same == nil && second != nil, "unchanged content is not kept")
+        try backend.transaction { tx in try tx.setGitCommit(snapshot: second!.id!, commit: "abc123") }
+        let history = try backend.query { try $0.configSnapshots(device: "r1") }
+        try expect(history.map(\.id) == [second!.id, first!.id], "newest first: \(history.map(\.id))")
+        try expect(history.first?.gitCommit == "abc123", "the git commit")
+        try expect(try backend.query { try $0.latestConfigSnapshot(deviceId: r1)?.id } == second!.id, "the latest")
+        try expect(try backend.query { try $0.allConfigSnapshots().count } == 3, "all of them")
+        let found = try backend.query { try $0.searchConfigurations(pattern: try ConfigSearch.Pattern("192\\.0\\.2\\.99"), context: 0, devices: nil) }
+        try expect(found.devicesSearched == 2 && found.devicesMatched == 1 && found.groups.first?.device == "r2",
+                   "only r2's newest matches: \(found.devicesMatched) of \(found.devicesSearched)")
+    }
+
+    /// Services and workflows round-trip with their parameters; tasks are listed by name.
+    public static func servicesAndTasksRoundTrip(_ backend: any StoreBackend) throws {
+        let show = try seed(backend)
+        let again = try backend.transaction { tx in try tx.upsert(service: show) }
+        try expect(again.id == show.id && again.updatedAt == (try backend.query { try $0.service(named: "show")!.updatedAt }), "an unchanged service is not rewritten")
+        let stored = try backend.query { try $0.service(named: "show") }
+        try expect(stored?.parameters == show.parameters && stored?.kind == .cli, "parameters kept: \(String(describing: stored?.parameters))")
+        try expect(try backend.query { try $0.services(workflows: false).map(\.name) } == ["show"], "services")
+        try expect(try backend.query { try $0.serviceNames() } == [show.id!: "show"], "names by id")
+        try backend.transaction { tx in
+            var b = ScheduledTask(name: "b-nightly", serviceId: show.id, scheduleKind: .interval)
+            b.intervalSeconds = 86_400
+            try tx.upsert(task: b)
+            try tx.upsert(task: ScheduledTask(name: "a-hourly", serviceId: show.id, scheduleKind: .interval))
+            try tx.log(user: "ann", "created tasks", targetType: "task", targetName: "b-nightly")
+        }
+        try expect(try backend.query { try $0.tasks().map(\.name) } == ["a-hourly", "b-nightly"], "tasks by name")
+        try expect(try backend.query { try $0.task(named: "b-nightly")?.intervalSeconds } == 86_400, "task fields")
+    }
+
+    /// A `query` reads one snapshot: a commit made while it runs is not seen until the next query.
+    public static func aQueryReadsOneSnapshot(_ backend: any StoreBackend) throws {
+        try seed(backend)
+        let committed = DispatchSemaphore(value: 0)
+        let (before, after) = try backend.query { r -> (Int, Int) in
+            let before = try r.deviceNames().count
+            DispatchQueue.global().async {
+                try? backend.transaction { tx in try tx.upsert(device: Device(name: "r3", address: "192.0.2.3")) }
+                committed.signal()
+            }
+            committed.wait()
+            return (before, try r.deviceNames().count)
+        }
+        try expect(before == 2 && after == 2, "the snapshot holds: \(before) then \(after)")
+        try expect(try backend.query { try $0.deviceNames().count } == 3, "the next query sees the commit")
     }
 }

@@ -1,0 +1,264 @@
+import Foundation
+import PostgresNIO
+import Store
+
+/// The store on PostgreSQL: `StoreBackend` over postgres-nio, with the same domain operations and
+/// error kinds as SQLite (the conformance suite runs against both).
+///
+/// - Connections: a small pool guarded by a lock, one connection per concurrent caller (a
+///   connection is used by one thread at a time); a lost connection is dropped, not reused.
+/// - Reads run in a `REPEATABLE READ READ ONLY` transaction: one consistent snapshot, as SQLite's.
+/// - `exclusiveTransaction` takes a transaction-scoped advisory lock before the body reads, so the
+///   scheduler's ticks are serialised as SQLite's `BEGIN IMMEDIATE` serialises them.
+/// - Wake-ups: a transaction that wrote sends `NOTIFY switchboard_changes` (delivered at commit); a
+///   change waiter LISTENs on a connection of its own.
+/// - The engine lock is a session-level advisory lock on a dedicated connection: held until that
+///   connection closes (release, or the process dies, or its host does), valid from any host.
+public final class PostgresBackend: StoreBackend, @unchecked Sendable {
+    public let url: PostgresURL
+    let environment: [String: String]
+    let home: String
+    /// The opening connection (migrations, `info`), serialised by `adminLock`.
+    let store: PostgresStore
+    private let adminLock = NSLock()
+    /// Every table's columns, in order: what records are read and written as.
+    let columns: [String: [String]]
+    private let poolLock = NSLock()
+    private var idle: [PGConnection] = []
+    private let maxIdle = 8
+
+    static let channel = "switchboard_changes"
+    /// `pg_advisory_lock` keys: "SWEN" (the engine) and "SWTX" (exclusive transactions).
+    static let engineLockKey = 0x5357_454E
+    static let exclusiveLockKey = 0x5357_5458
+
+    /// How long a statement waits for another transaction's lock before failing as `busy`: SQLite's
+    /// busy timeout (AppDatabase), so both backends give up alike instead of PostgreSQL waiting forever.
+    let lockTimeoutMs: Int
+
+    /// Opens (and migrates) the database at `url`; the password comes from `PGPASSWORD` or the password file.
+    public init(url: PostgresURL, environment: [String: String] = ProcessInfo.processInfo.environment,
+                home: String = NSHomeDirectory(), lockTimeoutMs: Int = 15_000) throws {
+        self.url = url
+        self.lockTimeoutMs = lockTimeoutMs
+        self.environment = environment
+        self.home = home
+        store = try PostgresStore(url: url, environment: environment, home: home)
+        var columns: [String: [String]] = [:]
+        for row in try store.connection.query("""
+            SELECT table_name::text, column_name::text FROM information_schema.columns
+            WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position
+            """) {
+            columns[try row.value(0, as: String.self), default: []].append(try row.value(1, as: String.self))
+        }
+        self.columns = columns
+    }
+
+    deinit {
+        for c in idle { c.close() }
+        store.connection.close()
+    }
+
+    public var location: String { url.description }
+
+    /// LISTEN/NOTIFY wakes readers; the advisory engine lock holds across hosts. No change stamp (a
+    /// stamp would cost a query), no engine-driven maintenance (PostgreSQL's autovacuum does it).
+    public var capabilities: StoreCapabilities { [.changeWakeups, .enginesOnSeveralHosts] }
+
+    // MARK: connections
+
+    func connect() throws -> PGConnection {
+        let c = try PGConnection.connect(url, environment: environment, home: home)
+        // Times come back in UTC whatever the server's zone (`PGRecords.parseTimestamp` reads any offset).
+        try c.query("SET TIME ZONE 'UTC'")
+        try c.query("SELECT set_config('lock_timeout', $1, false)", [.text("\(lockTimeoutMs)ms")])
+        return c
+    }
+
+    func withConnection<T>(_ body: (PGConnection) throws -> T) throws -> T {
+        var pooled: PGConnection? = poolLock.withLock { idle.popLast() }
+        // An idle connection the server closed meanwhile (restart, idle timeout, terminated) is
+        // replaced, not handed out to fail.
+        while let p = pooled, p.isClosed {
+            p.close()
+            pooled = poolLock.withLock { idle.popLast() }
+        }
+        let c = try pooled ?? connect()
+        do {
+            let value = try body(c)
+            checkIn(c)
+            return value
+        } catch {
+            if let e = error as? StoreError, e.kind == .connectionLost { c.close() } else { checkIn(c) }
+            throw error
+        }
+    }
+
+    private func checkIn(_ c: PGConnection) {
+        let kept = poolLock.withLock { () -> Bool in
+            if idle.count < maxIdle { idle.append(c); return true }
+            return false
+        }
+        if !kept { c.close() }
+    }
+
+    /// Runs `body` in a transaction on `c`; notifies listeners at commit when it wrote.
+    func inTransaction<T>(_ c: PGConnection, begin: String = "BEGIN", exclusive: Bool = false,
+                          _ body: (PostgresExecutor) throws -> T) throws -> T {
+        try c.query(begin)
+        let executor = PostgresExecutor(connection: c, columns: columns)
+        do {
+            if exclusive { try c.query("SELECT pg_advisory_xact_lock($1)", [.int(Self.exclusiveLockKey)]) }
+            let value = try body(executor)
+            if executor.wrote { try c.query("SELECT pg_notify('\(Self.channel)', '')") }
+            try c.query("COMMIT")
+            return value
+        } catch {
+            _ = try? c.query("ROLLBACK")
+            throw error
+        }
+    }
+
+    // MARK: StoreBackend
+
+    public func query<T>(_ body: (any StoreReader) throws -> T) throws -> T {
+        try withConnection { c in try inTransaction(c, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { try body($0) } }
+    }
+
+    public func query<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
+        try await offCooperativeThreads { try self.query(body) }
+    }
+
+    public func transaction<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        try withConnection { c in try inTransaction(c) { try body($0) } }
+    }
+
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        try await offCooperativeThreads { try self.transaction(body) }
+    }
+
+    public func exclusiveTransaction<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        try withConnection { c in try inTransaction(c, exclusive: true) { try body($0) } }
+    }
+
+    /// The synchronous API waits on NIO futures; async callers wait on a Dispatch thread instead of
+    /// blocking a cooperative one.
+    private func offCooperativeThreads<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    public func info() throws -> [(String, String)] {
+        try adminLock.withLock { try store.info() }
+    }
+
+    // MARK: engine lock
+
+    public func acquireEngineLock() throws -> (any StoreEngineLock)? {
+        let c = try connect()
+        do {
+            // The holder's pid and host, for `engineLockHolder` and for people reading pg_stat_activity.
+            var host = [CChar](repeating: 0, count: 256)
+            gethostname(&host, host.count)
+            let name = "switchboard-engine \(getpid())@\(String(cString: host))".prefix(63)
+            try c.query("SELECT set_config('application_name', $1, false)", [.text(String(name))])
+            let got = try c.query("SELECT pg_try_advisory_lock($1)", [.int(Self.engineLockKey)]).first?.value(0, as: Bool.self) ?? false
+            if !got { c.close(); return nil }
+            return PostgresEngineLock(connection: c)
+        } catch {
+            c.close()
+            throw error
+        }
+    }
+
+    /// The pid in the holder's `application_name`; nil when no session holds the lock, or when this
+    /// role may not read the holder's session (another role without `pg_read_all_stats`).
+    public func engineLockHolder() -> Int32? {
+        let name = try? withConnection { c in
+            try c.query("""
+                SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1 AND l.objsubid = 1
+                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                """, [.int(Self.engineLockKey)]).first?.value(0, as: String?.self)
+        }
+        guard let text = name ?? nil, text.hasPrefix("switchboard-engine ") else { return nil }
+        return Int32(text.dropFirst("switchboard-engine ".count).prefix { $0.isNumber })
+    }
+
+    // MARK: import, export
+
+    public func importInventory(_ document: InventoryDocument, secrets: SecretBox) throws -> ImportReport {
+        try InventoryWriter(database: self, secrets: secrets).apply(document)
+    }
+
+    public func exportInventory(format: Exporter.Format, to directory: String, secrets: SecretBox, revealSecrets: Bool) throws -> [String] {
+        try Exporter(database: self, secrets: secrets, revealSecrets: revealSecrets).export(format: format, to: directory)
+    }
+
+    // MARK: maintenance, wake-ups
+
+    public func startMaintenance() -> (any StoreMaintenance)? { nil }
+
+    public func changeWaiter() -> (any StoreChangeWaiting)? {
+        guard let c = try? connect() else { return nil }
+        return try? PostgresChangeWaiter(connection: c, channel: Self.channel)
+    }
+}
+
+/// The engine lock: a session advisory lock, released when its connection closes.
+final class PostgresEngineLock: StoreEngineLock, @unchecked Sendable {
+    let connection: PGConnection
+    init(connection: PGConnection) { self.connection = connection }
+    func release() {
+        // Unlocked explicitly first: the server ends a closed session asynchronously, and the lock
+        // must be free when `release` returns (an engine restarting at once takes it).
+        _ = try? connection.query("SELECT pg_advisory_unlock($1)", [.int(PostgresBackend.engineLockKey)])
+        connection.close()
+    }
+}
+
+/// Sleeps until a NOTIFY on the store's channel arrives (another process committed) or the timeout passes.
+final class PostgresChangeWaiter: StoreChangeWaiting, @unchecked Sendable {
+    let connection: PGConnection
+    private let signal = Signal()
+
+    init(connection: PGConnection, channel: String) throws {
+        self.connection = connection
+        // The handler holds the signal, never the waiter: the waiter's last release (which closes
+        // its connection and waits for that) must not happen on an event-loop thread.
+        connection.connection.addListener(channel: channel) { [signal] _, _ in signal.raise() }
+        // Explicitly too: when this returns, the server has registered the LISTEN (the listener's own
+        // LISTEN is sent asynchronously), so a commit after `init` is never missed.
+        try connection.query("LISTEN \(channel)")
+    }
+
+    deinit { connection.close() }
+
+    @discardableResult
+    func wait(timeoutMs: Int32) -> Bool { signal.wait(until: Date().addingTimeInterval(Double(timeoutMs) / 1000)) }
+
+    /// A wake-up flag: raised by notifications (coalesced), consumed by `wait`.
+    final class Signal: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var pending = false
+
+        func raise() {
+            condition.lock()
+            pending = true
+            condition.signal()
+            condition.unlock()
+        }
+
+        func wait(until deadline: Date) -> Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            while !pending {
+                if !condition.wait(until: deadline) { break }
+            }
+            let woken = pending
+            pending = false
+            return woken
+        }
+    }
+}
