@@ -174,7 +174,11 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
 
     /// The pid in the holder's `application_name`; nil when no session holds the lock, or when this
     /// role may not read the holder's session (another role without `pg_read_all_stats`).
-    public func engineLockHolder() -> Int32? {
+    public func engineLockHolder() -> Int32? { engineLockHolderAndHost()?.pid }
+
+    /// The holder's pid and the host it runs on (`application_name` is `switchboard-engine pid@host`):
+    /// a pid means something only on its own host, so `engine --stop` signals it only there.
+    public func engineLockHolderAndHost() -> (pid: Int32, host: String)? {
         let name = try? withConnection { c in
             try c.query("""
                 SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -183,7 +187,17 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
                 """, [.int(Self.engineLockKey)]).first?.value(0, as: String?.self)
         }
         guard let text = name ?? nil, text.hasPrefix("switchboard-engine ") else { return nil }
-        return Int32(text.dropFirst("switchboard-engine ".count).prefix { $0.isNumber })
+        let rest = text.dropFirst("switchboard-engine ".count)
+        guard let pid = Int32(rest.prefix { $0.isNumber }) else { return nil }
+        let host = rest.firstIndex(of: "@").map { String(rest[rest.index(after: $0)...]) } ?? ""
+        return (pid, host)
+    }
+
+    /// This host's name as the engine lock records it.
+    public static var hostName: String {
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count)
+        return String(cString: host)
     }
 
     // MARK: import, export

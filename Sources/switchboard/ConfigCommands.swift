@@ -26,7 +26,7 @@ struct ConfigHistoryCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let database = try global.openDatabase(readonly: true)
+        let database = try global.openBackend(readonly: true)
         let snapshots = try database.query { store in try store.configSnapshots(device: device) }
         if json {
             let rows: [JSONValue] = snapshots.map { s in
@@ -76,7 +76,7 @@ struct ConfigDiffCommand: ParsableCommand {
     var b: Int64?
 
     func run() throws {
-        let database = try global.openDatabase(readonly: true)
+        let database = try global.openBackend(readonly: true)
         let (old, new) = try database.query { store -> (ConfigSnapshot, ConfigSnapshot) in
             let snapshots = try store.configSnapshots(device: device)
             func find(_ id: Int64) throws -> ConfigSnapshot {

@@ -42,7 +42,7 @@ struct ConfigSearchCommand: ParsableCommand {
         }
         let expression: FilterExpression?
         do { expression = try filter.map(FilterExpression.parse) } catch { throw CommandFailure.usage("--filter: \(error)") }
-        let database = try global.openDatabase(readonly: true)
+        let database = try global.openBackend(readonly: true)
         let result = try database.query { store -> ConfigSearch.Result in
             var ids: Set<Int64>?
             if let expression {
@@ -102,7 +102,7 @@ struct ConfigCompareCommand: ParsableCommand {
     }
 
     func run() throws {
-        let database = try global.openDatabase(readonly: true)
+        let database = try global.openBackend(readonly: true)
         func latest(_ store: any StoreReader, _ name: String) throws -> (Device, ConfigSnapshot) {
             guard let d = try store.device(named: name), let id = d.id else { throw StoreError.notFound("no device named '\(name)'") }
             guard let s = try store.latestConfigSnapshot(deviceId: id) else {
@@ -196,7 +196,7 @@ struct ConfigExportGitCommand: ParsableCommand {
 
     func run() throws {
         let settings = try global.settings()
-        let database = try global.openDatabase()  // writes each snapshot's commit id
+        let database = try global.openBackend()  // writes each snapshot's commit id
         let repository = ConfigRepository(settings: settings, paths: global.paths)
         struct Item { var device: String; var snapshot: ConfigSnapshot; var user: String }
         let items: [Item] = try database.query { store in

@@ -4,6 +4,7 @@ import Dispatch
 import Engine
 import Foundation
 import Store
+import StorePostgres
 
 /// `switchboard engine`: executes queued runs (and fires scheduled tasks) until stopped.
 struct EngineCommand: AsyncParsableCommand {
@@ -31,14 +32,26 @@ struct EngineCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try global.settings()
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         if status || stop {
             guard let pid = database.engineLockHolder() else {
-                print("no engine runs on \(database.path)")
+                print("no engine runs on \(database.location)")
                 if status { throw ExitCode(1) }
                 return
             }
-            if status { print("engine running on \(database.path): pid \(pid)"); return }
+            // On PostgreSQL the engine may run on another host: its pid means nothing here, and a
+            // process of this host with that pid must never be signalled.
+            var elsewhere: String?
+            if let pg = database as? PostgresBackend, let holder = pg.engineLockHolderAndHost(), holder.host != PostgresBackend.hostName {
+                elsewhere = holder.host.isEmpty ? "an unknown host" : holder.host
+            }
+            if status {
+                print("engine running on \(database.location): pid \(pid)\(elsewhere.map { " on host \($0)" } ?? "")")
+                return
+            }
+            if let elsewhere {
+                throw CommandFailure(message: "the engine on \(database.location) runs on host \(elsewhere) (pid \(pid)), not on this one: stop it there")
+            }
             kill(pid, SIGTERM)
             let deadline = Date().addingTimeInterval(settings.engine.stopGraceSeconds + 10)
             while database.engineLockHolder() != nil {
@@ -51,7 +64,7 @@ struct EngineCommand: AsyncParsableCommand {
         guard let lock = try database.acquireEngineLock() else {
             if quietIfRunning { return }
             let pid = database.engineLockHolder().map { " (pid \($0))" } ?? ""
-            throw CommandFailure(message: "an engine already runs on \(database.path)\(pid)")
+            throw CommandFailure(message: "an engine already runs on \(database.location)\(pid)")
         }
         defer { lock.release() }
         let log: @Sendable (String) -> Void = { message in
@@ -60,19 +73,22 @@ struct EngineCommand: AsyncParsableCommand {
         }
         let user = OSUser.name
         let scheduler = EngineCommand.schedulerHook(database: database, user: user, log: log)
-        let paths = global.paths, overrides = global.overrides, databasePath = database.path, pid = getpid()
+        let paths = global.paths, overrides = global.overrides, databasePath = database.location, pid = getpid()
+        // The settings the engine uses are published in a file beside a SQLite database; a PostgreSQL
+        // engine may run on another host, so there is no such file for it (yet).
+        let publishes = database is AppDatabase
         // Settings files are watched: a changed settings.json reaches the next run without a restart.
         let source = EngineService.SettingsSource(
             files: [SettingsLoader(paths: paths).shippedPath, paths.userSettingsPath].compactMap { $0 },
             load: { try SettingsLoader(paths: paths).load(overrides: overrides) },
             transport: { try SSHTransportConfiguration(settings: $0, paths: paths) },
-            published: { EngineSettingsFile.write($0, pid: pid, databasePath: databasePath) })
+            published: { if publishes { EngineSettingsFile.write($0, pid: pid, databasePath: databasePath) } })
         let engine = try EngineService(database: database, settings: settings,
                                        transport: SSHTransportConfiguration(settings: settings, paths: paths),
                                        secrets: try SecretBox.load(paths: global.paths), scheduler: scheduler,
                                        settingsSource: source, log: log)
         let signals = EngineCommand.installSignals { immediate in engine.requestShutdown(immediate: immediate) }
-        log("started on \(database.path)")
+        log("started on \(database.location)")
         await engine.run()
         signals.forEach { $0.cancel() }
         log("stopped")
@@ -147,7 +163,7 @@ struct RunCommand: AsyncParsableCommand {
         if (restart == nil) != (from == nil) { throw CommandFailure.usage("--restart and --from go together") }
         if restart == nil && name == nil { throw CommandFailure.usage("name the service or workflow to run") }
         let settings = try global.settings()
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         let queue = RunQueue(database: database)
         let user = OSUser.name
         let run: Run
@@ -166,11 +182,21 @@ struct RunCommand: AsyncParsableCommand {
         }
         let id = run.id!
         do {
-            try EngineLauncher.ensureRunning(databasePath: database.path, extraArguments: global.overrides.flatMap { ["--set", $0] })
+            let extra = global.overrides.flatMap { ["--set", $0] }
+            if let sqlite = database as? AppDatabase {
+                try EngineLauncher.ensureRunning(databasePath: sqlite.path, extraArguments: extra)
+            } else {
+                // The engine re-opens the URL (no password in it: it inherits PGPASSWORD or reads
+                // ~/.pgpass); its log goes to the state directory, there being no file to put it beside.
+                try Paths.ensurePrivateDirectory(global.paths.stateDirectory)
+                try EngineLauncher.ensureRunning(databaseArgument: database.location,
+                                                 log: EngineCommand.logPath(forLocation: database.location, paths: global.paths),
+                                                 lockHolder: { database.engineLockHolder() }, extraArguments: extra)
+            }
         } catch let e as StoreError {
             FileHandle.standardError.write(Data("warning: run \(id) is queued but \(e.message)\n".utf8))
         }
-        RunCommand.noteSettingsDifferences(settings, databasePath: database.path)
+        if let sqlite = database as? AppDatabase { RunCommand.noteSettingsDifferences(settings, databasePath: sqlite.path) }
         if !follow {
             if json { print(String(decoding: try JSONEncoder.pretty.encode(run), as: UTF8.self)) }
             else { print("run \(id) queued: \(run.serviceName)") }
@@ -255,7 +281,7 @@ struct StopCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The run id.", valueName: "RUN")) var runId: Int64
 
     func run() throws {
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         let user = OSUser.name
         let r = try RunQueue(database: database).requestStop(runId, user: user)
         switch r.status {
@@ -274,7 +300,7 @@ struct RunsCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let database = try global.openDatabase(readonly: true)
+        let database = try global.openBackend(readonly: true)
         let runs = try RunQueue(database: database).runs(limit: limit)
         if json { print(String(decoding: try JSONEncoder.pretty.encode(runs), as: UTF8.self)); return }
         let rows = runs.map { r in
@@ -303,7 +329,7 @@ struct ResultsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let database = try global.openDatabase(readonly: true)
+        let database = try global.openBackend(readonly: true)
         let queue = RunQueue(database: database)
         guard try queue.run(runId) != nil else { throw CommandFailure(message: "no run \(runId)") }
         let results = try queue.results(run: runId, device: device)
@@ -359,7 +385,7 @@ struct LogsCommand: AsyncParsableCommand {
     @Option(help: "Write the whole log to this file instead.") var export: String?
 
     func run() async throws {
-        let database = try global.openDatabase(readonly: true)
+        let database = try global.openBackend(readonly: true)
         let queue = RunQueue(database: database)
         guard let r = try queue.run(runId) else { throw CommandFailure(message: "no run \(runId)") }
         if let export {
@@ -426,6 +452,13 @@ struct LogsCommand: AsyncParsableCommand {
 }
 
 extension EngineCommand {
+    /// The auto-started engine's log for a database that is not a file: in the state directory,
+    /// named after the URL (which holds no password).
+    static func logPath(forLocation location: String, paths: Paths) -> String {
+        let name = String(location.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
+        return paths.stateDirectory + "/engine-" + name.prefix(120) + ".log"
+    }
+
     /// The scheduler the engine ticks: fires due tasks as runs (exactly once per due time, by a
     /// conditional update in the store) and says when it next needs to be called.
     static func schedulerHook(database: any StoreBackend, user: String, log: @escaping @Sendable (String) -> Void) -> EngineService.SchedulerHook? {

@@ -73,7 +73,7 @@ struct ExecCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try global.settings()
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         let secrets = try SecretBox.load(paths: global.paths)
         let many = pool != nil || filter != nil
         let command = (many ? words : Array(words.dropFirst())).joined(separator: " ")
@@ -235,7 +235,7 @@ struct TrustCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try global.settings()
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         let resolver = DeviceTargets(database: database, secrets: try SecretBox.load(paths: global.paths), settings: settings)
         let target: SSHTarget
         do { target = try resolver.target(device: device) }

@@ -33,7 +33,7 @@ struct ImportCommand: ParsableCommand {
     func run() throws {
         _ = try global.settings()
         let doc = try Importer.read(paths: paths, format: format.flatMap(Importer.Format.init(rawValue:)))
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         let report = try database.importInventory(doc, secrets: try SecretBox.load(paths: global.paths))
         for line in report.warningLines() {
             FileHandle.standardError.write(Data("warning: \(line)\n".utf8))
@@ -66,7 +66,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let database = try global.openDatabase(readonly: true)
+        let database = try global.openBackend(readonly: true)
         let files = try database.exportInventory(format: Exporter.Format(rawValue: format)!, to: directory,
                                                  secrets: try SecretBox.load(paths: global.paths), revealSecrets: revealSecrets)
         for f in files { print(f) }
@@ -109,7 +109,7 @@ struct ConsoleCommand: ParsableCommand {
     static func open(global: GlobalOptions, readonly: Bool) throws {
         let settings = try global.settings()
         let properties = try DevicePropertiesLoader(paths: global.paths).load()
-        let database = try global.openDatabase()
+        let database = try global.openDatabase(command: "the console")
         let status: Int32
         let sessions = EngineSessionOpener(database: database, settings: settings, paths: global.paths)
         defer { sessions.shutdown() }
@@ -148,9 +148,9 @@ struct DemoCommand: ParsableCommand {
         }
         _ = try global.settings()
         let doc = try Importer.read(paths: [file], format: .json)
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         let report = try database.importInventory(doc, secrets: try SecretBox.load(paths: global.paths))
-        print("example network loaded into \(database.path): \(report.summary)")
+        print("example network loaded into \(database.location): \(report.summary)")
         if !noLab {
             // The example devices are the lab's: bring it up so they answer.
             let manager = LabManager(directory: global.paths.labDirectory)

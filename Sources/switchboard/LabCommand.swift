@@ -95,7 +95,7 @@ struct LabCommand: ParsableCommand {
         let status: LabStatus
         do { status = try manager.up(devices: devices, latencyMs: latencyMs, basePort: basePort, crypto: crypto) }
         catch let e as LabError { throw CommandFailure(message: e.message) }
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         try LabInventory.register(status, database: database, secrets: try SecretBox.load(paths: global.paths))
         try LabInventory.registerKnownHosts(status, into: global.paths.knownHostsPath)
         return status

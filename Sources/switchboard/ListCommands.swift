@@ -51,7 +51,7 @@ struct ListCommand: ParsableCommand {
         catch let e as StoreError { throw CommandFailure.usage(e.message) }
         _ = try global.settings()
         let declared = Set(try DevicePropertiesLoader(paths: global.paths).load().properties.map(\.name))
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         let listing = try database.query { store in try ListCommand.listing(kind, store, expression, declared: declared) }
         if json {
             print(String(decoding: try JSONEncoder.pretty.encode(listing.json), as: UTF8.self))

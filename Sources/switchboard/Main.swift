@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Lab
 import Store
+import StorePostgres
 
 /// Exit codes: 0 success, 1 failure, 2 usage error. ArgumentParser's own default for usage errors
 /// is 64; engineers' scripts expect 2, as with most Unix tools.
@@ -83,13 +84,27 @@ struct GlobalOptions: ParsableArguments {
         return .sqlite(path: paths.databasePath())
     }
 
-    func openDatabase(readonly: Bool = false) throws -> AppDatabase {
+    /// The database through the backend-neutral API: SQLite (`AppDatabase`) or PostgreSQL
+    /// (`PostgresBackend`, opened and migrated as `PostgresStore` does: a database written by a newer
+    /// switchboard, or one that is not a switchboard database, is refused untouched). The password
+    /// only ever comes from PGPASSWORD or the password file; errors name host, port, database, user.
+    func openBackend(readonly: Bool = false) throws -> any StoreBackend {
         switch try databaseLocation() {
         case .sqlite(let path):
             return try AppDatabase(path: path, readonly: readonly)
         case .postgres(let url):
-            // The PostgreSQL backend is not wired to the commands yet: say so rather than open a file.
-            throw CommandFailure(message: "\(url.description): this command does not work on a PostgreSQL database yet (db info and db migrate do); give a SQLite file with --db")
+            return try PostgresBackend(url: url, environment: paths.environment, home: paths.homeDirectory)
+        }
+    }
+
+    /// The SQLite database, for the commands that still need SQLite itself (the console, `ssh`'s
+    /// session recording, the lab, demo): a PostgreSQL URL is refused with the command's name.
+    func openDatabase(readonly: Bool = false, command: String = "this command") throws -> AppDatabase {
+        switch try databaseLocation() {
+        case .sqlite(let path):
+            return try AppDatabase(path: path, readonly: readonly)
+        case .postgres(let url):
+            throw CommandFailure(message: "\(url.description): \(command) does not work on a PostgreSQL database yet (it needs a SQLite file; see README, PostgreSQL); give a SQLite file with --db")
         }
     }
 

@@ -90,7 +90,7 @@ struct DetectCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try global.settings()
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         let secrets = try SecretBox.load(paths: global.paths)
         let names: [String] = try await database.query { store in
             if let pool { return try store.poolDeviceNames(named: pool) }

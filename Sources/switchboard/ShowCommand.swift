@@ -19,7 +19,7 @@ struct ShowCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         let detail: [String: JSONValue] = try database.query { store in
             guard let d = try ShowCommand.detail(kind, name, store) else {
                 throw CommandFailure(message: "no \(kind.rawValue.dropLast()) named '\(name)'")

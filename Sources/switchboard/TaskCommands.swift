@@ -143,7 +143,7 @@ struct TaskAddCommand: ParsableCommand {
         task.active = enable
         if enable { task.nextFire = schedule.firstFire(now: now) }
 
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         let stored = try database.transaction { store -> ScheduledTask in
             guard let service = try store.service(named: service), let sid = service.id else {
                 throw CommandFailure(message: "service: no service or workflow named '\(inert(self.service))'")
@@ -205,7 +205,7 @@ struct TaskListCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         let (tasks, services) = try database.query { store in (try store.tasks(), try store.serviceNames()) }
         if json {
             let rows: [JSONValue] = tasks.map { t in
@@ -243,7 +243,7 @@ struct TaskEnableCommand: ParsableCommand {
     @Argument(help: "The task's name.") var name: String
 
     func run() throws {
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         let outcome: TaskActivation.Outcome
         do { outcome = try TaskActivation.enable(database, name: name, user: TaskCommand.user) }
         catch let e as StoreError { throw CommandFailure(message: inert(e.message)) }
@@ -258,7 +258,7 @@ struct TaskDisableCommand: ParsableCommand {
     @Argument(help: "The task's name.") var name: String
 
     func run() throws {
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         let outcome: TaskActivation.Outcome
         do { outcome = try TaskActivation.disable(database, name: name, user: TaskCommand.user) }
         catch let e as StoreError { throw CommandFailure(message: inert(e.message)) }
@@ -272,7 +272,7 @@ struct TaskDeleteCommand: ParsableCommand {
     @Argument(help: "The task's name.") var name: String
 
     func run() throws {
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         try database.transaction { store in
             let t = try TaskCommand.load(store, name)
             try store.deleteTask(id: t.id!)
@@ -291,7 +291,7 @@ struct TaskNextCommand: ParsableCommand {
 
     func run() throws {
         if count < 1 || count > 10_000 { throw CommandFailure.usage("count: \(count) is not in 1…10000") }
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         let task = try database.query { store in try TaskCommand.load(store, name) }
         let schedule: TaskSchedule
         do { schedule = try TaskSchedule(task: task) } catch {
@@ -331,7 +331,7 @@ struct TaskTickCommand: ParsableCommand {
     @Flag(help: "One JSON object per event.") var json = false
 
     func run() throws {
-        let database = try global.openDatabase()
+        let database = try global.openBackend()
         if let startAt {
             let wait = startAt - Date().timeIntervalSince1970
             if wait > 0 { usleep(UInt32(wait * 1_000_000)) }

@@ -12,9 +12,20 @@ public enum EngineLauncher {
     @discardableResult
     public static func ensureRunning(databasePath: String, executable: String? = nil,
                                      extraArguments: [String] = [], waitSeconds: Double = 5) throws -> Int32 {
-        if let pid = EngineLock.holder(databasePath: databasePath) { return pid }
+        try ensureRunning(databaseArgument: databasePath, log: logPath(forDatabase: databasePath),
+                          lockHolder: { EngineLock.holder(databasePath: databasePath) }, executable: executable,
+                          extraArguments: extraArguments, waitSeconds: waitSeconds)
+    }
+
+    /// The same for any backend: `databaseArgument` is what the engine is given as `--db` (a path, or a
+    /// PostgreSQL URL, which never holds a password: the engine inherits PGPASSWORD or reads
+    /// ~/.pgpass as this process does), `lockHolder` the backend's engine lock holder.
+    @discardableResult
+    public static func ensureRunning(databaseArgument: String, log: String, lockHolder: () -> Int32?,
+                                     executable: String? = nil, extraArguments: [String] = [],
+                                     waitSeconds: Double = 5) throws -> Int32 {
+        if let pid = lockHolder() { return pid }
         let binary = executable ?? currentExecutable()
-        let log = logPath(forDatabase: databasePath)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -36,7 +47,7 @@ public enum EngineLauncher {
         sigemptyset(&defaults)
         for s in [SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGCHLD] { sigaddset(&defaults, s) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        let arguments = [binary, "engine", "--db", databasePath, "--quiet-if-running"] + extraArguments
+        let arguments = [binary, "engine", "--db", databaseArgument, "--quiet-if-running"] + extraArguments
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
@@ -48,10 +59,10 @@ public enum EngineLauncher {
         // someone holds the lock so callers can report a pid.
         let deadline = Date().addingTimeInterval(waitSeconds)
         while Date() < deadline {
-            if let holder = EngineLock.holder(databasePath: databasePath) { reap(pid); return holder }
+            if let holder = lockHolder() { reap(pid); return holder }
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
-                if let holder = EngineLock.holder(databasePath: databasePath) { return holder }
+                if let holder = lockHolder() { return holder }
                 throw StoreError(.database, "the engine exited at once; see \(log)")
             }
             usleep(20_000)
