@@ -230,6 +230,10 @@ final class PostgresEngineLock: StoreEngineLock, @unchecked Sendable {
         _ = try? connection.query("SELECT pg_advisory_unlock($1)", [.int(PostgresBackend.engineLockKey)])
         connection.close()
     }
+    /// The session is alive (a round trip), so the session-level lock is still ours.
+    var isHeld: Bool {
+        !connection.isClosed && (try? connection.query("SELECT 1")) != nil
+    }
 }
 
 /// Sleeps until a NOTIFY on the store's channel arrives (another process committed) or the timeout passes.

@@ -66,7 +66,8 @@ struct EngineCommand: AsyncParsableCommand {
             let pid = database.engineLockHolder().map { " (pid \($0))" } ?? ""
             throw CommandFailure(message: "an engine already runs on \(database.location)\(pid)")
         }
-        defer { lock.release() }
+        let held = HeldEngineLock(lock)
+        defer { held.release() }
         let log: @Sendable (String) -> Void = { message in
             let line = "\(EngineCommand.stamp()) engine[\(getpid())]: \(message)\n"
             FileHandle.standardError.write(Data(line.utf8))
@@ -89,7 +90,11 @@ struct EngineCommand: AsyncParsableCommand {
                                        settingsSource: source, log: log)
         let signals = EngineCommand.installSignals { immediate in engine.requestShutdown(immediate: immediate) }
         log("started on \(database.location)")
+        let watchdog = database.capabilities.contains(.enginesOnSeveralHosts)
+            ? Task.detached { await EngineCommand.keepLock(held, database: database, log: log) { engine.requestShutdown(immediate: false) } }
+            : nil
         await engine.run()
+        watchdog?.cancel()
         signals.forEach { $0.cancel() }
         log("stopped")
     }
@@ -452,6 +457,39 @@ struct LogsCommand: AsyncParsableCommand {
 }
 
 extension EngineCommand {
+    /// PostgreSQL's engine lock lives as long as its connection: when the server drops it (restart,
+    /// `pg_terminate_backend`, a network cut) the engine takes the lock again on a new connection,
+    /// retrying with backoff (0.5 s doubling to 10 s) while the server is away; runs go on meanwhile
+    /// (their writes reconnect and are retried). If another engine took the lock in between, this
+    /// one drains and stops: one engine per database.
+    static func keepLock(_ held: HeldEngineLock, database: any StoreBackend, log: @escaping @Sendable (String) -> Void,
+                         shutdown: @escaping @Sendable () -> Void) async {
+        var delay: UInt64 = 500_000_000
+        while !Task.isCancelled {
+            try? await Task.sleep(nanoseconds: 1_000_000_000)
+            if Task.isCancelled || held.isHeld { continue }
+            log("lost the engine lock's connection: taking the lock again")
+            while !Task.isCancelled {
+                do {
+                    if let lock = try database.acquireEngineLock() {
+                        held.replace(lock)
+                        log("engine lock taken again")
+                    } else {
+                        log("another engine took the lock meanwhile: stopping this one")
+                        shutdown()
+                        return
+                    }
+                    delay = 500_000_000
+                    break
+                } catch {
+                    log("cannot take the engine lock again (retrying in \(delay / 1_000_000) ms): \(StoreError.describe(error))")
+                    try? await Task.sleep(nanoseconds: delay)
+                    delay = min(delay * 2, 10_000_000_000)
+                }
+            }
+        }
+    }
+
     /// The auto-started engine's log for a database that is not a file: in the state directory,
     /// named after the URL (which holds no password).
     static func logPath(forLocation location: String, paths: Paths) -> String {
@@ -468,4 +506,17 @@ extension EngineCommand {
             return try scheduler.nextWake()
         }
     }
+}
+
+/// The engine's lock, replaced when PostgreSQL's is taken again on a new connection.
+final class HeldEngineLock: @unchecked Sendable {
+    private let mutex = NSLock()
+    private var lock: any StoreEngineLock
+    init(_ lock: any StoreEngineLock) { self.lock = lock }
+    var isHeld: Bool { mutex.withLock { lock }.isHeld }
+    func replace(_ new: any StoreEngineLock) {
+        let old = mutex.withLock { () -> any StoreEngineLock in let o = lock; lock = new; return o }
+        old.release()
+    }
+    func release() { mutex.withLock { lock }.release() }
 }

@@ -34,4 +34,43 @@ final class PostgresEngineCLITests: XCTestCase {
         usleep(200_000)
         XCTAssertTrue(victim.isRunning, "engine --stop signalled a process of this host")
     }
+
+    /// Every connection of the engine (its pool, its lock, its LISTEN) terminated by the server while
+    /// a run goes on: the engine reconnects, and the run completes with its log and results.
+    func testARunSurvivesTheServerTerminatingTheEnginesConnections() throws {
+        let server = try PostgresTestServer.require()
+        var cli = try CLI()
+        let database = try server.createDatabase("lost")
+        cli.environment["SWITCHBOARD_DB"] = server.socketURL(database)
+        XCTAssertEqual(try cli.run(["import", CLI.repositoryRoot + "/setup/examples/switchboard.json"]).status, 0)
+        let services = try cli.write("nap.json", """
+            {"services": [{"name": "nap", "kind": "wait", "parameters": {"seconds": 1},
+                           "devices": ["par-core1", "par-core2", "par-dist1", "par-dist2"], "max_processes": 1}]}
+            """)
+        XCTAssertEqual(try cli.run(["import", services]).status, 0)
+        defer { _ = try? cli.run(["engine", "--stop"]) }
+        let queued = try cli.run(["run", "nap"])
+        XCTAssertEqual(queued.status, 0, queued.stderr)
+        usleep(1_500_000)
+        let killed = try server.psql(database, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        XCTAssertGreaterThan(Int(killed.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, 0, "no connection terminated")
+        var status = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            status = try server.psql(database, "SELECT status || ' ' || progress_done || '/' || progress_total FROM run ORDER BY id DESC LIMIT 1")
+            if !status.hasPrefix("running") && !status.hasPrefix("queued") { break }
+            usleep(200_000)
+        }
+        XCTAssertEqual(status.trimmingCharacters(in: .whitespacesAndNewlines), "completed 4/4")
+        let lines = try cli.run(["logs", "1"])
+        XCTAssertEqual(lines.status, 0, lines.stderr)
+        XCTAssertTrue(lines.stdout.contains("completed"), lines.stdout)
+        // The engine still holds its lock (re-taken on a new connection): one engine per database.
+        let engine = try cli.run(["engine", "--status"])
+        XCTAssertEqual(engine.status, 0, engine.stdout + engine.stderr)
+        let stateDirectory = Paths(environment: cli.environment).stateDirectory
+        let logs = (try? FileManager.default.contentsOfDirectory(atPath: stateDirectory))?.filter { $0.hasPrefix("engine-") } ?? []
+        let engineLog = logs.compactMap { try? String(contentsOfFile: stateDirectory + "/" + $0, encoding: .utf8) }.joined()
+        XCTAssertTrue(engineLog.contains("engine lock taken again"), "engine log:\n\(engineLog)")
+    }
 }

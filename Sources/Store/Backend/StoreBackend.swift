@@ -102,6 +102,13 @@ public protocol StoreMaintenance: Sendable {
 /// The engine lock, held until released.
 public protocol StoreEngineLock: AnyObject, Sendable {
     func release()
+    /// Whether the lock is still held. A file lock is held until released; PostgreSQL's advisory lock
+    /// goes with its connection (a server restart, `pg_terminate_backend`, a network cut).
+    var isHeld: Bool { get }
+}
+
+extension StoreEngineLock {
+    public var isHeld: Bool { true }
 }
 
 extension EngineLock: StoreEngineLock {}
