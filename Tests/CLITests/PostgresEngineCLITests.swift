@@ -73,4 +73,66 @@ final class PostgresEngineCLITests: XCTestCase {
         let engineLog = logs.compactMap { try? String(contentsOfFile: stateDirectory + "/" + $0, encoding: .utf8) }.joined()
         XCTAssertTrue(engineLog.contains("engine lock taken again"), "engine log:\n\(engineLog)")
     }
+
+    /// `logs --follow` on PostgreSQL sleeps on LISTEN/NOTIFY: a committed line is printed within a few
+    /// milliseconds, not at the next tick of the safety-net poll (250 ms, so 125 ms on average).
+    func testLogsFollowWakesOnNotifyNotOnThePoll() throws {
+        let server = try PostgresTestServer.require()
+        var cli = try CLI()
+        let url = server.socketURL(try server.createDatabase("follow"))
+        cli.environment["SWITCHBOARD_DB"] = url
+        let services = try cli.write("nothing.json", """
+            {"services": [{"name": "nothing", "kind": "wait", "parameters": {"seconds": 0}}]}
+            """)
+        XCTAssertEqual(try cli.run(["import", services]).status, 0)
+        let backend = try PostgresBackend(url: try PostgresURL(parsing: url, source: "test"), environment: [:])
+        _ = try RunQueue(database: backend).enqueue(service: "nothing", trigger: .cli, user: "test")
+        // Running, for an engine that does not exist: only this test writes its log.
+        guard var run = try backend.claimQueuedRuns(limit: 1, enginePid: 999_999, at: Date()).first else { return XCTFail("no run claimed") }
+
+        let follower = Process()
+        follower.executableURL = URL(fileURLWithPath: CLI.binary)
+        follower.arguments = ["logs", String(run.id!), "--follow"]
+        follower.environment = cli.environment
+        let pipe = Pipe()
+        follower.standardOutput = pipe
+        follower.standardError = FileHandle.nullDevice
+        let seen = NSLock()
+        nonisolated(unsafe) var arrivals: [Int: Date] = [:]
+        nonisolated(unsafe) var buffer = ""
+        pipe.fileHandleForReading.readabilityHandler = { h in
+            let text = String(decoding: h.availableData, as: UTF8.self)
+            let now = Date()
+            seen.withLock {
+                buffer += text
+                while let nl = buffer.firstIndex(of: "\n") {
+                    let line = buffer[..<nl]
+                    if let r = line.range(of: #"line (\d+)"#, options: .regularExpression), let n = Int(line[r].dropFirst(5)) { arrivals[n] = now }
+                    buffer = String(buffer[buffer.index(after: nl)...])
+                }
+            }
+        }
+        try follower.run()
+        defer { if follower.isRunning { follower.terminate() } }
+        usleep(700_000)
+        var sent: [Int: Date] = [:]
+        for i in 1...12 {
+            // Spacing unrelated to the poll's period, so a poll would land anywhere in its window.
+            usleep(UInt32(130_000 + (i * 37_000) % 240_000))
+            sent[i] = Date()
+            try backend.writeJournal(JournalBatch(lines: [RunLogLine(runId: run.id!, seq: Int64(i), time: Date(), level: .info,
+                                                                      device: "", service: "nothing", message: "line \(i)")]))
+        }
+        usleep(500_000)
+        run.status = .completed; run.endedAt = Date()
+        try backend.recordRunEnd(run)
+        let deadline = Date().addingTimeInterval(10)
+        while follower.isRunning, Date() < deadline { usleep(50_000) }
+        let latencies = seen.withLock { (1...12).compactMap { i in arrivals[i].map { $0.timeIntervalSince(sent[i]!) } } }.sorted()
+        XCTAssertEqual(latencies.count, 12, "lines printed: \(latencies.count)")
+        guard !latencies.isEmpty else { return }
+        let median = latencies[latencies.count / 2]
+        print("logs --follow on PostgreSQL: wake-up latency median \(Int(median * 1000)) ms, max \(Int(latencies.last! * 1000)) ms")
+        XCTAssertLessThan(median, 0.06, "median \(median) s: woken by the poll, not by NOTIFY")
+    }
 }
