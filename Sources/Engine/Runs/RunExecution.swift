@@ -148,15 +148,20 @@ public final class RunExecution: Sendable {
     }
 
     /// Synchronous on purpose: the end must be recorded even when the surrounding task was cancelled.
+    /// Retried with backoff (0.1 s doubling to 5 s, about two minutes in all): a busy SQLite file or a
+    /// PostgreSQL server restarting or unreachable for a while delays the end, it does not lose it.
     private func recordEnd(_ final: Run) {
-        for attempt in 0..<50 {
+        var delay: useconds_t = 100_000
+        let attempts = 30
+        for attempt in 0..<attempts {
             do {
                 try env.journal.flush()
                 try env.database.recordRunEnd(final)
                 return
             } catch {
-                if attempt == 49 { FileHandle.standardError.write(Data("run \(runId): cannot record its end: \(error)\n".utf8)) }
-                usleep(100_000)
+                if attempt == attempts - 1 { FileHandle.standardError.write(Data("run \(runId): cannot record its end: \(error)\n".utf8)) }
+                usleep(delay)
+                delay = min(delay * 2, 5_000_000)
             }
         }
     }
