@@ -66,6 +66,8 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     /// The socket's directory, when `host` is nil.
     public var socketDirectory: String
     public var applicationName: String
+    /// `connect_timeout`, in seconds; nil: the default (10 s); 0: wait as long as it takes (libpq's meaning).
+    public var connectTimeout: Int?
 
     /// Debian's socket directory.
     public static let defaultSocketDirectory = "/var/run/postgresql"
@@ -172,6 +174,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
                 throw StoreError.invalid("\(source): a password in the URL is refused (it would be seen in shell history, process lists and logs): put it in PGPASSWORD or ~/.pgpass")
             case "connect_timeout":
                 guard let t = Int(value), t >= 0 else { throw bad("connect_timeout '\(value)' is not a number of seconds") }
+                connectTimeout = t
             default:
                 throw bad("parameter '\(key)' is not supported (sslmode, host, port, user, dbname, application_name, connect_timeout are)")
             }

@@ -61,7 +61,7 @@ public final class PGConnection: @unchecked Sendable {
             configuration = .init(host: url.host!, port: url.port, username: url.user, password: lookup.password,
                                   database: url.database, tls: try tls(for: url, environment: environment, home: home))
         }
-        configuration.options.connectTimeout = .seconds(10)
+        configuration.options = options(for: url)
         let logger = quietLogger()
         do {
             let connection = try PostgresConnection.connect(on: group.any(), configuration: configuration, id: 1, logger: logger).wait()
@@ -75,6 +75,16 @@ public final class PGConnection: @unchecked Sendable {
             }
             throw StoreError(.database, "cannot connect to PostgreSQL at \(url.target): \(why)")
         }
+    }
+
+    /// What the URL says beyond where to connect: `connect_timeout` (0: a day, libpq's "wait
+    /// indefinitely") and `application_name`, which `pg_stat_activity` shows.
+    static func options(for url: PostgresURL) -> PostgresConnection.Configuration.Options {
+        var options = PostgresConnection.Configuration.Options()
+        let seconds = url.connectTimeout ?? 10
+        options.connectTimeout = seconds == 0 ? .hours(24) : .seconds(Int64(seconds))
+        options.additionalStartupParameters = [("application_name", url.applicationName)]
+        return options
     }
 
     init(url: PostgresURL, connection: PostgresConnection, logger: Logger, warnings: [String]) {

@@ -27,6 +27,15 @@ final class PostgresStoreTests: XCTestCase {
         XCTAssertEqual(try server.psql(db, "SELECT data_type FROM information_schema.columns WHERE table_name = 'run' AND column_name = 'created_at'"), "timestamp with time zone")
     }
 
+    /// The URL's `application_name` is what the server shows for the connection (it used to be parsed
+    /// and dropped).
+    func testTheURLsApplicationNameReachesTheServer() throws {
+        let server = try PostgresTestServer.require()
+        let db = try server.createDatabase()
+        let store = try PostgresStore(url: try url(server.socketURL(db) + "&application_name=noc-jump1&connect_timeout=5"), environment: [:])
+        XCTAssertEqual(try store.connection.query("SELECT current_setting('application_name')").first?.value(0, as: String.self), "noc-jump1")
+    }
+
     func testTwoProcessesOpeningANewDatabaseAtOnceMigrateItOnce() throws {
         let server = try PostgresTestServer.require()
         let db = try server.createDatabase()

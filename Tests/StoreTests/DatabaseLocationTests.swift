@@ -33,6 +33,11 @@ final class DatabaseLocationTests: XCTestCase {
         XCTAssertEqual(url.description, "postgres://netops@db.example.net:6543/switchboard?sslmode=require")
         XCTAssertEqual(url.target, "db.example.net:6543, database switchboard, user netops")
         XCTAssertEqual(try parse("postgresql://u@[::1]:5433/d").host, "::1")
+        let options = try parse("postgres://u@h/d?connect_timeout=3&application_name=noc-jump1")
+        XCTAssertEqual(options.connectTimeout, 3)
+        XCTAssertEqual(options.applicationName, "noc-jump1")
+        XCTAssertNil(try parse("postgres://u@h/d").connectTimeout)
+        XCTAssertTrue(error("postgres://u@h/d?connect_timeout=soon").contains("connect_timeout 'soon' is not a number of seconds"))
         XCTAssertEqual(try parse("postgresql://u@[::1]:5433/d").port, 5433)
     }
 
