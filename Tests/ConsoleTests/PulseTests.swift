@@ -31,8 +31,8 @@ final class PulseTests: XCTestCase {
         // slowest devices' figures stay as they are), so two in flight.
         try store.database.writer.write { db in
             for (seq, device) in ["par-core1", "par-core2", "par-dist1"].enumerated() {
-                try db.execute(sql: "INSERT INTO run_log (run_id, seq, time, level, device, service, message) VALUES (?, ?, ?, 'debug', ?, 'backup configuration', 'started')",
-                               arguments: [running, seq + 1, now.addingTimeInterval(-290), device])
+                try db.execute(sql: "INSERT INTO run_log (run_id, seq, time, level, device, service, message) VALUES (?, ?, ?, 'debug', ?, 'backup configuration', ?)",
+                               arguments: [running, seq + 1, now.addingTimeInterval(-290), device, RunLogLine.unitStarted])
             }
         }
         try store.result(run: running, device: "", success: true, output: "", service: "backup configuration")

@@ -232,7 +232,7 @@ public final class RunExecution: Sendable {
                 if service.retryDelay > 0 { try? await Task.sleep(nanoseconds: UInt64(service.retryDelay * 1_000_000_000)) }
                 if endingStatus != nil { return UnitOutcome(success: false, output: "", payload: [:], recorded: false) }
             } else {
-                log(.debug, device: deviceName, service: service.name, "started")
+                log(.debug, device: deviceName, service: service.name, RunLogLine.unitStarted)
             }
             let context = ServiceContext(
                 runId: runId, service: service, device: device, payload: payload, previousOutput: previous,

@@ -120,10 +120,10 @@ extension ConsoleStore {
             let queued = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run WHERE status = 'queued'") ?? 0
             let running = try Row.fetchAll(db, sql: """
                 SELECT id, service_name, progress_done, progress_total, progress_failed, started_at,
-                       (SELECT COUNT(*) FROM run_log l WHERE l.run_id = run.id AND l.message = 'started') AS started_units,
+                       (SELECT COUNT(*) FROM run_log l WHERE l.run_id = run.id AND l.message = ?) AS started_units,
                        (SELECT COUNT(*) FROM result r WHERE r.run_id = run.id) AS finished_units
                 FROM run WHERE status = 'running' ORDER BY id
-                """).map { r in
+                """, arguments: [RunLogLine.unitStarted]).map { r in
                 Pulse.RunningRun(id: r["id"], service: r["service_name"], done: r["progress_done"], total: r["progress_total"],
                                  failed: r["progress_failed"], startedAt: r["started_at"],
                                  inFlight: max(0, (r["started_units"] as Int) - (r["finished_units"] as Int)))

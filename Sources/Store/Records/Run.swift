@@ -92,6 +92,10 @@ public struct RunLogLine: Codable, Equatable, Sendable {
     public var service: String = ""
     public var message: String
 
+    /// The line the engine logs when it starts a unit (one service on one device): `:pulse` counts
+    /// units in flight as these lines less the run's results, so the text is shared, not repeated.
+    public static let unitStarted = "started"
+
     public init(runId: Int64, seq: Int64, time: Date, level: Level, device: String, service: String, message: String) {
         self.runId = runId; self.seq = seq; self.time = time; self.level = level; self.device = device
         self.service = service; self.message = message
