@@ -211,6 +211,10 @@ final class TerminalHarnessTests: XCTestCase {
         for backtrace in ["enable=no", "enable=yes,interactive=no"] {
             let child = try PtyChild(environment: environment(extra: ["SWIFT_BACKTRACE": backtrace]), rows: 24, cols: 80)
             XCTAssertTrue(child.wait(for: "par-core1"), child.text)
+            // Wait for the screen to settle: a frame still being written when the signal lands would sit
+            // between the mark and the restore sequence (seen in CI: the table's last rows came first).
+            var settled = -1
+            while child.count != settled { settled = child.count; usleep(300_000) }
             let mark = child.count
             kill(child.pid, SIGSEGV)
             XCTAssertEqual(child.waitExit(timeout: 60), 128 + SIGSEGV, backtrace)
