@@ -352,7 +352,10 @@ final class NotifyCLITests: XCTestCase {
         engine.standardOutput = FileHandle.nullDevice
         try engine.run()
         defer { if engine.isRunning { kill(engine.processIdentifier, SIGKILL); engine.waitUntilExit() } }
-        let start = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: floor(Date().timeIntervalSince1970) + 1))
+        // An interval task whose start has passed when it is added waits a whole interval: the start is
+        // far enough ahead for `task add` to land first on a loaded machine (floor(now) + 1 was sometimes
+        // only milliseconds ahead).
+        let start = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: floor(Date().timeIntervalSince1970) + 4))
         let add = try cli.run(["task", "add", "tick", "--service", "nothing", "--every", "1h", "--start", start, "--enable",
                                "--notify", "webhook", "--notify-when", "always"])
         XCTAssertEqual(add.status, 0, add.stderr)
