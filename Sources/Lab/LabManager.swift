@@ -315,7 +315,8 @@ public final class LabManager {
     func writeDevicesJSON(_ devices: [LabDevice], runtime: String) throws {
         let entries: [[String: Any]] = devices.map { d in
             var faults: [String: Any] = [:]
-            for (k, v) in d.faults { faults[k] = (k == "slow_ms" || k == "disconnect_after_bytes") ? v : (v != 0) }
+            // Durations and sizes are numbers; the other faults are switches.
+            for (k, v) in d.faults { faults[k] = (k.hasSuffix("_ms") || k.hasSuffix("_bytes")) ? v : (v != 0) }
             return ["name": d.name, "port": d.listenPort, "platform": d.platform, "faults": faults]
         }
         let data = try JSONSerialization.data(withJSONObject: ["devices": entries], options: [.prettyPrinted, .sortedKeys])

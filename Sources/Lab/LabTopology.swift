@@ -47,6 +47,7 @@ public enum LabTopology {
         ("fault-huge", "cisco_ios", ["huge_output": 1]),
         ("fault-hang", "cisco_ios", ["hang_prompt": 1]),
         ("fault-escape", "cisco_ios", ["escape_sequences": 1]),
+        ("fault-slow-login", "cisco_ios", ["login_delay_ms": 4500]),
     ]
 
     static let extraPlatforms = ["cisco_ios", "arista_eos", "juniper_junos", "cisco_nxos"]

@@ -3,7 +3,7 @@
 // Schema (written by `switchboard lab up`):
 //   {"devices": [{"name": "r1", "port": 2201, "platform": "cisco_ios",
 //                 "faults": {"slow_ms": 0, "disconnect_after_bytes": 0, "huge_output": false,
-//                            "hang_prompt": false, "escape_sequences": false}}]}
+//                            "hang_prompt": false, "escape_sequences": false, "login_delay_ms": 0}}]}
 // `port` and `faults` (and each fault key) may be omitted.
 
 struct Faults: Sendable, Equatable {
@@ -12,6 +12,9 @@ struct Faults: Sendable, Equatable {
     var hugeOutput = false
     var hangPrompt = false
     var escapeSequences = false
+    /// A device slow to greet: nothing at all is sent for this long after login (a busy router's
+    /// CPU, an AAA server holding the session), then banner and prompt as usual.
+    var loginDelayMilliseconds = 0
 
     init() {}
 
@@ -23,6 +26,7 @@ struct Faults: Sendable, Equatable {
         hugeOutput = try Faults.flag(json["huge_output"], "huge_output")
         hangPrompt = try Faults.flag(json["hang_prompt"], "hang_prompt")
         escapeSequences = try Faults.flag(json["escape_sequences"], "escape_sequences")
+        loginDelayMilliseconds = try Faults.integer(json["login_delay_ms"], "login_delay_ms")
     }
 
     private static func integer(_ value: JSONValue?, _ key: String) throws(LaunchError) -> Int {

@@ -97,6 +97,7 @@ struct Session {
 
     /// Shell channel: banner, prompt, command, answer, prompt... until `exit` or end of input.
     func runInteractive() -> Int32 {
+        pause(milliseconds: faults.loginDelayMilliseconds)
         let banner = context.style.banner.replacing("{host}", with: context.name)
         output.write(context.style.family == .linux ? banner + "\n\n" : "\n" + banner + "\n\n")
         var promptsHung = false
@@ -119,6 +120,7 @@ struct Session {
     /// Exec channel (`ssh host 'show version'`): run each command, never page, exit 1 if any
     /// command was rejected.
     func runExec(_ commandText: String) -> Int32 {
+        pause(milliseconds: faults.loginDelayMilliseconds)
         var failed = false
         for command in Session.splitCommands(commandText) {
             pauseIfSlow()
@@ -149,8 +151,9 @@ struct Session {
     }
 
     /// `slow_ms`: a device (or path) that takes its time over every answer.
-    private func pauseIfSlow() {
-        let milliseconds = faults.slowMilliseconds
+    private func pauseIfSlow() { pause(milliseconds: faults.slowMilliseconds) }
+
+    private func pause(milliseconds: Int) {
         guard milliseconds > 0 else { return }
         output.flush()  // what was already said is on the wire; only the answer is late
         var delay = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)

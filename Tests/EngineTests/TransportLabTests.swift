@@ -240,6 +240,24 @@ final class TransportLabTests: LabBackedTestCase {
         }
     }
 
+    /// A device silent for 4.5 s after login (a busy router, an AAA server holding the session) is
+    /// slow, not broken: the prompt is awaited up to the command timeout, nudging less often, instead
+    /// of giving up after three quick line endings (under load the lab's devices were taken for dead).
+    func testADeviceSlowToGreetIsWaitedFor() async throws {
+        let lab = try lab
+        try await withTransport { transport in
+            let connection = try await transport.connect(lab.endpoint("fault-slow-login"))
+            let start = Date()
+            let cli = try await connection.openCLI(platform: try lab.platform("cisco_ios"), disablePaging: false)
+            XCTAssertGreaterThan(Date().timeIntervalSince(start), 4, "the device really was silent")
+            let prompt = await cli.prompt
+            XCTAssertEqual(prompt, "fault-slow-login>")
+            let output = try await cli.send("show version")
+            XCTAssertTrue(output.contains("Cisco IOS Software"), output)
+            await connection.close()
+        }
+    }
+
     func testExecTimeoutAndCancellation() async throws {
         let lab = try lab
         try await withTransport { transport in

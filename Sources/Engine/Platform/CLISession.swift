@@ -78,7 +78,11 @@ public actor CLISession {
             // else (nothing yet, a banner line) a longer one before we nudge.
             let shaped = Self.looksLikePrompt(trimmed, terminators: platform.promptTerminators)
                 || (!trimmed.isEmpty && platform.mode(ofPrompt: tail) != nil)
-            let wait: Duration = shaped ? Self.quietPeriod : (nudges == 0 && buffer.isEmpty ? .seconds(1) : .milliseconds(600))
+            // After three unanswered nudges the device is slow rather than odd (a busy router, an
+            // accounting server holding the login): listen longer between nudges, up to the deadline.
+            let wait: Duration = shaped ? Self.quietPeriod
+                : nudges == 0 && buffer.isEmpty ? .seconds(1)
+                : nudges < 3 ? .milliseconds(600) : .milliseconds(min(5_000, 600 << (nudges - 2)))
             let soft = min(deadline, lastData &+ wait.nanoseconds)
             let chunk: Chunk
             do {
@@ -100,14 +104,14 @@ public actor CLISession {
                     }
                     return prompt
                 }
-                if nudges >= 3 {
-                    guard !trimmed.isEmpty else {
-                        throw fail(.timeout(host: connection.host, port: connection.port, phase: .prompt, seconds: limit.seconds,
-                                            detail: "no prompt after three line endings; nothing but complete lines received"))
-                    }
+                if nudges >= 3 && !trimmed.isEmpty {
                     // Netmiko's rule: the last line is the prompt, whatever it looks like.
                     adoptLiteral(prompt: tail)
                     return prompt
+                }
+                if nudges >= 3 && Monotonic.now() >= deadline {
+                    throw fail(.timeout(host: connection.host, port: connection.port, phase: .prompt, seconds: limit.seconds,
+                                        detail: "no prompt after \(nudges) line endings; nothing but complete lines received"))
                 }
                 nudges += 1
                 buffer.removeAll(keepingCapacity: true)
