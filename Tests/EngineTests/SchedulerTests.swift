@@ -359,7 +359,9 @@ final class SchedulerTests: XCTestCase {
         try warm.run()
         warm.waitUntilExit()
         var processes: [(Process, String)] = []
-        let startAt = Date().timeIntervalSince1970 + 2
+        // Far enough ahead that both have started even on a loaded machine (with +2 s one process
+        // once started after the other had ticked every instant, and nothing raced).
+        let startAt = Date().timeIntervalSince1970 + 6
         for worker in 0..<2 {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: binary)
