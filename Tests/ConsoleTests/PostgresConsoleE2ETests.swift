@@ -10,7 +10,8 @@ import XCTest
 final class PostgresConsoleE2ETests: XCTestCase {
     func testDeviceTableFilterAndALiveTailWakingOnNotify() throws {
         let server = try PostgresTestServer.require()
-        let url = server.socketURL(try server.createDatabase("console"))
+        let database = try server.createDatabase("console")
+        let url = server.socketURL(database)
         let c = try TmuxConsole(width: 120, height: 30, database: url)
         defer { c.stop() }
         c.type("switchboard console")
@@ -48,6 +49,17 @@ final class PostgresConsoleE2ETests: XCTestCase {
             delays.append(Date().timeIntervalSince(started))
         }
         XCTAssertLessThan(delays.max() ?? 99, 0.8, "every line within 0.8 s of its commit (a 2 s poll would miss this): \(delays)")
+        // Between commits the live tail reads (almost) nothing: no 100 ms poll of run_log, only the
+        // safety net. The server's statistics count the scans of run_log (flushed about once a second).
+        func runLogScans() throws -> Int {
+            Int(try server.psql(database, "SELECT COALESCE(idx_scan, 0) + seq_scan FROM pg_stat_user_tables WHERE relname = 'run_log'")) ?? -1
+        }
+        usleep(1_500_000)
+        let before = try runLogScans()
+        sleep(4)
+        let after = try runLogScans()
+        XCTAssertGreaterThanOrEqual(before, 5, "the reads above were counted")
+        XCTAssertLessThan(after - before, 10, "4 idle seconds of a live tail: \(after - before) scans of run_log (a 100 ms poll makes about 40)")
         // The run's end reaches the tail too.
         var finished = claimed[0]
         finished.status = .completed
