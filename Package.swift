@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "StorePostgresTests", dependencies: ["Store", "StorePostgres", "StoreConformance", "PostgresTestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Lab", "Store", "LabDevice"]),
         .testTarget(name: "LabDeviceTests", dependencies: ["LabDevice"]),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Store", "Lab"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Store", "Lab", "StorePostgres", "PostgresTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["switchboard", "Store", "StorePostgres", "PostgresTestSupport", "LabDevice", "Lab",
                                                   .product(name: "Crypto", package: "swift-crypto")]),
     ]

@@ -16,7 +16,7 @@ public enum ConsoleApp {
     ///   - sessions: opens SSH sessions (`s`, `S`, `:ssh`); nil: sessions are not available.
     ///   - tasks: enables and disables tasks (`a`) by the scheduler's rule; nil: `a` is refused.
     /// - Returns: the exit status: 0, or 128 + the signal that ended the console.
-    public static func run(database: AppDatabase, settings: Settings, properties: DeviceProperties, readonly: Bool,
+    public static func run(database: any StoreBackend, settings: Settings, properties: DeviceProperties, readonly: Bool,
                            themeDirectory: String?, sessions: (any InteractiveSessionOpener)? = nil,
                            tasks: (any TaskActivating)? = nil) throws -> Int32 {
         let utf8 = sb_setlocale_is_utf8() == 1
@@ -30,11 +30,15 @@ public enum ConsoleApp {
         terminal.apply(theme)
 
         var loader = DataLoader(database: database, properties: properties)
+        let wakeups = StoreWakeups.start(database) { [inbox] in inbox.post($0) }
+        defer { wakeups?.stop() }
+        loader.changes = wakeups?.counter
         // The executable's task rule also knows the scheduler's arithmetic (a task's next fires).
         loader.schedules = tasks as? any TaskScheduleReading
         var model = AppModel(settings: settings, properties: properties, readonly: readonly,
                              width: terminal.width, height: terminal.height, now: Date(), charset: terminal.charset,
-                             header: HeaderInfo(database: (database.path as NSString).lastPathComponent, user: loader.user))
+                             header: HeaderInfo(database: DataLoader.headerName(database), user: loader.user))
+        model.storeWakeups = wakeups != nil
         if !themeProblems.isEmpty {
             model.themeName = "default"
             model.flash(themeProblems[0] + (themeProblems.count > 1 ? " (+\(themeProblems.count - 1) more)" : "") + "; using the default theme",

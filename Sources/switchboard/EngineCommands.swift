@@ -493,8 +493,7 @@ extension EngineCommand {
     /// The auto-started engine's log for a database that is not a file: in the state directory,
     /// named after the URL (which holds no password).
     static func logPath(forLocation location: String, paths: Paths) -> String {
-        let name = String(location.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
-        return paths.stateDirectory + "/engine-" + name.prefix(120) + ".log"
+        EngineLauncher.logPath(forLocation: location, paths: paths)
     }
 
     /// The scheduler the engine ticks: fires due tasks as runs (exactly once per due time, by a

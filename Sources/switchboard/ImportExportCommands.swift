@@ -109,7 +109,7 @@ struct ConsoleCommand: ParsableCommand {
     static func open(global: GlobalOptions, readonly: Bool) throws {
         let settings = try global.settings()
         let properties = try DevicePropertiesLoader(paths: global.paths).load()
-        let database = try global.openDatabase(command: "the console")
+        let database = try global.openBackend()
         let status: Int32
         let sessions = EngineSessionOpener(database: database, settings: settings, paths: global.paths)
         defer { sessions.shutdown() }

@@ -97,17 +97,6 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
-    /// The SQLite database, for the commands that still need SQLite itself (the console, `ssh`'s
-    /// session recording, the lab, demo): a PostgreSQL URL is refused with the command's name.
-    func openDatabase(readonly: Bool = false, command: String = "this command") throws -> AppDatabase {
-        switch try databaseLocation() {
-        case .sqlite(let path):
-            return try AppDatabase(path: path, readonly: readonly)
-        case .postgres(let url):
-            throw CommandFailure(message: "\(url.description): \(command) does not work on a PostgreSQL database yet (it needs a SQLite file; see README, PostgreSQL); give a SQLite file with --db")
-        }
-    }
-
     func settings() throws -> Settings {
         let settings = try SettingsLoader(paths: paths).load(overrides: overrides)
         SecurityLog.configure(SecurityLog.Configuration(paths: paths, settings: settings))

@@ -34,7 +34,7 @@ struct SSHCommand: ParsableCommand {
             throw CommandFailure(message: "an interactive session needs a terminal (for one command, use `switchboard exec \(device) COMMAND`)")
         }
         let settings = try global.settings()
-        let database = try global.openDatabase(command: "ssh (session recording)")
+        let database = try global.openBackend()
         let opener = EngineSessionOpener(database: database, settings: settings, paths: global.paths)
         defer { opener.shutdown() }
         let env = ProcessInfo.processInfo.environment

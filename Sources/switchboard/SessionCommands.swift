@@ -23,7 +23,7 @@ struct SessionCommand: ParsableCommand {
         var file: String
 
         func run() throws {
-            let database = try global.openDatabase(readonly: true, command: "session export")
+            let database = try global.openBackend(readonly: true)
             let record: SessionRecord
             do { (record, _) = try SessionRecording.transcript(database, id: id) }
             catch let e as StoreError { throw CommandFailure(message: e.message) }

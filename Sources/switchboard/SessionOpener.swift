@@ -10,13 +10,13 @@ import Glibc
 /// target (credential by priority or named, or a typed password; jump chain; host key checked as
 /// configured), then a PTY shell.
 final class EngineSessionOpener: InteractiveSessionOpener, @unchecked Sendable {
-    let database: AppDatabase
+    let database: any StoreBackend
     let settings: Settings
     let paths: Paths
     private let lock = NSLock()
     private var transport: SSHTransport?
 
-    init(database: AppDatabase, settings: Settings, paths: Paths) {
+    init(database: any StoreBackend, settings: Settings, paths: Paths) {
         self.database = database; self.settings = settings; self.paths = paths
     }
 

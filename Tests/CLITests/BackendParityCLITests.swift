@@ -169,13 +169,20 @@ final class BackendParityCLITests: XCTestCase {
 
     // MARK: what still needs SQLite says so
 
-    func testSQLiteOnlyCommandsRefusePostgreSQLNamingThemselvesAndNoPassword() throws {
+    /// The console, `ssh` and `session export` open PostgreSQL as they open SQLite (no "needs SQLite"
+    /// refusal left): without a terminal the console and `ssh` say so, a missing session is named.
+    func testConsoleSSHAndSessionExportOpenPostgreSQLAndNeverShowThePassword() throws {
         var cli = try makeCLI(.postgres)
         cli.environment["PGPASSWORD"] = "s3cret-not-shown"
         let console = try cli.run(["console"])
         XCTAssertEqual(console.status, 1)
-        XCTAssertTrue(console.stderr.contains("the console does not work on a PostgreSQL database yet"), console.stderr)
+        XCTAssertTrue(console.stderr.contains("the console needs a terminal"), console.stderr)
+        XCTAssertFalse(console.stderr.contains("PostgreSQL database yet"), console.stderr)
         XCTAssertFalse(console.stderr.contains("s3cret"))
+        let export = try cli.run(["session", "export", "99", "-"])
+        XCTAssertEqual(export.status, 1)
+        XCTAssertTrue(export.stderr.contains("no session 99"), export.stderr)
+        XCTAssertFalse(export.stderr.contains("s3cret"))
         // A server that is not there: the error names where it was going, never the password.
         cli.environment["SWITCHBOARD_DB"] = "postgres://nobody@127.0.0.1:1/nowhere"
         let list = try cli.run(["list", "devices"])

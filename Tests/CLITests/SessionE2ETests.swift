@@ -1,5 +1,6 @@
 import Foundation
 import Lab
+import PostgresTestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -498,5 +499,54 @@ final class SessionE2ETests: XCTestCase {
         let noTTY = try lab.cli.run(["ssh", "par-core1"])
         XCTAssertEqual(noTTY.status, 1)
         XCTAssertTrue(noTTY.stderr.contains("needs a terminal"), noTTY.stderr)
+    }
+
+    /// `switchboard ssh` on PostgreSQL records the session as a row there (not in the SQLite file),
+    /// and `session export` writes it back out, as on SQLite.
+    func testSSHRecordsOnPostgreSQLAndSessionExportWritesIt() throws {
+        let lab = try lab
+        let server = try PostgresTestServer.require()
+        var pg = lab.cli
+        pg.environment["SWITCHBOARD_DB"] = server.socketURL(try server.createDatabase("ssh"))
+        // The example network and the running lab's devices into the PostgreSQL database.
+        let demo = try pg.run(["demo", "--no-console"])
+        XCTAssertEqual(demo.status, 0, demo.stderr)
+        XCTAssertTrue(demo.stdout.contains("lab already up"), demo.stdout)
+        let sqliteBefore = try lab.cli.run(["list", "sessions", "--json"]).stdout
+
+        let tmux = try Tmux(environment: pg.environment, width: 100, height: 30)
+        defer { tmux.kill() }
+        tmux.line(CLI.binary + " ssh par-core1; echo rc=$?")
+        XCTAssertTrue(tmux.wait(for: "sblab@par-core1>"), tmux.capture())
+        tmux.line("show version")
+        XCTAssertTrue(tmux.wait(for: "Junos:", history: 100), tmux.capture())
+        tmux.keys("Enter")
+        tmux.type("~.")
+        XCTAssertTrue(tmux.wait(for: "Recorded as session", history: 100), tmux.capture())
+        XCTAssertTrue(tmux.wait(for: "rc=0", history: 100), tmux.capture())
+        let screen = tmux.capture(history: 100)
+        let match = try XCTUnwrap(screen.range(of: #"Recorded as session [0-9]+"#, options: .regularExpression), screen)
+        let id = String(screen[match].split(separator: " ").last!)
+
+        let listed = try pg.run(["list", "sessions", "--json"])
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]], listed.stdout)
+        XCTAssertEqual(rows.count, 1, listed.stdout)
+        XCTAssertEqual(rows.first?["device"] as? String, "par-core1", listed.stdout)
+        XCTAssertEqual("\(rows.first?["id"] ?? "")", id, listed.stdout)
+        XCTAssertGreaterThan(rows.first?["bytes_in"] as? Int ?? 0, 100, "bytes counted: \(listed.stdout)")
+        XCTAssertEqual(try lab.cli.run(["list", "sessions", "--json"]).stdout, sqliteBefore, "nothing recorded in the SQLite file")
+
+        let cast = pg.dir + "/pg-session.cast"
+        let export = try pg.run(["session", "export", id, cast])
+        XCTAssertEqual(export.status, 0, export.stderr)
+        XCTAssertTrue(export.stdout.contains("session \(id) (par-core1) written to"), export.stdout)
+        let text = try String(contentsOfFile: cast, encoding: .utf8)
+        let header = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.split(separator: "\n")[0].utf8)) as? [String: Any])
+        XCTAssertEqual(header["version"] as? Int, 2, text)
+        XCTAssertTrue(text.contains("Junos:"), "the device's output is in the export")
+        let stdout = try pg.run(["session", "export", id, "-"])
+        XCTAssertEqual(stdout.stdout, text, "standard output gets the same transcript")
+        XCTAssertEqual(try pg.run(["session", "export", "999999", cast]).status, 1)
     }
 }

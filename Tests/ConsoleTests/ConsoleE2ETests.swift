@@ -16,7 +16,8 @@ final class TmuxConsole {
 
     static let binaryPath: String = buildDirectory + "/switchboard"
 
-    init(width: Int = 100, height: Int = 30) throws {
+    /// `database`: a `--db` value for every command (SWITCHBOARD_DB), e.g. a PostgreSQL URL; nil: the SQLite default.
+    init(width: Int = 100, height: Int = 30, database: String? = nil) throws {
         binary = TmuxConsole.binaryPath
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw ConsoleTestFailure("\(binary) is missing: `swift build --build-tests` builds it")
@@ -32,6 +33,7 @@ final class TmuxConsole {
             "PATH": (binary as NSString).deletingLastPathComponent + ":/usr/bin:/bin", "TERM": "xterm-256color",
             "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "USER": "alice", "PS1": "e2e$ ", "SHELL": "/bin/bash",
         ]
+        if let database { environment["SWITCHBOARD_DB"] = database }
         try cli(["import", repositoryRoot + "/setup/examples/switchboard.json"])
         // A known prompt, and nothing from the machine's shell start-up files.
         try "PS1='e2e$ '\n".write(toFile: dir + "/bashrc", atomically: true, encoding: .utf8)

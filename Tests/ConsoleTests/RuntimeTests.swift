@@ -123,7 +123,7 @@ final class RuntimeTests: XCTestCase {
     /// `TaskActivation`, tested end to end in ConsoleSafetyE2ETests).
     final class RecordingTasks: TaskActivating, @unchecked Sendable {
         var calls: [(String, Bool, String)] = []
-        func setActive(_ name: String, active: Bool, database: AppDatabase, user: String) throws -> String {
+        func setActive(_ name: String, active: Bool, database: any StoreBackend, user: String) throws -> String {
             calls.append((name, active, user))
             return "task \(name) enabled"
         }

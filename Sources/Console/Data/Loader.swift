@@ -4,17 +4,31 @@ import Store
 /// Runs the console's loads (off the input thread): each view's data through the store's domain
 /// functions (`ConsoleStore`), tables through their descriptors (`Tables/`).
 public struct DataLoader: Sendable {
-    public let database: AppDatabase
+    public let database: any StoreBackend
     public let properties: DeviceProperties
     public var user: String
     /// The scheduler's next due times for a task's Describe view; nil: the stored next fire only.
     public var schedules: (any TaskScheduleReading)?
+    /// The change count of a backend without a change stamp (`StoreWakeups`); nil: every refresh reads.
+    public var changes: StoreChangeCounter?
 
-    public init(database: AppDatabase, properties: DeviceProperties, user: String = DataLoader.currentUser()) {
+    public init(database: any StoreBackend, properties: DeviceProperties, user: String = DataLoader.currentUser()) {
         self.database = database; self.properties = properties; self.user = user
     }
 
-    var store: ConsoleStore { ConsoleStore(database: database) }
+    var store: ConsoleStore { ConsoleStore(backend: database) }
+
+    /// What tells a periodic refresh that nothing was written: SQLite's file and WAL, else the
+    /// wake-up count; nil: read.
+    func currentStamp() -> StoreStamp? {
+        if database.capabilities.contains(.changeStamp) { return StoreStamp.of(databasePath: database.location) }
+        return changes?.stamp
+    }
+
+    /// The database as the header names it: a SQLite file's name, a PostgreSQL URL (without password).
+    public static func headerName(_ database: any StoreBackend) -> String {
+        database.location.contains("://") ? database.location : (database.location as NSString).lastPathComponent
+    }
 
     /// The operating system's user (the effective uid's name, not `$USER`): what runs, sessions
     /// and the change log record, as the CLI does.
@@ -25,7 +39,7 @@ public struct DataLoader: Sendable {
             guard let content = request.content else { return .header(try header()) }
             switch content {
             case .table(let kind, let scope):
-                let stamp = StoreStamp.of(databasePath: database.path)
+                let stamp = currentStamp()
                 if kind.descriptor.stamped, let stamp, stamp == request.unlessStamp { return .unchanged }
                 let data = try table(kind, scope: scope)
                 let order = data.sortedOrder(request.sort)
@@ -49,7 +63,7 @@ public struct DataLoader: Sendable {
                 return .runLog(summary, lines: lines, skipped: tail.skipped)
             case .pulse:
                 // Like a table: nothing written since the last read, nothing read now.
-                let stamp = StoreStamp.of(databasePath: database.path)
+                let stamp = currentStamp()
                 if let stamp, stamp == request.unlessStamp { return .unchanged }
                 let now = request.now ?? Date()
                 return .pulse(try store.pulse(now: now, day: Calendar.current.startOfDay(for: now)), stamp: stamp)
@@ -64,8 +78,8 @@ public struct DataLoader: Sendable {
     /// Running and queued runs (one indexed query) and the engine lock's holder (one `flock` probe).
     func header() throws -> HeaderInfo {
         let (running, queued) = try store.activeRunCounts()
-        let pid = EngineLock.holder(databasePath: database.path)
-        return HeaderInfo(database: (database.path as NSString).lastPathComponent, user: user,
+        let pid = database.engineLockHolder()
+        return HeaderInfo(database: Self.headerName(database), user: user,
                           engine: pid.map { String($0) } ?? "off", running: running, enginePid: pid, queued: queued)
     }
 

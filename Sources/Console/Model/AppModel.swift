@@ -45,6 +45,8 @@ public enum Event: Sendable {
     case launchInfo(LaunchInfo)
     /// A launch that changes devices: the launcher asks before queuing it.
     case launchConfirm(LaunchRequest, LaunchPreview)
+    /// Another process committed (a backend's wake-up, PostgreSQL's NOTIFY): the top view reads now.
+    case storeChanged
 }
 
 /// A message in the status line, until it expires. It belongs to the view on top when the event
@@ -248,6 +250,9 @@ public struct AppModel: Sendable {
     public var keymap: KeyMap
     public var readonly: Bool
     public var paused = false
+    /// The store wakes the console when it changes (`.storeChanged`): a live run's tail then reads on
+    /// each wake-up and a slow poll, not every 100 ms.
+    public var storeWakeups = false
     /// `:refresh SECONDS`, in ms, overriding every table's interval.
     public var refreshOverride: Int?
     public var settings: Settings

@@ -30,6 +30,14 @@ extension AppModel {
         return effects
     }
 
+    /// Another process committed: the top view is due now (a table or the pulse still skips the read
+    /// when its stamp says nothing changed). A paused console stays as it is.
+    mutating func storeChanged() {
+        var index = stack.count - 1
+        if case .help = stack[index].content, index > 0 { index -= 1 }
+        if stack[index].lastLoad != nil { stack[index].lastLoad = .distantPast }
+    }
+
     /// How often a view reloads by itself, nil for never (a document does not change).
     func refreshSeconds(_ v: ViewState) -> TimeInterval? {
         switch v.content {
@@ -37,7 +45,8 @@ extension AppModel {
         case .workflow: return TimeInterval(interval("workflow")) / 1000
         case .runLog:
             // A live run is tailed every 100 ms (new lines within 250 ms); a finished one rarely.
-            if let run = v.run, run.status == "running" || run.status == "queued" { return 0.1 }
+            // With the store's wake-ups (PostgreSQL), a commit makes it read at once; this is the safety net.
+            if let run = v.run, run.status == "running" || run.status == "queued" { return storeWakeups ? 2 : 0.1 }
             return TimeInterval(interval("run")) / 1000
         case .pulse: return TimeInterval(interval("pulse")) / 1000
         case .document, .help: return nil

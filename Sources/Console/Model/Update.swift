@@ -14,6 +14,8 @@ public func update(_ model: AppModel, _ event: Event) -> (AppModel, [Effect]) {
         effects += m.handleKey(key)
     case .tick(let now):
         m.now = now
+    case .storeChanged:
+        m.storeChanged()
     case .resize(let w, let h):
         m.width = max(1, w); m.height = max(1, h)
         for i in m.stack.indices where m.stack[i].tableKind != nil { m.clampTable(i) }

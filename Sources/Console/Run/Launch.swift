@@ -355,24 +355,35 @@ extension AppModel {
 /// Queues runs and stops them for the runtime, off the input thread. The engine starter is a
 /// parameter so that tests can run without spawning one.
 public struct Launcher: Sendable {
-    public let database: AppDatabase
+    public let database: any StoreBackend
     public let user: String
     /// Makes sure an engine runs on the database (returns its pid).
     public let startEngine: @Sendable (String) throws -> Int32
 
-    public init(database: AppDatabase, user: String, startEngine: @escaping @Sendable (String) throws -> Int32) {
+    public init(database: any StoreBackend, user: String, startEngine: @escaping @Sendable (String) throws -> Int32) {
         self.database = database; self.user = user; self.startEngine = startEngine
     }
 
-    /// The real engine: `switchboard engine --db PATH`, detached, when none holds the lock.
-    public static func processEngine(executable: String? = nil) -> @Sendable (String) throws -> Int32 {
-        { path in try EngineLauncher.ensureRunning(databasePath: path, executable: executable) }
+    /// The real engine: `switchboard engine --db LOCATION`, detached, when none holds the database's
+    /// engine lock (a file lock beside a SQLite file; PostgreSQL's advisory lock, its log then in the
+    /// state directory).
+    public static func processEngine(database: any StoreBackend, executable: String? = nil) -> @Sendable (String) throws -> Int32 {
+        if let sqlite = database as? AppDatabase {
+            let path = sqlite.path
+            return { _ in try EngineLauncher.ensureRunning(databasePath: path, executable: executable) }
+        }
+        return { location in
+            let paths = Paths()
+            try Paths.ensurePrivateDirectory(paths.stateDirectory)
+            return try EngineLauncher.ensureRunning(databaseArgument: location, log: EngineLauncher.logPath(forLocation: location, paths: paths),
+                                                    lockHolder: { database.engineLockHolder() }, executable: executable)
+        }
     }
 
     /// The dialog's facts about a service: kind, own targets, whether it needs devices, its dry run.
     public func info(_ service: String) -> Event {
         do {
-            let facts = try ConsoleStore(database: database).launchFacts(service)
+            let facts = try ConsoleStore(backend: database).launchFacts(service)
             let s = facts.service
             var own: [String] = []
             if !s.devices.isEmpty { own.append("devices \(s.devices.joined(separator: ", "))") }
@@ -393,7 +404,7 @@ public struct Launcher: Sendable {
         let run: Run
         do {
             if !request.confirmed {
-                if let changes = try ConsoleStore(database: database).launchChanges(
+                if let changes = try ConsoleStore(backend: database).launchChanges(
                     request.service, devices: request.devices, pools: request.pools, filter: request.filter, dryRun: request.dryRun) {
                     return .launchConfirm(request, LaunchPreview(kind: changes.kind, devices: changes.devices))
                 }
@@ -406,7 +417,7 @@ public struct Launcher: Sendable {
             return .launched(request, run: nil, error: AppDatabase.describe(error), engine: nil)
         }
         var engineError: String?
-        do { _ = try startEngine(database.path) } catch { engineError = AppDatabase.describe(error) }
+        do { _ = try startEngine(database.location) } catch { engineError = AppDatabase.describe(error) }
         return .launched(request, run: run.id, error: nil, engine: engineError)
     }
 

@@ -6,18 +6,18 @@ import Store
 /// function `switchboard task enable/disable` calls. The console itself depends on the store only.
 public protocol TaskActivating: Sendable {
     /// Enables or disables the task; returns what to say ("task nightly enabled; next fire …").
-    func setActive(_ name: String, active: Bool, database: AppDatabase, user: String) throws -> String
+    func setActive(_ name: String, active: Bool, database: any StoreBackend, user: String) throws -> String
 }
 
 /// The console's changes to the store, each through the store's (or the engine's) own rule.
 enum Mutations {
-    static func perform(_ mutation: Mutation, database: AppDatabase, user: String, tasks: (any TaskActivating)?) throws -> String {
+    static func perform(_ mutation: Mutation, database: any StoreBackend, user: String, tasks: (any TaskActivating)?) throws -> String {
         switch mutation {
         case .delete(let kind, let names):
             guard let deletes = kind.descriptor.deletes else {
                 throw StoreError.invalid("\(kind.title) cannot be deleted from the console")
             }
-            try ConsoleStore(database: database).delete(deletes, names: names, noun: kind.noun, user: user,
+            try ConsoleStore(backend: database).delete(deletes, names: names, noun: kind.noun, user: user,
                                                         note: "deleted from the console")
             return names.count == 1 ? "deleted \(kind.noun) \(names[0])" : "deleted \(names.count) \(kind.title)"
         case .setTaskActive(let name, let active):
@@ -32,7 +32,7 @@ enum Mutations {
 
     /// Stops a run through `RunQueue.requestStop`, as `switchboard stop` does: a queued run is
     /// aborted at once, a running one is flagged for its engine.
-    static func stop(_ id: Int64, database: AppDatabase, user: String) throws -> String {
+    static func stop(_ id: Int64, database: any StoreBackend, user: String) throws -> String {
         let queue = RunQueue(database: database)
         guard let before = try queue.run(id) else { throw StoreError.notFound("no run \(id)") }
         if before.status.isFinished { throw StoreError.invalid("run \(id) is not running (\(before.status.rawValue))") }

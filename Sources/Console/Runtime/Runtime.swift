@@ -66,7 +66,7 @@ public final class Runtime {
     /// Enables and disables tasks (the executable's, by the scheduler's rule); nil: `a` is refused.
     var tasks: (any TaskActivating)?
     /// Queues runs and starts the engine (Run/Launch.swift); tests replace the engine starter.
-    lazy var launcher = Launcher(database: loader.database, user: loader.user, startEngine: Launcher.processEngine())
+    lazy var launcher = Launcher(database: loader.database, user: loader.user, startEngine: Launcher.processEngine(database: loader.database))
     /// `SWITCHBOARD_TRACE_FRAMES=PATH`: one line per frame written, for bench/console.
     let trace = FrameTrace.fromEnvironment()
 
@@ -139,7 +139,7 @@ public final class Runtime {
 
     /// Performs a change the engineer confirmed (Mutations.swift): each through the store's or the
     /// engine's own rule, with its change-log entry.
-    static func apply(_ mutation: Mutation, database: AppDatabase, user: String, tasks: (any TaskActivating)? = nil) throws -> String {
+    static func apply(_ mutation: Mutation, database: any StoreBackend, user: String, tasks: (any TaskActivating)? = nil) throws -> String {
         try Mutations.perform(mutation, database: database, user: user, tasks: tasks)
     }
 

@@ -4,7 +4,7 @@ import Store
 /// One session's record in the store: written when the session opens (so even a crash leaves a
 /// trace), and completed when it ends with the end time, byte counts and the transcript.
 public final class SessionRecording {
-    public let database: AppDatabase
+    public let database: any StoreBackend
     public private(set) var record: SessionRecord
     public private(set) var writer: AsciicastWriter
     private let clockStart: UInt64
@@ -12,7 +12,7 @@ public final class SessionRecording {
     /// - Parameters:
     ///   - user: the engineer (console or shell user).
     ///   - loginUser: the user the device was logged in as (in the transcript's title).
-    public init(database: AppDatabase, device: String, user: String, loginUser: String, width: Int, height: Int,
+    public init(database: any StoreBackend, device: String, user: String, loginUser: String, width: Int, height: Int,
                 terminal: String?, start: Date = Date()) throws {
         self.database = database
         var r = SessionRecord(deviceId: nil, deviceName: device, user: user)
@@ -23,7 +23,7 @@ public final class SessionRecording {
         r.transcript = writer.text
         r.endReason = "open"
         clockStart = DispatchTime.now().uptimeNanoseconds
-        record = try ConsoleStore(database: database).insertSession(r)
+        record = try ConsoleStore(backend: database).insertSession(r)
         SecurityLog.record("session.open", targets: "device '\(device)'", detail: "session \(record.id ?? 0), login \(loginUser)", user: user)
     }
 
@@ -55,13 +55,13 @@ public final class SessionRecording {
         let r = record
         SecurityLog.record("session.close", targets: "device '\(r.deviceName)'",
                            detail: "session \(r.id ?? 0): \(end.reason), \(r.bytesIn) bytes in", user: r.user)
-        try ConsoleStore(database: database).updateSession(r)
+        try ConsoleStore(backend: database).updateSession(r)
         return record.id ?? 0
     }
 
     /// The stored transcript of a session, or an error naming what is missing.
-    public static func transcript(_ database: AppDatabase, id: Int64) throws -> (SessionRecord, Asciicast) {
-        guard let r = try ConsoleStore(database: database).session(id) else {
+    public static func transcript(_ database: any StoreBackend, id: Int64) throws -> (SessionRecord, Asciicast) {
+        guard let r = try ConsoleStore(backend: database).session(id) else {
             throw StoreError.notFound("no session \(id)")
         }
         do {

@@ -146,7 +146,7 @@ public struct TerminalPump {
 public enum ShellSession {
     /// Opens the session, runs it on this terminal, records it; returns how it ended and the
     /// session's id in the store. Errors before the session starts are thrown.
-    public static func run(opener: any InteractiveSessionOpener, request: SessionRequest, database: AppDatabase?,
+    public static func run(opener: any InteractiveSessionOpener, request: SessionRequest, database: (any StoreBackend)?,
                            user: String) throws -> (SessionEnd, Int64?, recordingError: String?) {
         var request = request
         if let size = TerminalPump().currentSize() { request.columns = size.cols; request.rows = size.rows }

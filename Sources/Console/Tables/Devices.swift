@@ -11,7 +11,7 @@ enum DevicesTable {
         load: { load in
             var pool: String?
             if case .pool(let name)? = load.scope { pool = name }
-            let (fields, rows) = try DeviceTable.read(load.store.database, pool: pool,
+            let (fields, rows) = try DeviceTable.read(load.store.backend, pool: pool,
                                                       properties: load.properties.properties.map(\.name),
                                                       date: { Formats.date($0) },
                                                       make: { TableRow(id: $0, values: $1) })

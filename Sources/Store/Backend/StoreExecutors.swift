@@ -2,7 +2,7 @@ import Foundation
 
 /// Domain reads inside one snapshot (`StoreBackend.query`). Every backend answers them the same way:
 /// `StoreBackendConformance` (Tests/StoreConformance) checks it, run against SQLite and PostgreSQL.
-public protocol StoreReader {
+public protocol StoreReader: ConsoleStoreReader {
     // MARK: devices
     func device(named name: String) throws -> Device?
     func device(id: Int64) throws -> Device?
@@ -112,7 +112,7 @@ public struct FireToken: Sendable {
 }
 
 /// Domain writes (and reads) inside one transaction (`StoreBackend.transaction`/`exclusiveTransaction`).
-public protocol StoreTransaction: StoreReader {
+public protocol StoreTransaction: StoreReader, ConsoleStoreWriter {
     /// Runs `body` in a nested savepoint: when it throws, its writes are undone and the error comes
     /// out, the surrounding transaction goes on.
     func savepoint<T>(_ body: (any StoreTransaction) throws -> T) throws -> T

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// What the console's Describe (`d`) and Xray (`x`) views read: one record with what relates to
 /// it, as plain values. Nothing here carries a secret, sealed or not: credentials are reduced to
@@ -61,24 +60,32 @@ extension ConsoleStore {
     }
 
     public func serviceDetail(_ name: String, runs: Int = 5) throws -> ServiceDetail {
-        try database.writer.read { db in
-            let s = try Self.service(db, name)
+        try read { r in
+            let s = try Self.service(r, name)
             var targets: [String]?
             var targetsError: String?
-            do { targets = try RunTargets.resolve(db, service: s, devices: [], pools: [], filter: "") } catch {
+            do { targets = try RunTargets.resolve(r, service: s, devices: [], pools: [], filter: "") } catch {
                 targetsError = AppDatabase.describe(error)
             }
-            let members = try Row.fetchAll(db, sql: """
-                SELECT s.name, s.kind, n.is_start FROM workflow_node n JOIN service s ON s.id = n.service_id
-                WHERE n.workflow_id = ? ORDER BY n.is_start DESC, s.name
-                """, arguments: [s.id]).map { (name: $0["name"] as String, kind: $0["kind"] as String, isStart: $0["is_start"] as Bool) }
-            let workflows = try String.fetchAll(db, sql: """
-                SELECT DISTINCT w.name FROM workflow_node n JOIN service w ON w.id = n.workflow_id WHERE n.service_id = ? ORDER BY w.name
-                """, arguments: [s.id])
-            let tasks = try String.fetchAll(db, sql: "SELECT name FROM task WHERE service_id = ? ORDER BY name", arguments: [s.id])
-            let runs = try Self.runBriefs(db, where: "service_id = ?", [s.id], limit: runs)
+            let all = try r.services(workflows: false) + r.services(workflows: true)
+            let kinds = Self.kinds(all)
+            var members: [(name: String, kind: String, isStart: Bool)] = []
+            var workflows: [String] = []
+            if let id = s.id {
+                members = try r.workflowNodes(workflowId: id).map { n in
+                    (name: kinds[n.serviceId]?.0 ?? "#\(n.serviceId)", kind: kinds[n.serviceId]?.1 ?? "?", isStart: n.isStart)
+                }.sorted { a, b in a.isStart != b.isStart ? a.isStart : a.name.utf8.lexicographicallyPrecedes(b.name.utf8) }
+                let counts = try r.workflowNodeCounts()
+                for w in all where w.id.map({ counts[$0] != nil }) ?? false {
+                    if try r.workflowNodes(workflowId: w.id!).contains(where: { $0.serviceId == id }) { workflows.append(w.name) }
+                }
+                workflows = Array(Set(workflows)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            }
+            let tasks = try r.tasks().filter { $0.serviceId != nil && $0.serviceId == s.id }.map(\.name)
+                .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            let runs = try Self.runBriefs(r.recentRuns(serviceId: s.id ?? -1, taskId: nil, limit: runs))
             return ServiceDetail(service: s, targets: targets, targetsError: targetsError,
-                                 needsDevices: try RunTargets.needsDevices(db, service: s), members: members,
+                                 needsDevices: try RunTargets.needsDevices(r, service: s), members: members,
                                  workflows: workflows, tasks: tasks, lastRuns: runs)
         }
     }
@@ -92,13 +99,14 @@ extension ConsoleStore {
     }
 
     public func credentialDetail(_ name: String) throws -> CredentialDetail {
-        try database.writer.read { db in
-            guard let c = try Credential.fetchOne(db, sql: "SELECT * FROM credential WHERE name = ?", arguments: [name]) else {
+        try read { r in
+            guard let c = try r.credential(named: name) else {
                 throw StoreError.notFound("no credential named '\(name)'")
             }
-            let pools = try c.pools.map { p in (name: p, size: try Int.fetchOne(db, sql: "SELECT member_count FROM pool WHERE name = ?", arguments: [p])) }
-            let services = try String.fetchAll(db, sql: "SELECT name FROM service WHERE credential = ? ORDER BY name", arguments: [name])
-            return CredentialDetail(credential: CredentialSummary(c), pools: pools, services: services)
+            let pools = try c.pools.map { p in (name: p, size: try r.pool(named: p)?.memberCount) }
+            let services = try r.services(workflows: false) + r.services(workflows: true)
+            return CredentialDetail(credential: CredentialSummary(c), pools: pools,
+                                    services: services.filter { $0.credential == name }.map(\.name).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
         }
     }
 
@@ -115,13 +123,14 @@ extension ConsoleStore {
     }
 
     public func poolDetail(_ name: String, members limit: Int = 50) throws -> PoolDetail {
-        try database.writer.read { db in
-            guard let p = try Inventory.pool(db, named: name), let id = p.id else { throw StoreError.notFound("no pool named '\(name)'") }
-            let members = Array(try Inventory.poolDeviceNames(db, named: name).prefix(limit))
-            let credentials = try Inventory.credentials(db).filter { $0.pools.contains(name) }.map(\.name)
-            let services = try Service.fetchAll(db, sql: "SELECT * FROM service ORDER BY name").filter { $0.pools.contains(name) }.map(\.name)
-            let tasks = try Inventory.tasks(db).filter { $0.pools.contains(name) }.map(\.name)
-            return PoolDetail(pool: p, manual: try Inventory.manualDeviceNames(db, poolId: id), members: members,
+        try read { r in
+            guard let p = try r.pool(named: name), let id = p.id else { throw StoreError.notFound("no pool named '\(name)'") }
+            let members = Array(try r.poolDeviceNames(named: name).prefix(limit))
+            let credentials = try r.credentials().filter { $0.pools.contains(name) }.map(\.name)
+            let services = (try r.services(workflows: false) + r.services(workflows: true)).filter { $0.pools.contains(name) }.map(\.name)
+                .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            let tasks = try r.tasks().filter { $0.pools.contains(name) }.map(\.name)
+            return PoolDetail(pool: p, manual: try r.manualDeviceNames(poolId: id), members: members,
                               credentials: credentials, services: services, tasks: tasks)
         }
     }
@@ -133,17 +142,17 @@ extension ConsoleStore {
     }
 
     public func taskDetail(_ name: String, runs: Int = 5) throws -> TaskDetail {
-        try database.writer.read { db in
-            guard let t = try ScheduledTask.fetchOne(db, sql: "SELECT * FROM task WHERE name = ?", arguments: [name]) else {
+        try read { r in
+            guard let t = try r.task(named: name) else {
                 throw StoreError.notFound("no task named '\(name)'")
             }
-            let service = try t.serviceId.flatMap { try String.fetchOne(db, sql: "SELECT name FROM service WHERE id = ?", arguments: [$0]) } ?? ""
-            return TaskDetail(task: t, serviceName: service, lastRuns: try Self.runBriefs(db, where: "task_id = ?", [t.id], limit: runs))
+            let service = try t.serviceId.flatMap { try r.service(id: $0)?.name } ?? ""
+            return TaskDetail(task: t, serviceName: service, lastRuns: Self.runBriefs(try r.recentRuns(serviceId: nil, taskId: t.id ?? -1, limit: runs)))
         }
     }
 
-    static func runBriefs(_ db: Database, where condition: String, _ arguments: StatementArguments, limit: Int) throws -> [RunBrief] {
-        try Run.fetchAll(db, sql: "SELECT * FROM run WHERE \(condition) ORDER BY id DESC LIMIT \(max(0, limit))", arguments: arguments).map { r in
+    static func runBriefs(_ runs: [Run]) -> [RunBrief] {
+        runs.map { r in
             RunBrief(id: r.id ?? 0, serviceName: r.serviceName, status: r.status.rawValue, trigger: r.trigger.rawValue, user: r.user,
                      createdAt: r.createdAt, startedAt: r.startedAt, endedAt: r.endedAt, done: r.progressDone,
                      total: r.progressTotal, failed: r.progressFailed, reason: r.reason)
@@ -184,7 +193,7 @@ extension ConsoleStore {
             public var active: Bool?
             public var nextFire: Date?
         }
-        public struct ResultBrief: Sendable, Equatable {
+        public struct ResultBrief: Sendable, Equatable, Codable {
             public var id: Int64
             public var runId: Int64
             public var serviceName: String
@@ -192,6 +201,10 @@ extension ConsoleStore {
             public var runStatus: String
             public var durationMs: Int
             public var createdAt: Date?
+            public init(id: Int64, runId: Int64, serviceName: String, success: Bool, runStatus: String, durationMs: Int, createdAt: Date?) {
+                self.id = id; self.runId = runId; self.serviceName = serviceName; self.success = success
+                self.runStatus = runStatus; self.durationMs = durationMs; self.createdAt = createdAt
+            }
         }
 
         public var device: Device
@@ -207,58 +220,55 @@ extension ConsoleStore {
 
     public func deviceXray(_ name: String, results resultLimit: Int = 10, snapshots snapshotLimit: Int = 5,
                            sessions sessionLimit: Int = 5) throws -> DeviceXray {
-        var x: DeviceXray = try database.writer.read { db in
-            guard var device = try Inventory.device(db, named: name), let id = device.id else {
+        var x: DeviceXray = try read { r in
+            guard var device = try r.device(named: name), let id = device.id else {
                 throw StoreError.notFound("no device named '\(name)'")
             }
             // Custom properties may hold sealed private properties: the Xray never shows them.
+            let stored = device
             device.properties = [:]
-            let poolNames = try PoolMembership.poolNames(db, deviceId: id)
-            let manual = Set(try Int64.fetchAll(db, sql: "SELECT pool_id FROM pool_manual WHERE device_id = ?", arguments: [id]))
-            let pools = try poolNames.compactMap { try Inventory.pool(db, named: $0) }.map { p in
+            let poolNames = try r.poolNames(deviceId: id)
+            let manual = try r.manualPoolIds(deviceId: id)
+            let pools = try poolNames.compactMap { try r.pool(named: $0) }.map { p in
                 DeviceXray.PoolMembershipInfo(name: p.name, criteria: p.activeCriteria, manual: p.id.map { manual.contains($0) } ?? false,
                                               size: p.memberCount)
             }
-            let links = try Row.fetchAll(db, sql: """
-                SELECT link.name, link.description, link.source_id = ? AS outgoing,
-                       CASE WHEN link.source_id = ? THEN d.name ELSE s.name END AS neighbour
-                FROM link JOIN device s ON s.id = link.source_id JOIN device d ON d.id = link.destination_id
-                WHERE link.source_id = ? OR link.destination_id = ? ORDER BY neighbour, link.name
-                """, arguments: [id, id, id, id]).map { r in
-                DeviceXray.Neighbour(link: r["name"], neighbour: r["neighbour"], outgoing: r["outgoing"], description: r["description"])
-            }
+            let links = try r.links().filter { $0.source == device.name || $0.destination == device.name }.map { l in
+                DeviceXray.Neighbour(link: l.name, neighbour: l.source == device.name ? l.destination : l.source,
+                                     outgoing: l.source == device.name, description: l.description)
+            }.sorted { a, b in a.neighbour != b.neighbour ? a.neighbour.utf8.lexicographicallyPrecedes(b.neighbour.utf8)
+                                                       : a.link.utf8.lexicographicallyPrecedes(b.link.utf8) }
             // The engine's own rule (Inventory.credential is this choice's credential).
-            let choice = try Inventory.credentialChoice(db, for: device)
+            let choice = try Inventory.credentialChoice(r, for: device)
             let credential = DeviceXray.ChosenCredential(credential: choice.credential.map(CredentialSummary.init),
                                                          reason: choice.reason, candidates: choice.candidates)
             let inPools = Set(poolNames)
-            let known = try Inventory.devicePropertyNames(db)
+            let known = try r.devicePropertyNames()
             func how(devices: [String], pools: [String], filter: String) -> [String] {
                 var out: [String] = []
                 if devices.contains(device.name) { out.append("device list") }
                 out += pools.filter { inPools.contains($0) }.map { "pool \($0)" }
                 let f = filter.trimmingCharacters(in: .whitespaces)
-                if !f.isEmpty, var expression = try? FilterExpression.parse(f) {
-                    // The filter as the run resolves it, narrowed to this device.
-                    expression.terms.append(.init(field: "name", op: .equals, value: device.name, negated: false))
-                    if let hit = try? Inventory.devices(db, filter: expression, knownProperties: known), !hit.isEmpty {
-                        out.append("filter '\(f)'")
-                    }
+                if !f.isEmpty, let expression = try? FilterExpression.parse(f),
+                   (try? Inventory.checkFilterFields(expression, knownProperties: known)) != nil,
+                   expression.matches(value: { stored.value(of: $0) }, searchable: Inventory.deviceSearchFields) {
+                    // The filter as the run resolves it, evaluated on this device.
+                    out.append("filter '\(f)'")
                 }
                 return out
             }
             var services: [DeviceXray.Targeting] = []
             var serviceHow: [Int64: [String]] = [:]
-            for s in try Service.fetchAll(db, sql: "SELECT * FROM service ORDER BY name") {
+            for s in (try r.services(workflows: false) + r.services(workflows: true)).sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
                 let h = how(devices: s.devices, pools: s.pools, filter: s.targetFilter)
                 if let sid = s.id { serviceHow[sid] = h }
                 guard !h.isEmpty else { continue }
                 services.append(.init(name: s.name, kind: s.kind.rawValue, how: h,
                                       note: s.credential.isEmpty ? "" : "logs in with credential \(s.credential) (named by the service)"))
             }
-            let serviceNames = try Self.serviceNames(db)
+            let serviceNames = try r.serviceNames()
             var tasks: [DeviceXray.Targeting] = []
-            for t in try Inventory.tasks(db) {
+            for t in try r.tasks() {
                 var h = how(devices: t.devices, pools: t.pools, filter: "")
                 // A task without targets of its own runs on its service's (targets given at launch replace them).
                 if t.devices.isEmpty && t.pools.isEmpty, let sid = t.serviceId, !(serviceHow[sid] ?? []).isEmpty {
@@ -269,13 +279,7 @@ extension ConsoleStore {
                 tasks.append(.init(name: t.name, kind: t.scheduleKind.rawValue, how: h, note: service.isEmpty ? "no service" : "runs \(service)",
                                    active: t.active, nextFire: t.nextFire))
             }
-            let results = try Row.fetchAll(db, sql: """
-                SELECT r.id, r.run_id, r.service_name, r.success, r.duration_ms, r.created_at, COALESCE(run.status, '') AS run_status
-                FROM result r LEFT JOIN run ON run.id = r.run_id WHERE r.device_id = ? ORDER BY r.id DESC LIMIT ?
-                """, arguments: [id, resultLimit]).map { r in
-                DeviceXray.ResultBrief(id: r["id"], runId: r["run_id"], serviceName: r["service_name"], success: r["success"],
-                                       runStatus: r["run_status"], durationMs: r["duration_ms"], createdAt: r["created_at"])
-            }
+            let results = try r.deviceResultBriefs(deviceId: id, limit: resultLimit)
             return DeviceXray(device: device, pools: pools, links: links, credential: credential, services: services, tasks: tasks,
                               results: results, snapshots: [], sessions: [])
         }

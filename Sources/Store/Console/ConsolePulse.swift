@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Synchronization
 
 /// The console's `:pulse` dashboard, read as plain values: every figure is aggregated by SQLite
@@ -50,6 +49,10 @@ extension ConsoleStore {
             /// Device operations in flight: started (the engine's `started` log line, flushed with
             /// the journal) and not yet finished (no result). Retries do not start a unit again.
             public var inFlight: Int = 0
+            public init(id: Int64, service: String, done: Int, total: Int, failed: Int, startedAt: Date?, inFlight: Int) {
+                self.id = id; self.service = service; self.done = done; self.total = total; self.failed = failed
+                self.startedAt = startedAt; self.inFlight = inFlight
+            }
         }
 
         public struct DeviceTiming: Sendable, Equatable {
@@ -57,6 +60,52 @@ extension ConsoleStore {
             public var averageMs: Int
             public var maxMs: Int
             public var operations: Int
+            public init(device: String, averageMs: Int, maxMs: Int, operations: Int) {
+                self.device = device; self.averageMs = averageMs; self.maxMs = maxMs; self.operations = operations
+            }
+        }
+
+        /// Finished runs ending in one bucket (`bucket`: its index from the first).
+        public struct BucketCount: Sendable {
+            public var bucket: Int, succeeded: Int, failed: Int
+            public init(bucket: Int, succeeded: Int, failed: Int) { self.bucket = bucket; self.succeeded = succeeded; self.failed = failed }
+        }
+        /// Devices of one (last-run status, reachability) group, with that day's backups among them.
+        public struct DeviceGroup: Sendable {
+            public var status: String, reachable: Bool?, count: Int, backedUp: Int, backupsFailed: Int
+            public init(status: String, reachable: Bool?, count: Int, backedUp: Int, backupsFailed: Int) {
+                self.status = status; self.reachable = reachable; self.count = count; self.backedUp = backedUp; self.backupsFailed = backupsFailed
+            }
+        }
+
+        /// The pulse from a backend's aggregates: one definition of how they add up, for every backend.
+        public static func assemble(_ shape: PulseShape, buckets rows: [BucketCount], devices groups: [DeviceGroup], queued: Int,
+                                    running: [RunningRun], slowest: [DeviceTiming], changedVersions: Int,
+                                    changedDevices: [String], changedDeviceCount: Int) -> Pulse {
+            var succeeded = [Int](repeating: 0, count: shape.buckets)
+            var failed = [Int](repeating: 0, count: shape.buckets)
+            for r in rows where r.bucket >= 0 && r.bucket < shape.buckets { succeeded[r.bucket] = r.succeeded; failed[r.bucket] = r.failed }
+            var byStatus: [String: Int] = [:]
+            var devices = 0, reachable = 0, unreachable = 0, unknown = 0, backedUp = 0, backupsFailed = 0
+            for g in groups {
+                devices += g.count
+                byStatus[g.status, default: 0] += g.count
+                switch g.reachable {
+                case true?: reachable += g.count
+                case false?: unreachable += g.count
+                case nil: unknown += g.count
+                }
+                backedUp += g.backedUp
+                backupsFailed += g.backupsFailed
+            }
+            let lastRun = byStatus.map { Count(name: $0.key, count: $0.value) }
+                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.name < $1.name }
+            return Pulse(bucketSeconds: shape.bucketSeconds, firstBucket: shape.firstDate, succeeded: succeeded, failed: failed,
+                         devices: devices, lastRun: lastRun, reachable: reachable, unreachable: unreachable,
+                         reachabilityUnknown: unknown, queued: queued, running: running, slowestSince: shape.since,
+                         slowestWindow: shape.slowestWindow, slowest: slowest, day: shape.day, changedVersions: changedVersions,
+                         changedDevices: changedDevices, changedDeviceCount: changedDeviceCount,
+                         backedUp: backedUp, backupsFailed: backupsFailed)
         }
     }
 
@@ -74,87 +123,24 @@ extension ConsoleStore {
     public func pulse(now: Date, day: Date, buckets: Int = 96, bucketSeconds: Int = 900,
                       slowestWindow: TimeInterval = 86_400, slowestLimit: Int = 20, changedLimit: Int = 8) throws -> Pulse {
         Self.pulseReads.add(1, ordering: .relaxed)
-        let nowSeconds = Int(now.timeIntervalSince1970.rounded(.down))
-        let lastBucket = nowSeconds - ((nowSeconds % bucketSeconds) + bucketSeconds) % bucketSeconds
-        let first = lastBucket - (buckets - 1) * bucketSeconds
-        let firstDate = Date(timeIntervalSince1970: TimeInterval(first))
-        let since = now.addingTimeInterval(-slowestWindow)
-        return try database.writer.read { db in
-            var succeeded = [Int](repeating: 0, count: buckets)
-            var failed = [Int](repeating: 0, count: buckets)
-            // Finished runs by the quarter they ended in: completed is a success, the rest failures.
-            for r in try Row.fetchAll(db, sql: """
-                SELECT (CAST(strftime('%s', ended_at) AS INTEGER) - ?) / ? AS bucket,
-                       SUM(status = 'completed') AS ok, SUM(status <> 'completed') AS bad
-                FROM run WHERE ended_at >= ? AND status IN ('completed', 'failed', 'aborted', 'interrupted')
-                GROUP BY bucket
-                """, arguments: [first, bucketSeconds, firstDate]) {
-                let b: Int = r["bucket"]
-                guard b >= 0, b < buckets else { continue }
-                succeeded[b] = r["ok"]; failed[b] = r["bad"]
-            }
+        let shape = PulseShape(now: now, day: day, buckets: buckets, bucketSeconds: bucketSeconds, slowestWindow: slowestWindow,
+                               slowestLimit: slowestLimit, changedLimit: changedLimit)
+        return try read { try $0.pulse(shape) }
+    }
 
-            // One scan of the devices for status, reachability and today's backups.
-            var byStatus: [String: Int] = [:]
-            var devices = 0, reachable = 0, unreachable = 0, unknown = 0, backedUp = 0, backupsFailed = 0
-            for r in try Row.fetchAll(db, sql: """
-                SELECT COALESCE(last_run_status, '') AS status, reachable, COUNT(*) AS n,
-                       COALESCE(SUM(last_backup_time >= ?), 0) AS backed_up,
-                       COALESCE(SUM(last_backup_time >= ? AND last_backup_status = 'failure'), 0) AS backup_failed
-                FROM device GROUP BY 1, 2
-                """, arguments: [day, day]) {
-                let n: Int = r["n"]
-                devices += n
-                byStatus[r["status"], default: 0] += n
-                switch r["reachable"] as Bool? {
-                case true?: reachable += n
-                case false?: unreachable += n
-                case nil: unknown += n
-                }
-                backedUp += r["backed_up"] as Int
-                backupsFailed += r["backup_failed"] as Int
-            }
-            let lastRun = byStatus.map { Pulse.Count(name: $0.key, count: $0.value) }
-                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.name < $1.name }
-
-            let queued = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run WHERE status = 'queued'") ?? 0
-            let running = try Row.fetchAll(db, sql: """
-                SELECT id, service_name, progress_done, progress_total, progress_failed, started_at,
-                       (SELECT COUNT(*) FROM run_log l WHERE l.run_id = run.id AND l.message = ?) AS started_units,
-                       (SELECT COUNT(*) FROM result r WHERE r.run_id = run.id) AS finished_units
-                FROM run WHERE status = 'running' ORDER BY id
-                """, arguments: [RunLogLine.unitStarted]).map { r in
-                Pulse.RunningRun(id: r["id"], service: r["service_name"], done: r["progress_done"], total: r["progress_total"],
-                                 failed: r["progress_failed"], startedAt: r["started_at"],
-                                 inFlight: max(0, (r["started_units"] as Int) - (r["finished_units"] as Int)))
-            }
-
-            // Results are found through their runs (indexed by run), so only the window's are read.
-            let slowest = try Row.fetchAll(db, sql: """
-                SELECT device_name, CAST(ROUND(AVG(duration_ms)) AS INTEGER) AS average, MAX(duration_ms) AS longest,
-                       COUNT(*) AS n
-                FROM result WHERE run_id IN (SELECT id FROM run WHERE created_at >= ?) AND device_name <> ''
-                GROUP BY device_name ORDER BY average DESC, device_name LIMIT ?
-                """, arguments: [since, slowestLimit]).map { r in
-                Pulse.DeviceTiming(device: r["device_name"], averageMs: r["average"], maxMs: r["longest"], operations: r["n"])
-            }
-
-            // The snapshot index (device_id, created_at) covers this count: no configuration is read.
-            let changed = try Row.fetchOne(db, sql: """
-                SELECT COUNT(*) AS versions, COUNT(DISTINCT device_id) AS devices FROM config_snapshot WHERE created_at >= ?
-                """, arguments: [day])
-            let changedDevices = try String.fetchAll(db, sql: """
-                SELECT d.name FROM config_snapshot c JOIN device d ON d.id = c.device_id WHERE c.created_at >= ?
-                GROUP BY d.name ORDER BY MAX(c.created_at) DESC, d.name LIMIT ?
-                """, arguments: [day, changedLimit])
-
-            return Pulse(bucketSeconds: bucketSeconds, firstBucket: firstDate, succeeded: succeeded, failed: failed,
-                         devices: devices, lastRun: lastRun, reachable: reachable, unreachable: unreachable,
-                         reachabilityUnknown: unknown, queued: queued, running: running, slowestSince: since,
-                         slowestWindow: slowestWindow,
-                         slowest: slowest, day: day, changedVersions: changed?["versions"] ?? 0,
-                         changedDevices: changedDevices, changedDeviceCount: changed?["devices"] ?? 0,
-                         backedUp: backedUp, backupsFailed: backupsFailed)
+    /// What a pulse read covers: its histogram's buckets, its windows and limits.
+    public struct PulseShape: Sendable {
+        public var now: Date, day: Date
+        public var buckets: Int, bucketSeconds: Int
+        public var slowestWindow: TimeInterval
+        public var slowestLimit: Int, changedLimit: Int
+        /// The first bucket's start, in seconds since the epoch (buckets aligned on multiples of `bucketSeconds`).
+        public var first: Int {
+            let nowSeconds = Int(now.timeIntervalSince1970.rounded(.down))
+            let lastBucket = nowSeconds - ((nowSeconds % bucketSeconds) + bucketSeconds) % bucketSeconds
+            return lastBucket - (buckets - 1) * bucketSeconds
         }
+        public var firstDate: Date { Date(timeIntervalSince1970: TimeInterval(first)) }
+        public var since: Date { now.addingTimeInterval(-slowestWindow) }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,9 +16,7 @@ extension ConsoleStore {
     }
 
     public func parsedRows(run: Int64) throws -> ParsedTable {
-        let results = try database.writer.read { db in
-            try RunResult.filter(Column("run_id") == run).order(Column("id")).fetchAll(db)
-        }
+        let results = try read { try $0.results(run: run, device: nil) }
         let (columns, rows) = ParsedRows.table(results)
         return ParsedTable(columns: columns, rows: rows.map { r in columns.map { ParsedRows.text(r[$0]) } })
     }
@@ -38,7 +35,7 @@ extension ConsoleStore {
     /// Searches the latest configuration of every device (`ConfigSearch`, as `switchboard config
     /// search`): the matching lines, by device name then line number.
     public func searchConfigurations(_ pattern: ConfigSearch.Pattern, maxHits: Int = 100_000) throws -> (hits: [ConfigHit], devicesSearched: Int) {
-        let result = try database.writer.read { db in try ConfigSearch.search(db, pattern: pattern, context: 0) }
+        let result = try read { try $0.searchConfigurations(pattern: pattern, context: 0, devices: nil) }
         var hits: [ConfigHit] = []
         for g in result.groups {
             for l in g.lines where l.isMatch {
@@ -89,10 +86,10 @@ extension ConsoleStore {
 
     /// The latest configuration of two devices, read together.
     public func latestConfigurations(_ a: String, _ b: String) throws -> (ConfigVersion, ConfigVersion) {
-        try database.writer.read { db in
+        try read { r in
             func latest(_ name: String) throws -> ConfigVersion {
-                guard let d = try Inventory.device(db, named: name), let id = d.id else { throw StoreError.notFound("no device named '\(name)'") }
-                guard let s = try ConfigHistory.latest(db, deviceId: id) else {
+                guard let d = try r.device(named: name), let id = d.id else { throw StoreError.notFound("no device named '\(name)'") }
+                guard let s = try r.latestConfigSnapshot(deviceId: id) else {
                     throw StoreError.notFound("device \(name) has no configuration snapshot")
                 }
                 return ConfigVersion(id: s.id ?? 0, deviceName: name, content: s.content, createdAt: s.createdAt)

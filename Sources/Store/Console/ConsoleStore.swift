@@ -1,34 +1,28 @@
 import Foundation
-import GRDB
 
 /// What the console reads and changes, as domain functions returning plain records: the console
-/// does not run SQL itself. Each read is one read transaction (never blocking the engine).
+/// does not run SQL itself. Built on any `StoreBackend` (SQLite or PostgreSQL): each read is one
+/// read snapshot (never blocking the engine), composed of `StoreReader`'s domain reads and the
+/// console's own compact reads (`ConsoleStoreReader`), which each backend answers in its own SQL.
 public struct ConsoleStore: Sendable {
-    public let database: AppDatabase
+    public let backend: any StoreBackend
 
-    public init(database: AppDatabase) { self.database = database }
+    public init(backend: any StoreBackend) { self.backend = backend }
+    public init(database: AppDatabase) { self.backend = database }
+
+    func read<T>(_ body: (any StoreReader) throws -> T) throws -> T { try backend.query(body) }
 
     // MARK: header
 
     /// Runs `running` and `queued` (one indexed query).
-    public func activeRunCounts() throws -> (running: Int, queued: Int) {
-        try database.writer.read { db in
-            let row = try Row.fetchOne(db, sql: """
-                SELECT COALESCE(SUM(status = 'running'), 0) AS running, COALESCE(SUM(status = 'queued'), 0) AS queued
-                FROM run WHERE status IN ('running', 'queued')
-                """)
-            return (row?["running"] ?? 0, row?["queued"] ?? 0)
-        }
-    }
+    public func activeRunCounts() throws -> (running: Int, queued: Int) { try read { try $0.activeRunCounts() } }
 
     // MARK: inventory tables
 
-    public func links() throws -> [LinkView] { try database.writer.read { db in try Inventory.links(db) } }
-    public func pools() throws -> [Pool] { try database.writer.read { db in try Inventory.pools(db) } }
-    public func credentials() throws -> [Credential] { try database.writer.read { db in try Inventory.credentials(db) } }
-    public func services(workflows: Bool) throws -> [Service] {
-        try database.writer.read { db in try Inventory.services(db, workflows: workflows) }
-    }
+    public func links() throws -> [LinkView] { try read { try $0.links() } }
+    public func pools() throws -> [Pool] { try read { try $0.pools() } }
+    public func credentials() throws -> [Credential] { try read { try $0.credentials() } }
+    public func services(workflows: Bool) throws -> [Service] { try read { try $0.services(workflows: workflows) } }
 
     /// A task with the name of the service it runs ("" when it has none).
     public struct TaskListing: Sendable {
@@ -37,75 +31,55 @@ public struct ConsoleStore: Sendable {
     }
 
     public func tasks() throws -> [TaskListing] {
-        try database.writer.read { db in
-            let names = try Self.serviceNames(db)
-            return try Inventory.tasks(db).map { TaskListing(task: $0, serviceName: $0.serviceId.flatMap { names[$0] } ?? "") }
+        try read { r in
+            let names = try r.serviceNames()
+            return try r.tasks().map { TaskListing(task: $0, serviceName: $0.serviceId.flatMap { names[$0] } ?? "") }
         }
-    }
-
-    static func serviceNames(_ db: Database) throws -> [Int64: String] {
-        Dictionary(try Row.fetchAll(db, sql: "SELECT id, name FROM service").map {
-            (($0["id"] as Int64), ($0["name"] as String))
-        }, uniquingKeysWith: { a, _ in a })
     }
 
     // MARK: runs, results, sessions, configurations
 
     /// Every run, newest first.
-    public func runs() throws -> [Run] {
-        try database.writer.read { db in try Run.fetchAll(db, sql: "SELECT * FROM run ORDER BY id DESC") }
-    }
+    public func runs() throws -> [Run] { try read { try $0.recentRuns(limit: Int(Int32.max)) } }
 
     /// A result without its output (the table never shows it).
-    public struct ResultSummary: Sendable {
+    public struct ResultSummary: Sendable, Codable, Equatable {
         public var id: Int64, runId: Int64
         public var serviceName: String, deviceName: String
         public var success: Bool
         public var durationMs: Int, attempts: Int
         public var createdAt: Date?
+        public init(id: Int64, runId: Int64, serviceName: String, deviceName: String, success: Bool, durationMs: Int,
+                    attempts: Int, createdAt: Date?) {
+            self.id = id; self.runId = runId; self.serviceName = serviceName; self.deviceName = deviceName
+            self.success = success; self.durationMs = durationMs; self.attempts = attempts; self.createdAt = createdAt
+        }
     }
 
     /// Results, newest first, of one run or one device (or all).
     public func results(run: Int64? = nil, device: String? = nil) throws -> [ResultSummary] {
-        var sql = "SELECT id, run_id, service_name, device_name, success, duration_ms, attempts, created_at FROM result"
-        var args: StatementArguments = []
-        if let run { sql += " WHERE run_id = ?"; args = [run] } else if let device { sql += " WHERE device_name = ?"; args = [device] }
-        sql += " ORDER BY id DESC"
-        return try database.writer.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: args).map { r in
-                ResultSummary(id: r["id"], runId: r["run_id"], serviceName: r["service_name"], deviceName: r["device_name"],
-                              success: r["success"], durationMs: r["duration_ms"], attempts: r["attempts"],
-                              createdAt: r["created_at"])
-            }
-        }
+        try read { try $0.resultSummaries(run: run, device: run == nil ? device : nil) }
     }
 
     /// A recorded session without its transcript.
-    public struct SessionSummary: Sendable {
+    public struct SessionSummary: Sendable, Codable, Equatable {
         public var id: Int64
         public var deviceName: String, user: String
         public var startedAt: Date?, endedAt: Date?
         public var bytesIn: Int, bytesOut: Int, width: Int, height: Int
         public var endReason: String
-    }
-
-    /// Recorded sessions, newest first, of one device (or all).
-    public func sessions(device: String? = nil) throws -> [SessionSummary] {
-        var sql = "SELECT id, device_name, user, started_at, ended_at, bytes_in, bytes_out, width, height, end_reason FROM session"
-        var args: StatementArguments = []
-        if let device { sql += " WHERE device_name = ?"; args = [device] }
-        sql += " ORDER BY id DESC"
-        return try database.writer.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: args).map { r in
-                SessionSummary(id: r["id"], deviceName: r["device_name"], user: r["user"], startedAt: r["started_at"],
-                               endedAt: r["ended_at"], bytesIn: r["bytes_in"], bytesOut: r["bytes_out"],
-                               width: r["width"], height: r["height"], endReason: r["end_reason"])
-            }
+        public init(id: Int64, deviceName: String, user: String, startedAt: Date?, endedAt: Date?, bytesIn: Int, bytesOut: Int,
+                    width: Int, height: Int, endReason: String) {
+            self.id = id; self.deviceName = deviceName; self.user = user; self.startedAt = startedAt; self.endedAt = endedAt
+            self.bytesIn = bytesIn; self.bytesOut = bytesOut; self.width = width; self.height = height; self.endReason = endReason
         }
     }
 
+    /// Recorded sessions, newest first, of one device (or all).
+    public func sessions(device: String? = nil) throws -> [SessionSummary] { try read { try $0.sessionSummaries(device: device) } }
+
     /// A configuration snapshot without its content.
-    public struct SnapshotSummary: Sendable {
+    public struct SnapshotSummary: Sendable, Codable, Equatable {
         public var id: Int64, deviceId: Int64
         public var deviceName: String
         public var createdAt: Date?
@@ -115,78 +89,57 @@ public struct ConsoleStore: Sendable {
         public var size: Int
         /// The git commit that holds this version, if any.
         public var gitCommit: String? = nil
+        public init(id: Int64, deviceId: Int64, deviceName: String, createdAt: Date?, runId: Int64?, sha256: String, size: Int,
+                    gitCommit: String? = nil) {
+            self.id = id; self.deviceId = deviceId; self.deviceName = deviceName; self.createdAt = createdAt; self.runId = runId
+            self.sha256 = sha256; self.size = size; self.gitCommit = gitCommit
+        }
     }
 
     /// Configuration snapshots, newest first, of one device (or all).
-    public func snapshots(device: String? = nil) throws -> [SnapshotSummary] {
-        var sql = """
-            SELECT c.id, c.device_id, d.name AS device_name, c.created_at, c.run_id, c.sha256,
-                   length(CAST(c.content AS BLOB)) AS size, c.git_commit
-            FROM config_snapshot c JOIN device d ON d.id = c.device_id
-            """
-        var args: StatementArguments = []
-        if let device { sql += " WHERE d.name = ?"; args = [device] }
-        sql += " ORDER BY c.created_at DESC, c.id DESC"
-        return try database.writer.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: args).map { r in
-                SnapshotSummary(id: r["id"], deviceId: r["device_id"], deviceName: r["device_name"],
-                                createdAt: r["created_at"], runId: r["run_id"], sha256: r["sha256"], size: r["size"],
-                                gitCommit: r["git_commit"])
-            }
-        }
-    }
+    public func snapshots(device: String? = nil) throws -> [SnapshotSummary] { try read { try $0.snapshotSummaries(device: device) } }
 
     // MARK: documents
 
     /// One configuration version with its content.
-    public struct ConfigVersion: Sendable {
+    public struct ConfigVersion: Sendable, Codable, Equatable {
         public var id: Int64
         public var deviceName: String
         public var content: String
         public var createdAt: Date?
+        public init(id: Int64, deviceName: String, content: String, createdAt: Date?) {
+            self.id = id; self.deviceName = deviceName; self.content = content; self.createdAt = createdAt
+        }
     }
 
     public func configVersion(_ id: Int64) throws -> ConfigVersion {
-        try database.writer.read { db in try Self.configVersion(db, id) }
+        try read { r in
+            guard let v = try r.configVersion(id: id) else { throw StoreError.notFound("configuration \(id) no longer exists") }
+            return v
+        }
     }
 
     /// A version and the one before it on the same device (nil: it is the first), read together.
     public func configVersionAndPrevious(_ id: Int64) throws -> (ConfigVersion, ConfigVersion?) {
-        try database.writer.read { db in
-            let v = try Self.configVersion(db, id)
-            guard let r = try Row.fetchOne(db, sql: """
-                SELECT p.id, p.content, p.created_at FROM config_snapshot c JOIN config_snapshot p ON p.device_id = c.device_id
-                WHERE c.id = ? AND (p.created_at < c.created_at OR (p.created_at = c.created_at AND p.id < c.id))
-                ORDER BY p.created_at DESC, p.id DESC LIMIT 1
-                """, arguments: [id]) else { return (v, nil) }
-            return (v, ConfigVersion(id: r["id"], deviceName: v.deviceName, content: r["content"], createdAt: r["created_at"]))
+        try read { r in
+            guard let v = try r.configVersion(id: id) else { throw StoreError.notFound("configuration \(id) no longer exists") }
+            return (v, try r.previousConfigVersion(id: id))
         }
-    }
-
-    static func configVersion(_ db: Database, _ id: Int64) throws -> ConfigVersion {
-        guard let r = try Row.fetchOne(db, sql: "SELECT c.content, c.created_at, d.name FROM config_snapshot c JOIN device d ON d.id = c.device_id WHERE c.id = ?", arguments: [id]) else {
-            throw StoreError.notFound("configuration \(id) no longer exists")
-        }
-        return ConfigVersion(id: id, deviceName: r["name"], content: r["content"], createdAt: r["created_at"])
     }
 
     /// A result's output.
     public func resultOutput(_ id: Int64) throws -> (device: String, service: String, output: String) {
-        try database.writer.read { db in
-            guard let r = try Row.fetchOne(db, sql: "SELECT device_name, service_name, output FROM result WHERE id = ?", arguments: [id]) else {
-                throw StoreError.notFound("result \(id) no longer exists")
-            }
-            return (r["device_name"], r["service_name"], r["output"])
+        try read { r in
+            guard let result = try r.result(id: id) else { throw StoreError.notFound("result \(id) no longer exists") }
+            return (result.deviceName, result.serviceName, result.output)
         }
     }
 
     /// A recorded session's transcript (asciicast v2).
     public func sessionTranscript(_ id: Int64) throws -> (device: String, user: String, transcript: String) {
-        try database.writer.read { db in
-            guard let r = try Row.fetchOne(db, sql: "SELECT device_name, user, transcript FROM session WHERE id = ?", arguments: [id]) else {
-                throw StoreError.notFound("session \(id) no longer exists")
-            }
-            return (r["device_name"], r["user"], r["transcript"])
+        try read { r in
+            guard let s = try r.session(id: id) else { throw StoreError.notFound("session \(id) no longer exists") }
+            return (s.deviceName, s.user, s.transcript)
         }
     }
 
@@ -201,22 +154,26 @@ public struct ConsoleStore: Sendable {
     }
 
     public func workflowShape(_ name: String) throws -> WorkflowShape {
-        try database.writer.read { db in
-            guard let wf = try Inventory.service(db, named: name), let wid = wf.id else {
+        try read { r in
+            guard let wf = try r.service(named: name), let wid = wf.id else {
                 throw StoreError.notFound("no workflow named '\(name)'")
             }
-            let kinds = Dictionary(try Row.fetchAll(db, sql: "SELECT id, name, kind FROM service").map {
-                (($0["id"] as Int64), (($0["name"] as String), ($0["kind"] as String)))
-            }, uniquingKeysWith: { a, _ in a })
-            let nodes = try Inventory.workflowNodes(db, workflowId: wid).map { n in
+            let kinds = Self.kinds(try r.services(workflows: false) + r.services(workflows: true))
+            let nodes = try r.workflowNodes(workflowId: wid).map { n in
                 WorkflowShape.Node(serviceId: n.serviceId, name: kinds[n.serviceId]?.0 ?? "#\(n.serviceId)",
                                    kind: kinds[n.serviceId]?.1 ?? "?", isStart: n.isStart)
             }
-            let edges = try Inventory.workflowEdges(db, workflowId: wid).map { e in
+            let edges = try r.workflowEdges(workflowId: wid).map { e in
                 WorkflowShape.Edge(source: e.sourceId, destination: e.destinationId, success: e.subtype == .success)
             }
             return WorkflowShape(nodes: nodes, edges: edges)
         }
+    }
+
+    static func kinds(_ services: [Service]) -> [Int64: (String, String)] {
+        var out: [Int64: (String, String)] = [:]
+        for s in services { if let id = s.id, out[id] == nil { out[id] = (s.name, s.kind.rawValue) } }
+        return out
     }
 
     // MARK: run log tail
@@ -230,33 +187,9 @@ public struct ConsoleStore: Sendable {
     }
 
     public func runLogTail(_ id: Int64, after: Int64?, capacity: Int) throws -> RunLogTail {
-        try database.writer.read { db in
-            let run = try Run.fetchOne(db, key: id)
-            let columns = "seq, time, level, device, service, message"
-            var rows: [Row]
-            var skipped = 0
-            if let after {
-                rows = try Row.fetchAll(db, sql: "SELECT \(columns) FROM run_log WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                                        arguments: [id, after, capacity + 1])
-                if rows.count > capacity {
-                    // More arrived than the view holds: count what lies between, keep the end.
-                    let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run_log WHERE run_id = ? AND seq > ?", arguments: [id, after]) ?? 0
-                    rows = try Row.fetchAll(db, sql: "SELECT \(columns) FROM run_log WHERE run_id = ? AND seq > ? ORDER BY seq DESC LIMIT ?",
-                                            arguments: [id, after, capacity]).reversed()
-                    skipped = total - rows.count
-                }
-            } else {
-                rows = try Row.fetchAll(db, sql: "SELECT \(columns) FROM run_log WHERE run_id = ? ORDER BY seq DESC LIMIT ?",
-                                        arguments: [id, capacity]).reversed()
-                if rows.count == capacity {
-                    let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run_log WHERE run_id = ?", arguments: [id]) ?? 0
-                    skipped = total - rows.count
-                }
-            }
-            let lines = rows.map { r in
-                RunLogLine(runId: id, seq: r["seq"], time: r["time"], level: RunLogLine.Level(rawValue: r["level"]) ?? .info,
-                           device: r["device"], service: r["service"], message: r["message"])
-            }
+        try read { r in
+            let run = try r.run(id: id)
+            let (lines, skipped) = try r.logTail(run: id, after: after, capacity: capacity)
             return RunLogTail(run: run, lines: lines, skipped: skipped)
         }
     }
@@ -272,10 +205,10 @@ public struct ConsoleStore: Sendable {
     }
 
     public func launchFacts(_ name: String) throws -> LaunchFacts {
-        try database.writer.read { db in
-            let s = try Self.service(db, name)
-            return LaunchFacts(service: s, needsDevices: try RunTargets.needsDevices(db, service: s),
-                               dryRunDefault: try RunTargets.dryRunDefault(db, service: s))
+        try read { r in
+            let s = try Self.service(r, name)
+            return LaunchFacts(service: s, needsDevices: try RunTargets.needsDevices(r, service: s),
+                               dryRunDefault: try RunTargets.dryRunDefault(r, service: s))
         }
     }
 
@@ -283,16 +216,16 @@ public struct ConsoleStore: Sendable {
     /// device, else the service's kind and the devices it would change (nil: it runs once, without devices).
     public func launchChanges(_ name: String, devices: [String], pools: [String], filter: String,
                               dryRun: Bool?) throws -> (kind: String, devices: [String]?)? {
-        try database.writer.read { db in
-            let s = try Self.service(db, name)
-            let names = try RunTargets.check(db, service: s, devices: devices, pools: pools, filter: filter)
-            guard try RunTargets.changesDevices(db, service: s, dryRun: dryRun) else { return nil }
+        try read { r in
+            let s = try Self.service(r, name)
+            let names = try RunTargets.check(r, service: s, devices: devices, pools: pools, filter: filter)
+            guard try RunTargets.changesDevices(r, service: s, dryRun: dryRun) else { return nil }
             return (s.kind.rawValue, names)
         }
     }
 
-    static func service(_ db: Database, _ name: String) throws -> Service {
-        guard let s = try Inventory.service(db, named: name) else {
+    static func service(_ r: any StoreReader, _ name: String) throws -> Service {
+        guard let s = try r.service(named: name) else {
             throw StoreError.notFound("no service or workflow named '\(name)'")
         }
         return s
@@ -302,22 +235,15 @@ public struct ConsoleStore: Sendable {
 
     /// Stores a new session record (its device's id looked up by name); returns it with its id.
     public func insertSession(_ record: SessionRecord) throws -> SessionRecord {
-        try database.writer.write { db in
-            var r = record
-            r.deviceId = try Int64.fetchOne(db, sql: "SELECT id FROM device WHERE name = ?", arguments: [r.deviceName])
-            try r.insert(db)
-            return r
-        }
+        try backend.transaction { try $0.insert(session: record) }
     }
 
     /// Writes a session record's end (times, counts, transcript).
     public func updateSession(_ record: SessionRecord) throws {
-        try database.writer.write { db in try record.update(db) }
+        try backend.transaction { try $0.update(session: record) }
     }
 
-    public func session(_ id: Int64) throws -> SessionRecord? {
-        try database.writer.read { db in try SessionRecord.fetchOne(db, key: id) }
-    }
+    public func session(_ id: Int64) throws -> SessionRecord? { try read { try $0.session(id: id) } }
 
     // MARK: changes
 
@@ -329,16 +255,10 @@ public struct ConsoleStore: Sendable {
     /// Deletes named records in one transaction, each with a change-log entry; nothing is deleted
     /// when one of them does not exist.
     public func delete(_ kind: DeletableKind, names: [String], noun: String, user: String, note: String) throws {
-        try database.writer.write { db in
+        try backend.transaction { tx in
             for name in names {
-                switch kind {
-                case .device: try Inventory.deleteDevice(db, named: name)
-                case .pool: try Inventory.deletePool(db, named: name)
-                case .link, .credential, .service, .task:
-                    try db.execute(sql: "DELETE FROM \(kind.rawValue) WHERE name = ?", arguments: [name])
-                    if db.changesCount == 0 { throw StoreError.notFound("no \(noun) named '\(name)'") }
-                }
-                try Inventory.log(db, user: user, note, targetType: noun, targetName: name)
+                try tx.delete(kind, named: name, noun: noun)
+                try tx.log(user: user, note, targetType: noun, targetName: name)
             }
         }
     }

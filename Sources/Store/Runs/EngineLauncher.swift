@@ -7,6 +7,13 @@ import Foundation
 public enum EngineLauncher {
     public static func logPath(forDatabase databasePath: String) -> String { databasePath + ".engine.log" }
 
+    /// Where an engine started for a database without a file to put its log beside (a PostgreSQL
+    /// URL, never holding a password) writes its log: the state directory.
+    public static func logPath(forLocation location: String, paths: Paths) -> String {
+        let name = String(location.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
+        return paths.stateDirectory + "/engine-" + name.prefix(120) + ".log"
+    }
+
     /// The running engine's pid, starting one first when there is none. `executable` defaults to this
     /// process's own binary (the console and the CLI are both `switchboard`).
     @discardableResult

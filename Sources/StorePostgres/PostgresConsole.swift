@@ -1,0 +1,282 @@
+import Foundation
+import PostgresNIO
+import Store
+
+/// The console's compact reads and its writes on PostgreSQL (`ConsoleStoreReader`,
+/// `ConsoleStoreWriter`): lists come back as one JSON value each, the device table as one text
+/// value (fields and rows split by the ASCII unit and record separators), so 80,000 devices cost
+/// one round trip and no per-cell decoding.
+extension PostgresExecutor {
+    /// Rows of `sql` (columns aliased to `T`'s keys) in one round trip.
+    func jsonList<T: Decodable>(_ type: T.Type, _ sql: String, _ values: [PGValue] = []) throws -> [T] {
+        let json = try read("SELECT COALESCE(json_agg(t), '[]')::text FROM (\(sql)) t", values).first?.value(0, as: String?.self) ?? "[]"
+        return try PGRecords.decodeList(T.self, json: json)
+    }
+
+    func activeRunCounts() throws -> (running: Int, queued: Int) {
+        guard let row = try read("""
+            SELECT count(*) FILTER (WHERE status = 'running'), count(*) FILTER (WHERE status = 'queued')
+            FROM run WHERE status IN ('running', 'queued')
+            """).first else { return (0, 0) }
+        return (Int(try row.value(0, as: Int64.self)), Int(try row.value(1, as: Int64.self)))
+    }
+
+    /// The device table's SQL: one text value, a record per device in name order.
+    static let deviceTableSQL: String = {
+        let unit = "E'\\x1f'", record = "E'\\x1e'"
+        // The separators cannot appear inside a value: any in a stored text becomes a space.
+        func clean(_ e: String) -> String { "translate(\(e), E'\\x1e\\x1f', '  ')" }
+        let columns = DeviceTable.columns.map { c -> String in
+            switch c.kind {
+            case .text: return clean("COALESCE(\"\(c.name)\", '')")
+            case .integer: return "\"\(c.name)\"::text"
+            case .date: return "COALESCE(extract(epoch FROM \"\(c.name)\")::text, '')"
+            case .yesNo: return "CASE WHEN \"\(c.name)\" IS NULL THEN '' WHEN \"\(c.name)\" THEN 'yes' ELSE 'no' END"
+            }
+        } + ["CASE WHEN properties = '{}'::jsonb THEN '' ELSE properties::text END"]
+        return "SELECT string_agg(concat_ws(\(unit), \(columns.joined(separator: ", "))), \(record) ORDER BY name COLLATE \"C\") FROM device"
+    }()
+
+    func deviceTable<R>(pool: String?, properties: [String], date: (Date) -> String,
+                        make: (_ id: String, _ values: [String]) -> R) throws -> (fields: [String], rows: [R]) {
+        var wanted: MemberSet?
+        if let pool {
+            let id = try poolId(named: pool)
+            wanted = try memberSet(poolId: id)
+        }
+        let fetched = try read(Self.deviceTableSQL).first?.value(0, as: String?.self) ?? nil
+        let kinds = DeviceTable.columns.map(\.kind)
+        var values: [[String]] = []
+        var ids: [String] = []
+        values.reserveCapacity(wanted?.count ?? 1024)
+        var custom: [(row: Int, properties: [String: JSONValue])] = []
+        var keys = Set(properties)
+        guard var text = fetched, !text.isEmpty else { return DeviceTable.assemble(values: [], ids: [], custom: [], keys: keys, make: make) }
+        text.withUTF8 { buf in
+            let n = buf.count
+            var i = 0
+            var row: [String] = []
+            row.reserveCapacity(kinds.count + 1)
+            var start = 0
+            func finishRow() {
+                defer { row.removeAll(keepingCapacity: true) }
+                guard row.count == kinds.count + 1 else { return }
+                if let wanted, let id = Int64(row[0]), !wanted.contains(id) { return }
+                var v = Array(row.prefix(kinds.count))
+                for (k, kind) in kinds.enumerated() where kind == .date && !v[k].isEmpty {
+                    v[k] = Double(v[k]).map { date(Date(timeIntervalSince1970: $0)) } ?? ""
+                }
+                if !row[kinds.count].isEmpty, let props = DeviceTable.customProperties(json: row[kinds.count]) {
+                    keys.formUnion(props.keys)
+                    custom.append((values.count, props))
+                }
+                ids.append(v[1])
+                values.append(v)
+            }
+            while i <= n {
+                let b: UInt8 = i < n ? buf[i] : 0x1e
+                if b == 0x1f || b == 0x1e {
+                    row.append(String(decoding: UnsafeBufferPointer(rebasing: buf[start..<i]), as: UTF8.self))
+                    start = i + 1
+                    if b == 0x1e { finishRow() }
+                }
+                i += 1
+            }
+        }
+        return DeviceTable.assemble(values: values, ids: ids, custom: custom, keys: keys, make: make)
+    }
+
+    func resultSummaries(run: Int64?, device: String?) throws -> [ConsoleStore.ResultSummary] {
+        var sql = """
+            SELECT id, run_id AS "runId", service_name AS "serviceName", device_name AS "deviceName", success,
+                   duration_ms AS "durationMs", attempts, created_at AS "createdAt" FROM result
+            """
+        var values: [PGValue] = []
+        if let run { sql += " WHERE run_id = $1"; values = [.int(Int(run))] } else if let device { sql += " WHERE device_name = $1"; values = [.text(device)] }
+        return try jsonList(ConsoleStore.ResultSummary.self, sql + " ORDER BY id DESC", values)
+    }
+
+    func sessionSummaries(device: String?) throws -> [ConsoleStore.SessionSummary] {
+        var sql = """
+            SELECT id, device_name AS "deviceName", "user", started_at AS "startedAt", ended_at AS "endedAt", bytes_in AS "bytesIn",
+                   bytes_out AS "bytesOut", width, height, end_reason AS "endReason" FROM session
+            """
+        var values: [PGValue] = []
+        if let device { sql += " WHERE device_name = $1"; values = [.text(device)] }
+        return try jsonList(ConsoleStore.SessionSummary.self, sql + " ORDER BY id DESC", values)
+    }
+
+    func snapshotSummaries(device: String?) throws -> [ConsoleStore.SnapshotSummary] {
+        var sql = """
+            SELECT c.id, c.device_id AS "deviceId", d.name AS "deviceName", c.created_at AS "createdAt", c.run_id AS "runId", c.sha256,
+                   octet_length(c.content) AS size, c.git_commit AS "gitCommit"
+            FROM config_snapshot c JOIN device d ON d.id = c.device_id
+            """
+        var values: [PGValue] = []
+        if let device { sql += " WHERE d.name = $1"; values = [.text(device)] }
+        return try jsonList(ConsoleStore.SnapshotSummary.self, sql + " ORDER BY c.created_at DESC, c.id DESC", values)
+    }
+
+    func configVersion(id: Int64) throws -> ConsoleStore.ConfigVersion? {
+        try jsonList(ConsoleStore.ConfigVersion.self, """
+            SELECT c.id, d.name AS "deviceName", c.content, c.created_at AS "createdAt"
+            FROM config_snapshot c JOIN device d ON d.id = c.device_id WHERE c.id = $1
+            """, [.int(Int(id))]).first
+    }
+
+    func previousConfigVersion(id: Int64) throws -> ConsoleStore.ConfigVersion? {
+        try jsonList(ConsoleStore.ConfigVersion.self, """
+            SELECT p.id, d.name AS "deviceName", p.content, p.created_at AS "createdAt"
+            FROM config_snapshot c JOIN config_snapshot p ON p.device_id = c.device_id JOIN device d ON d.id = c.device_id
+            WHERE c.id = $1 AND (p.created_at < c.created_at OR (p.created_at = c.created_at AND p.id < c.id))
+            ORDER BY p.created_at DESC, p.id DESC LIMIT 1
+            """, [.int(Int(id))]).first
+    }
+
+    func result(id: Int64) throws -> RunResult? { try one(RunResult.self, "result", "WHERE id = $1", [.int(Int(id))]) }
+
+    func logTail(run id: Int64, after: Int64?, capacity: Int) throws -> (lines: [RunLogLine], skipped: Int) {
+        let run = PGValue.int(Int(id))
+        var lines: [RunLogLine]
+        var skipped = 0
+        if let after {
+            lines = try list(RunLogLine.self, "run_log", "WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3", [run, .int(Int(after)), .int(capacity + 1)])
+            if lines.count > capacity {
+                // More arrived than the view holds: count what lies between, keep the end.
+                let total = Int(try int("SELECT count(*) FROM run_log WHERE run_id = $1 AND seq > $2", [run, .int(Int(after))]) ?? 0)
+                lines = try list(RunLogLine.self, "run_log", "WHERE run_id = $1 AND seq > $2 ORDER BY seq DESC LIMIT $3",
+                                 [run, .int(Int(after)), .int(capacity)]).reversed()
+                skipped = total - lines.count
+            }
+        } else {
+            lines = try list(RunLogLine.self, "run_log", "WHERE run_id = $1 ORDER BY seq DESC LIMIT $2", [run, .int(capacity)]).reversed()
+            if lines.count == capacity {
+                let total = Int(try int("SELECT count(*) FROM run_log WHERE run_id = $1", [run]) ?? 0)
+                skipped = total - lines.count
+            }
+        }
+        return (lines, skipped)
+    }
+
+    func recentRuns(serviceId: Int64?, taskId: Int64?, limit: Int) throws -> [Run] {
+        if let serviceId {
+            return try list(Run.self, "run", "WHERE service_id = $1 ORDER BY id DESC LIMIT $2", [.int(Int(serviceId)), .int(max(0, limit))])
+        }
+        if let taskId {
+            return try list(Run.self, "run", "WHERE task_id = $1 ORDER BY id DESC LIMIT $2", [.int(Int(taskId)), .int(max(0, limit))])
+        }
+        return try recentRuns(limit: max(0, limit))
+    }
+
+    func manualPoolIds(deviceId: Int64) throws -> Set<Int64> {
+        Set(try read("SELECT pool_id FROM pool_manual WHERE device_id = $1", [.int(Int(deviceId))]).map { try $0.value(0, as: Int64.self) })
+    }
+
+    func deviceResultBriefs(deviceId id: Int64, limit: Int) throws -> [ConsoleStore.DeviceXray.ResultBrief] {
+        try jsonList(ConsoleStore.DeviceXray.ResultBrief.self, """
+            SELECT r.id, r.run_id AS "runId", r.service_name AS "serviceName", r.success, r.duration_ms AS "durationMs",
+                   r.created_at AS "createdAt", COALESCE(run.status, '') AS "runStatus"
+            FROM result r LEFT JOIN run ON run.id = r.run_id WHERE r.device_id = $1 ORDER BY r.id DESC LIMIT $2
+            """, [.int(Int(id)), .int(limit)])
+    }
+
+    private struct RunningRow: Decodable {
+        var id: Int64, service: String, done: Int, total: Int, failed: Int, startedAt: Date?, started: Int, finished: Int
+    }
+    private struct TimingRow: Decodable { var device: String, average: Int, longest: Int, n: Int }
+
+    /// The same aggregates as SQLite's, in PostgreSQL's SQL.
+    func pulse(_ shape: ConsoleStore.PulseShape) throws -> ConsoleStore.Pulse {
+        let buckets = try read("""
+            SELECT (floor(extract(epoch FROM ended_at))::bigint - $1) / $2, count(*) FILTER (WHERE status = 'completed'),
+                   count(*) FILTER (WHERE status <> 'completed')
+            FROM run WHERE ended_at >= $3 AND status IN ('completed', 'failed', 'aborted', 'interrupted') GROUP BY 1
+            """, [.int(shape.first), .int(shape.bucketSeconds), .date(shape.firstDate)]).map { r in
+            ConsoleStore.Pulse.BucketCount(bucket: Int(try r.value(0, as: Int64.self)), succeeded: Int(try r.value(1, as: Int64.self)),
+                                           failed: Int(try r.value(2, as: Int64.self)))
+        }
+        let groups = try read("""
+            SELECT COALESCE(last_run_status, ''), reachable, count(*), count(*) FILTER (WHERE last_backup_time >= $1),
+                   count(*) FILTER (WHERE last_backup_time >= $1 AND last_backup_status = 'failure')
+            FROM device GROUP BY 1, 2
+            """, [.date(shape.day)]).map { r in
+            ConsoleStore.Pulse.DeviceGroup(status: try r.value(0, as: String.self), reachable: try r.value(1, as: Bool?.self),
+                                           count: Int(try r.value(2, as: Int64.self)), backedUp: Int(try r.value(3, as: Int64.self)),
+                                           backupsFailed: Int(try r.value(4, as: Int64.self)))
+        }
+        let queued = Int(try int("SELECT count(*) FROM run WHERE status = 'queued'") ?? 0)
+        let running = try jsonList(RunningRow.self, """
+            SELECT id, service_name AS service, progress_done AS done, progress_total AS total, progress_failed AS failed,
+                   started_at AS "startedAt",
+                   (SELECT count(*) FROM run_log l WHERE l.run_id = run.id AND l.message = $1) AS started,
+                   (SELECT count(*) FROM result r WHERE r.run_id = run.id) AS finished
+            FROM run WHERE status = 'running' ORDER BY id
+            """, [.text(RunLogLine.unitStarted)]).map { r in
+            ConsoleStore.Pulse.RunningRun(id: r.id, service: r.service, done: r.done, total: r.total, failed: r.failed,
+                                          startedAt: r.startedAt, inFlight: max(0, r.started - r.finished))
+        }
+        let slowest = try jsonList(TimingRow.self, """
+            SELECT device_name AS device, round(avg(duration_ms))::bigint AS average, max(duration_ms) AS longest, count(*) AS n
+            FROM result WHERE run_id IN (SELECT id FROM run WHERE created_at >= $1) AND device_name <> ''
+            GROUP BY device_name ORDER BY average DESC, device_name COLLATE "C" LIMIT $2
+            """, [.date(shape.since), .int(shape.slowestLimit)]).map { r in
+            ConsoleStore.Pulse.DeviceTiming(device: r.device, averageMs: r.average, maxMs: r.longest, operations: r.n)
+        }
+        let changed = try read("SELECT count(*), count(DISTINCT device_id) FROM config_snapshot WHERE created_at >= $1", [.date(shape.day)]).first
+        let changedDevices = try strings("""
+            SELECT d.name FROM config_snapshot c JOIN device d ON d.id = c.device_id WHERE c.created_at >= $1
+            GROUP BY d.name ORDER BY max(c.created_at) DESC, d.name COLLATE "C" LIMIT $2
+            """, [.date(shape.day), .int(shape.changedLimit)])
+        return ConsoleStore.Pulse.assemble(shape, buckets: buckets, devices: groups, queued: queued, running: running, slowest: slowest,
+                                           changedVersions: Int(try changed?.value(0, as: Int64.self) ?? 0), changedDevices: changedDevices,
+                                           changedDeviceCount: Int(try changed?.value(1, as: Int64.self) ?? 0))
+    }
+
+    // MARK: writes
+
+    func insert(session record: SessionRecord) throws -> SessionRecord {
+        var r = record
+        r.deviceId = try int("SELECT id FROM device WHERE name = $1", [.text(r.deviceName)])
+        r.id = try insert(r, into: "session")
+        return r
+    }
+
+    func update(session record: SessionRecord) throws {
+        guard let id = record.id else { throw StoreError.notFound("session without an id") }
+        try update(record, in: "session", id: id)
+    }
+
+    func delete(_ kind: ConsoleStore.DeletableKind, named name: String, noun: String) throws {
+        switch kind {
+        case .device:
+            guard let id = try int("SELECT id FROM device WHERE name = $1", [.text(name)]) else {
+                throw StoreError.notFound("no device named '\(name)'")
+            }
+            // The device leaves every member set it was in, and those sets' pools (and its manual ones) are recounted.
+            var pools = try manualPoolIds(deviceId: id)
+            var changedKeys: [String] = []
+            for row in try read("SELECT id, criteria_key, encode(members, 'base64') FROM member_set") {
+                var set = Self.decodeSet(try row.value(2, as: String.self))
+                if set.remove(id) {
+                    try write("UPDATE member_set SET members = $1, count = $2 WHERE id = $3",
+                              [.bytes(set.encoded()), .int(set.count), .int(Int(try row.value(0, as: Int64.self)))])
+                    changedKeys.append(try row.value(1, as: String.self))
+                }
+            }
+            try write("DELETE FROM device WHERE id = $1", [.int(Int(id))])
+            if !changedKeys.isEmpty {
+                for row in try read("SELECT id FROM pool WHERE criteria_key IN (SELECT jsonb_array_elements_text($1::jsonb))",
+                                    [.text(try PGRecords.encode(changedKeys))]) {
+                    pools.insert(try row.value(0, as: Int64.self))
+                }
+            }
+            if !pools.isEmpty { try recountPools(Array(pools)) }
+        case .pool:
+            try deletePool(named: name)
+        case .link, .credential, .service, .task:
+            if try write("DELETE FROM \(kind.rawValue) WHERE name = $1 RETURNING id", [.text(name)]).isEmpty {
+                throw StoreError.notFound("no \(noun) named '\(name)'")
+            }
+        }
+    }
+}
