@@ -184,6 +184,142 @@ extension PostgresExecutor {
         return e
     }
 
+    // MARK: bulk writes (an import)
+    //
+    // A batch of new records (no name stored yet, none twice) is one INSERT of a JSON array, typed
+    // by the same `jsonb_populate_record` as a single insert; any other batch goes record by record.
+    // Checks a single upsert makes before writing are made here too, and a failing one fails the
+    // batch (the import then replays it record by record for the exact error).
+
+    /// Whether none of `names` is in `table` and none repeats.
+    func allNew(_ table: String, _ names: [String], column: String = "name") throws -> Bool {
+        if Set(names).count != names.count { return false }
+        if names.isEmpty { return true }
+        return try !bool("SELECT EXISTS(SELECT 1 FROM \(table) WHERE \(column) IN (SELECT jsonb_array_elements_text($1::jsonb)))",
+                         [.text(try PGRecords.encode(names))])
+    }
+
+    /// Inserts records in one statement, in order; returns the new ids by name.
+    func insertAll<T: Encodable>(_ records: [T], into table: String) throws -> [String: Int64] {
+        if records.isEmpty { return [:] }
+        let names = (columns[table] ?? []).filter { $0 != "id" }.map { "\"\($0)\"" }
+        let sql = """
+            INSERT INTO \(table) (\(names.joined(separator: ", ")))
+            SELECT \(names.map { "p.\($0)" }.joined(separator: ", "))
+            FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(r, n)
+            CROSS JOIN LATERAL jsonb_populate_record(NULL::\(table), \(snakeObject(table, "e.r"))) AS p
+            ORDER BY e.n RETURNING id, name
+            """
+        var ids: [String: Int64] = [:]
+        for row in try write(sql, [.text(try PGRecords.encode(records))]) {
+            ids[try row.value(1, as: String.self)] = try row.value(0, as: Int64.self)
+        }
+        if ids.count != records.count { throw StoreError(.database, "PostgreSQL: \(table): \(records.count) records inserted, \(ids.count) ids returned") }
+        return ids
+    }
+
+    func upsert(devices: [Device]) throws -> [Device] {
+        var out: [Device] = []
+        out.reserveCapacity(devices.count)
+        for device in devices {
+            var d = device
+            d.platform = Inventory.normalizedPlatform(d.platform)
+            try Inventory.validate(d)
+            d.id = nil
+            out.append(d)
+        }
+        guard try allNew("device", out.map(\.name)) else { return try devices.map { try upsert(device: $0, updateMembership: false) } }
+        let ids = try insertAll(out, into: "device")
+        for i in out.indices { out[i].id = ids[out[i].name] }
+        return out
+    }
+
+    func upsertLinks(_ links: [LinkUpsert]) throws {
+        if links.isEmpty { return }
+        var ids: [String: Int64] = [:]
+        let ends = Array(Set(links.flatMap { [$0.source, $0.destination] }))
+        for row in try read("SELECT name, id FROM device WHERE name IN (SELECT jsonb_array_elements_text($1::jsonb))", [.text(try PGRecords.encode(ends))]) {
+            ids[try row.value(0, as: String.self)] = try row.value(1, as: Int64.self)
+        }
+        guard links.allSatisfy({ ids[$0.source] != nil && ids[$0.destination] != nil }), try allNew("link", links.map(\.name)) else {
+            for l in links {
+                try upsertLink(name: l.name, source: l.source, destination: l.destination, description: l.description, properties: l.properties)
+            }
+            return
+        }
+        _ = try insertAll(links.map { Link(name: $0.name, sourceId: ids[$0.source]!, destinationId: ids[$0.destination]!,
+                                           description: $0.description, properties: $0.properties) }, into: "link")
+    }
+
+    func upsert(pools: [(pool: Pool, manualDevices: [String]?)]) throws -> [Pool] {
+        func oneByOne() throws -> [Pool] {
+            try pools.map { try upsert(pool: $0.pool, manualDevices: $0.manualDevices, updateMembership: false) }
+        }
+        // Manual members are written one pool at a time.
+        if pools.contains(where: { !($0.manualDevices?.isEmpty ?? true) }) { return try oneByOne() }
+        var out: [Pool] = []
+        out.reserveCapacity(pools.count)
+        for entry in pools {
+            var p = entry.pool
+            if p.name.trimmingCharacters(in: .whitespaces).isEmpty { throw StoreError.invalid("pool: name is empty") }
+            p.criteriaKey = Pool.canonicalKey(p.criteria)
+            try PoolMembership.validate(p)
+            p.id = nil
+            out.append(p)
+        }
+        guard try allNew("pool", out.map(\.name)) else { return try oneByOne() }
+        let ids = try insertAll(out, into: "pool")
+        for i in out.indices { out[i].id = ids[out[i].name] }
+        return out
+    }
+
+    func upsert(services: [Service]) throws -> [Service] {
+        guard !services.contains(where: { $0.name.isEmpty }), try allNew("service", services.map(\.name)) else {
+            return try services.map { try upsert(service: $0) }
+        }
+        var out = services
+        for i in out.indices {
+            out[i].id = nil
+            out[i].createdAt = Date()
+            out[i].updatedAt = out[i].createdAt
+        }
+        let ids = try insertAll(out, into: "service")
+        for i in out.indices { out[i].id = ids[out[i].name] }
+        return out
+    }
+
+    /// The nodes in one INSERT (in order, duplicates and existing nodes ignored), then one UPDATE for
+    /// the start nodes: per workflow, the last start of the batch, which is where the one-by-one
+    /// updates leave it.
+    func addWorkflowNodes(_ nodes: [WorkflowNodeAdd]) throws {
+        if nodes.isEmpty { return }
+        try write("""
+            INSERT INTO workflow_node (workflow_id, service_id, is_start)
+            SELECT (x.e->>0)::bigint, (x.e->>1)::bigint, (x.e->>2)::boolean
+            FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY x.n
+            ON CONFLICT DO NOTHING
+            """, [.text(try PGRecords.encode(nodes.map { [JSONValue.int(Int($0.workflowId)), .int(Int($0.serviceId)), .bool($0.isStart)] }))])
+        var lastStart: [Int64: Int64] = [:]
+        for n in nodes where n.isStart { lastStart[n.workflowId] = n.serviceId }
+        if lastStart.isEmpty { return }
+        try write("""
+            UPDATE workflow_node SET is_start = (workflow_node.service_id = u.s)
+            FROM (SELECT (e->>0)::bigint AS w, (e->>1)::bigint AS s FROM jsonb_array_elements($1::jsonb) e) u
+            WHERE workflow_node.workflow_id = u.w
+            """, [.text(try PGRecords.encode(lastStart.map { [$0.key, $0.value] }))])
+    }
+
+    func upsert(tasks: [ScheduledTask]) throws -> [ScheduledTask] {
+        guard !tasks.contains(where: { $0.name.isEmpty }), try allNew("task", tasks.map(\.name)) else {
+            return try tasks.map { try upsert(task: $0) }
+        }
+        var out = tasks
+        for i in out.indices { out[i].id = nil }
+        let ids = try insertAll(out, into: "task")
+        for i in out.indices { out[i].id = ids[out[i].name] }
+        return out
+    }
+
     // MARK: pool membership
 
     /// Every member set from scratch (sets updated in place, so unchanged ones keep their ids), then

@@ -109,14 +109,16 @@ final class PostgresExecutor: StoreTransaction {
     func device(named name: String) throws -> Device? { try one(Device.self, "device", "WHERE name = $1", [.text(name)]) }
     func device(id: Int64) throws -> Device? { try one(Device.self, "device", "WHERE id = $1", [.int(Int(id))]) }
 
-    /// Filters are evaluated in Swift (`FilterExpression.matches`, the same `Device.value(of:)` and
-    /// regex engine the pools use) rather than compiled to PostgreSQL's POSIX `~`, whose regex
-    /// dialect differs from the ICU one SQLite's `regexp` runs: the device set is the same on both.
+    /// A filter's meaning is the Swift evaluator's (`FilterExpression.matches`, the same
+    /// `Device.value(of:)` and regex engine the pools use). The server narrows the devices first
+    /// with `PostgresFilter`'s condition, which keeps every device the filter keeps (exact on plain
+    /// text, permissive elsewhere); what it returns is evaluated in Swift again.
     func devices(filter: FilterExpression, knownProperties: Set<String>?) throws -> [Device] {
         try Inventory.checkFilterFields(filter, knownProperties: knownProperties)
-        let all = try list(Device.self, "device", "ORDER BY name COLLATE \"C\"")
-        if filter.isEmpty { return all }
-        return all.filter { d in filter.matches(value: { d.value(of: $0) }, searchable: Inventory.deviceSearchFields) }
+        if filter.isEmpty { return try list(Device.self, "device", "ORDER BY name COLLATE \"C\"") }
+        let condition = PostgresFilter.condition(filter)
+        let candidates = try list(Device.self, "device", "WHERE \(condition.sql) ORDER BY name COLLATE \"C\"", condition.values)
+        return candidates.filter { d in filter.matches(value: { d.value(of: $0) }, searchable: Inventory.deviceSearchFields) }
     }
     func devicePropertyNames() throws -> Set<String> {
         Set(try strings("SELECT DISTINCT jsonb_object_keys(properties) FROM device"))

@@ -334,6 +334,69 @@ public enum StoreBackendConformance {
         } catch let e as StoreError {
             try expect(e.kind == .invalid, "invalid, not \(e.kind)")
         }
+
+        // Where a backend compiles filters to SQL, the SQL must select what the Swift evaluator
+        // (`FilterExpression.matches` over `Device.value(of:)`) selects: case, empty and missing
+        // fields, anchors, numbers, text with a newline.
+        try backend.transaction { tx in
+            var a = Device(name: "CORE-sw1", address: "10.0.0.1", port: 2222, vendor: "Arista", description: "first line\nsecond",
+                           properties: ["rack": .int(7), "note": .string("")])
+            a.lastRunStatus = nil
+            try tx.upsert(device: a)
+            var b = Device(name: "core-sw2", address: "10.0.0.2", vendor: "ARISTA", jump: "par-core1", properties: ["rack": .string("7b")])
+            b.lastRunStatus = "success"
+            try tx.upsert(device: b)
+        }
+        let all = try backend.query { try $0.devices(filter: FilterExpression(terms: [])) }
+        let cases: [(String, [String])] = [
+            ("vendor=arista", ["CORE-sw1", "core-sw2"]),
+            ("vendor=ARISTA", ["CORE-sw1", "core-sw2"]),
+            ("vendor~^Arista$", ["CORE-sw1"]),
+            ("vendor~arista", []),
+            ("vendor!~^Arista$ name~sw", ["core-sw2"]),
+            ("name~^core", ["core-sw2"]),
+            ("name~^CORE-", ["CORE-sw1"]),
+            ("name~sw[0-9]$", ["CORE-sw1", "core-sw2"]),
+            ("name~1$", ["CORE-sw1", "lon-core1", "par-core1", "par-edge1"]),
+            ("name~^(par|lon)-core\\d$", ["lon-core1", "par-core1"]),
+            ("name~^.{9}$", ["lon-core1", "par-core1", "par-edge1"]),
+            ("CORE", ["CORE-sw1", "core-sw2", "lon-core1", "par-core1"]),
+            ("!core", ["par-edge1"]),
+            ("last_run_status=", ["CORE-sw1", "lon-core1", "par-core1", "par-edge1"]),
+            ("last_run_status!=", ["core-sw2"]),
+            ("last_run_status=SUCCESS", ["core-sw2"]),
+            ("jump=", ["CORE-sw1", "lon-core1", "par-core1", "par-edge1"]),
+            ("jump~^par", ["core-sw2"]),
+            ("location=", ["CORE-sw1", "core-sw2", "par-core1", "par-edge1"]),
+            ("port=22", ["core-sw2", "lon-core1", "par-core1", "par-edge1"]),
+            ("port=2222", ["CORE-sw1"]),
+            ("port~^22$", ["core-sw2", "lon-core1", "par-core1", "par-edge1"]),
+            ("port~22", ["CORE-sw1", "core-sw2", "lon-core1", "par-core1", "par-edge1"]),
+            ("port!~^22$", ["CORE-sw1"]),
+            ("rack=7", ["CORE-sw1"]),
+            ("rack=07", []),
+            ("rack~^7", ["CORE-sw1", "core-sw2"]),
+            ("rack~^7$", ["CORE-sw1"]),
+            ("rack=7B", ["core-sw2"]),
+            ("rack=", ["lon-core1", "par-core1", "par-edge1"]),
+            ("note=", ["CORE-sw1", "core-sw2", "lon-core1", "par-core1", "par-edge1"]),
+            ("site!=paris", ["CORE-sw1", "core-sw2", "lon-core1"]),
+            ("description~second$", ["CORE-sw1"]),
+            ("description~\"^first line$\"", []),
+            ("description~^first", ["CORE-sw1"]),
+            ("description~line.second", []),
+            ("description!~line", ["core-sw2", "lon-core1", "par-core1", "par-edge1"]),
+            ("10.0.0", ["CORE-sw1", "core-sw2"]),
+            ("address~^10\\.0\\.0\\.[12]$", ["CORE-sw1", "core-sw2"]),
+            ("address~^10.0.0.1$", ["CORE-sw1"]),
+        ]
+        for (text, expected) in cases {
+            let filter = try FilterExpression.parse(text)
+            let swift = all.filter { d in filter.matches(value: { d.value(of: $0) }, searchable: Inventory.deviceSearchFields) }.map(\.name)
+            let got = try names(text)
+            try expect(swift == expected, "'\(text)' in Swift: \(swift), expected \(expected)")
+            try expect(got == expected, "'\(text)': \(got), the Swift evaluator selects \(expected)")
+        }
     }
 
     /// Secrets reach the store sealed (a plaintext one is refused); the credential a device logs in

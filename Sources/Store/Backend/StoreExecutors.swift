@@ -136,6 +136,26 @@ public protocol StoreTransaction: StoreReader, ConsoleStoreWriter {
     func deletePool(named name: String) throws
     @discardableResult func upsert(credential: Credential) throws -> Credential
     @discardableResult func upsert(service: Service) throws -> Service
+
+    // MARK: bulk writes (an import)
+    // Each does exactly what the record-by-record call does for every element in order (the default
+    // implementations are those loops); a backend may do it in fewer statements (PostgreSQL: one
+    // per batch of new records, where a statement per record is a round trip each). An import calls
+    // them in a savepoint and, when one fails, replays its records one by one, so the error is the
+    // record-by-record one.
+
+    /// `upsert(device:updateMembership: false)` for each device; the devices as stored, with ids.
+    func upsert(devices: [Device]) throws -> [Device]
+    /// `upsert(pool:manualDevices:updateMembership: false)` for each pool.
+    func upsert(pools: [(pool: Pool, manualDevices: [String]?)]) throws -> [Pool]
+    /// `upsertLink` for each link.
+    func upsertLinks(_ links: [LinkUpsert]) throws
+    /// `upsert(service:)` for each service.
+    func upsert(services: [Service]) throws -> [Service]
+    /// `addWorkflowNode` for each node, in order.
+    func addWorkflowNodes(_ nodes: [WorkflowNodeAdd]) throws
+    /// `upsert(task:)` for each task.
+    func upsert(tasks: [ScheduledTask]) throws -> [ScheduledTask]
     /// A change-log entry (what `Inventory.log` writes).
     func log(user: String, _ content: String, targetType: String, targetName: String) throws
     func append(_ entry: ChangelogEntry) throws
@@ -179,6 +199,43 @@ public protocol StoreTransaction: StoreReader, ConsoleStoreWriter {
     /// Stores a configuration if it differs from the device's latest; nil when unchanged.
     func recordConfig(deviceId: Int64, runId: Int64?, content: String) throws -> ConfigSnapshot?
     func setGitCommit(snapshot id: Int64, commit: String) throws
+}
+
+/// A link as `upsertLink` takes it: devices by name.
+public struct LinkUpsert: Sendable {
+    public var name: String, source: String, destination: String, description: String
+    public var properties: [String: JSONValue]
+    public init(name: String, source: String, destination: String, description: String, properties: [String: JSONValue]) {
+        self.name = name; self.source = source; self.destination = destination
+        self.description = description; self.properties = properties
+    }
+}
+
+/// A workflow node as `addWorkflowNode` takes it.
+public struct WorkflowNodeAdd: Sendable, Equatable {
+    public var workflowId: Int64, serviceId: Int64, isStart: Bool
+    public init(workflowId: Int64, serviceId: Int64, isStart: Bool) {
+        self.workflowId = workflowId; self.serviceId = serviceId; self.isStart = isStart
+    }
+}
+
+extension StoreTransaction {
+    public func upsert(devices: [Device]) throws -> [Device] {
+        try devices.map { try upsert(device: $0, updateMembership: false) }
+    }
+    public func upsert(pools: [(pool: Pool, manualDevices: [String]?)]) throws -> [Pool] {
+        try pools.map { try upsert(pool: $0.pool, manualDevices: $0.manualDevices, updateMembership: false) }
+    }
+    public func upsertLinks(_ links: [LinkUpsert]) throws {
+        for l in links {
+            try upsertLink(name: l.name, source: l.source, destination: l.destination, description: l.description, properties: l.properties)
+        }
+    }
+    public func upsert(services: [Service]) throws -> [Service] { try services.map { try upsert(service: $0) } }
+    public func addWorkflowNodes(_ nodes: [WorkflowNodeAdd]) throws {
+        for n in nodes { try addWorkflowNode(workflowId: n.workflowId, serviceId: n.serviceId, isStart: n.isStart) }
+    }
+    public func upsert(tasks: [ScheduledTask]) throws -> [ScheduledTask] { try tasks.map { try upsert(task: $0) } }
 }
 
 extension StoreTransaction {

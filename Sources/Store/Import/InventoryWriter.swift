@@ -107,6 +107,9 @@ public struct InventoryWriter {
         return report
     }
 
+    /// New and changed records are written in batches of this many (`StoreTransaction`'s bulk writes).
+    static let batchSize = 1000
+
     func apply(_ doc: InventoryDocument, _ tx: any StoreTransaction, _ report: inout ImportReport) throws {
         func wrap<T>(_ at: SourceLocation, _ body: () throws -> T) throws -> T {
             do { return try body() }
@@ -114,53 +117,94 @@ public struct InventoryWriter {
             catch let e as StoreError { throw importError(at, e.message) }
             catch { throw importError(at, AppDatabase.describe(error)) }
         }
+        /// Writes the pending records in one bulk call inside a savepoint. When it fails, the
+        /// savepoint is undone and the records are written again one by one, each in `wrap` with its
+        /// location: the error that comes out is the one a record-by-record import gives, for the
+        /// same record. Records are queued only after the checks a record-by-record import makes
+        /// before writing, and a check failing later flushes what is queued first (`flushing`), so
+        /// errors come in file order.
+        func flush<Item>(_ pending: inout [(item: Item, at: SourceLocation)], bulk: ([Item]) throws -> Void,
+                         single: (Item) throws -> Void) throws {
+            if pending.isEmpty { return }
+            let batch = pending
+            pending.removeAll(keepingCapacity: true)
+            do {
+                try tx.savepoint { _ in try bulk(batch.map(\.item)) }
+            } catch {
+                for (item, at) in batch { try wrap(at) { try single(item) } }
+            }
+        }
+        func flushing<T>(_ flushPending: () throws -> Void, _ body: () throws -> T) throws -> T {
+            do { return try body() } catch { try flushPending(); throw error }
+        }
 
         // Devices: upsert by name, keeping what runs recorded (status fields) and merging custom properties.
         // Only the fields a record carries change an existing device (a CSV of `name,platform` leaves
         // addresses alone); a new device gets defaults, and platform `autodetect` when it has none.
         var seenDevices = Set<String>()
         var deviceIds = Dictionary(uniqueKeysWithValues: try tx.deviceNames().map { ($0.value, $0.key) })
+        // The stored devices this import names, read once rather than one query per record.
+        var storedDevices: [Int64: Device] = [:]
+        if doc.devices.contains(where: { deviceIds[$0.device.name] != nil }) {
+            for d in try tx.devices(filter: FilterExpression(terms: [])) { if let id = d.id { storedDevices[id] = d } }
+        }
+        var newDevices: [(item: Device, at: SourceLocation)] = []
+        func flushDevices() throws {
+            try flush(&newDevices, bulk: { batch in
+                for d in try tx.upsert(devices: batch) { deviceIds[d.name] = d.id }
+            }, single: { d in
+                let stored = try tx.upsert(device: d, updateMembership: false)
+                deviceIds[stored.name] = stored.id
+            })
+        }
         for entry in doc.devices {
-            try wrap(entry.at) {
-                if !seenDevices.insert(entry.device.name).inserted {
-                    throw importError(entry.at, "device '\(entry.device.name)' appears twice in this import")
-                }
-                let new = entry.device
-                if let id = deviceIds[new.name], let old = try tx.device(id: id) {
-                    var d = old
-                    if entry.gives("address") { d.address = new.address }
-                    if entry.gives("port") { d.port = new.port }
-                    if entry.gives("platform") { d.platform = Inventory.normalizedPlatform(new.platform) }
-                    if entry.gives("vendor") { d.vendor = new.vendor }
-                    if entry.gives("model") { d.model = new.model }
-                    if entry.gives("os_version") { d.osVersion = new.osVersion }
-                    if entry.gives("category") { d.category = new.category }
-                    if entry.gives("location") { d.location = new.location }
-                    if entry.gives("description") { d.description = new.description }
-                    if entry.gives("jump") { d.jump = new.jump }
-                    if let reachable = new.reachable { d.reachable = reachable }
-                    d.properties = old.properties.merging(new.properties) { _, new in new }
-                    for key in entry.removedProperties { d.properties.removeValue(forKey: key) }
-                    try Inventory.validate(d)
-                    if d != old { try tx.upsert(device: d, updateMembership: false) }
-                    report.count("device", created: false)
-                } else {
-                    var d = new
-                    d.id = nil
-                    d.platform = entry.gives("platform") ? Inventory.normalizedPlatform(d.platform) : InventoryDocument.defaultPlatform
-                    for key in entry.removedProperties { d.properties.removeValue(forKey: key) }
-                    try Inventory.validate(d)
-                    d = try tx.upsert(device: d, updateMembership: false)
-                    deviceIds[d.name] = d.id
-                    report.count("device", created: true)
+            try flushing(flushDevices) {
+                try wrap(entry.at) {
+                    if !seenDevices.insert(entry.device.name).inserted {
+                        throw importError(entry.at, "device '\(entry.device.name)' appears twice in this import")
+                    }
+                    let new = entry.device
+                    if let id = deviceIds[new.name], let old = try storedDevices[id] ?? tx.device(id: id) {
+                        var d = old
+                        if entry.gives("address") { d.address = new.address }
+                        if entry.gives("port") { d.port = new.port }
+                        if entry.gives("platform") { d.platform = Inventory.normalizedPlatform(new.platform) }
+                        if entry.gives("vendor") { d.vendor = new.vendor }
+                        if entry.gives("model") { d.model = new.model }
+                        if entry.gives("os_version") { d.osVersion = new.osVersion }
+                        if entry.gives("category") { d.category = new.category }
+                        if entry.gives("location") { d.location = new.location }
+                        if entry.gives("description") { d.description = new.description }
+                        if entry.gives("jump") { d.jump = new.jump }
+                        if let reachable = new.reachable { d.reachable = reachable }
+                        d.properties = old.properties.merging(new.properties) { _, new in new }
+                        for key in entry.removedProperties { d.properties.removeValue(forKey: key) }
+                        try Inventory.validate(d)
+                        if d != old { newDevices.append((d, entry.at)) }
+                        report.count("device", created: false)
+                    } else {
+                        var d = new
+                        d.id = nil
+                        d.platform = entry.gives("platform") ? Inventory.normalizedPlatform(d.platform) : InventoryDocument.defaultPlatform
+                        for key in entry.removedProperties { d.properties.removeValue(forKey: key) }
+                        try Inventory.validate(d)
+                        newDevices.append((d, entry.at))
+                        report.count("device", created: true)
+                    }
                 }
             }
+            if newDevices.count >= Self.batchSize { try flushDevices() }
         }
+        try flushDevices()
 
         // A record naming a device, pool or service that exists neither in this import nor in the
         // database is skipped (or loses that reference) with a warning naming it; the rest imports.
         var seenLinks: [String: SourceLocation] = [:]
         let linkNames = doc.links.isEmpty ? [] : Set(try tx.links().map(\.name))
+        var pendingLinks: [(item: LinkUpsert, at: SourceLocation)] = []
+        func flushLinks() throws {
+            try flush(&pendingLinks, bulk: { try tx.upsertLinks($0) }, single: { try tx.upsertLinks([$0]) })
+        }
         for entry in doc.links {
             if let first = seenLinks[entry.name] {
                 report.skipped.append(skipNote(entry.at, "link '\(entry.name)'", "a link of that name is already at \(first)",
@@ -175,27 +219,31 @@ public struct InventoryWriter {
                 continue
             }
             seenLinks[entry.name] = entry.at
-            try wrap(entry.at) {
-                let isNew = !linkNames.contains(entry.name)
-                try tx.upsertLink(name: entry.name, source: entry.source, destination: entry.destination,
-                                  description: entry.description, properties: entry.properties)
-                report.count("link", created: isNew)
-            }
+            pendingLinks.append((LinkUpsert(name: entry.name, source: entry.source, destination: entry.destination,
+                                            description: entry.description, properties: entry.properties), entry.at))
+            report.count("link", created: !linkNames.contains(entry.name))
+            if pendingLinks.count >= Self.batchSize { try flushLinks() }
         }
+        try flushLinks()
 
-        for entry in doc.pools {
-            try wrap(entry.at) {
-                let isNew = try tx.pool(named: entry.pool.name) == nil
-                let manual = entry.manualDevices?.filter { name in
-                    if deviceIds[name] != nil { return true }
-                    report.skipped.append(skipNote(entry.at, "pool '\(entry.pool.name)' member '\(name)'", "no such device",
-                                                   category: "pool members skipped: device missing"))
-                    return false
-                }
-                try tx.upsert(pool: entry.pool, manualDevices: manual, updateMembership: false)
-                report.count("pool", created: isNew)
-            }
+        var knownPools = doc.pools.isEmpty ? Set<String>() : Set(try tx.pools().map(\.name))
+        var pendingPools: [(item: (pool: Pool, manualDevices: [String]?), at: SourceLocation)] = []
+        func flushPools() throws {
+            try flush(&pendingPools, bulk: { _ = try tx.upsert(pools: $0) },
+                      single: { _ = try tx.upsert(pool: $0.pool, manualDevices: $0.manualDevices, updateMembership: false) })
         }
+        for entry in doc.pools {
+            let manual = entry.manualDevices?.filter { name in
+                if deviceIds[name] != nil { return true }
+                report.skipped.append(skipNote(entry.at, "pool '\(entry.pool.name)' member '\(name)'", "no such device",
+                                               category: "pool members skipped: device missing"))
+                return false
+            }
+            pendingPools.append(((entry.pool, manual), entry.at))
+            report.count("pool", created: knownPools.insert(entry.pool.name).inserted)
+            if pendingPools.count >= Self.batchSize { try flushPools() }
+        }
+        try flushPools()
         // One pass over the devices for every distinct criteria set, instead of one per device or pool.
         if !doc.devices.isEmpty || !doc.pools.isEmpty {
             try tx.recomputePoolMembership()
@@ -241,45 +289,56 @@ public struct InventoryWriter {
         }
 
         // Services first, then workflow membership, so members may appear after their workflow.
-        var serviceIds: [String: Int64] = [:]
+        var knownServices = doc.services.isEmpty ? Set<String>() : Set(try tx.serviceNames().values)
+        var pendingServices: [(item: Service, at: SourceLocation)] = []
+        func flushServices() throws {
+            try flush(&pendingServices, bulk: { _ = try tx.upsert(services: $0) }, single: { _ = try tx.upsert(service: $0) })
+        }
         for entry in doc.services {
-            try wrap(entry.at) {
-                var service = entry.service
-                let record = "\(service.kind == .workflow ? "workflow" : "service") '\(service.name)'"
-                service.devices = existingTargets(service.devices, record, entry.at, device: true)
-                service.pools = existingTargets(service.pools, record, entry.at, device: false)
-                try ServiceValidation.validate(service)
-                let isNew = try tx.service(named: service.name) == nil
-                let s = try tx.upsert(service: service)
-                serviceIds[s.name] = s.id
-                report.count(s.kind == .workflow ? "workflow" : "service", created: isNew)
-            }
-        }
-        func serviceId(_ name: String) throws -> Int64? {
-            if let id = serviceIds[name] { return id }
-            if let id = try tx.service(named: name)?.id {
-                serviceIds[name] = id
-                return id
-            }
-            return nil
-        }
-        for entry in doc.services where entry.service.kind == .workflow {
-            try wrap(entry.at) {
-                guard let wid = try serviceId(entry.service.name) else { return }
-                for member in entry.members {
-                    guard let sid = try serviceId(member) else {
-                        report.skipped.append(skipNote(entry.at, "workflow '\(entry.service.name)' member '\(member)'", "no such service",
-                                                       category: "workflow members skipped: service missing"))
-                        continue
-                    }
-                    if sid == wid { throw importError(entry.at, "workflow '\(entry.service.name)' contains itself") }
-                    try tx.addWorkflowNode(workflowId: wid, serviceId: sid, isStart: member == entry.start)
+            try flushing(flushServices) {
+                try wrap(entry.at) {
+                    var service = entry.service
+                    let record = "\(service.kind == .workflow ? "workflow" : "service") '\(service.name)'"
+                    service.devices = existingTargets(service.devices, record, entry.at, device: true)
+                    service.pools = existingTargets(service.pools, record, entry.at, device: false)
+                    try ServiceValidation.validate(service)
+                    pendingServices.append((service, entry.at))
+                    report.count(service.kind == .workflow ? "workflow" : "service", created: knownServices.insert(service.name).inserted)
                 }
             }
+            if pendingServices.count >= Self.batchSize { try flushServices() }
         }
+        try flushServices()
+        // Every service by name, read once: no service is written after this point, so a name
+        // missing here names no service.
+        let serviceIds: [String: Int64] = doc.services.isEmpty && doc.edges.isEmpty && doc.tasks.isEmpty ? [:]
+            : Dictionary(try tx.serviceNames().map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
+        func serviceId(_ name: String) -> Int64? { serviceIds[name] }
+        var pendingNodes: [(item: WorkflowNodeAdd, at: SourceLocation)] = []
+        func flushNodes() throws {
+            try flush(&pendingNodes, bulk: { try tx.addWorkflowNodes($0) }, single: { try tx.addWorkflowNodes([$0]) })
+        }
+        for entry in doc.services where entry.service.kind == .workflow {
+            try flushing(flushNodes) {
+                try wrap(entry.at) {
+                    guard let wid = serviceId(entry.service.name) else { return }
+                    for member in entry.members {
+                        guard let sid = serviceId(member) else {
+                            report.skipped.append(skipNote(entry.at, "workflow '\(entry.service.name)' member '\(member)'", "no such service",
+                                                           category: "workflow members skipped: service missing"))
+                            continue
+                        }
+                        if sid == wid { throw importError(entry.at, "workflow '\(entry.service.name)' contains itself") }
+                        pendingNodes.append((WorkflowNodeAdd(workflowId: wid, serviceId: sid, isStart: member == entry.start), entry.at))
+                    }
+                }
+            }
+            if pendingNodes.count >= Self.batchSize { try flushNodes() }
+        }
+        try flushNodes()
         for entry in doc.edges {
             let ends = [("workflow", entry.workflow), ("source", entry.source), ("destination", entry.destination)]
-            let ids = try ends.map { try serviceId($0.1) }
+            let ids = ends.map { serviceId($0.1) }
             let missing = zip(ends, ids).filter { $0.1 == nil }.map(\.0)
             if !missing.isEmpty {
                 let what = missing.map { "\($0.0) '\($0.1)'" }.joined(separator: " and ")
@@ -298,37 +357,55 @@ public struct InventoryWriter {
         // The graphs are checked once complete: unreachable nodes, cycles without a way out.
         for entry in doc.services where entry.service.kind == .workflow {
             try wrap(entry.at) {
-                guard let wid = try serviceId(entry.service.name) else { return }
+                guard let wid = serviceId(entry.service.name) else { return }
                 do { try WorkflowValidation.check(tx as any StoreReader, workflowId: wid) }
                 catch let incomplete as WorkflowValidation.NoStartNode { report.warnings[incomplete.description, default: 0] += 1 }
             }
         }
 
-        for entry in doc.tasks {
-            try wrap(entry.at) {
-                var t = entry.task
-                let record = "task '\(t.name)'"
-                if let name = entry.service {
-                    t.serviceId = try serviceId(name)
-                    if t.serviceId == nil {
-                        report.skipped.append(ImportSkip(category: "tasks imported inactive: service missing",
-                                                         message: "\(entry.at): \(record) imported inactive: service '\(name)' does not exist"))
-                    }
-                }
-                if t.serviceId == nil { t.active = false }
-                t.devices = existingTargets(t.devices, record, entry.at, device: true)
-                t.pools = existingTargets(t.pools, record, entry.at, device: false)
-                if let existing = try tx.task(named: t.name) {
-                    // Keep what the scheduler recorded.
-                    t.nextFire = existing.nextFire; t.lastFire = existing.lastFire
-                    t.lastRunId = existing.lastRunId; t.lastRunStatus = existing.lastRunStatus
-                    report.count("task", created: false)
-                } else {
-                    report.count("task", created: true)
-                }
-                try tx.upsert(task: t)
-            }
+        // Tasks: the stored ones read once; a name this import already wrote is read back after its write.
+        let storedTasks = doc.tasks.isEmpty ? [:] : Dictionary(try tx.tasks().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var seenTasks = Set<String>()
+        var pendingTasks: [(item: ScheduledTask, at: SourceLocation)] = []
+        func flushTasks() throws {
+            try flush(&pendingTasks, bulk: { _ = try tx.upsert(tasks: $0) }, single: { _ = try tx.upsert(task: $0) })
         }
+        for entry in doc.tasks {
+            try flushing(flushTasks) {
+                try wrap(entry.at) {
+                    var t = entry.task
+                    let record = "task '\(t.name)'"
+                    if let name = entry.service {
+                        t.serviceId = serviceId(name)
+                        if t.serviceId == nil {
+                            report.skipped.append(ImportSkip(category: "tasks imported inactive: service missing",
+                                                             message: "\(entry.at): \(record) imported inactive: service '\(name)' does not exist"))
+                        }
+                    }
+                    if t.serviceId == nil { t.active = false }
+                    t.devices = existingTargets(t.devices, record, entry.at, device: true)
+                    t.pools = existingTargets(t.pools, record, entry.at, device: false)
+                    let existing: ScheduledTask?
+                    if seenTasks.insert(t.name).inserted {
+                        existing = storedTasks[t.name]
+                    } else {
+                        try flushTasks()
+                        existing = try tx.task(named: t.name)
+                    }
+                    if let existing {
+                        // Keep what the scheduler recorded.
+                        t.nextFire = existing.nextFire; t.lastFire = existing.lastFire
+                        t.lastRunId = existing.lastRunId; t.lastRunStatus = existing.lastRunStatus
+                        report.count("task", created: false)
+                    } else {
+                        report.count("task", created: true)
+                    }
+                    pendingTasks.append((t, entry.at))
+                }
+            }
+            if pendingTasks.count >= Self.batchSize { try flushTasks() }
+        }
+        try flushTasks()
     }
 
     static let linkCategory = "links skipped: source or destination device missing"
