@@ -110,7 +110,8 @@ let package = Package(
         // A throwaway PostgreSQL cluster for the tests that need a server (store and CLI).
         .target(name: "PostgresTestSupport", dependencies: ["Store", "StorePostgres"], path: "Tests/PostgresTestSupport"),
         .testTarget(name: "StorePostgresTests", dependencies: ["Store", "StorePostgres", "StoreConformance", "PostgresTestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Lab", "Store", "LabDevice"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Lab", "Store", "StorePostgres", "PostgresTestSupport", "LabDevice",
+                                                     .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "LabDeviceTests", dependencies: ["LabDevice"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Store", "Lab", "StorePostgres", "PostgresTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["switchboard", "Store", "StorePostgres", "PostgresTestSupport", "LabDevice", "Lab",

@@ -73,8 +73,20 @@ public final class PGConnection: @unchecked Sendable {
             } else if lookup.password == nil && why.contains("password") {
                 why += " (no password was given: set PGPASSWORD or add a line to ~/.pgpass)"
             }
-            throw StoreError(.database, "cannot connect to PostgreSQL at \(url.target): \(why)")
+            // A server that is not there, starting or shutting down is unreachable (connectionLost:
+            // a backend that reached it before waits for it); a refusal (password, database) is not.
+            throw StoreError(isUnreachable(error) ? .connectionLost : .database, "cannot connect to PostgreSQL at \(url.target): \(why)")
         }
+    }
+
+    /// Whether a connection attempt failed because the server cannot be reached now (nothing
+    /// listening, the socket absent, the server starting up or shutting down), not because it refused.
+    static func isUnreachable(_ error: Error) -> Bool {
+        guard let e = error as? PSQLError else { return error is IOError || error is NIOConnectionError || error is ChannelError }
+        if let state = e.serverInfo?[.sqlState] { return state.hasPrefix("57P") || state.hasPrefix("08") }
+        if e.code == .connectionError || e.code == .serverClosedConnection || e.code == .uncleanShutdown { return true }
+        if let underlying = e.underlying { return underlying is IOError || underlying is NIOConnectionError || underlying is ChannelError }
+        return false
     }
 
     /// What the URL says beyond where to connect: `connect_timeout` (0: a day, libpq's "wait

@@ -11,7 +11,23 @@ extension PostgresBackend {
     /// locks nothing and notifies no one (the idle engine polls here).
     public func claimQueuedRuns(limit: Int, enginePid: Int32, at time: Date) throws -> [Run] {
         if limit <= 0 { return [] }
-        return try withConnection { c in
+        do {
+            return try claimOnce(limit: limit, enginePid: enginePid, at: time)
+        } catch let e as StoreError where e.kind == .connectionLost {
+            // Lost during COMMIT (a server restart): the claim may have happened. Runs it made are
+            // `running` for this engine since exactly `time`; returned, they are not left running
+            // for an engine that never heard of them.
+            guard let ids = try? withConnection({ c in
+                try c.query("SELECT id FROM run WHERE status = 'running' AND engine_pid = $1 AND started_at = $2 ORDER BY id",
+                            [.int(Int(enginePid)), .date(time)]).map { try $0.value(0, as: Int64.self) }
+            }) else { throw e }
+            if ids.isEmpty { throw e }
+            return try withConnection { c in try inTransaction(c) { tx in try tx.runs(ids: ids) } }
+        }
+    }
+
+    private func claimOnce(limit: Int, enginePid: Int32, at time: Date) throws -> [Run] {
+        try withConnection { c in
             try inTransaction(c) { tx -> [Run] in
                 let ids = try tx.read("""
                     WITH picked AS MATERIALIZED (
@@ -51,6 +67,21 @@ extension PostgresBackend {
     /// per batch, not one round trip per line.
     public func writeJournal(_ batch: JournalBatch) throws {
         if batch.isEmpty { return }
+        do {
+            try writeJournalOnce(batch)
+        } catch let e as StoreError where e.kind == .connectionLost {
+            // Lost during COMMIT (a server restart): the batch may have landed, and written again it
+            // would conflict on its lines for ever (the journal keeps a failed batch). It landed
+            // whole or not at all: its first line says which.
+            guard let first = batch.lines.first, let landed = try? withConnection({ c in
+                try c.query("SELECT count(*) FROM run_log WHERE run_id = $1 AND seq = $2 AND message = $3",
+                            [.int(Int(first.runId)), .int(Int(first.seq)), .text(first.message)]).first?.value(0, as: Int.self) ?? 0
+            }) else { throw e }
+            if landed == 0 { throw e }
+        }
+    }
+
+    private func writeJournalOnce(_ batch: JournalBatch) throws {
         try withConnection { c in
             try inTransaction(c) { tx in
                 if !batch.lines.isEmpty {

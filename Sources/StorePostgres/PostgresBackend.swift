@@ -35,12 +35,16 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     /// How long a statement waits for another transaction's lock before failing as `busy`: SQLite's
     /// busy timeout (AppDatabase), so both backends give up alike instead of PostgreSQL waiting forever.
     let lockTimeoutMs: Int
+    /// How long a server that cannot be reached is waited for (reconnecting with backoff) before an
+    /// operation fails: a restart takes seconds.
+    let reconnectSeconds: Double
 
     /// Opens (and migrates) the database at `url`; the password comes from `PGPASSWORD` or the password file.
     public init(url: PostgresURL, environment: [String: String] = ProcessInfo.processInfo.environment,
-                home: String = NSHomeDirectory(), lockTimeoutMs: Int = 15_000) throws {
+                home: String = NSHomeDirectory(), lockTimeoutMs: Int = 15_000, reconnectSeconds: Double = 30) throws {
         self.url = url
         self.lockTimeoutMs = lockTimeoutMs
+        self.reconnectSeconds = reconnectSeconds
         self.environment = environment
         self.home = home
         store = try PostgresStore(url: url, environment: environment, home: home)
@@ -67,15 +71,50 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
 
     // MARK: connections
 
+    /// A new connection. The server answered when this backend was opened, so one that cannot be
+    /// reached now is restarting or briefly away: connecting is retried with backoff (0.1 s doubling
+    /// to 2 s) for `reconnectSeconds` before the error comes out. Wrong passwords, missing databases
+    /// and the like are not retried.
     func connect() throws -> PGConnection {
-        let c = try PGConnection.connect(url, environment: environment, home: home)
-        // Times come back in UTC whatever the server's zone (`PGRecords.parseTimestamp` reads any offset).
-        try c.query("SET TIME ZONE 'UTC'")
-        try c.query("SELECT set_config('lock_timeout', $1, false)", [.text("\(lockTimeoutMs)ms")])
-        return c
+        var delay: useconds_t = 100_000
+        let deadline = Date().addingTimeInterval(reconnectSeconds)
+        while true {
+            do {
+                let c = try PGConnection.connect(url, environment: environment, home: home)
+                do {
+                    // Times come back in UTC whatever the server's zone (`PGRecords.parseTimestamp` reads any offset).
+                    try c.query("SET TIME ZONE 'UTC'")
+                    try c.query("SELECT set_config('lock_timeout', $1, false)", [.text("\(lockTimeoutMs)ms")])
+                } catch {
+                    c.close()
+                    throw error
+                }
+                return c
+            } catch let e as StoreError where e.kind == .connectionLost && Date() < deadline {
+                usleep(delay)
+                delay = min(delay * 2, 2_000_000)
+            }
+        }
     }
 
+    /// Runs `body` on a pooled connection, or a new one. A transaction whose connection turns out to
+    /// be gone at its BEGIN (a server restart closed it while it sat in the pool) never started: it
+    /// runs again on a new connection. A connection lost later comes out as `connectionLost`.
     func withConnection<T>(_ body: (PGConnection) throws -> T) throws -> T {
+        var delay: useconds_t = 100_000
+        let deadline = Date().addingTimeInterval(reconnectSeconds)
+        while true {
+            do {
+                return try withOneConnection(body)
+            } catch let e as NotBegun {
+                guard Date() < deadline else { throw e.error }
+                usleep(delay)
+                delay = min(delay * 2, 2_000_000)
+            }
+        }
+    }
+
+    private func withOneConnection<T>(_ body: (PGConnection) throws -> T) throws -> T {
         var pooled: PGConnection? = poolLock.withLock { idle.popLast() }
         // An idle connection the server closed meanwhile (restart, idle timeout, terminated) is
         // replaced, not handed out to fail.
@@ -89,9 +128,16 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
             checkIn(c)
             return value
         } catch {
-            if let e = error as? StoreError, e.kind == .connectionLost { c.close() } else { checkIn(c) }
+            if let e = error as? StoreError, e.kind == .connectionLost { c.close() }
+            else if error is NotBegun { c.close() }
+            else { checkIn(c) }
             throw error
         }
+    }
+
+    /// A transaction whose connection was lost at its BEGIN: nothing of it ran.
+    struct NotBegun: Error {
+        let error: StoreError
     }
 
     private func checkIn(_ c: PGConnection) {
@@ -105,7 +151,11 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     /// Runs `body` in a transaction on `c`; notifies listeners at commit when it wrote.
     func inTransaction<T>(_ c: PGConnection, begin: String = "BEGIN", exclusive: Bool = false,
                           _ body: (PostgresExecutor) throws -> T) throws -> T {
-        try c.query(begin)
+        do {
+            try c.query(begin)
+        } catch let e as StoreError where e.kind == .connectionLost {
+            throw NotBegun(error: e)
+        }
         let executor = PostgresExecutor(connection: c, columns: columns)
         do {
             if exclusive { try c.query("SELECT pg_advisory_xact_lock($1)", [.int(Self.exclusiveLockKey)]) }
@@ -121,8 +171,19 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
 
     // MARK: StoreBackend
 
+    /// A read whose connection is lost on the way (a server restart) is read again on a new
+    /// connection, for `reconnectSeconds`: reading twice changes nothing.
     public func query<T>(_ body: (any StoreReader) throws -> T) throws -> T {
-        try withConnection { c in try inTransaction(c, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { try body($0) } }
+        var delay: useconds_t = 100_000
+        let deadline = Date().addingTimeInterval(reconnectSeconds)
+        while true {
+            do {
+                return try withConnection { c in try inTransaction(c, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { try body($0) } }
+            } catch let e as StoreError where e.kind == .connectionLost && Date() < deadline {
+                usleep(delay)
+                delay = min(delay * 2, 2_000_000)
+            }
+        }
     }
 
     public func query<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {

@@ -1,4 +1,5 @@
 import Foundation
+import Lab
 import PostgresTestSupport
 import Store
 import StorePostgres
@@ -72,6 +73,93 @@ final class PostgresEngineCLITests: XCTestCase {
         let logs = (try? FileManager.default.contentsOfDirectory(atPath: stateDirectory))?.filter { $0.hasPrefix("engine-") } ?? []
         let engineLog = logs.compactMap { try? String(contentsOfFile: stateDirectory + "/" + $0, encoding: .utf8) }.joined()
         XCTAssertTrue(engineLog.contains("engine lock taken again"), "engine log:\n\(engineLog)")
+    }
+
+    /// A real server restart (fast shutdown, down for two seconds, started again on the same port)
+    /// while the engine runs a workflow on lab devices: the run completes, or ends `interrupted` with
+    /// its reason, and nothing is duplicated: one run, one result per device and node, dense log
+    /// sequence numbers, and each device's unit executed once (the unix node appends the device's
+    /// name to a file of its own: what really ran, whatever the database says). A cluster of this
+    /// test's own: the shared one serves the other tests of the process.
+    func testARunSurvivesAServerRestart() throws {
+        let server = try PostgresTestServer.startOwn()
+        defer { server.stop() }
+        var cli = try CLI()
+        cli.environment.removeValue(forKey: "SSH_AUTH_SOCK")
+        let database = try server.createDatabase("restart")
+        cli.environment["SWITCHBOARD_DB"] = server.socketURL(database)
+        _ = try cli.write("config/switchboard/settings.json", #"{"automation": {"allow_unix": true}}"#)
+        let lab = try cli.run(["lab", "up", "--base-port", String(LabPorts.freeBasePort(devices: 20))])
+        defer { _ = try? cli.run(["lab", "down"]) }
+        XCTAssertEqual(lab.status, 0, lab.stdout + lab.stderr)
+        let devices = ["par-core1", "par-core2", "par-dist1", "par-dist2", "par-acc1", "par-acc2", "lon-core1", "lon-dist1", "lon-acc1", "lon-acc2"]
+        let units = cli.dir + "/units.log"
+        let services = try cli.write("audit.json", """
+            {"services": [
+              {"name": "show version", "kind": "cli", "parameters": {"commands": ["show version"]}},
+              {"name": "mark", "kind": "unix", "parameters": {"command": "echo {{device.name}} >> \(units); sleep 0.5"}},
+              {"name": "audit", "kind": "workflow", "traversal": "device", "max_processes": 1,
+               "devices": [\(devices.map { "\"\($0)\"" }.joined(separator: ", "))],
+               "members": ["show version", "mark"], "start": "show version"}],
+             "workflow_edges": [{"name": "audit: show → mark", "workflow": "audit", "source": "show version",
+                                 "destination": "mark", "subtype": "success"}]}
+            """)
+        let imported = try cli.run(["import", services])
+        XCTAssertEqual(imported.status, 0, imported.stdout + imported.stderr)
+        defer { _ = try? cli.run(["engine", "--stop"]) }
+        let queued = try cli.run(["run", "audit"])
+        XCTAssertEqual(queued.status, 0, queued.stdout + queued.stderr)
+        // Mid-flight: some devices done, most to go.
+        let midway = Date().addingTimeInterval(60)
+        var marked = 0
+        while Date() < midway {
+            marked = ((try? String(contentsOfFile: units, encoding: .utf8)) ?? "").split(separator: "\n").count
+            if marked >= 2 { break }
+            usleep(100_000)
+        }
+        XCTAssertGreaterThanOrEqual(marked, 2, "the run never got going")
+        try server.restart(downFor: 2)
+        var status = ""
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline {
+            status = (try? server.psql(database, "SELECT status FROM run ORDER BY id DESC LIMIT 1")) ?? ""
+            if ["completed", "failed", "aborted", "interrupted"].contains(status) { break }
+            usleep(250_000)
+        }
+        let reason = try server.psql(database, "SELECT reason FROM run ORDER BY id DESC LIMIT 1")
+        let engineLog = Self.engineLog(cli)
+        if status == "interrupted" {
+            XCTAssertFalse(reason.isEmpty, "an interrupted run says why")
+        } else {
+            XCTAssertEqual(status, "completed", "reason: \(reason)\nengine log:\n\(engineLog)")
+        }
+        XCTAssertEqual(try server.psql(database, "SELECT count(*) FROM run"), "1", "one run")
+        // Each device's unit ran once: the file the unix node appends to.
+        let ran = ((try? String(contentsOfFile: units, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        XCTAssertEqual(ran.sorted(), status == "completed" ? devices.sorted() : Array(Set(ran)).sorted(), "each device's unit executed once")
+        // No duplicate result, no duplicate or missing log line.
+        let duplicates = try server.psql(database, "SELECT count(*) FROM (SELECT device_name, service_name FROM result GROUP BY 1, 2 HAVING count(*) > 1) d")
+        let stored = try server.psql(database, "SELECT device_name || ' ' || service_name FROM result ORDER BY id")
+        XCTAssertEqual(duplicates, "0", stored)
+        if status == "completed" {
+            XCTAssertEqual(try server.psql(database, "SELECT count(*) FROM result"), String(devices.count * 3), "show version, mark, audit per device")
+        }
+        let seqs = try server.psql(database, "SELECT count(*) || ' ' || count(DISTINCT seq) || ' ' || coalesce(max(seq), 0) FROM run_log")
+        let parts = seqs.split(separator: " ")
+        XCTAssertEqual(Set(parts).count, 1, "log lines: count, distinct seq, max seq: \(seqs)")
+        let closing = try server.psql(database, "SELECT count(*) FROM run_log WHERE message ~ '^run 1 (completed|failed|aborted|interrupted)'")
+        let messages = try server.psql(database, "SELECT message FROM run_log ORDER BY seq")
+        XCTAssertEqual(closing, "1", "one closing line: \(messages)")
+        // The engine lived through it: it took its lock again, and still holds it.
+        XCTAssertTrue(engineLog.contains("engine lock taken again"), "engine log:\n\(engineLog)")
+        let engine = try cli.run(["engine", "--status"])
+        XCTAssertEqual(engine.status, 0, engine.stdout + engine.stderr)
+    }
+
+    static func engineLog(_ cli: CLI) -> String {
+        let stateDirectory = Paths(environment: cli.environment).stateDirectory
+        let logs = (try? FileManager.default.contentsOfDirectory(atPath: stateDirectory))?.filter { $0.hasPrefix("engine-") } ?? []
+        return logs.compactMap { try? String(contentsOfFile: stateDirectory + "/" + $0, encoding: .utf8) }.joined()
     }
 
     /// `logs --follow` on PostgreSQL sleeps on LISTEN/NOTIFY: a committed line is printed within a few

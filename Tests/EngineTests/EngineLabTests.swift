@@ -1,7 +1,6 @@
 import Crypto
 import Engine
 import Foundation
-import GRDB
 import Lab
 import Store
 import XCTest
@@ -11,27 +10,25 @@ import XCTest
 /// scrubbed from every log line and result.
 final class EngineLabTests: LabBackedTestCase {
     final class Fixture: @unchecked Sendable {
-        let directory: String
-        let database: AppDatabase
+        let store: TestStore
+        var database: any StoreBackend { store.backend }
         let secrets = SecretBox(key: SymmetricKey(data: Data(repeating: 5, count: 32)))
         let engine: EngineService
         let password: String?
 
-        init(_ lab: LabFixture) throws {
-            directory = try TransportTestSupport.temporaryDirectory("switchboard-engine")
-            database = try AppDatabase(path: directory + "/switchboard.db")
-            try LabInventory.register(lab.status, database: database, secrets: secrets)
+        init(_ lab: LabFixture, _ backend: BackendKind) throws {
+            store = try TestStore(backend, prefix: "engine")
+            try LabInventory.register(lab.status, database: store.backend, secrets: secrets)
             password = lab.status.password
             var settings = Settings.defaults
             settings.engine.pollMs = 20
             settings.engine.logFlushMs = 20
-            engine = try EngineService(database: database, settings: settings, transport: lab.configuration(),
+            engine = try EngineService(database: store.backend, settings: settings, transport: lab.configuration(),
                                        secrets: secrets, environment: [:])
         }
 
         func close() {
             engine.environment.transport.shutdown()
-            try? FileManager.default.removeItem(atPath: directory)
         }
 
         @discardableResult
@@ -40,7 +37,7 @@ final class EngineLabTests: LabBackedTestCase {
             var s = Service(name: name, kind: kind, parameters: parameters, devices: devices)
             configure(&s)
             try ServiceValidation.validate(s)
-            return try database.writer.write { db in try Inventory.upsert(db, service: s) }
+            return try database.transaction { store in try store.upsert(service: s) }
         }
 
         /// A workflow from members (the first is the start) and edges `(source, destination, success?)`.
@@ -49,16 +46,16 @@ final class EngineLabTests: LabBackedTestCase {
             var w = Service(name: name, kind: .workflow, devices: devices)
             w.traversal = traversal
             w.maxNodeRuns = maxNodeRuns
-            try database.writer.write { db in
-                let saved = try Inventory.upsert(db, service: w)
+            try database.transaction { store in
+                let saved = try store.upsert(service: w)
                 for (i, m) in members.enumerated() {
-                    try Inventory.addNode(db, workflowId: saved.id!, serviceId: try Inventory.service(db, named: m)!.id!, isStart: i == 0)
+                    try store.addWorkflowNode(workflowId: saved.id!, serviceId: try store.service(named: m)!.id!, isStart: i == 0)
                 }
                 for (i, e) in edges.enumerated() {
-                    try Inventory.upsertEdge(db, WorkflowEdge(name: "e\(i)", workflowId: saved.id!,
-                                                              sourceId: try Inventory.service(db, named: e.0)!.id!,
-                                                              destinationId: try Inventory.service(db, named: e.1)!.id!,
-                                                              subtype: e.2 ? .success : .failure))
+                    try store.upsert(edge: WorkflowEdge(name: "e\(i)", workflowId: saved.id!,
+                                                        sourceId: try store.service(named: e.0)!.id!,
+                                                        destinationId: try store.service(named: e.1)!.id!,
+                                                        subtype: e.2 ? .success : .failure))
                 }
             }
         }
@@ -67,10 +64,8 @@ final class EngineLabTests: LabBackedTestCase {
         func execute(_ name: String, parameters: [String: JSONValue] = [:],
                      whileRunning: (@Sendable (RunExecution) async -> Void)? = nil) async throws -> Run {
             let queued = try RunQueue(database: database).enqueue(service: name, trigger: .cli, user: "tester", parameters: parameters)
-            let claimed = try await database.writer.write { db -> Run in
-                try db.execute(sql: "UPDATE run SET status = 'running', started_at = ? WHERE id = ?", arguments: [Date(), queued.id])
-                return try Run.fetchOne(db, key: queued.id!)!
-            }
+            let claimed = try XCTUnwrap(try database.claimQueuedRuns(limit: 1, enginePid: getpid(), at: Date()).first)
+            XCTAssertEqual(claimed.id, queued.id)
             let execution = RunExecution(run: claimed, environment: engine.environment)
             // The engine's loop flushes the journal on its interval; here a small task does.
             let journal = engine.environment.journal
@@ -79,7 +74,7 @@ final class EngineLabTests: LabBackedTestCase {
             async let final = execution.execute()
             if let whileRunning { await whileRunning(execution) }
             let result = await final
-            let stored = try await database.writer.read { db in try Run.fetchOne(db, key: queued.id!)! }
+            let stored = try XCTUnwrap(try RunQueue(database: database).run(queued.id!))
             XCTAssertEqual(stored.status, result.status, "the stored status is the returned one")
             return stored
         }
@@ -88,14 +83,14 @@ final class EngineLabTests: LabBackedTestCase {
         func lines(_ run: Run) throws -> [RunLogLine] { try RunQueue(database: database).logLines(run: run.id!) }
     }
 
-    func withFixture(_ body: (Fixture) async throws -> Void) async throws {
-        let fixture = try Fixture(try lab)
+    func withFixture(_ backend: BackendKind, _ body: (Fixture) async throws -> Void) async throws {
+        let fixture = try Fixture(try lab, backend)
         defer { fixture.close() }
         try await body(fixture)
     }
 
-    func testAServiceOnSeveralDevicesRecordsResultsProgressAndDeviceStatus() async throws {
-        try await withFixture { f in
+    func aServiceOnSeveralDevicesRecordsResultsProgressAndDeviceStatus(_ backend: BackendKind) async throws {
+        try await withFixture(backend) { f in
             try f.service("show version", .cli, ["commands": .array([.string("show version")])],
                           devices: ["par-core1", "par-dist1", "par-acc1", "fault-auth"])
             let run = try await f.execute("show version")
@@ -117,16 +112,14 @@ final class EngineLabTests: LabBackedTestCase {
             XCTAssertEqual(lines.map(\.seq), Array(1...Int64(lines.count)), "sequence numbers are dense and ordered")
             XCTAssertTrue(lines.contains { $0.device == "fault-auth" && $0.level == .error })
             XCTAssertTrue(lines.last!.message.hasPrefix("run \(run.id!) failed in"), lines.last!.message)
-            let status = try f.database.writer.read { db in
-                try Row.fetchAll(db, sql: "SELECT name, last_run_status, last_run_time FROM device WHERE name IN ('par-core1', 'fault-auth') ORDER BY name")
-            }
-            XCTAssertEqual(status.map { $0["last_run_status"] as String? }, ["failure", "success"])
-            XCTAssertTrue(status.allSatisfy { ($0["last_run_time"] as Date?) != nil })
+            let status = try await f.database.query { store in try ["fault-auth", "par-core1"].map { try store.device(named: $0)! } }
+            XCTAssertEqual(status.map(\.lastRunStatus), ["failure", "success"])
+            XCTAssertTrue(status.allSatisfy { $0.lastRunTime != nil })
         }
     }
 
-    func testRetriesAndAPerAttemptTimeoutOnAHangingDevice() async throws {
-        try await withFixture { f in
+    func retriesAndAPerAttemptTimeoutOnAHangingDevice(_ backend: BackendKind) async throws {
+        try await withFixture(backend) { f in
             try f.service("hangs", .cli, ["commands": .array([.string("show version")])], devices: ["fault-hang"]) { s in
                 s.timeout = 1; s.retries = 1; s.retryDelay = 0.2
             }
@@ -160,8 +153,8 @@ final class EngineLabTests: LabBackedTestCase {
                                ("extract eos version", "note", false)])
     }
 
-    func testDeviceByDeviceTraversalFollowsEachDevicesEdges() async throws {
-        try await withFixture { f in
+    func deviceByDeviceTraversalFollowsEachDevicesEdges(_ backend: BackendKind) async throws {
+        try await withFixture(backend) { f in
             try makeDivergingWorkflow(f, traversal: "device")
             let run = try await f.execute("audit device")
             let results = try f.results(run)
@@ -176,8 +169,8 @@ final class EngineLabTests: LabBackedTestCase {
         }
     }
 
-    func testServiceByServiceTraversalRunsEachNodeOnAllDevicesFirst() async throws {
-        try await withFixture { f in
+    func serviceByServiceTraversalRunsEachNodeOnAllDevicesFirst(_ backend: BackendKind) async throws {
+        try await withFixture(backend) { f in
             try makeDivergingWorkflow(f, traversal: "service")
             let run = try await f.execute("audit service")
             let results = try f.results(run)
@@ -192,8 +185,8 @@ final class EngineLabTests: LabBackedTestCase {
         }
     }
 
-    func testRunParametersReachTemplatesAndTheLoopGuardStopsACycle() async throws {
-        try await withFixture { f in
+    func runParametersReachTemplatesAndTheLoopGuardStopsACycle(_ backend: BackendKind) async throws {
+        try await withFixture(backend) { f in
             try f.service("parameterised", .cli, ["commands": .array([.string("{{payload.command}}")])])
             try f.service("again", .wait, ["seconds": .int(0)])
             try f.workflow("loop", traversal: "device", devices: ["par-acc1"], members: ["parameterised", "again"],
@@ -207,8 +200,8 @@ final class EngineLabTests: LabBackedTestCase {
         }
     }
 
-    func testStopClosesChannelsWithinTwoSecondsAndKeepsPartialResults() async throws {
-        try await withFixture { f in
+    func stopClosesChannelsWithinTwoSecondsAndKeepsPartialResults(_ backend: BackendKind) async throws {
+        try await withFixture(backend) { f in
             try f.service("slow and hanging", .cli, ["commands": .array([.string("show version")])],
                           devices: ["par-core1", "fault-hang"]) { s in s.timeout = 60 }
             let stoppedAt = Mutex<Date?>(nil)
@@ -216,7 +209,7 @@ final class EngineLabTests: LabBackedTestCase {
                 // Wait until par-core1 answered and fault-hang hangs, then stop.
                 let deadline = Date().addingTimeInterval(20)
                 while Date() < deadline {
-                    let done = (try? await f.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM result") }) ?? 0
+                    let done = (try? f.store.int("SELECT COUNT(*) FROM result")) ?? 0
                     if done >= 1 { break }
                     try? await Task.sleep(nanoseconds: 50_000_000)
                 }
@@ -232,8 +225,8 @@ final class EngineLabTests: LabBackedTestCase {
         }
     }
 
-    func testSecretsNeverReachLogsOrResults() async throws {
-        try await withFixture { f in
+    func secretsNeverReachLogsOrResults(_ backend: BackendKind) async throws {
+        try await withFixture(backend) { f in
             let password = try XCTUnwrap(f.password, "the lab runs as root in CI, with a password credential")
             // A device that echoes the command echoes the secret: the journal must mask it.
             try f.service("leaky", .cli, ["commands": .array([.string("show {{payload.secret}}")])], devices: ["par-acc1"])
@@ -242,16 +235,14 @@ final class EngineLabTests: LabBackedTestCase {
             XCTAssertTrue(texts.contains { $0.contains(SecretRedactor.mask) }, "the echo was masked: \(texts)")
             XCTAssertFalse(texts.contains { $0.contains(password) })
             // What readers in other processes get: the stored results and lines.
-            let stored = try await f.database.writer.read { db in
-                try String.fetchAll(db, sql: "SELECT output FROM result UNION ALL SELECT message FROM run_log")
-            }
+            let stored = try f.store.strings("SELECT output FROM result UNION ALL SELECT message FROM run_log")
             XCTAssertFalse(stored.isEmpty)
             XCTAssertFalse(stored.contains { $0.contains(password) })
         }
     }
 
-    func testTheEngineClaimsQueuedRunsAndStopsWhenAsked() async throws {
-        try await withFixture { f in
+    func theEngineClaimsQueuedRunsAndStopsWhenAsked(_ backend: BackendKind) async throws {
+        try await withFixture(backend) { f in
             try f.service("tiny", .wait, ["seconds": .double(0.1)], devices: ["par-core1", "par-core2"])
             let queue = RunQueue(database: f.database)
             let ids = try (0..<3).map { _ in try queue.enqueue(service: "tiny", trigger: .console, user: "tester").id! }
@@ -268,6 +259,25 @@ final class EngineLabTests: LabBackedTestCase {
             XCTAssertEqual(engine.shutdownState, .drain)
         }
     }
+
+    // MARK: each on both backends (issue #14)
+
+    func testAServiceOnSeveralDevicesRecordsResultsProgressAndDeviceStatusOnSQLite() async throws { try await aServiceOnSeveralDevicesRecordsResultsProgressAndDeviceStatus(.sqlite) }
+    func testAServiceOnSeveralDevicesRecordsResultsProgressAndDeviceStatusOnPostgreSQL() async throws { try await aServiceOnSeveralDevicesRecordsResultsProgressAndDeviceStatus(.postgres) }
+    func testRetriesAndAPerAttemptTimeoutOnAHangingDeviceOnSQLite() async throws { try await retriesAndAPerAttemptTimeoutOnAHangingDevice(.sqlite) }
+    func testRetriesAndAPerAttemptTimeoutOnAHangingDeviceOnPostgreSQL() async throws { try await retriesAndAPerAttemptTimeoutOnAHangingDevice(.postgres) }
+    func testDeviceByDeviceTraversalFollowsEachDevicesEdgesOnSQLite() async throws { try await deviceByDeviceTraversalFollowsEachDevicesEdges(.sqlite) }
+    func testDeviceByDeviceTraversalFollowsEachDevicesEdgesOnPostgreSQL() async throws { try await deviceByDeviceTraversalFollowsEachDevicesEdges(.postgres) }
+    func testServiceByServiceTraversalRunsEachNodeOnAllDevicesFirstOnSQLite() async throws { try await serviceByServiceTraversalRunsEachNodeOnAllDevicesFirst(.sqlite) }
+    func testServiceByServiceTraversalRunsEachNodeOnAllDevicesFirstOnPostgreSQL() async throws { try await serviceByServiceTraversalRunsEachNodeOnAllDevicesFirst(.postgres) }
+    func testRunParametersReachTemplatesAndTheLoopGuardStopsACycleOnSQLite() async throws { try await runParametersReachTemplatesAndTheLoopGuardStopsACycle(.sqlite) }
+    func testRunParametersReachTemplatesAndTheLoopGuardStopsACycleOnPostgreSQL() async throws { try await runParametersReachTemplatesAndTheLoopGuardStopsACycle(.postgres) }
+    func testStopClosesChannelsWithinTwoSecondsAndKeepsPartialResultsOnSQLite() async throws { try await stopClosesChannelsWithinTwoSecondsAndKeepsPartialResults(.sqlite) }
+    func testStopClosesChannelsWithinTwoSecondsAndKeepsPartialResultsOnPostgreSQL() async throws { try await stopClosesChannelsWithinTwoSecondsAndKeepsPartialResults(.postgres) }
+    func testSecretsNeverReachLogsOrResultsOnSQLite() async throws { try await secretsNeverReachLogsOrResults(.sqlite) }
+    func testSecretsNeverReachLogsOrResultsOnPostgreSQL() async throws { try await secretsNeverReachLogsOrResults(.postgres) }
+    func testTheEngineClaimsQueuedRunsAndStopsWhenAskedOnSQLite() async throws { try await theEngineClaimsQueuedRunsAndStopsWhenAsked(.sqlite) }
+    func testTheEngineClaimsQueuedRunsAndStopsWhenAskedOnPostgreSQL() async throws { try await theEngineClaimsQueuedRunsAndStopsWhenAsked(.postgres) }
 }
 
 import Synchronization

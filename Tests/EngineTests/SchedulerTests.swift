@@ -7,62 +7,56 @@ import XCTest
 /// A clock the test moves by hand.
 typealias TestClock = ManualClock
 
-/// A real database file with a `wait 0` service, devices and a pool; removed afterwards.
+/// A fresh store of one backend (a SQLite file, or a database on the tests' PostgreSQL server) with a
+/// `wait 0` service, a device and a pool; removed afterwards.
 final class SchedulerFixture {
-    let dir: String
-    let path: String
-    let database: AppDatabase
+    let store: TestStore
+    var dir: String { store.directory }
+    /// The SQLite file or the PostgreSQL URL: what `--db` takes.
+    var path: String { store.location }
+    var database: any StoreBackend { store.backend }
 
-    init() throws {
-        dir = NSTemporaryDirectory() + "switchboard-scheduler-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        path = dir + "/switchboard.db"
-        database = try AppDatabase(path: path)
-        try database.writer.write { db in
-            try Inventory.upsert(db, service: Service(name: "noop", kind: .wait, parameters: ["seconds": .int(0)]))
-            try Inventory.upsert(db, device: Device(name: "r1", address: "192.0.2.1", platform: "cisco_ios"))
+    init(_ backend: BackendKind = .sqlite) throws {
+        store = try TestStore(backend, prefix: "scheduler")
+        try database.transaction { store in
+            try store.upsert(service: Service(name: "noop", kind: .wait, parameters: ["seconds": .int(0)]))
+            try store.upsert(device: Device(name: "r1", address: "192.0.2.1", platform: "cisco_ios"))
         }
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: dir) }
-
     @discardableResult
     func task(_ name: String, _ configure: (inout ScheduledTask) -> Void) throws -> ScheduledTask {
-        try database.writer.write { db in
-            let sid = try Inventory.service(db, named: "noop")!.id
+        try database.transaction { store in
+            let sid = try store.service(named: "noop")!.id
             var t = ScheduledTask(name: name, serviceId: sid, scheduleKind: .interval)
             t.active = true
             configure(&t)
-            return try Inventory.upsert(db, task: t)
+            return try store.upsert(task: t)
         }
     }
 
     func task(_ name: String) throws -> ScheduledTask {
-        try database.writer.read { db in try ScheduledTask.fetchOne(db, sql: "SELECT * FROM task WHERE name = ?", arguments: [name])! }
+        try database.query { store in try store.task(named: name)! }
     }
 
     func runs(task id: Int64) throws -> [Run] {
-        try database.writer.read { db in try Run.fetchAll(db, sql: "SELECT * FROM run WHERE task_id = ? ORDER BY id", arguments: [id]) }
+        try database.query { store in try store.recentRuns(limit: 10_000).filter { $0.taskId == id }.sorted { $0.id! < $1.id! } }
     }
 
     func changelog(_ name: String) throws -> [String] {
-        try database.writer.read { db in
-            try String.fetchAll(db, sql: "SELECT content FROM changelog WHERE target_type = 'task' AND target_name = ? ORDER BY id", arguments: [name])
-        }
+        try store.strings("SELECT content FROM changelog WHERE target_type = 'task' AND target_name = ? ORDER BY id", [.text(name)])
     }
 
     func finish(run id: Int64, _ status: Run.Status) throws {
-        try database.writer.write { db in
-            try db.execute(sql: "UPDATE run SET status = ?, ended_at = ? WHERE id = ?", arguments: [status.rawValue, Date(), id])
-        }
+        try store.execute("UPDATE run SET status = ?, ended_at = ? WHERE id = ?", [.text(status.rawValue), .date(Date()), .int(Int(id))])
     }
 }
 
 final class SchedulerTests: XCTestCase {
     let t0 = Date(timeIntervalSince1970: 1_780_000_000)   // 2026-05-28 20:26:40 UTC
 
-    func testAnIntervalTaskFiresOncePerDueTimeWithTheTasksTargetsAndPayload() throws {
-        let f = try SchedulerFixture()
+    func anIntervalTaskFiresOncePerDueTimeWithTheTasksTargetsAndPayload(_ backend: BackendKind) throws {
+        let f = try SchedulerFixture(backend)
         let clock = TestClock(t0.addingTimeInterval(-1))
         let scheduler = Scheduler(database: f.database, clock: { clock.now }, user: "scheduler")
         let task = try f.task("every minute") { t in
@@ -106,15 +100,15 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(try f.task("every minute").nextFire, t0.addingTimeInterval(120))
     }
 
-    func testMaxInstancesSkipsWhileThePreviousRunIsGoingAndLogsWhy() throws {
-        let f = try SchedulerFixture()
+    func maxInstancesSkipsWhileThePreviousRunIsGoingAndLogsWhy(_ backend: BackendKind) throws {
+        let f = try SchedulerFixture(backend)
         let clock = TestClock(t0)
         let scheduler = Scheduler(database: f.database, clock: { clock.now }, user: "scheduler")
         let task = try f.task("busy") { t in t.intervalSeconds = 10; t.startDate = self.t0 }
         try scheduler.tick()
         XCTAssertEqual(try f.runs(task: task.id!).count, 1)
         let first = try f.runs(task: task.id!)[0].id!
-        try f.database.writer.write { db in try db.execute(sql: "UPDATE run SET status = 'running' WHERE id = ?", arguments: [first]) }
+        try f.store.execute("UPDATE run SET status = 'running' WHERE id = ?", [.int(Int(first))])
 
         clock.now = t0.addingTimeInterval(10)
         let events = try scheduler.tick()
@@ -129,7 +123,7 @@ final class SchedulerTests: XCTestCase {
         XCTAssertTrue(log[0].contains("fire at 2026-05-28 20:26:50 +00:00 skipped: run #\(first) still queued or running"), log[0])
 
         // Two instances allowed: the next due time fires beside the running one.
-        try f.database.writer.write { db in try db.execute(sql: "UPDATE task SET max_instances = 2 WHERE id = ?", arguments: [task.id!]) }
+        try f.store.execute("UPDATE task SET max_instances = 2 WHERE id = ?", [.int(Int(task.id!))])
         clock.now = t0.addingTimeInterval(20)
         guard case .fired = try scheduler.tick().first?.outcome else { return XCTFail() }
         clock.now = t0.addingTimeInterval(30)
@@ -141,8 +135,8 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(try f.runs(task: task.id!).count, 3)
     }
 
-    func testMisfireSkipRunsNothingForMissedTimesAndWaitsForTheNextDueTime() throws {
-        let f = try SchedulerFixture()
+    func misfireSkipRunsNothingForMissedTimesAndWaitsForTheNextDueTime(_ backend: BackendKind) throws {
+        let f = try SchedulerFixture(backend)
         let clock = TestClock(t0.addingTimeInterval(-5))
         let scheduler = Scheduler(database: f.database, clock: { clock.now }, user: "scheduler")
         let task = try f.task("skipper") { t in t.intervalSeconds = 60; t.startDate = self.t0; t.misfireGraceSeconds = 30 }
@@ -171,8 +165,8 @@ final class SchedulerTests: XCTestCase {
         guard case .fired = try scheduler.tick().first?.outcome else { return XCTFail() }
     }
 
-    func testMisfireOnceCoalescesMissedTimesIntoOneRun() throws {
-        let f = try SchedulerFixture()
+    func misfireOnceCoalescesMissedTimesIntoOneRun(_ backend: BackendKind) throws {
+        let f = try SchedulerFixture(backend)
         let clock = TestClock(t0.addingTimeInterval(-5))
         let scheduler = Scheduler(database: f.database, clock: { clock.now }, user: "scheduler")
         let task = try f.task("coalescer") { t in
@@ -194,8 +188,8 @@ final class SchedulerTests: XCTestCase {
         XCTAssertTrue(try f.changelog("coalescer").contains { $0.contains("288 earlier due times") && $0.contains("coalesced into one run") })
     }
 
-    func testOneShotFiresOnceThenTheTaskFinishes() throws {
-        let f = try SchedulerFixture()
+    func oneShotFiresOnceThenTheTaskFinishes(_ backend: BackendKind) throws {
+        let f = try SchedulerFixture(backend)
         let clock = TestClock(t0.addingTimeInterval(-60))
         let scheduler = Scheduler(database: f.database, clock: { clock.now }, user: "scheduler")
         let task = try f.task("once") { t in t.scheduleKind = .once; t.intervalSeconds = nil; t.startDate = self.t0 }
@@ -215,8 +209,8 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(try f.runs(task: task.id!).count, 1)
     }
 
-    func testEndDateStopsAnInterval() throws {
-        let f = try SchedulerFixture()
+    func endDateStopsAnInterval(_ backend: BackendKind) throws {
+        let f = try SchedulerFixture(backend)
         let clock = TestClock(t0.addingTimeInterval(-1))
         let scheduler = Scheduler(database: f.database, clock: { clock.now }, user: "scheduler")
         let task = try f.task("ending") { t in t.intervalSeconds = 10; t.startDate = self.t0; t.endDate = self.t0.addingTimeInterval(25); t.maxInstances = 100 }
@@ -232,14 +226,14 @@ final class SchedulerTests: XCTestCase {
         XCTAssertTrue(try f.changelog("ending").last!.contains("finished: no due time before its end date"))
     }
 
-    func testUnusableImportedTasksAreDisabledOrSkippedWithTheReason() throws {
-        let f = try SchedulerFixture()
+    func unusableImportedTasksAreDisabledOrSkippedWithTheReason(_ backend: BackendKind) throws {
+        let f = try SchedulerFixture(backend)
         let clock = TestClock(t0)
         let scheduler = Scheduler(database: f.database, clock: { clock.now }, user: "scheduler")
         try f.task("bad cron") { t in t.scheduleKind = .cron; t.cron = "0 0 30 2 *" }
         try f.task("bad zone") { t in t.intervalSeconds = 60; t.timezone = "Mars/Olympus" }
         let orphan = try f.task("orphan") { t in t.intervalSeconds = 60; t.startDate = self.t0 }
-        try f.database.writer.write { db in try db.execute(sql: "UPDATE task SET service_id = NULL WHERE id = ?", arguments: [orphan.id!]) }
+        try f.store.execute("UPDATE task SET service_id = NULL WHERE id = ?", [.int(Int(orphan.id!))])
         let events = try scheduler.tick()
         XCTAssertEqual(Set(events.map(\.taskName)), ["bad cron", "bad zone", "orphan"], "\(events)")
         for e in events where e.taskName != "orphan" { guard case .disabled = e.outcome else { return XCTFail("\(e)") } }
@@ -253,8 +247,8 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(try f.runs(task: orphan.id!).count, 0)
     }
 
-    func testATargetThatVanishedSkipsTheFireAndTheTickGoesOn() throws {
-        let f = try SchedulerFixture()
+    func aTargetThatVanishedSkipsTheFireAndTheTickGoesOn(_ backend: BackendKind) throws {
+        let f = try SchedulerFixture(backend)
         let clock = TestClock(t0)
         let scheduler = Scheduler(database: f.database, clock: { clock.now }, user: "scheduler")
         try f.task("gone") { t in t.intervalSeconds = 60; t.startDate = self.t0; t.pools = ["no-such-pool"] }
@@ -294,8 +288,8 @@ final class SchedulerTests: XCTestCase {
 
     /// Two schedulers, each with its own connection pool on one file, in two threads, with clocks that
     /// wander independently: every due time of every task fires exactly once.
-    func testTwoSchedulersInTwoThreadsFireEachDueTimeExactlyOnce() throws {
-        let f = try SchedulerFixture()
+    func twoSchedulersInTwoThreadsFireEachDueTimeExactlyOnce(_ backend: BackendKind) throws {
+        let f = try SchedulerFixture(backend)
         let taskCount = 40
         for i in 0..<taskCount {
             try f.task("t\(i)") { t in t.intervalSeconds = 10; t.startDate = self.t0.addingTimeInterval(TimeInterval(i % 10)); t.maxInstances = 1000 }
@@ -306,10 +300,10 @@ final class SchedulerTests: XCTestCase {
         let collected = NSLock()
         nonisolated(unsafe) var events: [FireEvent] = []
         nonisolated(unsafe) var failures: [String] = []
-        let path = f.path, t0 = self.t0
+        let store = f.store, t0 = self.t0
         DispatchQueue.concurrentPerform(iterations: 2) { worker in
             do {
-                let database = try AppDatabase(path: path)
+                let database = try store.reopen()
                 let clock = TestClock(t0.addingTimeInterval(-1))
                 let scheduler = Scheduler(database: database, clock: { clock.now }, user: "worker\(worker)")
                 var mine: [FireEvent] = []
@@ -335,14 +329,14 @@ final class SchedulerTests: XCTestCase {
         var expected = 0
         for i in 0..<taskCount { expected += Int((100 - Double(i % 10)) / 10) + 1 }
         XCTAssertEqual(seen.count, expected)
-        let runs = try f.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run")! }
+        let runs = try f.store.int("SELECT COUNT(*) FROM run")
         XCTAssertEqual(runs, events.count, "one run per fire event, none half-written")
         XCTAssertEqual(Set(events.map { $0.at }).count > 1, true)
     }
 
     /// The same with two OS processes (`switchboard task tick`, the hidden driver), racing on one file.
-    func testTwoProcessesFireEachDueTimeExactlyOnce() throws {
-        let f = try SchedulerFixture()
+    func twoProcessesFireEachDueTimeExactlyOnce(_ backend: BackendKind) throws {
+        let f = try SchedulerFixture(backend)
         let taskCount = 100
         for i in 0..<taskCount {
             try f.task("p\(i)") { t in t.intervalSeconds = 5; t.startDate = self.t0.addingTimeInterval(TimeInterval(i % 5)); t.maxInstances = 1000 }
@@ -358,6 +352,10 @@ final class SchedulerTests: XCTestCase {
         warm.standardOutput = FileHandle.nullDevice
         try warm.run()
         warm.waitUntilExit()
+        // A PostgreSQL tick that fires 20 tasks takes longer than 80 ms (a round trip per statement):
+        // both processes behind the pace, the one that just committed always reaches the next instant
+        // first and the other never fires. Paced slower than a tick, they race at every instant.
+        let (span, pace) = f.store.kind == .postgres ? (30.0, 250) : (60.0, 80)
         var processes: [(Process, String)] = []
         // Far enough ahead that both have started even on a loaded machine (with +2 s one process
         // once started after the other had ticked every instant, and nothing raced).
@@ -368,8 +366,8 @@ final class SchedulerTests: XCTestCase {
             // Both tick simulated instant k at wall-clock startAt + k × 80 ms (one that falls behind
             // catches up), so at every step they race for the same due times.
             p.arguments = ["task", "tick", "--db", f.path, "--from", String(t0.timeIntervalSince1970 - 1),
-                           "--to", String(t0.timeIntervalSince1970 + 60), "--step", "1",
-                           "--start-at", String(startAt), "--pace-ms", "80", "--json"]
+                           "--to", String(t0.timeIntervalSince1970 + span), "--step", "1",
+                           "--start-at", String(startAt), "--pace-ms", String(pace), "--json"]
             var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWITCHBOARD_") }
             env["XDG_CONFIG_HOME"] = f.dir + "/config"; env["XDG_DATA_HOME"] = f.dir + "/data"
             p.environment = env
@@ -397,10 +395,33 @@ final class SchedulerTests: XCTestCase {
         }
         XCTAssertEqual(seen.values.filter { $0 > 1 }.count, 0, "a due time fired twice")
         var expected = 0
-        for i in 0..<taskCount { expected += Int((60 - Double(i % 5)) / 5) + 1 }
+        for i in 0..<taskCount { expected += Int((span - Double(i % 5)) / 5) + 1 }
         XCTAssertEqual(seen.count, expected)
-        let runs = try f.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run")! }
+        let runs = try f.store.int("SELECT COUNT(*) FROM run")
         XCTAssertEqual(runs, expected)
         XCTAssertTrue(perWorker.allSatisfy { $0 > 0 }, "both processes fired some (\(perWorker)): they really raced")
     }
+
+    // MARK: each on both backends (issue #14)
+
+    func testAnIntervalTaskFiresOncePerDueTimeWithTheTasksTargetsAndPayloadOnSQLite() throws { try anIntervalTaskFiresOncePerDueTimeWithTheTasksTargetsAndPayload(.sqlite) }
+    func testAnIntervalTaskFiresOncePerDueTimeWithTheTasksTargetsAndPayloadOnPostgreSQL() throws { try anIntervalTaskFiresOncePerDueTimeWithTheTasksTargetsAndPayload(.postgres) }
+    func testMaxInstancesSkipsWhileThePreviousRunIsGoingAndLogsWhyOnSQLite() throws { try maxInstancesSkipsWhileThePreviousRunIsGoingAndLogsWhy(.sqlite) }
+    func testMaxInstancesSkipsWhileThePreviousRunIsGoingAndLogsWhyOnPostgreSQL() throws { try maxInstancesSkipsWhileThePreviousRunIsGoingAndLogsWhy(.postgres) }
+    func testMisfireSkipRunsNothingForMissedTimesAndWaitsForTheNextDueTimeOnSQLite() throws { try misfireSkipRunsNothingForMissedTimesAndWaitsForTheNextDueTime(.sqlite) }
+    func testMisfireSkipRunsNothingForMissedTimesAndWaitsForTheNextDueTimeOnPostgreSQL() throws { try misfireSkipRunsNothingForMissedTimesAndWaitsForTheNextDueTime(.postgres) }
+    func testMisfireOnceCoalescesMissedTimesIntoOneRunOnSQLite() throws { try misfireOnceCoalescesMissedTimesIntoOneRun(.sqlite) }
+    func testMisfireOnceCoalescesMissedTimesIntoOneRunOnPostgreSQL() throws { try misfireOnceCoalescesMissedTimesIntoOneRun(.postgres) }
+    func testOneShotFiresOnceThenTheTaskFinishesOnSQLite() throws { try oneShotFiresOnceThenTheTaskFinishes(.sqlite) }
+    func testOneShotFiresOnceThenTheTaskFinishesOnPostgreSQL() throws { try oneShotFiresOnceThenTheTaskFinishes(.postgres) }
+    func testEndDateStopsAnIntervalOnSQLite() throws { try endDateStopsAnInterval(.sqlite) }
+    func testEndDateStopsAnIntervalOnPostgreSQL() throws { try endDateStopsAnInterval(.postgres) }
+    func testUnusableImportedTasksAreDisabledOrSkippedWithTheReasonOnSQLite() throws { try unusableImportedTasksAreDisabledOrSkippedWithTheReason(.sqlite) }
+    func testUnusableImportedTasksAreDisabledOrSkippedWithTheReasonOnPostgreSQL() throws { try unusableImportedTasksAreDisabledOrSkippedWithTheReason(.postgres) }
+    func testATargetThatVanishedSkipsTheFireAndTheTickGoesOnOnSQLite() throws { try aTargetThatVanishedSkipsTheFireAndTheTickGoesOn(.sqlite) }
+    func testATargetThatVanishedSkipsTheFireAndTheTickGoesOnOnPostgreSQL() throws { try aTargetThatVanishedSkipsTheFireAndTheTickGoesOn(.postgres) }
+    func testTwoSchedulersInTwoThreadsFireEachDueTimeExactlyOnceOnSQLite() throws { try twoSchedulersInTwoThreadsFireEachDueTimeExactlyOnce(.sqlite) }
+    func testTwoSchedulersInTwoThreadsFireEachDueTimeExactlyOnceOnPostgreSQL() throws { try twoSchedulersInTwoThreadsFireEachDueTimeExactlyOnce(.postgres) }
+    func testTwoProcessesFireEachDueTimeExactlyOnceOnSQLite() throws { try twoProcessesFireEachDueTimeExactlyOnce(.sqlite) }
+    func testTwoProcessesFireEachDueTimeExactlyOnceOnPostgreSQL() throws { try twoProcessesFireEachDueTimeExactlyOnce(.postgres) }
 }

@@ -33,12 +33,30 @@ public final class PostgresTestServer: @unchecked Sendable {
         return server
     }
 
-    init() throws {
+    init(env: [String: String], ownsCluster: Bool) {
+        self.env = env
+        self.ownsCluster = ownsCluster
+    }
+
+    convenience init() throws {
         if let dir = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_PG_DIR"], !dir.isEmpty {
-            env = try Self.readEnv(dir + "/env")
-            ownsCluster = false
+            self.init(env: try Self.readEnv(dir + "/env"), ownsCluster: false)
             return
         }
+        self.init(env: try Self.startCluster(), ownsCluster: true)
+        Self.clusterToStop = directory
+        atexit {
+            guard let dir = PostgresTestServer.clusterToStop else { return }
+            _ = PostgresTestServer.spawn(PostgresTestServer.repositoryRoot + "/scripts/pg-cluster", ["stop", dir], output: "/dev/null")
+        }
+    }
+
+    /// A cluster of the caller's own, for a test that stops or restarts its server (the shared one
+    /// serves other tests of the process): stopped by `stop()`.
+    public static func startOwn() throws -> PostgresTestServer { PostgresTestServer(env: try startCluster(), ownsCluster: true) }
+
+    /// Starts a cluster in a new temporary directory; returns its env file.
+    static func startCluster() throws -> [String: String] {
         let dir = "/tmp/switchboard-pg-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let log = dir + ".log"
         defer { try? FileManager.default.removeItem(atPath: log) }
@@ -47,13 +65,28 @@ public final class PostgresTestServer: @unchecked Sendable {
             let message = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw StoreError(.database, "scripts/pg-cluster start failed (\(status)): \(message)")
         }
-        env = try Self.readEnv(dir + "/env")
-        ownsCluster = true
-        Self.clusterToStop = dir
-        atexit {
-            guard let dir = PostgresTestServer.clusterToStop else { return }
-            _ = PostgresTestServer.spawn(PostgresTestServer.repositoryRoot + "/scripts/pg-cluster", ["stop", dir], output: "/dev/null")
+        return try Self.readEnv(dir + "/env")
+    }
+
+    /// The cluster's directory (`scripts/pg-cluster`'s DIR).
+    public var directory: String { env["SWITCHBOARD_TEST_PG_DIR"]! }
+
+    /// A server restart: fast shutdown (every session terminated), down for `seconds`, then started
+    /// again on the same port and socket with its data. Only for a cluster of one's own (`startOwn`).
+    public func restart(downFor seconds: Double = 0) throws {
+        precondition(ownsCluster && directory != Self.clusterToStop, "restart only a cluster of your own")
+        let log = directory + ".restart.log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let status = Self.spawn(Self.repositoryRoot + "/scripts/pg-cluster", ["restart", directory, String(seconds)], output: log)
+        guard status == 0 else {
+            throw StoreError(.database, "scripts/pg-cluster restart failed (\(status)): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         }
+    }
+
+    /// Stops and removes a cluster of one's own (`startOwn`).
+    public func stop() {
+        guard ownsCluster, directory != Self.clusterToStop else { return }
+        _ = Self.spawn(Self.repositoryRoot + "/scripts/pg-cluster", ["stop", directory], output: "/dev/null")
     }
 
     /// posix_spawn + waitpid, output to a file: the server forks away from the script and would keep
