@@ -8,6 +8,7 @@ enum Schema {
         m.registerMigration("v1-initial", migrate: v1)
         m.registerMigration("v2-result-rows", migrate: v2)
         m.registerMigration("v3-snapshot-git-commit", migrate: v3)
+        m.registerMigration("v4-run-engine-and-due-time", migrate: v4)
         return m
     }
 
@@ -15,6 +16,18 @@ enum Schema {
     /// as a JSON array of objects (NULL when the output was not parsed).
     /// Configurations in git: the commit that holds a snapshot (NULL when git is off, or the file
     /// in the repository already had that content).
+    /// Several engines (PostgreSQL): which registered engine runs a run and on which host. The
+    /// scheduler: the due time a run was fired for, unique per task, the backstop behind the
+    /// compare-and-set on `task.next_fire` (manual runs have no due time; NULLs never collide).
+    static func v4(_ db: Database) throws {
+        try db.alter(table: "run") { t in
+            t.add(column: "engine_id", .integer)
+            t.add(column: "engine_host", .text).notNull().defaults(to: "")
+            t.add(column: "due_at", .datetime)
+        }
+        try db.create(index: "run_on_task_due_at", on: "run", columns: ["task_id", "due_at"], unique: true)
+    }
+
     static func v3(_ db: Database) throws {
         try db.alter(table: "config_snapshot") { t in t.add(column: "git_commit", .text) }
     }
