@@ -19,7 +19,7 @@ enum PostgresSchema {
         Migration(id: "v2-result-rows", sql: "ALTER TABLE result ADD COLUMN rows jsonb;"),
         Migration(id: "v3-snapshot-git-commit", sql: "ALTER TABLE config_snapshot ADD COLUMN git_commit text;"),
         Migration(id: "v4-run-engine-and-due-time", sql: v4),
-        // PostgreSQL only: SQLite's one engine holds a file lock and registers nowhere.
+        // Used on PostgreSQL only (SQLite's one engine holds a file lock; its table stays empty).
         Migration(id: "v5-engine-registry", sql: v5),
     ]
 
