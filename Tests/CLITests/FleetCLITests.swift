@@ -1,4 +1,5 @@
 import Foundation
+import Lab
 import PostgresTestSupport
 import Store
 import StorePostgres
@@ -138,6 +139,41 @@ final class FleetCLITests: XCTestCase {
         for p in engines { p.waitUntilExit(); XCTAssertEqual(p.terminationStatus, 0) }
         XCTAssertEqual(try listedEngines().count, 0)
         XCTAssertEqual(try cli.run(["engine", "--status"]).status, 1)
+    }
+
+    /// The same over SSH: the example network on the lab (real sshd), `show version` runs queued two
+    /// per device and shared by 3 engines: every run completes with exactly one result, on its device.
+    func testThreeEnginesShareRunsOverTheLab() throws {
+        server = try PostgresTestServer.require()
+        cli = try CLI()
+        database = try server.createDatabase("fleetlab")
+        url = server.socketURL(database)
+        cli.environment["SWITCHBOARD_DB"] = url
+        cli.environment["SWITCHBOARD_ENGINE_MAX_RUNS"] = "3"
+        let demo = try cli.run(["demo", "--no-console", "--base-port", String(LabPorts.freeBasePort(devices: 20))])
+        XCTAssertEqual(demo.status, 0, demo.stdout + demo.stderr)
+        defer { _ = try? cli.run(["lab", "down"]) }
+        let devices = try psql("SELECT string_agg(name, ',' ORDER BY name) FROM device WHERE name ~ '^(par|lon|nyc)-'").split(separator: ",").map(String.init)
+        XCTAssertEqual(devices.count, 18)
+        let queue = RunQueue(database: try backend())
+        for _ in 0..<2 {
+            for device in devices { _ = try queue.enqueue(service: "show version", trigger: .cli, user: "test", devices: [device]) }
+        }
+        try startThreeEngines()
+        try waitFor("every run ended", timeout: 180) { try self.psql("SELECT count(*) FROM run WHERE status IN ('queued', 'running')") == "0" }
+        let unfinished = try psql("SELECT string_agg(id || ' ' || status || ' ' || reason, E'\n') FROM run WHERE status <> 'completed'")
+        XCTAssertEqual(try psql("SELECT count(*) FROM run WHERE status = 'completed' AND progress_done = 1 AND progress_failed = 0"), "36",
+                       unfinished + engineLogs())
+        // One result per run, on the run's own device; each device's two runs.
+        XCTAssertEqual(try psql("SELECT count(*) FROM result"), "36")
+        XCTAssertEqual(try psql("""
+            SELECT count(*) FROM run r JOIN result x ON x.run_id = r.id
+            WHERE x.success AND x.device_name = r.targets->'devices'->>0
+            """), "36")
+        XCTAssertEqual(try psql("SELECT count(*) FROM (SELECT device_name FROM result GROUP BY device_name HAVING count(*) = 2) d"), "18")
+        let spread = try psql("SELECT string_agg(n::text, ',' ORDER BY n) FROM (SELECT count(*) AS n FROM run GROUP BY engine_id) c")
+        XCTAssertGreaterThanOrEqual(spread.split(separator: ",").count, 2, "runs per engine: \(spread)")
+        print("lab runs per engine: \(spread)")
     }
 
     /// `switchboard engines` shows 3 active engines; one killed with -9 turns lost after
