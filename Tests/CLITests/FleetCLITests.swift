@@ -108,10 +108,11 @@ final class FleetCLITests: XCTestCase {
     /// some, and the run table names the engine that ran it.
     func testThreeEnginesShareAQueueAndEveryRunExecutesOnce() throws {
         try setUpPostgres("fleetqueue", settings: ["SWITCHBOARD_AUTOMATION_ALLOW_UNIX": "true", "SWITCHBOARD_ENGINE_MAX_RUNS": "4"])
-        let b = try backend()
-        let queue = RunQueue(database: b)
-        for n in 1...60 { _ = try queue.enqueue(service: "ledger", trigger: .cli, user: "test", parameters: ["n": .int(n)]) }
         try startThreeEngines()
+        // The whole queue at once, in one transaction: the engines compete for it from the first run.
+        try backend().transaction { tx in
+            for n in 1...60 { _ = try tx.enqueueRun(service: "ledger", trigger: .cli, user: "test", parameters: ["n": .int(n)]) }
+        }
         try waitFor("every run ended", timeout: 90) { try self.psql("SELECT count(*) FROM run WHERE status IN ('queued', 'running')") == "0" }
         XCTAssertEqual(try psql("SELECT count(*) FROM run WHERE status = 'completed'"), "60", engineLogs())
 
