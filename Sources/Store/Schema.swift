@@ -8,6 +8,8 @@ enum Schema {
         m.registerMigration("v1-initial", migrate: v1)
         m.registerMigration("v2-result-rows", migrate: v2)
         m.registerMigration("v3-snapshot-git-commit", migrate: v3)
+        m.registerMigration("v4-run-engine-and-due-time", migrate: v4)
+        m.registerMigration("v5-engine-registry", migrate: v5)
         return m
     }
 
@@ -15,6 +17,35 @@ enum Schema {
     /// as a JSON array of objects (NULL when the output was not parsed).
     /// Configurations in git: the commit that holds a snapshot (NULL when git is off, or the file
     /// in the repository already had that content).
+    /// Several engines (PostgreSQL): which registered engine runs a run and on which host. The
+    /// scheduler: the due time a run was fired for, unique per task, the backstop behind the
+    /// compare-and-set on `task.next_fire` (manual runs have no due time; NULLs never collide).
+    static func v4(_ db: Database) throws {
+        try db.alter(table: "run") { t in
+            t.add(column: "engine_id", .integer)
+            t.add(column: "engine_host", .text).notNull().defaults(to: "")
+            t.add(column: "due_at", .datetime)
+        }
+        try db.create(index: "run_on_task_due_at", on: "run", columns: ["task_id", "due_at"], unique: true)
+    }
+
+    /// The engines registered on the database: PostgreSQL's (several engines, each a row kept by
+    /// heartbeats). SQLite's one engine holds a file lock instead and registers nowhere, so here the
+    /// table stays empty; it exists so both backends keep the same migrations and schema version
+    /// (`db migrate` and the refusal of newer databases compare them). Never copied by `db migrate`.
+    static func v5(_ db: Database) throws {
+        try db.create(table: "engine") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("host", .text).notNull()
+            t.column("pid", .integer).notNull()
+            t.column("version", .text).notNull().defaults(to: "")
+            t.column("capacity", .integer).notNull().defaults(to: 0)
+            t.column("pools", .text).notNull().defaults(to: "[]")
+            t.column("started_at", .datetime).notNull()
+            t.column("heartbeat_at", .datetime).notNull()
+        }
+    }
+
     static func v3(_ db: Database) throws {
         try db.alter(table: "config_snapshot") { t in t.add(column: "git_commit", .text) }
     }

@@ -9,7 +9,7 @@ extension PostgresBackend {
     /// limit), `SKIP LOCKED` so engines
     /// claiming at once take different runs instead of waiting on each other's rows. An empty queue
     /// locks nothing and notifies no one (the idle engine polls here).
-    public func claimQueuedRuns(limit: Int, enginePid: Int32, at time: Date) throws -> [Run] {
+    public func claimQueuedRuns(limit: Int, engine: EngineClaimant, at time: Date) throws -> [Run] {
         if limit <= 0 { return [] }
         do {
             return try claimOnce(limit: limit, enginePid: enginePid, at: time)
@@ -32,10 +32,11 @@ extension PostgresBackend {
                 let ids = try tx.read("""
                     WITH picked AS MATERIALIZED (
                         SELECT id FROM run WHERE status = 'queued' ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
-                    UPDATE run SET status = 'running', started_at = $1, engine_pid = $2
+                    UPDATE run SET status = 'running', started_at = $1, engine_pid = $2, engine_host = $4, engine_id = $5
                     FROM picked WHERE run.id = picked.id AND run.status = 'queued'
                     RETURNING run.id
-                    """, [.date(time), .int(Int(enginePid)), .int(limit)]).map { try $0.value(0, as: Int64.self) }
+                    """, [.date(time), .int(Int(engine.pid)), .int(limit), .text(engine.host),
+                          engine.id.map { .int(Int($0)) } ?? .null]).map { try $0.value(0, as: Int64.self) }
                 if ids.isEmpty { return [] }
                 tx.wrote = true
                 return try tx.runs(ids: ids)
@@ -43,13 +44,27 @@ extension PostgresBackend {
         }
     }
 
-    public func interruptAbandonedRuns(at time: Date, reason: @escaping (Int32?) -> String) throws -> [Int64] {
+    /// Abandoned: `running` runs whose engine is not active by the database's clock (lost, dropped, or
+    /// no longer registered). Rows another transaction holds (a stop request) are skipped until the
+    /// next round; the row lock and the re-checked status keep two engines from ending one run twice.
+    public func interruptAbandonedRuns(at time: Date, thresholds: EngineThresholds,
+                                       reason: @escaping (AbandonedRunEngine) -> String) throws -> [Int64] {
         try withConnection { c in
             try inTransaction(c) { tx -> [Int64] in
                 var ids: [Int64] = []
-                for row in try tx.read("SELECT id, engine_pid::bigint FROM run WHERE status = 'running' ORDER BY id FOR UPDATE") {
+                for row in try tx.read("""
+                    SELECT r.id, r.engine_pid::bigint, r.engine_host, r.engine_id, e.id, extract(epoch FROM now() - e.heartbeat_at)::float8
+                    FROM run r LEFT JOIN engine e ON e.id = r.engine_id
+                    WHERE r.status = 'running' AND (e.id IS NULL OR e.heartbeat_at <= now() - make_interval(secs => $1))
+                    ORDER BY r.id FOR UPDATE OF r SKIP LOCKED
+                    """, [.double(thresholds.active)]) {
                     let id = try row.value(0, as: Int64.self)
-                    let text = reason((try row.value(1, as: Int64?.self)).map { Int32(truncatingIfNeeded: $0) })
+                    let registered = try row.value(4, as: Int64?.self) != nil
+                    let age = try row.value(5, as: Double?.self)
+                    let text = reason(AbandonedRunEngine(
+                        runId: id, pid: (try row.value(1, as: Int64?.self)).map { Int32(truncatingIfNeeded: $0) },
+                        host: try row.value(2, as: String.self), engineId: try row.value(3, as: Int64?.self),
+                        state: registered ? age.map { EngineEntry.state(age: $0, thresholds) } : nil, heartbeatAgeSeconds: registered ? age : nil))
                     try tx.write("UPDATE run SET status = 'interrupted', ended_at = $1, reason = $2 WHERE id = $3",
                                  [.date(time), .text(text), .int(Int(id))])
                     let seq = try tx.lastLogSeq(run: id) + 1

@@ -12,8 +12,8 @@ import Store
 ///   scheduler's ticks are serialised as SQLite's `BEGIN IMMEDIATE` serialises them.
 /// - Wake-ups: a transaction that wrote sends `NOTIFY switchboard_changes` (delivered at commit); a
 ///   change waiter LISTENs on a connection of its own.
-/// - The engine lock is a session-level advisory lock on a dedicated connection: held until that
-///   connection closes (release, or the process dies, or its host does), valid from any host.
+/// - Engines register in the `engine` table and heartbeat with the database's clock; several may
+///   serve one database, from any hosts (PostgresBackend+Engines.swift).
 public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     public let url: PostgresURL
     let environment: [String: String]
@@ -28,9 +28,16 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     private let maxIdle = 8
 
     static let channel = "switchboard_changes"
-    /// `pg_advisory_lock` keys: "SWEN" (the engine) and "SWTX" (exclusive transactions).
-    static let engineLockKey = 0x5357_454E
+    /// `pg_advisory_lock` key "SWTX" (exclusive transactions).
     static let exclusiveLockKey = 0x5357_5458
+
+    /// When engines count as lost and dropped for `engineLockHolder` (the opener sets them from its
+    /// settings; `engines(_:)` takes them explicitly).
+    public var engineThresholds: EngineThresholds {
+        get { poolLock.withLock { thresholds } }
+        set { poolLock.withLock { thresholds = newValue } }
+    }
+    private var thresholds = EngineThresholds()
 
     /// How long a statement waits for another transaction's lock before failing as `busy`: SQLite's
     /// busy timeout (AppDatabase), so both backends give up alike instead of PostgreSQL waiting forever.
@@ -65,9 +72,9 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
 
     public var location: String { url.description }
 
-    /// LISTEN/NOTIFY wakes readers; the advisory engine lock holds across hosts. No change stamp (a
-    /// stamp would cost a query), no engine-driven maintenance (PostgreSQL's autovacuum does it).
-    public var capabilities: StoreCapabilities { [.changeWakeups, .enginesOnSeveralHosts] }
+    /// LISTEN/NOTIFY wakes readers; several engines, on any hosts, register and share the runs. No
+    /// change stamp (a stamp would cost a query), no engine-driven maintenance (autovacuum does it).
+    public var capabilities: StoreCapabilities { [.changeWakeups, .enginesOnSeveralHosts, .severalEngines] }
 
     // MARK: connections
 
@@ -214,52 +221,10 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
         try adminLock.withLock { try store.info() }
     }
 
-    // MARK: engine lock
+    // MARK: engines (PostgresBackend+Engines.swift)
 
-    public func acquireEngineLock() throws -> (any StoreEngineLock)? {
-        let c = try connect()
-        do {
-            // The holder's pid and host, for `engineLockHolder` and for people reading pg_stat_activity.
-            var host = [CChar](repeating: 0, count: 256)
-            gethostname(&host, host.count)
-            let name = "switchboard-engine \(getpid())@\(String(cString: host))".prefix(63)
-            try c.query("SELECT set_config('application_name', $1, false)", [.text(String(name))])
-            let got = try c.query("SELECT pg_try_advisory_lock($1)", [.int(Self.engineLockKey)]).first?.value(0, as: Bool.self) ?? false
-            if !got { c.close(); return nil }
-            return PostgresEngineLock(connection: c)
-        } catch {
-            c.close()
-            throw error
-        }
-    }
-
-    /// The pid in the holder's `application_name`; nil when no session holds the lock, or when this
-    /// role may not read the holder's session (another role without `pg_read_all_stats`).
-    public func engineLockHolder() -> Int32? { engineLockHolderAndHost()?.pid }
-
-    /// The holder's pid and the host it runs on (`application_name` is `switchboard-engine pid@host`):
-    /// a pid means something only on its own host, so `engine --stop` signals it only there.
-    public func engineLockHolderAndHost() -> (pid: Int32, host: String)? {
-        let name = try? withConnection { c in
-            try c.query("""
-                SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1 AND l.objsubid = 1
-                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                """, [.int(Self.engineLockKey)]).first?.value(0, as: String?.self)
-        }
-        guard let text = name ?? nil, text.hasPrefix("switchboard-engine ") else { return nil }
-        let rest = text.dropFirst("switchboard-engine ".count)
-        guard let pid = Int32(rest.prefix { $0.isNumber }) else { return nil }
-        let host = rest.firstIndex(of: "@").map { String(rest[rest.index(after: $0)...]) } ?? ""
-        return (pid, host)
-    }
-
-    /// This host's name as the engine lock records it.
-    public static var hostName: String {
-        var host = [CChar](repeating: 0, count: 256)
-        gethostname(&host, host.count)
-        return String(cString: host)
-    }
+    /// This host's name as engines register it.
+    public static var hostName: String { EngineIdentity.thisHost }
 
     // MARK: import, export
 
@@ -278,22 +243,6 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     public func changeWaiter() -> (any StoreChangeWaiting)? {
         guard let c = try? connect() else { return nil }
         return try? PostgresChangeWaiter(connection: c, channel: Self.channel)
-    }
-}
-
-/// The engine lock: a session advisory lock, released when its connection closes.
-final class PostgresEngineLock: StoreEngineLock, @unchecked Sendable {
-    let connection: PGConnection
-    init(connection: PGConnection) { self.connection = connection }
-    func release() {
-        // Unlocked explicitly first: the server ends a closed session asynchronously, and the lock
-        // must be free when `release` returns (an engine restarting at once takes it).
-        _ = try? connection.query("SELECT pg_advisory_unlock($1)", [.int(PostgresBackend.engineLockKey)])
-        connection.close()
-    }
-    /// The session is alive (a round trip), so the session-level lock is still ours.
-    var isHeld: Bool {
-        !connection.isClosed && (try? connection.query("SELECT 1")) != nil
     }
 }
 

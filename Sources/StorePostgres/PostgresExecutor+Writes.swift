@@ -474,6 +474,8 @@ extension PostgresExecutor {
     }
 
     func recordTaskFire(taskId: Int64, at time: Date, run: Run) throws {
+        // The run's due time: unique per task, so a second run for it is a conflict.
+        try write("UPDATE run SET due_at = $1 WHERE id = $2", [.date(time), run.id.map { .int(Int($0)) } ?? .null])
         try write("UPDATE task SET last_fire = $1, last_run_id = $2, last_run_status = $3 WHERE id = $4",
                   [.date(time), run.id.map { .int(Int($0)) } ?? .null, .text(run.status.rawValue), .int(Int(taskId))])
     }
@@ -502,6 +504,8 @@ extension PostgresExecutor {
         guard let run = try run(id: id) else { throw StoreError.notFound("no run \(id)") }
         guard let stopped = RunQueue.stopping(run, user: user) else { return run }
         try update(stopped, in: "run", id: id)
+        // Wakes the engines at commit (`PostgresBackend.stopWaiter`): the one running it stops at once.
+        if stopped.status == .running { try write("SELECT pg_notify('\(PostgresBackend.stopChannel)', $1)", [.text(String(id))]) }
         return stopped
     }
 

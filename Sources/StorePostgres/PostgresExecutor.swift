@@ -273,6 +273,12 @@ final class PostgresExecutor: StoreTransaction {
         return try read("SELECT id, reason FROM run WHERE status = 'running' AND stop_requested AND id IN (\(Self.idList(runs))) ORDER BY id")
             .map { (run: try $0.value(0, as: Int64.self), reason: try $0.value(1, as: String.self)) }
     }
+    func runsNoLongerOwned(among runs: [Int64], engineId: Int64) throws -> [(run: Int64, status: Run.Status)] {
+        if runs.isEmpty { return [] }
+        return try read("SELECT id, status FROM run WHERE (status <> 'running' OR engine_id IS DISTINCT FROM $1) AND id IN (\(Self.idList(runs))) ORDER BY id",
+                        [.int(Int(engineId))])
+            .map { (run: try $0.value(0, as: Int64.self), status: Run.Status(rawValue: try $0.value(1, as: String.self)) ?? .interrupted) }
+    }
     func session(id: Int64) throws -> SessionRecord? { try one(SessionRecord.self, "session", "WHERE id = $1", [.int(Int(id))]) }
     func recentSessions(limit: Int) throws -> [SessionRecord] {
         try list(SessionRecord.self, "session", "ORDER BY id DESC LIMIT $1", [.int(limit)])

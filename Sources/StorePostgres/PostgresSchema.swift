@@ -18,7 +18,38 @@ enum PostgresSchema {
         Migration(id: "v1-initial", sql: v1),
         Migration(id: "v2-result-rows", sql: "ALTER TABLE result ADD COLUMN rows jsonb;"),
         Migration(id: "v3-snapshot-git-commit", sql: "ALTER TABLE config_snapshot ADD COLUMN git_commit text;"),
+        Migration(id: "v4-run-engine-and-due-time", sql: v4),
+        // Used on PostgreSQL only (SQLite's one engine holds a file lock; its table stays empty).
+        Migration(id: "v5-engine-registry", sql: v5),
     ]
+
+    /// Which registered engine runs a run, and on which host (its pid is `engine_pid`); the due time
+    /// a task's run was fired for, unique per task: the backstop behind the scheduler's
+    /// compare-and-set (manual runs have none, and NULLs never collide).
+    static let v4 = """
+        ALTER TABLE run ADD COLUMN engine_id bigint, ADD COLUMN engine_host text NOT NULL DEFAULT '',
+            ADD COLUMN due_at timestamptz;
+        CREATE UNIQUE INDEX run_on_task_due_at ON run (task_id, due_at);
+        CREATE INDEX run_running_on_engine ON run (engine_id) WHERE status = 'running';
+        """
+
+    /// The engines serving the database: each inserts itself at start, stamps `heartbeat_at` with
+    /// the database's `now()` every few seconds, deletes itself on a clean exit. Lost and dropped are
+    /// read from the heartbeat's age (`engine.active_threshold_s`, `engine.drop_threshold_s`), never
+    /// from an engine's own clock. `pools` is what it serves (the unit-level queue's regions).
+    static let v5 = """
+        CREATE TABLE engine (
+            id bigserial PRIMARY KEY,
+            host text NOT NULL,
+            pid integer NOT NULL,
+            version text NOT NULL DEFAULT '',
+            capacity integer NOT NULL DEFAULT 0,
+            pools jsonb NOT NULL DEFAULT '[]',
+            started_at timestamptz NOT NULL DEFAULT now(),
+            heartbeat_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX engine_on_heartbeat ON engine (heartbeat_at);
+        """
 
     static var version: Int { migrations.count }
 

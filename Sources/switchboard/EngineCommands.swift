@@ -12,7 +12,10 @@ struct EngineCommand: AsyncParsableCommand {
         commandName: "engine",
         abstract: "Execute queued runs and fire scheduled tasks, until SIGTERM.",
         discussion: """
-            One engine per database: a second one exits (status 1, or 0 with --quiet-if-running). \
+            SQLite: one engine per database, a second one exits (status 1, or 0 with --quiet-if-running). \
+            PostgreSQL: several engines, on any hosts, may serve one database; each registers (see \
+            `switchboard engines`) and claims queued runs. --status and --stop cover every engine; \
+            --stop signals only the engines of this host. \
             The console and `switchboard run` start one in the background when none is running. \
             SIGTERM stops taking runs and lets device operations in flight finish within \
             engine.stop_grace_seconds; a second SIGTERM, or SIGINT, aborts at once. Unfinished runs are \
@@ -33,24 +36,19 @@ struct EngineCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try global.settings()
         let database = try global.openBackend()
+        if database.capabilities.contains(.severalEngines) {
+            if status { return try severalStatus(database, settings: settings) }
+            if stop { return try severalStop(database, settings: settings) }
+        }
         if status || stop {
             guard let pid = database.engineLockHolder() else {
                 print("no engine runs on \(database.location)")
                 if status { throw ExitCode(1) }
                 return
             }
-            // On PostgreSQL the engine may run on another host: its pid means nothing here, and a
-            // process of this host with that pid must never be signalled.
-            var elsewhere: String?
-            if let pg = database as? PostgresBackend, let holder = pg.engineLockHolderAndHost(), holder.host != PostgresBackend.hostName {
-                elsewhere = holder.host.isEmpty ? "an unknown host" : holder.host
-            }
             if status {
-                print("engine running on \(database.location): pid \(pid)\(elsewhere.map { " on host \($0)" } ?? "")")
+                print("engine running on \(database.location): pid \(pid)")
                 return
-            }
-            if let elsewhere {
-                throw CommandFailure(message: "the engine on \(database.location) runs on host \(elsewhere) (pid \(pid)), not on this one: stop it there")
             }
             kill(pid, SIGTERM)
             let deadline = Date().addingTimeInterval(settings.engine.stopGraceSeconds + 10)
@@ -61,7 +59,11 @@ struct EngineCommand: AsyncParsableCommand {
             print("engine (pid \(pid)) stopped")
             return
         }
-        guard let lock = try database.acquireEngineLock() else {
+        // Several engines may serve a PostgreSQL database; the one `run` and the console start in the
+        // background (--quiet-if-running) is started only when none is active.
+        if quietIfRunning, database.capabilities.contains(.severalEngines), database.engineLockHolder() != nil { return }
+        let identity = EngineIdentity(version: Switchboard.version, capacity: settings.engine.maxRuns)
+        guard let lock = try database.acquireEngineLock(identity) else {
             if quietIfRunning { return }
             let pid = database.engineLockHolder().map { " (pid \($0))" } ?? ""
             throw CommandFailure(message: "an engine already runs on \(database.location)\(pid)")
@@ -87,14 +89,10 @@ struct EngineCommand: AsyncParsableCommand {
         let engine = try EngineService(database: database, settings: settings,
                                        transport: SSHTransportConfiguration(settings: settings, paths: paths),
                                        secrets: try SecretBox.load(paths: global.paths), scheduler: scheduler,
-                                       settingsSource: source, log: log)
+                                       settingsSource: source, membership: lock, log: log)
         let signals = EngineCommand.installSignals { immediate in engine.requestShutdown(immediate: immediate) }
-        log("started on \(database.location)")
-        let watchdog = database.capabilities.contains(.enginesOnSeveralHosts)
-            ? Task.detached { await EngineCommand.keepLock(held, database: database, log: log) { engine.requestShutdown(immediate: false) } }
-            : nil
+        log("started on \(database.location)\(lock.engineId.map { " as engine #\($0) on host \(identity.host)" } ?? "")")
         await engine.run()
-        watchdog?.cancel()
         signals.forEach { $0.cancel() }
         log("stopped")
     }
@@ -457,39 +455,6 @@ struct LogsCommand: AsyncParsableCommand {
 }
 
 extension EngineCommand {
-    /// PostgreSQL's engine lock lives as long as its connection: when the server drops it (restart,
-    /// `pg_terminate_backend`, a network cut) the engine takes the lock again on a new connection,
-    /// retrying with backoff (0.5 s doubling to 10 s) while the server is away; runs go on meanwhile
-    /// (their writes reconnect and are retried). If another engine took the lock in between, this
-    /// one drains and stops: one engine per database.
-    static func keepLock(_ held: HeldEngineLock, database: any StoreBackend, log: @escaping @Sendable (String) -> Void,
-                         shutdown: @escaping @Sendable () -> Void) async {
-        var delay: UInt64 = 500_000_000
-        while !Task.isCancelled {
-            try? await Task.sleep(nanoseconds: 1_000_000_000)
-            if Task.isCancelled || held.isHeld { continue }
-            log("lost the engine lock's connection: taking the lock again")
-            while !Task.isCancelled {
-                do {
-                    if let lock = try database.acquireEngineLock() {
-                        held.replace(lock)
-                        log("engine lock taken again")
-                    } else {
-                        log("another engine took the lock meanwhile: stopping this one")
-                        shutdown()
-                        return
-                    }
-                    delay = 500_000_000
-                    break
-                } catch {
-                    log("cannot take the engine lock again (retrying in \(delay / 1_000_000) ms): \(StoreError.describe(error))")
-                    try? await Task.sleep(nanoseconds: delay)
-                    delay = min(delay * 2, 10_000_000_000)
-                }
-            }
-        }
-    }
-
     /// The auto-started engine's log for a database that is not a file: in the state directory,
     /// named after the URL (which holds no password).
     static func logPath(forLocation location: String, paths: Paths) -> String {
@@ -507,15 +472,9 @@ extension EngineCommand {
     }
 }
 
-/// The engine's lock, replaced when PostgreSQL's is taken again on a new connection.
+/// The engine's lock or registration, released once.
 final class HeldEngineLock: @unchecked Sendable {
-    private let mutex = NSLock()
-    private var lock: any StoreEngineLock
+    private let lock: any StoreEngineLock
     init(_ lock: any StoreEngineLock) { self.lock = lock }
-    var isHeld: Bool { mutex.withLock { lock }.isHeld }
-    func replace(_ new: any StoreEngineLock) {
-        let old = mutex.withLock { () -> any StoreEngineLock in let o = lock; lock = new; return o }
-        old.release()
-    }
-    func release() { mutex.withLock { lock }.release() }
+    func release() { lock.release() }
 }

@@ -55,13 +55,16 @@ struct Switchboard: AsyncParsableCommand {
             With no subcommand, opens the console on the database (--db, SWITCHBOARD_DB, or \
             $XDG_DATA_HOME/switchboard/switchboard.db).
             """,
-        version: "0.2.0 (libssh2 \(EngineInfo.libssh2Version))",
+        version: "\(Switchboard.version) (libssh2 \(EngineInfo.libssh2Version))",
         subcommands: [ConsoleCommand.self, DemoCommand.self, ImportCommand.self, ExportCommand.self,
                       ListCommand.self, ShowCommand.self, DBCommand.self, SettingsCommand.self, LabCommand.self, ExecCommand.self, TrustCommand.self,
                       SSHCommand.self, SessionCommand.self,
-                      EngineCommand.self, TaskCommand.self, RunCommand.self, RunsCommand.self, ResultsCommand.self, LogsCommand.self, StopCommand.self,
+                      EngineCommand.self, EnginesCommand.self, TaskCommand.self, RunCommand.self, RunsCommand.self, ResultsCommand.self, LogsCommand.self, StopCommand.self,
                       ConfigCommand.self, PlatformsCommand.self, DetectCommand.self, NotifyCommand.self, ParseCommand.self],
         defaultSubcommand: ConsoleCommand.self)
+
+    /// What an engine registers as its version.
+    static let version = "0.2.0"
 }
 
 /// Options every command takes.
@@ -93,7 +96,12 @@ struct GlobalOptions: ParsableArguments {
         case .sqlite(let path):
             return try AppDatabase(path: path, readonly: readonly)
         case .postgres(let url):
-            return try PostgresBackend(url: url, environment: paths.environment, home: paths.homeDirectory)
+            let backend = try PostgresBackend(url: url, environment: paths.environment, home: paths.homeDirectory)
+            // Which engines count as active (for `run`'s "is an engine serving this database").
+            if let settings = try? SettingsLoader(paths: paths).load(overrides: overrides) {
+                backend.engineThresholds = EngineThresholds(settings)
+            }
+            return backend
         }
     }
 

@@ -5,8 +5,8 @@ import Store
 import StorePostgres
 import XCTest
 
-/// The engine on PostgreSQL where it differs from SQLite: engines on several hosts (the lock holder's
-/// pid means something only on its host) and connections lost while a run goes on.
+/// The engine on PostgreSQL where it differs from SQLite: engines on several hosts (a registered
+/// engine's pid means something only on its host) and connections lost while a run goes on.
 final class PostgresEngineCLITests: XCTestCase {
     func testEngineStopNeverSignalsAPidOfThisHostWhenTheEngineRunsOnAnother() throws {
         let server = try PostgresTestServer.require()
@@ -20,11 +20,11 @@ final class PostgresEngineCLITests: XCTestCase {
         victim.arguments = ["30"]
         try victim.run()
         defer { if victim.isRunning { victim.terminate(); victim.waitUntilExit() } }
-        // That other host's engine: the engine lock held by a session named as an engine names itself.
-        let other = try PGConnection.connect(try PostgresURL(parsing: url, source: "test"), environment: [:])
-        defer { other.close() }
-        try other.query("SELECT set_config('application_name', $1, false)", [.text("switchboard-engine \(victim.processIdentifier)@elsewhere.example.net")])
-        try other.query("SELECT pg_advisory_lock($1)", [.int(0x5357_454E)])
+        // That other host's engine: registered as engines register, heartbeating (the default
+        // active threshold is 15 s).
+        let backend = try PostgresBackend(url: try PostgresURL(parsing: url, source: "test"), environment: [:])
+        let other = try XCTUnwrap(try backend.acquireEngineLock(EngineIdentity(host: "elsewhere.example.net", pid: victim.processIdentifier)))
+        defer { other.release() }
 
         let status = try cli.run(["engine", "--status"])
         XCTAssertEqual(status.status, 0, status.stderr)
@@ -66,13 +66,12 @@ final class PostgresEngineCLITests: XCTestCase {
         let lines = try cli.run(["logs", "1"])
         XCTAssertEqual(lines.status, 0, lines.stderr)
         XCTAssertTrue(lines.stdout.contains("completed"), lines.stdout)
-        // The engine still holds its lock (re-taken on a new connection): one engine per database.
+        // The engine is still registered and heartbeating (on new connections): one active engine.
         let engine = try cli.run(["engine", "--status"])
         XCTAssertEqual(engine.status, 0, engine.stdout + engine.stderr)
-        let stateDirectory = Paths(environment: cli.environment).stateDirectory
-        let logs = (try? FileManager.default.contentsOfDirectory(atPath: stateDirectory))?.filter { $0.hasPrefix("engine-") } ?? []
-        let engineLog = logs.compactMap { try? String(contentsOfFile: stateDirectory + "/" + $0, encoding: .utf8) }.joined()
-        XCTAssertTrue(engineLog.contains("engine lock taken again"), "engine log:\n\(engineLog)")
+        let engines = try cli.run(["engines", "--json"])
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(engines.stdout.utf8)) as? [[String: Any]])?.map { $0["state"] as? String },
+                       ["active"], engines.stdout)
     }
 
     /// A real server restart (fast shutdown, down for two seconds, started again on the same port)

@@ -109,7 +109,9 @@ public enum StoreBackendConformance {
     }
 
     /// One engine per database: a second lock is refused while the first is held, and names its holder.
+    /// With `.severalEngines`: every engine registers, is listed active, and is gone once released.
     public static func theEngineLockAdmitsOneEngine(_ backend: any StoreBackend) throws {
+        if backend.capabilities.contains(.severalEngines) { return try severalEnginesRegister(backend) }
         try expect(backend.engineLockHolder() == nil, "no engine yet")
         guard let lock = try backend.acquireEngineLock() else { throw Failure(description: "the free lock was refused") }
         try expect(backend.engineLockHolder() == getpid(), "the holder is this process: \(String(describing: backend.engineLockHolder()))")
@@ -119,6 +121,70 @@ public enum StoreBackendConformance {
         let again = try backend.acquireEngineLock()
         try expect(again != nil, "free again after release")
         again?.release()
+    }
+
+    static func severalEnginesRegister(_ backend: any StoreBackend) throws {
+        try expect(backend.engineLockHolder() == nil, "no engine yet")
+        try expect(try backend.engines(EngineThresholds()).isEmpty, "none listed")
+        guard let first = try backend.acquireEngineLock(EngineIdentity(host: "h1", pid: 11, version: "9.9", capacity: 4, pools: ["eu-core"])),
+              let second = try backend.acquireEngineLock(EngineIdentity(host: "h2", pid: 22, version: "9.9", capacity: 8)) else {
+            throw Failure(description: "a registration was refused")
+        }
+        try expect(first.engineId != nil && second.engineId != nil && first.engineId != second.engineId, "two registrations")
+        try expect(try first.heartbeat(), "a heartbeat of a live registration")
+        let listed = try backend.engines(EngineThresholds())
+        try expect(listed.map(\.host) == ["h1", "h2"] && listed.allSatisfy { $0.state == .active }, "both active: \(listed)")
+        try expect(listed.first?.pools == ["eu-core"] && listed.first?.capacity == 4 && listed.first?.version == "9.9", "the identity: \(listed)")
+        try expect(backend.engineLockHolder() != nil, "an engine serves the database")
+        first.release()
+        second.release()
+        try expect(try backend.engines(EngineThresholds()).isEmpty, "released: none listed")
+    }
+
+    /// A run records the engine that claims it; a run ended or claimed elsewhere is no longer its engine's.
+    public static func runsKnowTheirEngine(_ backend: any StoreBackend) throws {
+        try seed(backend)
+        let ids = try backend.transaction { tx in try (0..<2).map { _ in try tx.enqueueRun(service: "show", trigger: .cli, user: "ann").id! } }
+        let claimed = try backend.claimQueuedRuns(limit: 2, engine: EngineClaimant(pid: 31, host: "h1", id: 5), at: Date())
+        try expect(claimed.allSatisfy { $0.enginePid == 31 && $0.engineHost == "h1" && $0.engineId == 5 }, "the claimant recorded: \(claimed)")
+        var ended = claimed[0]
+        ended.status = .completed
+        ended.endedAt = Date()
+        try backend.recordRunEnd(ended)
+        let gone = try backend.query { try $0.runsNoLongerOwned(among: ids, engineId: 5) }
+        try expect(gone.map(\.run) == [ids[0]] && gone.first?.status == .completed, "the ended run only: \(gone)")
+        let other = try backend.query { try $0.runsNoLongerOwned(among: ids, engineId: 6) }
+        try expect(Set(other.map(\.run)) == Set(ids), "another engine owns neither: \(other)")
+    }
+
+    /// A task's due time has one run: a second run recorded for it is a conflict, and lands nothing.
+    public static func aDueTimeHasOneRun(_ backend: any StoreBackend) throws {
+        let service = try seed(backend)
+        let due = Date(timeIntervalSince1970: 1_800_000_000)
+        let task = try backend.transaction { tx in
+            var task = ScheduledTask(name: "every-minute", serviceId: service.id, scheduleKind: .interval)
+            task.intervalSeconds = 60
+            return try tx.upsert(task: task)
+        }
+        try backend.transaction { tx in
+            let run = try tx.enqueueRun(service: "show", trigger: .scheduler, user: "sched", taskId: task.id)
+            try tx.recordTaskFire(taskId: task.id!, at: due, run: run)
+        }
+        do {
+            try backend.transaction { tx in
+                let run = try tx.enqueueRun(service: "show", trigger: .scheduler, user: "sched", taskId: task.id)
+                try tx.recordTaskFire(taskId: task.id!, at: due, run: run)
+            }
+            throw Failure(description: "a second run for one due time was accepted")
+        } catch let e as StoreError {
+            try expect(e.kind == .conflict, "a conflict, not \(e.kind): \(e)")
+        }
+        try backend.transaction { tx in
+            let run = try tx.enqueueRun(service: "show", trigger: .scheduler, user: "sched", taskId: task.id)
+            try tx.recordTaskFire(taskId: task.id!, at: due.addingTimeInterval(60), run: run)
+        }
+        let runs = try backend.query { try $0.recentRuns(limit: 10) }
+        try expect(runs.count == 2 && Set(runs.compactMap(\.dueAt)) == [due, due.addingTimeInterval(60)], "one run per due time: \(runs.map(\.dueAt))")
     }
 
     /// A stop aborts a queued run at once and flags a running one for its engine.

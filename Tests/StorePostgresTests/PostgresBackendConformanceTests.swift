@@ -30,13 +30,15 @@ final class PostgresBackendConformanceTests: XCTestCase {
 
     func testCapabilities() throws {
         try StoreBackendConformance.capabilitiesMatchWhatTheBackendOffers(backend)
-        XCTAssertEqual(backend.capabilities, [.changeWakeups, .enginesOnSeveralHosts],
-                       "PostgreSQL: LISTEN/NOTIFY wake-ups and an advisory engine lock, no stamp, no engine maintenance")
+        XCTAssertEqual(backend.capabilities, [.changeWakeups, .enginesOnSeveralHosts, .severalEngines],
+                       "PostgreSQL: LISTEN/NOTIFY wake-ups and several registered engines, no stamp, no engine maintenance")
     }
     func testTransactions() throws { try StoreBackendConformance.transactionsRollBackAndSavepointsNest(backend) }
     func testClaims() throws { try StoreBackendConformance.queuedRunsAreClaimedOnceOldestFirst(backend) }
     func testStops() throws { try StoreBackendConformance.stopsAbortQueuedRunsAndFlagRunningOnes(backend) }
     func testEngineLock() throws { try StoreBackendConformance.theEngineLockAdmitsOneEngine(backend) }
+    func testRunsKnowTheirEngine() throws { try StoreBackendConformance.runsKnowTheirEngine(backend) }
+    func testADueTimeHasOneRun() throws { try StoreBackendConformance.aDueTimeHasOneRun(backend) }
     func testConcurrentClaims() throws { try StoreBackendConformance.concurrentClaimsNeverShareARun(backend) }
     func testAbandonedRuns() throws { try StoreBackendConformance.abandonedRunsAreInterruptedWithAClosingLine(backend) }
     func testJournal() throws { try StoreBackendConformance.journalBatchesLandWholeAndDuplicatesConflict(backend) }
@@ -175,20 +177,60 @@ final class PostgresBackendConformanceTests: XCTestCase {
         XCTAssertEqual(try backend.query { try $0.device(named: "r1")?.address }, "192.0.2.1", "the idle connection replaced")
     }
 
-    /// The engine lock holds across backends (another process, or host), names its holder, and is
-    /// freed when the holder's session ends, even without a release.
-    func testTheEngineLockHoldsAcrossBackendsAndDiesWithItsSession() throws {
+    /// Engines register from several backends (processes, hosts); one without a heartbeat for the
+    /// active threshold is lost by the database's clock, and its running run is interrupted naming
+    /// it (host, pid); past the drop threshold it is removed, and its own next heartbeat registers
+    /// it again under a new id.
+    func testEnginesRegisterAndALostEnginesRunsAreInterruptedNamingIt() throws {
         let other = try open()
-        let lock = try XCTUnwrap(try backend.acquireEngineLock())
-        XCTAssertNil(try other.acquireEngineLock(), "refused from another backend")
-        XCTAssertEqual(other.engineLockHolder(), getpid())
-        _ = try server.psql(database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'switchboard-engine%'")
-        var holder = other.engineLockHolder()
-        for _ in 0..<50 where holder != nil { usleep(20_000); holder = other.engineLockHolder() }
-        XCTAssertNil(holder, "a dead session holds nothing")
-        let again = try XCTUnwrap(try other.acquireEngineLock())
-        again.release()
-        lock.release()
+        try StoreBackendConformance.seed(backend)
+        let a = try XCTUnwrap(try backend.acquireEngineLock(EngineIdentity(host: "host-a", pid: 101, version: "1", capacity: 2)))
+        let b = try XCTUnwrap(try other.acquireEngineLock(EngineIdentity(host: "host-b", pid: 202, version: "1", capacity: 2)))
+        defer { a.release(); b.release() }
+        let runs = try backend.transaction { tx in try (0..<2).map { _ in try tx.enqueueRun(service: "show", trigger: .cli, user: "ann").id! } }
+        _ = try backend.claimQueuedRuns(limit: 1, engine: EngineClaimant(pid: 101, host: "host-a", id: a.engineId), at: Date())
+        _ = try other.claimQueuedRuns(limit: 1, engine: EngineClaimant(pid: 202, host: "host-b", id: b.engineId), at: Date())
+        let thresholds = EngineThresholds(active: 5, drop: 60)
+        XCTAssertEqual(try other.interruptAbandonedRuns(at: Date(), thresholds: thresholds) { _ in "x" }, [], "both engines active")
+
+        // A stops heartbeating (its clock says nothing: the database's does).
+        _ = try server.psql(database, "UPDATE engine SET heartbeat_at = now() - interval '10 s' WHERE id = \(a.engineId!)")
+        let listed = try other.engines(thresholds)
+        XCTAssertEqual(listed.map(\.state), [.lost, .active], "\(listed)")
+        XCTAssertEqual(listed.map(\.inFlight), [1, 1])
+        XCTAssertEqual(listed.first?.heartbeatAgeSeconds ?? 0, 10, accuracy: 2)
+        var named: AbandonedRunEngine?
+        let interrupted = try other.interruptAbandonedRuns(at: Date(), thresholds: thresholds) { e in named = e; return "engine \(e.pid!)@\(e.host) lost" }
+        XCTAssertEqual(interrupted, [runs[0]], "A's run only")
+        XCTAssertEqual(named?.host, "host-a")
+        XCTAssertEqual(named?.state, .lost)
+        XCTAssertEqual(try other.query { try $0.run(id: runs[0]) }?.reason, "engine 101@host-a lost")
+        XCTAssertEqual(try other.query { try $0.run(id: runs[1]) }?.status, .running, "B's run goes on")
+        XCTAssertEqual(try backend.query { try $0.runsNoLongerOwned(among: [runs[0]], engineId: a.engineId!) }.map(\.status), [.interrupted])
+
+        // Past the drop threshold: removed by anyone's housekeeping; A's next heartbeat registers it again.
+        _ = try server.psql(database, "UPDATE engine SET heartbeat_at = now() - interval '90 s' WHERE id = \(a.engineId!)")
+        XCTAssertEqual(try other.engines(thresholds).map(\.state), [.dropped, .active])
+        let old = a.engineId!
+        XCTAssertEqual(try other.removeDroppedEngines(thresholds).map(\.id), [old])
+        XCTAssertEqual(try other.engines(thresholds).map(\.host), ["host-b"])
+        XCTAssertFalse(try a.heartbeat(), "the registration was gone")
+        XCTAssertNotEqual(a.engineId, old, "registered again under a new id")
+        XCTAssertEqual(try other.engines(thresholds).map(\.host), ["host-b", "host-a"])
+    }
+
+    /// A stop request wakes the engines' stop waiter (LISTEN) at commit.
+    func testAStopRequestWakesTheStopWaiter() throws {
+        try StoreBackendConformance.seed(backend)
+        let run = try backend.transaction { tx in try tx.enqueueRun(service: "show", trigger: .cli, user: "ann") }
+        _ = try backend.claimQueuedRuns(limit: 1, enginePid: 1, at: Date())
+        let waiter = try XCTUnwrap(backend.stopWaiter())
+        XCTAssertFalse(waiter.wait(timeoutMs: 50), "nothing yet")
+        let other = try open()
+        let asked = Date()
+        try other.transaction { tx in _ = try tx.requestStop(run: run.id!, user: "bob") }
+        XCTAssertTrue(waiter.wait(timeoutMs: 2000), "woken by the stop")
+        XCTAssertLessThan(Date().timeIntervalSince(asked), 1)
     }
 
     /// Times keep their microseconds and their instant whatever the server's time zone.

@@ -17,12 +17,12 @@ final class PostgresStoreTests: XCTestCase {
         XCTAssertEqual(info["backend"], "postgresql")
         XCTAssertTrue(info["server version"]?.hasPrefix("1") ?? false, "\(info)")
         XCTAssertEqual(info["schema version"], String(PostgresStore.schemaVersion))
-        XCTAssertEqual(info["migrations"], "v1-initial, v2-result-rows, v3-snapshot-git-commit")
+        XCTAssertEqual(info["migrations"], "v1-initial, v2-result-rows, v3-snapshot-git-commit, v4-run-engine-and-due-time, v5-engine-registry")
         XCTAssertEqual(info["devices"], "0")
         XCTAssertEqual(info["tls"], "no (Unix socket)")
         first.connection.close()
         _ = try PostgresStore(url: try url(server.socketURL(db)), environment: [:])
-        XCTAssertEqual(try server.psql(db, "SELECT count(*) FROM switchboard_migrations"), "3")
+        XCTAssertEqual(try server.psql(db, "SELECT count(*) FROM switchboard_migrations"), String(PostgresStore.schemaVersion))
         XCTAssertEqual(try server.psql(db, "SELECT data_type FROM information_schema.columns WHERE table_name = 'device' AND column_name = 'properties'"), "jsonb")
         XCTAssertEqual(try server.psql(db, "SELECT data_type FROM information_schema.columns WHERE table_name = 'run' AND column_name = 'created_at'"), "timestamp with time zone")
     }
@@ -48,7 +48,7 @@ final class PostgresStoreTests: XCTestCase {
             }
         }
         XCTAssertEqual(failures, [])
-        XCTAssertEqual(try server.psql(db, "SELECT count(*) FROM switchboard_migrations"), "3")
+        XCTAssertEqual(try server.psql(db, "SELECT count(*) FROM switchboard_migrations"), String(PostgresStore.schemaVersion))
     }
 
     func testPasswordOverTCPAndErrorsThatNameTheTargetButNeverThePassword() throws {

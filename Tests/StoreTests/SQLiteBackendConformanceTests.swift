@@ -23,6 +23,8 @@ final class SQLiteBackendConformanceTests: XCTestCase {
     }
     func testStops() throws { try StoreBackendConformance.stopsAbortQueuedRunsAndFlagRunningOnes(backend) }
     func testEngineLock() throws { try StoreBackendConformance.theEngineLockAdmitsOneEngine(backend) }
+    func testRunsKnowTheirEngine() throws { try StoreBackendConformance.runsKnowTheirEngine(backend) }
+    func testADueTimeHasOneRun() throws { try StoreBackendConformance.aDueTimeHasOneRun(backend) }
     func testConcurrentClaims() throws { try StoreBackendConformance.concurrentClaimsNeverShareARun(backend) }
     func testAbandonedRuns() throws { try StoreBackendConformance.abandonedRunsAreInterruptedWithAClosingLine(backend) }
     func testJournal() throws { try StoreBackendConformance.journalBatchesLandWholeAndDuplicatesConflict(backend) }

@@ -41,6 +41,14 @@ public final class EngineService: Sendable {
     private let scheduler: SchedulerHook?
     private let state: Mutex<State>
     private let log: @Sendable (String) -> Void
+    /// The engine lock (SQLite) or registration (PostgreSQL, `.severalEngines`) this engine holds.
+    private let membership: (any StoreEngineLock)?
+    /// Wakes the loop early: a stop request arrived.
+    private let waker = LoopWaker()
+    /// The heartbeat and stop-listener threads, waited for at the end.
+    private let background = DispatchGroup()
+    private let backgroundStopped = Mutex(false)
+    private let host = EngineIdentity.thisHost
 
     public enum Shutdown: Sendable, Equatable { case none, drain, abort }
 
@@ -59,17 +67,22 @@ public final class EngineService: Sendable {
     }
 
     public convenience init(database: any StoreBackend, settings: Settings, paths: Paths, secrets: SecretBox,
-                            scheduler: SchedulerHook? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+                            scheduler: SchedulerHook? = nil, membership: (any StoreEngineLock)? = nil,
+                            log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         try self.init(database: database, settings: settings,
                       transport: SSHTransportConfiguration(settings: settings, paths: paths),
-                      secrets: secrets, scheduler: scheduler, log: log)
+                      secrets: secrets, scheduler: scheduler, membership: membership, log: log)
     }
 
+    /// `membership` is the engine lock or registration the caller took (`acquireEngineLock`): with a
+    /// registration the engine heartbeats, keeps house for the other engines and claims runs under it.
     public init(database: any StoreBackend, settings: Settings, transport configuration: SSHTransportConfiguration,
                 secrets: SecretBox, environment variables: [String: String] = ProcessInfo.processInfo.environment,
                 scheduler: SchedulerHook? = nil, settingsSource: SettingsSource? = nil,
+                membership: (any StoreEngineLock)? = nil,
                 log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         self.database = database
+        self.membership = membership
         self.settings = settings
         self.pid = getpid()
         self.scheduler = scheduler
@@ -156,13 +169,92 @@ public final class EngineService: Sendable {
         }
     }
 
-    /// Marks runs a previous engine left running as interrupted, keeping their results and lines.
+    /// Marks runs a previous engine left running as interrupted, keeping their results and lines. With
+    /// several engines: the runs of engines that are lost (no heartbeat for `engine.active_threshold_s`),
+    /// dropped or gone, named by host and pid.
     @discardableResult
     public func recoverInterrupted() throws -> [Int64] {
         let now = Date()
-        return try database.interruptAbandonedRuns(at: now) { old in
-            "the engine\(old.map { " (pid \($0))" } ?? "") died while the run was going; found by the engine started at \(Self.timestamp(now))"
+        let several = database.capabilities.contains(.severalEngines)
+        let finder = several ? "engine \(pid)@\(host)\(membership?.engineId.map { " (#\($0))" } ?? "")" : "the engine started at \(Self.timestamp(now))"
+        return try database.interruptAbandonedRuns(at: now, thresholds: EngineThresholds(environment.settings)) { old in
+            guard several else {
+                return "the engine\(old.pid.map { " (pid \($0))" } ?? "") died while the run was going; found by \(finder)"
+            }
+            let who = "the engine \(old.pid.map { "pid \($0)" } ?? "(pid unknown)")\(old.host.isEmpty ? "" : " on host \(old.host)")\(old.engineId.map { " (#\($0))" } ?? "")"
+            let why: String
+            switch old.state {
+            case .lost?, .dropped?:
+                why = "was \(old.state!.rawValue) (no heartbeat for \(Deadline.format(old.heartbeatAgeSeconds ?? 0)) s)"
+            case .active?: why = "stopped heartbeating"
+            case nil: why = old.engineId == nil ? "died (it ran no registration)" : "is no longer registered"
+            }
+            return "\(who) \(why) while the run was going; found by \(finder)"
         }
+    }
+
+    /// With several engines (PostgreSQL), on a thread of its own so device I/O never holds it back:
+    /// the registration's heartbeat every `min(2 s, engine.active_threshold_s / 4)`, then the
+    /// housekeeping any engine does for the others: runs of lost engines interrupted, dropped
+    /// engines removed.
+    func startHeartbeat() {
+        guard database.capabilities.contains(.severalEngines), let membership, membership.engineId != nil else { return }
+        let thread = Thread { [self] in
+            var failing = false
+            while !backgroundStopped.withLock({ $0 }) {
+                let thresholds = EngineThresholds(environment.settings)
+                do {
+                    if try !membership.heartbeat() {
+                        log("this engine's registration was dropped (no heartbeat for \(Deadline.format(thresholds.drop)) s): registered again as engine #\(membership.engineId ?? 0)")
+                    } else if failing {
+                        log("heartbeat written again")
+                    }
+                    failing = false
+                    let ids = try recoverInterrupted()
+                    if !ids.isEmpty { log("marked interrupted (their engine is lost): run \(ids.map(String.init).joined(separator: ", "))") }
+                    for gone in try database.removeDroppedEngines(thresholds) {
+                        log("dropped engine #\(gone.id ?? 0) (pid \(gone.pid) on host \(gone.host)): no heartbeat for \(Deadline.format(gone.heartbeatAgeSeconds ?? 0)) s")
+                    }
+                } catch {
+                    if !failing { log("cannot write the heartbeat (retrying): \(StoreError.describe(error))") }
+                    failing = true
+                }
+                let interval = max(0.05, min(2.0, thresholds.active / 4))
+                let deadline = Date().addingTimeInterval(interval)
+                while Date() < deadline, !backgroundStopped.withLock({ $0 }) { usleep(50_000) }
+            }
+            background.leave()
+        }
+        thread.name = "engine-heartbeat"
+        background.enter()
+        thread.start()
+    }
+
+    /// Wakes the loop when a stop is requested (PostgreSQL: LISTEN), so the run's engine sees it at once;
+    /// the loop's poll stays the safety net.
+    func startStopListener() {
+        guard database.capabilities.contains(.severalEngines) else { return }
+        let thread = Thread { [self] in
+            var waiter = database.stopWaiter()
+            var lastTry = Date()
+            while !backgroundStopped.withLock({ $0 }) {
+                guard let w = waiter else {
+                    usleep(200_000)
+                    if Date().timeIntervalSince(lastTry) > 5 { waiter = database.stopWaiter(); lastTry = Date() }
+                    continue
+                }
+                if w.wait(timeoutMs: 250) { waker.wake() }
+            }
+            background.leave()
+        }
+        thread.name = "engine-stop-listener"
+        background.enter()
+        thread.start()
+    }
+
+    func stopBackground() {
+        backgroundStopped.withLock { $0 = true }
+        background.wait()
     }
 
     /// Runs until shut down. Returns when every run it started has ended and the journal is flushed.
@@ -178,6 +270,8 @@ public final class EngineService: Sendable {
         // a flush waiting for one held every `logs --follow` reader back that long.
         let flusher = JournalFlusher(journal: environment.journal, intervalMs: settings.engine.logFlushMs)
         flusher.start()
+        startHeartbeat()
+        startStopListener()
         let poll = UInt64(settings.engine.pollMs) * 1_000_000
         var shutdownStarted: Date?
         while true {
@@ -207,8 +301,9 @@ public final class EngineService: Sendable {
                 let untilDue = state.withLock { $0.nextSchedulerTick }.timeIntervalSinceNow
                 if untilDue * 1e9 < Double(sleep) { sleep = UInt64(max(0.001, untilDue) * 1e9) }
             }
-            try? await Task.sleep(nanoseconds: sleep)
+            await waker.sleep(nanoseconds: sleep)
         }
+        stopBackground()
         // Notifications of runs that just ended are still being delivered: give them a bounded time.
         let pending = await Notifier.drain(timeout: 15)
         if pending > 0 { log("\(pending) notification\(pending == 1 ? "" : "s") still undelivered at shutdown") }
@@ -226,7 +321,7 @@ public final class EngineService: Sendable {
         let claimed: [Run]
         do {
             // The store reads first: the idle engine polls without taking the write lock.
-            claimed = try database.claimQueuedRuns(limit: free, enginePid: pid, at: Date())
+            claimed = try database.claimQueuedRuns(limit: free, engine: EngineClaimant(pid: pid, host: host, id: membership?.engineId), at: Date())
             if claimed.isEmpty { return }
             // Settings are read again only when there is a run to start with them.
             reloadSettingsIfChanged()
@@ -258,16 +353,26 @@ public final class EngineService: Sendable {
         if shutdownState == .drain { execution.drain() }
     }
 
-    /// Stop flags set by `switchboard stop` or the console.
+    /// Stop flags set by `switchboard stop` or the console. With several engines, also the runs that
+    /// are no longer this engine's (another engine found it lost and ended them): their device work stops.
     func checkStops() async {
         let active = activeRuns
         if active.isEmpty { return }
         let stops: [(Int64, String)]
+        let owner = database.capabilities.contains(.severalEngines) ? membership?.engineId : nil
+        let disowned: [(run: Int64, status: Run.Status)]
         do {
-            stops = try await database.query { store in
-                try store.stopRequests(among: active).map { ($0.run, $0.reason) }
+            (stops, disowned) = try await database.query { store in
+                (try store.stopRequests(among: active).map { ($0.run, $0.reason) },
+                 try owner.map { try store.runsNoLongerOwned(among: active, engineId: $0) } ?? [])
             }
         } catch { return }
+        for (id, status) in disowned {
+            if let e = state.withLock({ $0.executions[id] }), e.endingStatus == nil {
+                log("run \(id) is no longer this engine's (it is \(status.rawValue)): stopping its device operations")
+                await e.stop(status: .interrupted, reason: "the engine (pid \(pid) on host \(host)) lost the run: another engine found it lost")
+            }
+        }
         for (id, reason) in stops {
             if let e = state.withLock({ $0.executions[id] }), e.endingStatus == nil {
                 log("run \(id): stop requested")
@@ -298,5 +403,46 @@ public final class EngineService: Sendable {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
         return f.string(from: d)
+    }
+}
+
+/// The engine loop's sleep, cut short by `wake()` (a stop request arrived). A wake with nobody
+/// asleep makes the next sleep return at once.
+final class LoopWaker: Sendable {
+    private struct State {
+        var pending = false
+        var generation = 0
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+    private let state = Mutex(State())
+
+    func wake() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            if let w = s.waiter { s.waiter = nil; return w }
+            s.pending = true
+            return nil
+        }
+        waiter?.resume()
+    }
+
+    func sleep(nanoseconds: UInt64) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let generation = state.withLock { s -> Int? in
+                if s.pending { s.pending = false; return nil }
+                s.generation += 1
+                s.waiter = c
+                return s.generation
+            }
+            guard let generation else { c.resume(); return }
+            Task { [self] in
+                try? await Task.sleep(nanoseconds: nanoseconds)
+                let waiter = self.state.withLock { s -> CheckedContinuation<Void, Never>? in
+                    guard s.generation == generation, let w = s.waiter else { return nil }
+                    s.waiter = nil
+                    return w
+                }
+                waiter?.resume()
+            }
+        }
     }
 }

@@ -81,12 +81,19 @@ public final class RunJournal: Sendable {
             return b
         }
         if batch.lines.isEmpty && batch.results.isEmpty && batch.progress.isEmpty && batch.deviceStatus.isEmpty { return }
+        let whole = JournalBatch(
+            lines: batch.lines, results: batch.results,
+            progress: batch.progress.mapValues { JournalBatch.Progress(done: $0.done, total: $0.total, failed: $0.failed) },
+            deviceStatus: batch.deviceStatus.mapValues { JournalBatch.DeviceRunStatus(status: $0.status, time: $0.time) })
         do {
-            try database.writeJournal(JournalBatch(
-                lines: batch.lines, results: batch.results,
-                progress: batch.progress.mapValues { JournalBatch.Progress(done: $0.done, total: $0.total, failed: $0.failed) },
-                deviceStatus: batch.deviceStatus.mapValues { JournalBatch.DeviceRunStatus(status: $0.status, time: $0.time) }))
+            try database.writeJournal(whole)
             state.withLock { $0.written += batch.lines.count }
+        } catch let e as StoreError where e.kind == .conflict {
+            // A line's (run, seq) is taken: another engine ended that run (it found this one lost)
+            // and wrote its closing line. Kept, such a batch would fail forever and hold back every
+            // other run's lines: it is written run by run instead, and a run's part that still
+            // conflicts is dropped (the run is not this engine's any more).
+            try writeRunByRun(whole)
         } catch {
             state.withLock { s in
                 s.lines = batch.lines + s.lines
@@ -96,6 +103,35 @@ public final class RunJournal: Sendable {
             }
             throw error
         }
+    }
+}
+
+extension RunJournal {
+    func writeRunByRun(_ batch: JournalBatch) throws {
+        let runs = Set(batch.lines.map(\.runId)).union(batch.results.map(\.runId)).union(batch.progress.keys).sorted()
+        var deviceStatus = batch.deviceStatus
+        for (index, run) in runs.enumerated() {
+            let part = JournalBatch(lines: batch.lines.filter { $0.runId == run }, results: batch.results.filter { $0.runId == run },
+                                    progress: batch.progress.filter { $0.key == run }, deviceStatus: deviceStatus)
+            do {
+                try database.writeJournal(part)
+                deviceStatus = [:]
+                state.withLock { $0.written += part.lines.count }
+            } catch let e as StoreError where e.kind == .conflict {
+                continue
+            } catch {
+                // The database is away: what is not written yet waits for the next flush.
+                let rest = Set(runs[index...])
+                state.withLock { s in
+                    s.lines = batch.lines.filter { rest.contains($0.runId) } + s.lines
+                    s.results = batch.results.filter { rest.contains($0.runId) } + s.results
+                    for (k, v) in batch.progress where rest.contains(k) && s.progress[k] == nil { s.progress[k] = (v.done, v.total, v.failed) }
+                    for (k, v) in deviceStatus where s.deviceStatus[k] == nil { s.deviceStatus[k] = (v.status, v.time) }
+                }
+                throw error
+            }
+        }
+        if !deviceStatus.isEmpty { try? database.writeJournal(JournalBatch(deviceStatus: deviceStatus)) }
     }
 }
 

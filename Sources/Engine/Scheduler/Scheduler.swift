@@ -50,6 +50,10 @@ public struct FireEvent: Sendable, Equatable, CustomStringConvertible {
 /// `max_instances` (default 1): while that many runs of the task are queued or running, a due time is
 /// skipped, with the reason in the changelog. Skips and finishes are also returned as `FireEvent`s.
 ///
+/// Backstop: runs are unique per (task, due time) in both backends (`recordTaskFire` stamps the run's
+/// `due_at`), so a second run for a due time is a conflict, which a tick takes as "another engine
+/// fired it".
+///
 /// When nothing is due, a tick is three indexed or small read queries and no write transaction.
 public final class Scheduler: Sendable {
     public let database: any StoreBackend
@@ -199,6 +203,12 @@ public final class Scheduler: Sendable {
                 }
                 going[id, default: []].append(runId)
                 events.append(FireEvent(taskId: id, taskName: task.name, due: last, at: now, missed: earlier, outcome: .fired(runId: runId)))
+            } catch let e as StoreError where e.kind == .conflict {
+                // The unique (task, due time) of runs: another engine fired this due time. The
+                // compare-and-set above makes this unreachable while every ticker claims first; the
+                // key holds whatever else writes runs.
+                events.append(FireEvent(taskId: id, taskName: task.name, due: last, at: now, missed: earlier,
+                                        outcome: .skipped(reason: "another engine already fired this due time")))
             } catch {
                 let message = "could not queue a run: \(StoreError.describe(error))"
                 try log(db, task, now: now, severity: "error", "fire at \(when(last)) skipped: \(message)")

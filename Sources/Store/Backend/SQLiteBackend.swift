@@ -45,7 +45,7 @@ extension AppDatabase: StoreBackend {
 
     // MARK: runs
 
-    public func claimQueuedRuns(limit: Int, enginePid: Int32, at time: Date) throws -> [Run] {
+    public func claimQueuedRuns(limit: Int, engine: EngineClaimant, at time: Date) throws -> [Run] {
         if limit <= 0 { return [] }
         return try Self.mappingErrors {
             // A read first: the idle engine polls without taking the write lock.
@@ -56,8 +56,8 @@ extension AppDatabase: StoreBackend {
             return try writer.write { db -> [Run] in
                 var out: [Run] = []
                 for id in queued {
-                    try db.execute(sql: "UPDATE run SET status = 'running', started_at = ?, engine_pid = ? WHERE id = ? AND status = 'queued'",
-                                   arguments: [time, enginePid, id])
+                    try db.execute(sql: "UPDATE run SET status = 'running', started_at = ?, engine_pid = ?, engine_host = ?, engine_id = ? WHERE id = ? AND status = 'queued'",
+                                   arguments: [time, engine.pid, engine.host, engine.id, id])
                     if db.changesCount == 1, let run = try Run.fetchOne(db, key: id) { out.append(run) }
                 }
                 return out
@@ -65,13 +65,16 @@ extension AppDatabase: StoreBackend {
         }
     }
 
-    public func interruptAbandonedRuns(at time: Date, reason: @escaping (Int32?) -> String) throws -> [Int64] {
+    /// One engine per database: every `running` run is abandoned when the lock holder asks.
+    public func interruptAbandonedRuns(at time: Date, thresholds: EngineThresholds,
+                                       reason: @escaping (AbandonedRunEngine) -> String) throws -> [Int64] {
         try Self.mappingErrors {
             try writer.write { db in
                 let ids = try Int64.fetchAll(db, sql: "SELECT id FROM run WHERE status = 'running'")
                 for id in ids {
-                    let old = try Int32.fetchOne(db, sql: "SELECT engine_pid FROM run WHERE id = ?", arguments: [id])
-                    let text = reason(old)
+                    let row = try Row.fetchOne(db, sql: "SELECT engine_pid, engine_host, engine_id FROM run WHERE id = ?", arguments: [id])
+                    let text = reason(AbandonedRunEngine(runId: id, pid: row?["engine_pid"], host: row?["engine_host"] ?? "",
+                                                         engineId: row?["engine_id"], state: nil, heartbeatAgeSeconds: nil))
                     try db.execute(sql: "UPDATE run SET status = 'interrupted', ended_at = ?, reason = ? WHERE id = ?",
                                    arguments: [time, text, id])
                     let seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM run_log WHERE run_id = ?", arguments: [id]) ?? 0) + 1
@@ -145,8 +148,28 @@ extension AppDatabase: StoreBackend {
 
     // MARK: engine lock
 
-    public func acquireEngineLock() throws -> (any StoreEngineLock)? { try EngineLock.acquire(databasePath: path) }
+    /// One engine per database: the `flock`, whatever the identity.
+    public func acquireEngineLock(_ identity: EngineIdentity) throws -> (any StoreEngineLock)? { try EngineLock.acquire(databasePath: path) }
     public func engineLockHolder() -> Int32? { EngineLock.holder(databasePath: path) }
+
+    /// The lock holder, if any: on this host (a `flock` is local), active while it holds the lock.
+    /// Its version and capacity are what it published beside the database.
+    public func engines(_ thresholds: EngineThresholds) throws -> [EngineEntry] {
+        guard let pid = engineLockHolder() else { return [] }
+        let inFlight = try Self.mappingErrors {
+            try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run WHERE status = 'running'") ?? 0 }
+        }
+        let published = EngineSettingsFile.read(databasePath: path)
+        let capacity = published.flatMap { $0.pid == pid ? $0.settings["engine.max_runs"] : nil }.flatMap { Int($0) } ?? 0
+        var info = stat()
+        let started = stat(EngineLock.path(forDatabase: path), &info) == 0
+            ? Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec)) : nil
+        return [EngineEntry(id: nil, host: EngineIdentity.thisHost, pid: pid, version: "", capacity: capacity, pools: [],
+                            startedAt: started, heartbeatAgeSeconds: nil, state: .active, inFlight: inFlight)]
+    }
+
+    public func removeDroppedEngines(_ thresholds: EngineThresholds) throws -> [EngineEntry] { [] }
+    public func stopWaiter() -> (any StoreChangeWaiting)? { nil }
 
     // MARK: maintenance, wake-ups
 

@@ -80,6 +80,12 @@ struct SQLiteExecutor: StoreTransaction {
         return try Row.fetchAll(db, sql: "SELECT id, reason FROM run WHERE status = 'running' AND stop_requested AND id IN (\(runs.map(String.init).joined(separator: ",")))")
             .map { (run: $0[0], reason: $0[1]) }
     }
+    func runsNoLongerOwned(among runs: [Int64], engineId: Int64) throws -> [(run: Int64, status: Run.Status)] {
+        if runs.isEmpty { return [] }
+        return try Row.fetchAll(db, sql: "SELECT id, status FROM run WHERE (status <> 'running' OR engine_id IS NOT ?) AND id IN (\(runs.map(String.init).joined(separator: ",")))",
+                                arguments: [engineId])
+            .map { (run: $0[0], status: Run.Status(rawValue: $0[1]) ?? .interrupted) }
+    }
     func session(id: Int64) throws -> SessionRecord? { try SessionRecord.fetchOne(db, key: id) }
     func recentSessions(limit: Int) throws -> [SessionRecord] {
         try SessionRecord.fetchAll(db, sql: "SELECT * FROM session ORDER BY id DESC LIMIT ?", arguments: [limit])
@@ -212,6 +218,8 @@ struct SQLiteExecutor: StoreTransaction {
         return db.changesCount == 1
     }
     func recordTaskFire(taskId: Int64, at time: Date, run: Run) throws {
+        // The run's due time: unique per task, so a second run for it is a conflict.
+        try db.execute(sql: "UPDATE run SET due_at = ? WHERE id = ?", arguments: [time, run.id])
         try db.execute(sql: "UPDATE task SET last_fire = ?, last_run_id = ?, last_run_status = ? WHERE id = ?",
                        arguments: [time, run.id, run.status.rawValue, taskId])
     }

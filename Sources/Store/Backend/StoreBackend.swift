@@ -27,6 +27,10 @@ public struct StoreCapabilities: OptionSet, Sendable, CustomStringConvertible {
     /// The engine should drive the backend's maintenance (`startMaintenance()`): SQLite's WAL
     /// checkpoints, run off the commit path.
     public static let engineMaintenance = StoreCapabilities(rawValue: 1 << 3)
+    /// Several engines serve the database at once, each registered (`acquireEngineLock` registers
+    /// and never refuses; `heartbeat` keeps the registration; `engines` lists them). Without it the
+    /// engine lock admits one engine.
+    public static let severalEngines = StoreCapabilities(rawValue: 1 << 4)
 
     public var description: String {
         var names: [String] = []
@@ -34,6 +38,7 @@ public struct StoreCapabilities: OptionSet, Sendable, CustomStringConvertible {
         if contains(.changeStamp) { names.append("change stamp") }
         if contains(.enginesOnSeveralHosts) { names.append("engines on several hosts") }
         if contains(.engineMaintenance) { names.append("engine maintenance") }
+        if contains(.severalEngines) { names.append("several engines") }
         return names.isEmpty ? "none" : names.joined(separator: ", ")
     }
 }
@@ -58,12 +63,25 @@ public protocol StoreBackend: AnyObject, Sendable {
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T
     func exclusiveTransaction<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
 
-    /// Takes the database's engine lock: one engine per database, released by `release()` or when the
-    /// process dies (never stale). Nil when another engine holds it. SQLite: an exclusive `flock` on
-    /// `<path>.engine.lock`, valid on one host; PostgreSQL a session advisory lock on a dedicated connection.
-    func acquireEngineLock() throws -> (any StoreEngineLock)?
-    /// The pid of the engine holding the lock, or nil when no engine runs on this database.
+    /// Makes this process an engine of the database. Without `.severalEngines` (SQLite) it takes the
+    /// engine lock: one engine per database, released by `release()` or when the process dies (never
+    /// stale), nil when another engine holds it (an exclusive `flock` on `<path>.engine.lock`, valid
+    /// on one host). With `.severalEngines` (PostgreSQL) it registers the engine (a row of the
+    /// `engine` table stamped with the database's clock) and never returns nil: the registration
+    /// lives by `heartbeat()`, and `release()` removes it.
+    func acquireEngineLock(_ identity: EngineIdentity) throws -> (any StoreEngineLock)?
+    /// The pid of an engine serving this database (the lock holder; with `.severalEngines` an active
+    /// engine, one of this host first), or nil when none does.
     func engineLockHolder() -> Int32?
+    /// The engines serving this database, oldest first, with their state by the database's clock.
+    /// SQLite: the lock holder, if any (always active). PostgreSQL: every registered engine.
+    func engines(_ thresholds: EngineThresholds) throws -> [EngineEntry]
+    /// Removes engines without a heartbeat for longer than the drop threshold; returns them.
+    /// Nothing to do without `.severalEngines`.
+    func removeDroppedEngines(_ thresholds: EngineThresholds) throws -> [EngineEntry]
+    /// Something an engine sleeps on until a stop is requested for a run (PostgreSQL: LISTEN), or nil
+    /// (the engine's poll sees stop flags).
+    func stopWaiter() -> (any StoreChangeWaiting)?
 
     /// A summary for `switchboard db info`: location, schema version, sizes, record counts.
     func info() throws -> [(String, String)]
@@ -76,13 +94,17 @@ public protocol StoreBackend: AnyObject, Sendable {
 
     // Runs, as the engine drives them.
 
-    /// Claims queued runs, oldest first, at most `limit`, for the engine `enginePid`: each with a
-    /// conditional update (`status = 'queued'`), so a run is executed once whatever else claims.
-    /// Returns the runs now `running`. When nothing is queued, takes no write lock.
-    func claimQueuedRuns(limit: Int, enginePid: Int32, at time: Date) throws -> [Run]
-    /// Marks runs left `running` (by an engine that died) as `interrupted`, each with a closing log
-    /// line and its task's last status; `reason` gives the text for the old engine's pid. Returns their ids.
-    func interruptAbandonedRuns(at time: Date, reason: @escaping (Int32?) -> String) throws -> [Int64]
+    /// Claims queued runs, oldest first, at most `limit`, for `engine`: each with a conditional update
+    /// (`status = 'queued'`; PostgreSQL `FOR UPDATE SKIP LOCKED`, so engines claiming at once take
+    /// different runs), so a run is executed once whatever else claims. The run records the engine
+    /// (pid, host, registration). Returns the runs now `running`. When nothing is queued, takes no write lock.
+    func claimQueuedRuns(limit: Int, engine: EngineClaimant, at time: Date) throws -> [Run]
+    /// Marks abandoned runs as `interrupted`, each with a closing log line and its task's last status;
+    /// `reason` gives the text for the engine that had it. Returns their ids. Abandoned: without
+    /// `.severalEngines` every `running` run (the caller holds the one engine lock); with it, the
+    /// runs whose engine is not active (lost or dropped by `thresholds`, or no longer registered).
+    func interruptAbandonedRuns(at time: Date, thresholds: EngineThresholds,
+                                reason: @escaping (AbandonedRunEngine) -> String) throws -> [Int64]
     /// Writes a journal batch (log lines, results, progress, device run status) in one transaction.
     func writeJournal(_ batch: JournalBatch) throws
     /// Records a run's end (status, reason, progress) if it is still `running`, and its task's last status.
@@ -94,21 +116,129 @@ public protocol StoreBackend: AnyObject, Sendable {
     func changeWaiter() -> (any StoreChangeWaiting)?
 }
 
+extension StoreBackend {
+    /// This process as an engine, with default capacity.
+    public func acquireEngineLock() throws -> (any StoreEngineLock)? { try acquireEngineLock(EngineIdentity()) }
+
+    public func claimQueuedRuns(limit: Int, enginePid: Int32, at time: Date) throws -> [Run] {
+        try claimQueuedRuns(limit: limit, engine: EngineClaimant(pid: enginePid, host: EngineIdentity.thisHost, id: nil), at: time)
+    }
+
+    public func interruptAbandonedRuns(at time: Date, reason: @escaping (Int32?) -> String) throws -> [Int64] {
+        try interruptAbandonedRuns(at: time, thresholds: EngineThresholds()) { reason($0.pid) }
+    }
+}
+
+/// An engine as it registers: where it runs, what it is, what it takes.
+public struct EngineIdentity: Sendable, Equatable {
+    public var host: String
+    public var pid: Int32
+    public var version: String
+    /// Runs it executes at once (`engine.max_runs`); stage 2 counts units.
+    public var capacity: Int
+    /// Pools it serves (empty: any device). Recorded for the unit-level queue; runs ignore it.
+    public var pools: [String]
+
+    public init(host: String = EngineIdentity.thisHost, pid: Int32 = getpid(), version: String = "",
+                capacity: Int = 0, pools: [String] = []) {
+        self.host = host; self.pid = pid; self.version = version; self.capacity = capacity; self.pools = pools
+    }
+
+    /// This host's name (`gethostname`): a pid means something only on its own host.
+    public static var thisHost: String {
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count)
+        return String(cString: host)
+    }
+}
+
+/// Who claims runs: the engine's pid, host and registration (nil without `.severalEngines`).
+public struct EngineClaimant: Sendable, Equatable {
+    public var pid: Int32
+    public var host: String
+    public var id: Int64?
+    public init(pid: Int32, host: String, id: Int64?) { self.pid = pid; self.host = host; self.id = id }
+}
+
+/// When an engine without a heartbeat is lost, then dropped (`engine.active_threshold_s`,
+/// `engine.drop_threshold_s`).
+public struct EngineThresholds: Sendable, Equatable {
+    public var active: TimeInterval
+    public var drop: TimeInterval
+    public init(active: TimeInterval = 15, drop: TimeInterval = 120) { self.active = active; self.drop = drop }
+    public init(_ settings: Settings) {
+        self.init(active: settings.engine.activeThresholdS, drop: settings.engine.dropThresholdS)
+    }
+}
+
+/// One engine as `switchboard engines` lists it.
+public struct EngineEntry: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable { case active, lost, dropped }
+    /// The registration (nil on SQLite: the lock holder has none).
+    public var id: Int64?
+    public var host: String
+    public var pid: Int32
+    public var version: String
+    public var capacity: Int
+    public var pools: [String]
+    public var startedAt: Date?
+    /// Seconds since its last heartbeat, by the database's clock (nil when it has none).
+    public var heartbeatAgeSeconds: Double?
+    public var state: State
+    /// Its runs now `running`.
+    public var inFlight: Int
+
+    public init(id: Int64?, host: String, pid: Int32, version: String, capacity: Int, pools: [String], startedAt: Date?,
+                heartbeatAgeSeconds: Double?, state: State, inFlight: Int) {
+        self.id = id; self.host = host; self.pid = pid; self.version = version; self.capacity = capacity; self.pools = pools
+        self.startedAt = startedAt; self.heartbeatAgeSeconds = heartbeatAgeSeconds; self.state = state; self.inFlight = inFlight
+    }
+
+    /// The state an age gives.
+    public static func state(age: Double, _ thresholds: EngineThresholds) -> State {
+        age < thresholds.active ? .active : age < thresholds.drop ? .lost : .dropped
+    }
+}
+
+/// The engine an abandoned run had, as its interruption names it.
+public struct AbandonedRunEngine: Sendable, Equatable {
+    public var runId: Int64
+    public var pid: Int32?
+    public var host: String
+    public var engineId: Int64?
+    /// Its state (nil: its registration is gone, or the backend has none).
+    public var state: EngineEntry.State?
+    /// Seconds since its last heartbeat, when it is still registered.
+    public var heartbeatAgeSeconds: Double?
+    public init(runId: Int64, pid: Int32?, host: String, engineId: Int64?, state: EngineEntry.State?, heartbeatAgeSeconds: Double?) {
+        self.runId = runId; self.pid = pid; self.host = host; self.engineId = engineId; self.state = state
+        self.heartbeatAgeSeconds = heartbeatAgeSeconds
+    }
+}
+
 /// Background work a backend runs while an engine is up; `stop` waits for it to end.
 public protocol StoreMaintenance: Sendable {
     func stop()
 }
 
-/// The engine lock, held until released.
+/// The engine lock (SQLite) or registration (PostgreSQL), held until released.
 public protocol StoreEngineLock: AnyObject, Sendable {
     func release()
-    /// Whether the lock is still held. A file lock is held until released; PostgreSQL's advisory lock
-    /// goes with its connection (a server restart, `pg_terminate_backend`, a network cut).
+    /// Whether the lock is still held. A file lock is held until released.
     var isHeld: Bool { get }
+    /// The registration's id (nil for a lock: one engine needs none).
+    var engineId: Int64? { get }
+    /// Stamps the registration with the database's `now()`. False when the registration was gone
+    /// (dropped by another engine's housekeeping while this one could not heartbeat): it is made
+    /// again under a new `engineId`, and the runs of the old one are no longer this engine's. A lock
+    /// has nothing to renew.
+    func heartbeat() throws -> Bool
 }
 
 extension StoreEngineLock {
     public var isHeld: Bool { true }
+    public var engineId: Int64? { nil }
+    public func heartbeat() throws -> Bool { true }
 }
 
 extension EngineLock: StoreEngineLock {}

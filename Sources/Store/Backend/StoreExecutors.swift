@@ -61,6 +61,9 @@ public protocol StoreReader: ConsoleStoreReader {
     func succeededDeviceNames(run id: Int64, service: String) throws -> [String]
     /// Of the given runs, those `running` with a stop requested, with the stop's reason.
     func stopRequests(among runs: [Int64]) throws -> [(run: Int64, reason: String)]
+    /// Of the given runs, those no longer `running` for the registered engine `engineId` (another
+    /// engine found it lost and interrupted them, or another registration holds them), with their status.
+    func runsNoLongerOwned(among runs: [Int64], engineId: Int64) throws -> [(run: Int64, status: Run.Status)]
     func session(id: Int64) throws -> SessionRecord?
     /// Sessions, newest first.
     func recentSessions(limit: Int) throws -> [SessionRecord]

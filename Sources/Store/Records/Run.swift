@@ -32,6 +32,14 @@ public struct Run: Codable, Equatable, Sendable, Identifiable {
     public var restartOf: Int64?
     public var restartFrom: String = ""
     public var taskId: Int64?
+    /// The registered engine executing the run (PostgreSQL's `engine` table; nil on SQLite, whose
+    /// one engine holds the lock) and the host it runs on: with `enginePid`, what names the engine
+    /// in an interruption's reason after its registration is gone.
+    public var engineId: Int64?
+    public var engineHost: String = ""
+    /// The task's due time this run was fired for: (task, due time) is unique, so a due time fires
+    /// once whichever engines tick.
+    public var dueAt: Date?
 
     public init(id: Int64? = nil, serviceId: Int64, serviceName: String, trigger: Trigger, user: String,
                 targets: [String: JSONValue] = [:], parameters: [String: JSONValue] = [:]) {

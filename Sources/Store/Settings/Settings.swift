@@ -93,6 +93,9 @@ public struct Settings: Sendable, Equatable {
         public var pollMs: Int
         public var stopGraceSeconds: Double
         public var maxRuns: Int
+        /// Seconds without a heartbeat after which an engine is lost, then dropped (PostgreSQL).
+        public var activeThresholdS: Double
+        public var dropThresholdS: Double
     }
 
     /// Configurations in git (the backup service).
@@ -197,7 +200,9 @@ public struct Settings: Sendable, Equatable {
         engine = Engine(
             logFlushMs: read.int("engine.log_flush_ms"), pollMs: read.int("engine.poll_ms"),
             stopGraceSeconds: read.double("engine.stop_grace_seconds"),
-            maxRuns: read.int("engine.max_runs"))
+            maxRuns: read.int("engine.max_runs"),
+            activeThresholdS: read.double("engine.active_threshold_s"),
+            dropThresholdS: read.double("engine.drop_threshold_s"))
         git = Git(repository: read.string("git.repository"), enabled: read.bool("git.enabled"),
                   remote: read.string("git.remote"), branch: read.string("git.branch"))
         mail = Mail(server: read.string("mail.server"), port: read.int("mail.port"), useTLS: read.bool("mail.use_tls"),

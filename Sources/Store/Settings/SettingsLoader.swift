@@ -47,7 +47,11 @@ public struct SettingsLoader {
         document = SettingsJSON.merge(document, overrideLayer(overrides, problems: &problems))
 
         if !problems.isEmpty { throw StoreError(.settings, problems.joined(separator: "\n")) }
-        return Settings(document: document)
+        let settings = Settings(document: document)
+        if settings.engine.dropThresholdS <= settings.engine.activeThresholdS {
+            throw StoreError(.settings, "engine.drop_threshold_s (\(String(format: "%g", settings.engine.dropThresholdS))) must be greater than engine.active_threshold_s (\(String(format: "%g", settings.engine.activeThresholdS))): an engine is lost before it is dropped")
+        }
+        return settings
     }
 
     /// Validates a file layer and merges it. An invalid layer is not merged at all: the load fails

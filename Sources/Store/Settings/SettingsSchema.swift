@@ -225,6 +225,10 @@ extension Settings {
                        "Time a stopping run gets to finish its device operations, in seconds."),
             SettingKey("engine.max_runs", .integer(1...1000), .int(20),
                        "Runs the engine executes at the same time; more wait queued."),
+            SettingKey("engine.active_threshold_s", .number(.above(0, max: 86_400)), .double(15),
+                       "PostgreSQL: an engine without a heartbeat for this many seconds is lost; its runs end interrupted."),
+            SettingKey("engine.drop_threshold_s", .number(.above(0, max: 604_800)), .double(120),
+                       "PostgreSQL: a lost engine is dropped (removed from the engine list) after this many seconds without a heartbeat."),
 
             SettingKey("git.repository", .string, .string(""),
                        "Git repository the backup service writes configurations into; empty: $XDG_DATA_HOME/switchboard/network_data."),

@@ -1,0 +1,318 @@
+import Foundation
+import Lab
+import PostgresTestSupport
+import Store
+import StorePostgres
+import XCTest
+
+/// Several engines on one PostgreSQL database (issue 15, stage 1: work shared at the run level):
+/// real `switchboard engine` processes of the built binary registering, claiming, heartbeating,
+/// losing one to kill -9, firing scheduled tasks, and seeing stop requests; and SQLite's one engine.
+final class FleetCLITests: XCTestCase {
+    var cli: CLI!
+    var engines: [Process] = []
+    var server: PostgresTestServer!
+    var database = ""
+    var url = ""
+
+    static let services = """
+    {
+      "services": [
+        {"name": "quick", "kind": "wait", "parameters": {"seconds": 0}},
+        {"name": "long nap", "kind": "wait", "parameters": {"seconds": 60}},
+        {"name": "ledger", "kind": "unix", "timeout": 30,
+         "parameters": {"command": "echo {{payload.n}} $PPID >> LEDGER; sleep 0.2"}}
+      ]
+    }
+    """
+
+    override func tearDownWithError() throws {
+        for p in engines where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+    }
+
+    /// A PostgreSQL database with the example inventory and this test's services.
+    func setUpPostgres(_ name: String, settings: [String: String] = [:]) throws {
+        server = try PostgresTestServer.require()
+        cli = try CLI()
+        database = try server.createDatabase(name)
+        url = server.socketURL(database)
+        cli.environment["SWITCHBOARD_DB"] = url
+        for (key, value) in settings { cli.environment[key] = value }
+        XCTAssertEqual(try cli.run(["import", CLI.repositoryRoot + "/setup/examples/switchboard.json"]).status, 0)
+        let services = try cli.write("fleet-services.json", Self.services.replacingOccurrences(of: "LEDGER", with: cli.dir + "/ledger"))
+        let imported = try cli.run(["import", services])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+    }
+
+    func backend() throws -> PostgresBackend {
+        try PostgresBackend(url: try PostgresURL(parsing: url, source: "test"), environment: [:])
+    }
+
+    /// A foreground `switchboard engine`, its log in a file.
+    @discardableResult
+    func startEngine(_ extra: [String] = []) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["engine"] + extra
+        p.environment = cli.environment
+        let log = cli.dir + "/engine-\(engines.count).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        engines.append(p)
+        return p
+    }
+
+    func engineLogs() -> String {
+        (0..<engines.count).map { i in
+            "--- engine \(i) (pid \(engines[i].processIdentifier)):\n" + ((try? String(contentsOfFile: cli.dir + "/engine-\(i).log", encoding: .utf8)) ?? "")
+        }.joined(separator: "\n")
+    }
+
+    /// `switchboard engines --json`.
+    func listedEngines() throws -> [EngineEntry] {
+        let out = try cli.run(["engines", "--json"])
+        XCTAssertEqual(out.status, 0, out.stderr)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode([EngineEntry].self, from: Data(out.stdout.utf8))
+    }
+
+    func waitFor(_ what: String, timeout: Double = 30, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return }
+            usleep(100_000)
+        }
+        XCTFail("timed out waiting for: \(what)\n\(engineLogs())")
+        throw XCTSkip("condition never held: \(what)")
+    }
+
+    func psql(_ sql: String) throws -> String {
+        try server.psql(database, sql).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func startThreeEngines(_ extra: [String] = []) throws {
+        for _ in 0..<3 { try startEngine(extra) }
+        try waitFor("three engines registered and active") {
+            let listed = try self.listedEngines()
+            return listed.count == 3 && listed.allSatisfy { $0.state == .active }
+        }
+    }
+
+    // MARK: tests
+
+    /// 3 engines on one database share a queue of 60 runs: each run executes exactly once (the
+    /// ledger the runs append to, with the pid of the engine that ran each), each engine takes
+    /// some, and the run table names the engine that ran it.
+    func testThreeEnginesShareAQueueAndEveryRunExecutesOnce() throws {
+        try setUpPostgres("fleetqueue", settings: ["SWITCHBOARD_AUTOMATION_ALLOW_UNIX": "true", "SWITCHBOARD_ENGINE_MAX_RUNS": "4"])
+        try startThreeEngines()
+        // The whole queue at once, in one transaction: the engines compete for it from the first run.
+        try backend().transaction { tx in
+            for n in 1...60 { _ = try tx.enqueueRun(service: "ledger", trigger: .cli, user: "test", parameters: ["n": .int(n)]) }
+        }
+        try waitFor("every run ended", timeout: 90) { try self.psql("SELECT count(*) FROM run WHERE status IN ('queued', 'running')") == "0" }
+        XCTAssertEqual(try psql("SELECT count(*) FROM run WHERE status = 'completed'"), "60", engineLogs())
+
+        let ledger = try String(contentsOfFile: cli.dir + "/ledger", encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        XCTAssertEqual(ledger.count, 60, "executions: \(ledger.count)")
+        XCTAssertEqual(Set(ledger.map { $0[0] }), Set((1...60).map(String.init)), "each run once")
+        let pids = Set(engines.map { String($0.processIdentifier) })
+        let ran = Dictionary(grouping: ledger, by: { $0[1] }).mapValues(\.count)
+        XCTAssertEqual(Set(ran.keys), pids, "every engine ran some runs, and only engines did: \(ran)")
+
+        // The run table records who ran each, as the ledger does.
+        let recorded = try psql("SELECT string_agg((parameters->>'n') || ' ' || engine_pid, ',' ORDER BY id) FROM run")
+            .split(separator: ",").map(String.init)
+        XCTAssertEqual(Set(recorded), Set(ledger.map { $0.joined(separator: " ") }))
+        let registered = try listedEngines()
+        XCTAssertEqual(try psql("SELECT count(DISTINCT engine_id) FROM run"), "3")
+        XCTAssertEqual(try psql("SELECT count(*) FROM run WHERE engine_id NOT IN (\(registered.compactMap(\.id).map(String.init).joined(separator: ",")))"), "0")
+        XCTAssertEqual(try psql("SELECT count(DISTINCT engine_host) FROM run WHERE engine_host = '\(EngineIdentity.thisHost)'"), "1")
+
+        // `engine --stop` stops every engine of this host; their registrations go with them.
+        let stop = try cli.run(["engine", "--stop"])
+        XCTAssertEqual(stop.status, 0, stop.stdout + stop.stderr)
+        XCTAssertEqual(stop.stdout.components(separatedBy: "stopped").count - 1, 3, stop.stdout)
+        for p in engines { p.waitUntilExit(); XCTAssertEqual(p.terminationStatus, 0) }
+        XCTAssertEqual(try listedEngines().count, 0)
+        XCTAssertEqual(try cli.run(["engine", "--status"]).status, 1)
+    }
+
+    /// The same over SSH: the example network on the lab (real sshd), `show version` runs queued two
+    /// per device and shared by 3 engines: every run completes with exactly one result, on its device.
+    func testThreeEnginesShareRunsOverTheLab() throws {
+        server = try PostgresTestServer.require()
+        cli = try CLI()
+        database = try server.createDatabase("fleetlab")
+        url = server.socketURL(database)
+        cli.environment["SWITCHBOARD_DB"] = url
+        cli.environment["SWITCHBOARD_ENGINE_MAX_RUNS"] = "3"
+        let demo = try cli.run(["demo", "--no-console", "--base-port", String(LabPorts.freeBasePort(devices: 20))])
+        XCTAssertEqual(demo.status, 0, demo.stdout + demo.stderr)
+        defer { _ = try? cli.run(["lab", "down"]) }
+        let devices = try psql("SELECT string_agg(name, ',' ORDER BY name) FROM device WHERE name ~ '^(par|lon|nyc)-'").split(separator: ",").map(String.init)
+        XCTAssertEqual(devices.count, 18)
+        let queue = RunQueue(database: try backend())
+        for _ in 0..<2 {
+            for device in devices { _ = try queue.enqueue(service: "show version", trigger: .cli, user: "test", devices: [device]) }
+        }
+        try startThreeEngines()
+        try waitFor("every run ended", timeout: 180) { try self.psql("SELECT count(*) FROM run WHERE status IN ('queued', 'running')") == "0" }
+        let unfinished = try psql("SELECT string_agg(id || ' ' || status || ' ' || reason, E'\n') FROM run WHERE status <> 'completed'")
+        XCTAssertEqual(try psql("SELECT count(*) FROM run WHERE status = 'completed' AND progress_done = 1 AND progress_failed = 0"), "36",
+                       unfinished + engineLogs())
+        // One result per run, on the run's own device; each device's two runs.
+        XCTAssertEqual(try psql("SELECT count(*) FROM result"), "36")
+        XCTAssertEqual(try psql("""
+            SELECT count(*) FROM run r JOIN result x ON x.run_id = r.id
+            WHERE x.success AND x.device_name = r.targets->'devices'->>0
+            """), "36")
+        XCTAssertEqual(try psql("SELECT count(*) FROM (SELECT device_name FROM result GROUP BY device_name HAVING count(*) = 2) d"), "18")
+        let spread = try psql("SELECT string_agg(n::text, ',' ORDER BY n) FROM (SELECT count(*) AS n FROM run GROUP BY engine_id) c")
+        XCTAssertGreaterThanOrEqual(spread.split(separator: ",").count, 2, "runs per engine: \(spread)")
+        print("lab runs per engine: \(spread)")
+    }
+
+    /// `switchboard engines` shows 3 active engines; one killed with -9 turns lost after
+    /// engine.active_threshold_s (by the database's clock), and another engine interrupts its
+    /// running run with a reason naming it (host and pid). The other engines' runs go on.
+    func testAKilledEngineIsLostAndItsRunEndsInterruptedNamingIt() throws {
+        try setUpPostgres("fleetlost", settings: ["SWITCHBOARD_ENGINE_ACTIVE_THRESHOLD_S": "2", "SWITCHBOARD_ENGINE_DROP_THRESHOLD_S": "60",
+                                                  "SWITCHBOARD_ENGINE_MAX_RUNS": "1"])
+        try startThreeEngines()
+        let table = try cli.run(["engines"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertEqual(table.stdout.components(separatedBy: " active ").count - 1, 3, table.stdout)
+        for p in engines { XCTAssertTrue(table.stdout.contains(" \(p.processIdentifier) "), table.stdout) }
+        XCTAssertTrue(table.stdout.contains("HEARTBEAT") && table.stdout.contains("IN FLIGHT") && table.stdout.contains("CAPACITY"), table.stdout)
+
+        for _ in 0..<3 { XCTAssertEqual(try cli.run(["run", "long nap"]).status, 0) }
+        try waitFor("three runs running, one per engine") {
+            try self.psql("SELECT count(DISTINCT engine_pid) FROM run WHERE status = 'running'") == "3"
+        }
+        let victim = engines[1]
+        let runId = try psql("SELECT id FROM run WHERE status = 'running' AND engine_pid = \(victim.processIdentifier)")
+        XCTAssertEqual(try listedEngines().map(\.inFlight), [1, 1, 1])
+        let killed = Date()
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+
+        try waitFor("the killed engine listed lost", timeout: 15) {
+            try self.listedEngines().first { $0.pid == victim.processIdentifier }?.state == .lost
+        }
+        let lostAfter = Date().timeIntervalSince(killed)
+        XCTAssertGreaterThanOrEqual(lostAfter, 1.5, "lost only after the active threshold")
+        let listed = try listedEngines()
+        XCTAssertEqual(listed.filter { $0.state == .active }.count, 2, "\(listed)")
+        let text = try cli.run(["engines"]).stdout
+        XCTAssertTrue(text.split(separator: "\n").contains { $0.contains(" \(victim.processIdentifier) ") && $0.contains(" lost ") }, text)
+
+        try waitFor("its run interrupted", timeout: 10) { try self.psql("SELECT status FROM run WHERE id = \(runId)") == "interrupted" }
+        let reason = try psql("SELECT reason FROM run WHERE id = \(runId)")
+        XCTAssertTrue(reason.contains("pid \(victim.processIdentifier) on host \(EngineIdentity.thisHost)"), reason)
+        XCTAssertTrue(reason.contains("lost"), reason)
+        let lastLine = try psql("SELECT message FROM run_log WHERE run_id = \(runId) ORDER BY seq DESC LIMIT 1")
+        XCTAssertTrue(lastLine.hasPrefix("run interrupted: ") && lastLine.contains("pid \(victim.processIdentifier)"), lastLine)
+        XCTAssertEqual(try psql("SELECT count(*) FROM run WHERE status = 'running'"), "2", "the other engines' runs go on")
+        let status = try cli.run(["engine", "--status"])
+        XCTAssertEqual(status.status, 0)
+        XCTAssertTrue(status.stdout.contains("pid \(victim.processIdentifier) on host \(EngineIdentity.thisHost) (lost"), status.stdout)
+    }
+
+    /// 3 engines tick 50 tasks due every 2 s for about 20 s: every due time fires exactly once
+    /// (the run table holds one run per task and due time, and no due time is missing).
+    func testThreeEnginesFireEveryDueTimeOfFiftyTasksOnce() throws {
+        try setUpPostgres("fleetsched")
+        try startThreeEngines()
+        let b = try backend()
+        let service = try XCTUnwrap(try b.query { try $0.service(named: "quick") })
+        let start = Date(timeIntervalSince1970: floor(Date().timeIntervalSince1970) + 4)
+        try b.transaction { tx in
+            for i in 0..<50 {
+                var task = ScheduledTask(name: "tick-\(i)", serviceId: service.id, scheduleKind: .interval)
+                task.intervalSeconds = 2
+                task.startDate = start
+                task.active = true
+                task.maxInstances = 1_000  // a backlog of runs never skips a due time here
+                try tx.upsert(task: task)
+            }
+        }
+        let window = start.addingTimeInterval(20)
+        while Date() < window.addingTimeInterval(1.5) { usleep(200_000) }
+        _ = try psql("UPDATE task SET active = false, next_fire = NULL")
+        let stoppedAt = Date()
+
+        let rows = try psql("""
+            SELECT string_agg(t.name || ' ' || (extract(epoch FROM r.due_at) * 1000)::bigint, ',')
+            FROM run r JOIN task t ON t.id = r.task_id
+            """).split(separator: ",").map { $0.split(separator: " ").map(String.init) }
+        var fired: [String: [Int64]] = [:]
+        for row in rows { fired[row[0], default: []].append(Int64(row[1])!) }
+        let first = Int64((start.timeIntervalSince1970 * 1000).rounded())
+        // Due times surely fired: those at least a second before the tasks were disabled.
+        let sure = (0...).lazy.map { first + Int64($0) * 2000 }.prefix { Double($0) / 1000 <= stoppedAt.timeIntervalSince1970 - 1.5 }
+        let expected = Array(sure)
+        XCTAssertGreaterThanOrEqual(expected.count, 10)
+        for i in 0..<50 {
+            let times = (fired["tick-\(i)"] ?? []).sorted()
+            XCTAssertEqual(times.count, Set(times).count, "tick-\(i): a due time fired twice: \(times)")
+            XCTAssertEqual(Array(times.prefix(expected.count)), expected, "tick-\(i): every due time from the start, each once")
+            XCTAssertTrue(times.allSatisfy { ($0 - first) % 2000 == 0 && $0 >= first }, "tick-\(i): only due times: \(times)")
+            XCTAssertLessThanOrEqual(times.count, expected.count + 1, "tick-\(i): nothing beyond the window: \(times)")
+        }
+        let changelog = try psql("SELECT string_agg(content, E'\n') FROM changelog")
+        XCTAssertEqual(try psql("SELECT count(*) FROM changelog WHERE content LIKE '%skipped%' OR content LIKE '%could not queue%'"), "0", changelog)
+        // Engines tick together: whichever takes the tick's lock first fires, so the fires spread
+        // over them (each logs its own).
+        let logs = (0..<3).map { (try? String(contentsOfFile: cli.dir + "/engine-\($0).log", encoding: .utf8)) ?? "" }
+        XCTAssertGreaterThanOrEqual(logs.filter { $0.contains("scheduler: task 'tick-") }.count, 2, "fires spread over the engines:\n\(engineLogs())")
+    }
+
+    /// A stop request reaches the engine running the run within 2 s through LISTEN/NOTIFY, even
+    /// when the engines poll only every 10 s.
+    func testAStopRequestReachesItsEngineWithinTwoSeconds() throws {
+        try setUpPostgres("fleetstop", settings: ["SWITCHBOARD_ENGINE_POLL_MS": "10000", "SWITCHBOARD_ENGINE_MAX_RUNS": "1"])
+        try startThreeEngines()
+        for _ in 0..<3 { XCTAssertEqual(try cli.run(["run", "long nap"]).status, 0) }
+        try waitFor("three runs running") { try self.psql("SELECT count(DISTINCT engine_pid) FROM run WHERE status = 'running'") == "3" }
+        usleep(500_000)
+        for id in ["1", "3"] {
+            let asked = Date()
+            let stop = try cli.run(["stop", id])
+            XCTAssertEqual(stop.status, 0, stop.stderr)
+            try waitFor("run \(id) aborted", timeout: 5) { try self.psql("SELECT status FROM run WHERE id = \(id)") == "aborted" }
+            // When the engine ended it (its clock: same host as this one), from before `stop` was asked.
+            let ended = Double(try psql("SELECT extract(epoch FROM ended_at) FROM run WHERE id = \(id)")) ?? 0
+            let took = ended - asked.timeIntervalSince1970
+            print("stop request to run \(id) ended: \(Int(took * 1000)) ms")
+            XCTAssertLessThan(took, 2.0, "run \(id) took \(took) s to stop")
+        }
+        XCTAssertEqual(try psql("SELECT status FROM run WHERE id = 2"), "running")
+    }
+
+    /// SQLite keeps its one engine: a second is refused, naming the first; `engines` lists the one
+    /// that holds the lock, or none.
+    func testSQLiteStillRefusesASecondEngineAndListsItsOne() throws {
+        cli = try CLI()
+        XCTAssertEqual(try cli.run(["import", CLI.repositoryRoot + "/setup/examples/switchboard.json"]).status, 0)
+        XCTAssertEqual(try cli.run(["engines"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines), "no engine runs on \(cli.databasePath)")
+        let first = try startEngine()
+        try waitFor("the engine holds the lock") { EngineLock.holder(databasePath: self.cli.databasePath) == first.processIdentifier }
+        let second = try cli.run(["engine"])
+        XCTAssertEqual(second.status, 1)
+        XCTAssertTrue(second.stderr.contains("an engine already runs") && second.stderr.contains("pid \(first.processIdentifier)"), second.stderr)
+        let listed = try listedEngines()
+        XCTAssertEqual(listed.map(\.pid), [first.processIdentifier])
+        XCTAssertEqual(listed.first?.state, .active)
+        XCTAssertEqual(listed.first?.host, EngineIdentity.thisHost)
+        XCTAssertNil(listed.first?.id, "SQLite's engine has no registration")
+        let table = try cli.run(["engines"])
+        XCTAssertTrue(table.stdout.contains(" \(first.processIdentifier) ") && table.stdout.contains("active"), table.stdout)
+        XCTAssertEqual(try cli.run(["engine", "--stop"]).status, 0)
+        first.waitUntilExit()
+    }
+}
