@@ -12,21 +12,21 @@ extension PostgresBackend {
     public func claimQueuedRuns(limit: Int, engine: EngineClaimant, at time: Date) throws -> [Run] {
         if limit <= 0 { return [] }
         do {
-            return try claimOnce(limit: limit, enginePid: enginePid, at: time)
+            return try claimOnce(limit: limit, engine: engine, at: time)
         } catch let e as StoreError where e.kind == .connectionLost {
             // Lost during COMMIT (a server restart): the claim may have happened. Runs it made are
             // `running` for this engine since exactly `time`; returned, they are not left running
             // for an engine that never heard of them.
             guard let ids = try? withConnection({ c in
-                try c.query("SELECT id FROM run WHERE status = 'running' AND engine_pid = $1 AND started_at = $2 ORDER BY id",
-                            [.int(Int(enginePid)), .date(time)]).map { try $0.value(0, as: Int64.self) }
+                try c.query("SELECT id FROM run WHERE status = 'running' AND engine_pid = $1 AND engine_host = $3 AND started_at = $2 ORDER BY id",
+                            [.int(Int(engine.pid)), .date(time), .text(engine.host)]).map { try $0.value(0, as: Int64.self) }
             }) else { throw e }
             if ids.isEmpty { throw e }
             return try withConnection { c in try inTransaction(c) { tx in try tx.runs(ids: ids) } }
         }
     }
 
-    private func claimOnce(limit: Int, enginePid: Int32, at time: Date) throws -> [Run] {
+    private func claimOnce(limit: Int, engine: EngineClaimant, at time: Date) throws -> [Run] {
         try withConnection { c in
             try inTransaction(c) { tx -> [Run] in
                 let ids = try tx.read("""
