@@ -41,13 +41,14 @@ public enum LabTopology {
 
     /// Fault devices, with the `devices.json` fault settings of the simulated CLI.
     public static let faults: [(name: String, platform: String, faults: [String: Int])] = [
-        ("fault-slow", "cisco_ios", ["slow_ms": 1500]),
+        // Slow at everything: silent 4.5 s after login (a busy router, an AAA server holding the
+        // session), then 1.5 s over every answer.
+        ("fault-slow", "cisco_ios", ["slow_ms": 1500, "login_delay_ms": 4500]),
         ("fault-auth", "cisco_ios", [:]),
         ("fault-disconnect", "cisco_ios", ["disconnect_after_bytes": 3000]),
         ("fault-huge", "cisco_ios", ["huge_output": 1]),
         ("fault-hang", "cisco_ios", ["hang_prompt": 1]),
         ("fault-escape", "cisco_ios", ["escape_sequences": 1]),
-        ("fault-slow-login", "cisco_ios", ["login_delay_ms": 4500]),
     ]
 
     static let extraPlatforms = ["cisco_ios", "arista_eos", "juniper_junos", "cisco_nxos"]

@@ -59,7 +59,9 @@ extension EngineCommand {
         }
         for e in engines {
             let beat = e.heartbeatAgeSeconds.map { ", heartbeat \(EnginesCommand.age($0))" } ?? ""
-            print("engine #\(e.id ?? 0) \(e.state == .active ? "running" : e.state.rawValue) on \(database.location): pid \(e.pid) on host \(e.host) (\(e.state.rawValue)\(beat), \(e.inFlight) run\(e.inFlight == 1 ? "" : "s") in flight)")
+            // The host is named when it is not this one (a pid means something only on its host).
+            let where_ = e.host == EngineIdentity.thisHost ? "on this host" : "on host \(e.host.isEmpty ? "(unknown)" : e.host)"
+            print("engine #\(e.id ?? 0) \(e.state == .active ? "running" : e.state.rawValue) on \(database.location): pid \(e.pid) \(where_) (\(e.state.rawValue)\(beat), \(e.inFlight) run\(e.inFlight == 1 ? "" : "s") in flight)")
         }
         if !engines.contains(where: { $0.state == .active }) { throw ExitCode(1) }
     }

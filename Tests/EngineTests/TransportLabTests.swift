@@ -246,12 +246,12 @@ final class TransportLabTests: LabBackedTestCase {
     func testADeviceSlowToGreetIsWaitedFor() async throws {
         let lab = try lab
         try await withTransport { transport in
-            let connection = try await transport.connect(lab.endpoint("fault-slow-login"))
+            let connection = try await transport.connect(lab.endpoint("fault-slow"))
             let start = Date()
             let cli = try await connection.openCLI(platform: try lab.platform("cisco_ios"), disablePaging: false)
             XCTAssertGreaterThan(Date().timeIntervalSince(start), 4, "the device really was silent")
             let prompt = await cli.prompt
-            XCTAssertEqual(prompt, "fault-slow-login>")
+            XCTAssertEqual(prompt, "fault-slow>")
             let output = try await cli.send("show version")
             XCTAssertTrue(output.contains("Cisco IOS Software"), output)
             await connection.close()
@@ -261,7 +261,7 @@ final class TransportLabTests: LabBackedTestCase {
     func testExecTimeoutAndCancellation() async throws {
         let lab = try lab
         try await withTransport { transport in
-            // fault-slow takes 1.5 s per command.
+            // fault-slow takes 1.5 s per command (and 4.5 s to greet).
             let connection = try await transport.connect(lab.endpoint("fault-slow"))
             let start = Date()
             do {
