@@ -33,6 +33,7 @@ public enum ConsoleApp {
         let wakeups = StoreWakeups.start(database) { [inbox] in inbox.post($0) }
         defer { wakeups?.stop() }
         loader.changes = wakeups?.counter
+        loader.engineThresholds = EngineThresholds(settings)
         // The executable's task rule also knows the scheduler's arithmetic (a task's next fires).
         loader.schedules = tasks as? any TaskScheduleReading
         var model = AppModel(settings: settings, properties: properties, readonly: readonly,

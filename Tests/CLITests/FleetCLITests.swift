@@ -221,6 +221,24 @@ final class FleetCLITests: XCTestCase {
         let status = try cli.run(["engine", "--status"])
         XCTAssertEqual(status.status, 0)
         XCTAssertTrue(status.stdout.contains("pid \(victim.processIdentifier) on this host (lost"), status.stdout)
+
+        // The console's `:engines` shows the same, on PostgreSQL, in a real terminal.
+        let tmux = try Tmux(environment: cli.environment, width: 150, height: 20)
+        defer { tmux.kill() }
+        tmux.line(CLI.binary)
+        XCTAssertTrue(tmux.wait(for: "par-core1"), tmux.capture())
+        tmux.type(":engines")
+        tmux.keys("Enter")
+        let shown = tmux.wait {
+            let rows = tmux.lines()
+            return rows.contains { $0.contains(" \(victim.processIdentifier) ") && $0.contains(" lost ") }
+                && rows.filter { $0.contains(" active ") }.count == 2
+        }
+        XCTAssertTrue(shown, tmux.capture())
+        XCTAssertTrue(tmux.capture().contains("engines"), tmux.capture())
+        tmux.type(":q")
+        tmux.keys("Enter")
+        XCTAssertTrue(tmux.wait(for: "sbshell$"), tmux.capture())
     }
 
     /// 3 engines tick 50 tasks due every 2 s for about 20 s: every due time fires exactly once

@@ -22,6 +22,9 @@ final class TableDescriptorTests: XCTestCase {
         let log = store.dir + "/security.log"
         SecurityLog.configure(SecurityLog.Configuration(path: log))
         SecurityLog.record("import", targets: "example", user: "alice")
+        // `:engines` lists the engine holding the database (this process, for the test).
+        let engineLock = try XCTUnwrap(try store.database.acquireEngineLock(EngineIdentity()))
+        defer { engineLock.release() }
         // Kinds reached by drilling down only need what they are about.
         let scopes: [TableKind: Scope] = [.parsed: .run(run), .configSearch: .search("hostname")]
         for kind in TableKind.allCases {
@@ -35,6 +38,10 @@ final class TableDescriptorTests: XCTestCase {
             XCTAssertTrue(kind.descriptor.numericFields.isSubset(of: Set(data.fields)), "\(kind)")
             // Reports without an id of their own: the parsed rows, the security log, search hits.
             if ![.parsed, .audit, .configSearch].contains(kind) { XCTAssertTrue(kind.descriptor.numericFields.contains("id"), "\(kind)") }
+            if kind == .engines {
+                XCTAssertEqual(data.rows.indices.map { data.value($0, "pid") }, [String(getpid())])
+                XCTAssertEqual(data.rows.indices.map { data.value($0, "state") }, ["active"])
+            }
         }
         // Fields by name, not by position: the credential table never holds a secret.
         let creds = try store.loader.table(.credentials, scope: nil)
@@ -54,10 +61,10 @@ final class TableDescriptorTests: XCTestCase {
             for word in d.helpWords { XCTAssertTrue(d.aliases.contains(word), "\(d.kind): \(word)") }
         }
         guard case .failure(let e) = ColonCommand.parse("nope") else { return XCTFail() }
-        XCTAssertTrue(e.message.hasSuffix("(:dev :links :pools :creds :svc :wf :runs :tasks :sessions :config :audit :pulse :theme NAME :refresh SECONDS :messages :q)"), e.message)
+        XCTAssertTrue(e.message.hasSuffix("(:dev :links :pools :creds :svc :wf :runs :tasks :sessions :config :audit :engines :pulse :theme NAME :refresh SECONDS :messages :q)"), e.message)
         XCTAssertEqual(HelpContent.tableCommandLines(), [
             "  :dev :devices :links :pools :creds :services :svc :workflows :wf",
-            "  :runs :tasks :sessions :config :audit open a table (an optional filter may follow)",
+            "  :runs :tasks :sessions :config :audit :engines open a table (an optional filter may follow)",
         ])
     }
 

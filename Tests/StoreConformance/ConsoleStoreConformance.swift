@@ -254,4 +254,21 @@ public enum ConsoleStoreConformance {
             throw StoreBackendConformance.Failure(description: "a missing credential was deleted")
         } catch let e as StoreError { try expect(e.kind == .notFound && e.message.contains("no credential named 'nope'"), "\(e)") }
     }
+
+    /// `:engines`: the engine serving the database while it does, with its pid and capacity; none
+    /// once it has gone. SQLite lists its lock holder; PostgreSQL its registrations.
+    public static func enginesAreListedWhileTheyServe(_ backend: any StoreBackend) throws {
+        let store = ConsoleStore(backend: backend)
+        let before = try store.engines()
+        try expect(before.isEmpty, "no engine yet: \(before)")
+        guard let lock = try backend.acquireEngineLock(EngineIdentity(capacity: 8)) else {
+            throw StoreBackendConformance.Failure(description: "the engine lock was refused on an empty database")
+        }
+        let listed = try store.engines()
+        try expect(listed.count == 1 && listed[0].pid == getpid() && listed[0].state == .active, "\(listed)")
+        try expect(listed[0].host == EngineIdentity.thisHost, "\(listed)")
+        lock.release()
+        let after = try store.engines()
+        try expect(after.isEmpty, "released: \(after)")
+    }
 }

@@ -26,4 +26,5 @@ final class ConsoleStorePostgresTests: XCTestCase {
     func testDetailsAndXray() throws { try ConsoleStoreConformance.detailsAndTheXrayGatherWhatRelates(backend) }
     func testPulse() throws { try ConsoleStoreConformance.thePulseAddsUpDevicesRunsAndBackups(backend) }
     func testDeletes() throws { try ConsoleStoreConformance.deletesAreWholeAndPoolsFollow(backend) }
+    func testEngines() throws { try ConsoleStoreConformance.enginesAreListedWhileTheyServe(backend) }
 }

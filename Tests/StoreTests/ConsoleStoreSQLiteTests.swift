@@ -18,4 +18,5 @@ final class ConsoleStoreSQLiteTests: XCTestCase {
     func testDetailsAndXray() throws { try ConsoleStoreConformance.detailsAndTheXrayGatherWhatRelates(backend) }
     func testPulse() throws { try ConsoleStoreConformance.thePulseAddsUpDevicesRunsAndBackups(backend) }
     func testDeletes() throws { try ConsoleStoreConformance.deletesAreWholeAndPoolsFollow(backend) }
+    func testEngines() throws { try ConsoleStoreConformance.enginesAreListedWhileTheyServe(backend) }
 }

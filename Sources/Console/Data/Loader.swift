@@ -16,7 +16,10 @@ public struct DataLoader: Sendable {
         self.database = database; self.properties = properties; self.user = user
     }
 
-    var store: ConsoleStore { ConsoleStore(backend: database) }
+    /// When an engine counts as lost or dropped in `:engines` (from the settings).
+    public var engineThresholds = EngineThresholds()
+
+    var store: ConsoleStore { ConsoleStore(backend: database, engineThresholds: engineThresholds) }
 
     /// What tells a periodic refresh that nothing was written: SQLite's file and WAL, else the
     /// wake-up count; nil: read.

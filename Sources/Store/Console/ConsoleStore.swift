@@ -7,8 +7,16 @@ import Foundation
 public struct ConsoleStore: Sendable {
     public let backend: any StoreBackend
 
-    public init(backend: any StoreBackend) { self.backend = backend }
-    public init(database: AppDatabase) { self.backend = database }
+    /// When an engine counts as lost or dropped (`engine.active_threshold_s`, `engine.drop_threshold_s`).
+    public var engineThresholds: EngineThresholds
+
+    public init(backend: any StoreBackend, engineThresholds: EngineThresholds = EngineThresholds()) {
+        self.backend = backend; self.engineThresholds = engineThresholds
+    }
+    public init(database: AppDatabase) { self.init(backend: database) }
+
+    /// The engines serving the database, oldest first (`switchboard engines`).
+    public func engines() throws -> [EngineEntry] { try backend.engines(engineThresholds) }
 
     func read<T>(_ body: (any StoreReader) throws -> T) throws -> T { try backend.query(body) }
 
