@@ -272,6 +272,35 @@ final class FleetCLITests: XCTestCase {
         XCTAssertGreaterThanOrEqual(logs.filter { $0.contains("scheduler: task 'tick-") }.count, 2, "fires spread over the engines:\n\(engineLogs())")
     }
 
+    /// SIGTERM drains one engine and leaves the others going: its run ends interrupted after the
+    /// grace time, it removes its registration on the way out, and the next queued run goes to
+    /// another engine.
+    func testSIGTERMDrainsOneEngineAndLeavesTheOthersGoing() throws {
+        try setUpPostgres("fleetdrain", settings: ["SWITCHBOARD_ENGINE_MAX_RUNS": "1", "SWITCHBOARD_ENGINE_STOP_GRACE_SECONDS": "1"])
+        try startThreeEngines()
+        for _ in 0..<3 { XCTAssertEqual(try cli.run(["run", "long nap"]).status, 0) }
+        try waitFor("three runs running") { try self.psql("SELECT count(DISTINCT engine_pid) FROM run WHERE status = 'running'") == "3" }
+        let drained = engines[0]
+        let runId = try psql("SELECT id FROM run WHERE status = 'running' AND engine_pid = \(drained.processIdentifier)")
+        kill(drained.processIdentifier, SIGTERM)
+        try waitFor("the drained engine exits", timeout: 20) { !drained.isRunning }
+        XCTAssertEqual(drained.terminationStatus, 0)
+        XCTAssertEqual(try psql("SELECT status FROM run WHERE id = \(runId)"), "interrupted")
+        XCTAssertTrue(try psql("SELECT reason FROM run WHERE id = \(runId)").contains("SIGTERM"))
+        let listed = try listedEngines()
+        XCTAssertEqual(listed.map(\.pid).sorted(), engines[1...].map(\.processIdentifier).sorted(), "its registration is gone")
+        XCTAssertTrue(listed.allSatisfy { $0.state == .active && $0.inFlight == 1 })
+        // The others go on; a run queued now waits for a free engine (each runs one at a time) and
+        // is taken by one of them once the first is stopped.
+        XCTAssertEqual(try cli.run(["run", "quick"]).status, 0)
+        let other = try psql("SELECT id FROM run WHERE status = 'running' ORDER BY id LIMIT 1")
+        XCTAssertEqual(try cli.run(["stop", other]).status, 0)
+        try waitFor("the quick run completed") { try self.psql("SELECT status FROM run WHERE service_name = 'quick'") == "completed" }
+        let by = try psql("SELECT engine_pid FROM run WHERE service_name = 'quick'")
+        XCTAssertNotEqual(by, String(drained.processIdentifier))
+        XCTAssertEqual(try psql("SELECT count(*) FROM run WHERE status = 'running'"), "1")
+    }
+
     /// A stop request reaches the engine running the run within 2 s through LISTEN/NOTIFY, even
     /// when the engines poll only every 10 s.
     func testAStopRequestReachesItsEngineWithinTwoSeconds() throws {
