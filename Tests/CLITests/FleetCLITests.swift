@@ -20,6 +20,8 @@ final class FleetCLITests: XCTestCase {
       "services": [
         {"name": "quick", "kind": "wait", "parameters": {"seconds": 0}},
         {"name": "long nap", "kind": "wait", "parameters": {"seconds": 60}},
+        {"name": "nap", "kind": "wait", "parameters": {"seconds": 1},
+         "devices": ["par-core1", "par-core2", "par-dist1", "par-dist2"], "max_processes": 1},
         {"name": "ledger", "kind": "unix", "timeout": 30,
          "parameters": {"command": "echo {{payload.n}} $PPID >> LEDGER; sleep 0.2"}}
       ]
@@ -299,6 +301,24 @@ final class FleetCLITests: XCTestCase {
         let by = try psql("SELECT engine_pid FROM run WHERE service_name = 'quick'")
         XCTAssertNotEqual(by, String(drained.processIdentifier))
         XCTAssertEqual(try psql("SELECT count(*) FROM run WHERE status = 'running'"), "1")
+    }
+
+    /// The server terminates every connection of 3 engines while each runs a run: they reconnect
+    /// (heartbeats included, so none is taken for lost), and every run completes.
+    func testThreeEnginesSurviveTheServerDroppingTheirConnections() throws {
+        try setUpPostgres("fleetdrop", settings: ["SWITCHBOARD_ENGINE_MAX_RUNS": "1", "SWITCHBOARD_ENGINE_ACTIVE_THRESHOLD_S": "5"])
+        try startThreeEngines()
+        for _ in 0..<3 { XCTAssertEqual(try cli.run(["run", "nap"]).status, 0) }
+        try waitFor("three runs running") { try self.psql("SELECT count(DISTINCT engine_pid) FROM run WHERE status = 'running'") == "3" }
+        usleep(1_200_000)
+        let killed = try psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        XCTAssertGreaterThanOrEqual(Int(killed) ?? 0, 3, "connections terminated")
+        try waitFor("every run ended", timeout: 40) { try self.psql("SELECT count(*) FROM run WHERE status IN ('queued', 'running')") == "0" }
+        XCTAssertEqual(try psql("SELECT string_agg(status || ' ' || progress_done || '/' || progress_total, ',') FROM run"),
+                       "completed 4/4,completed 4/4,completed 4/4", engineLogs())
+        let listed = try listedEngines()
+        XCTAssertEqual(listed.count, 3)
+        XCTAssertTrue(listed.allSatisfy { $0.state == .active }, "\(listed)")
     }
 
     /// A stop request reaches the engine running the run within 2 s through LISTEN/NOTIFY, even
