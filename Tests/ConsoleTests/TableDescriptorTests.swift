@@ -22,6 +22,9 @@ final class TableDescriptorTests: XCTestCase {
         let log = store.dir + "/security.log"
         SecurityLog.configure(SecurityLog.Configuration(path: log))
         SecurityLog.record("import", targets: "example", user: "alice")
+        // An engine holds the database's lock: `:engines` lists it.
+        let lock = try XCTUnwrap(try EngineLock.acquire(databasePath: store.database.path))
+        defer { lock.release() }
         // Kinds reached by drilling down only need what they are about.
         let scopes: [TableKind: Scope] = [.parsed: .run(run), .configSearch: .search("hostname")]
         for kind in TableKind.allCases {
@@ -39,6 +42,10 @@ final class TableDescriptorTests: XCTestCase {
         // Fields by name, not by position: the credential table never holds a secret.
         let creds = try store.loader.table(.credentials, scope: nil)
         XCTAssertFalse(creds.fields.contains { $0.contains("secret") && $0 != "secret_kind" })
+        let engines = try store.loader.table(.engines, scope: nil)
+        XCTAssertEqual(engines.value(0, "pid"), String(getpid()))
+        XCTAssertEqual(engines.value(0, "state"), "active")
+        XCTAssertEqual(engines.value(0, "in_flight"), "0")
         let runs = try store.loader.table(.runs, scope: nil)
         XCTAssertEqual(runs.value(0, "progress"), "1/1")
         XCTAssertEqual(runs.value(0, "service_name"), "show version")
@@ -54,10 +61,10 @@ final class TableDescriptorTests: XCTestCase {
             for word in d.helpWords { XCTAssertTrue(d.aliases.contains(word), "\(d.kind): \(word)") }
         }
         guard case .failure(let e) = ColonCommand.parse("nope") else { return XCTFail() }
-        XCTAssertTrue(e.message.hasSuffix("(:dev :links :pools :creds :svc :wf :runs :tasks :sessions :config :audit :pulse :theme NAME :refresh SECONDS :messages :q)"), e.message)
+        XCTAssertTrue(e.message.hasSuffix("(:dev :links :pools :creds :svc :wf :runs :tasks :sessions :config :audit :engines :pulse :theme NAME :refresh SECONDS :messages :q)"), e.message)
         XCTAssertEqual(HelpContent.tableCommandLines(), [
             "  :dev :devices :links :pools :creds :services :svc :workflows :wf",
-            "  :runs :tasks :sessions :config :audit open a table (an optional filter may follow)",
+            "  :runs :tasks :sessions :config :audit :engines open a table (an optional filter may follow)",
         ])
     }
 

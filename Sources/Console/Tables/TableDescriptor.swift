@@ -10,6 +10,7 @@ public enum TableKind: String, CaseIterable, Sendable, Hashable {
     case services = "service", workflows = "workflow", runs = "run", tasks = "task"
     case sessions = "session", config = "config", results = "result"
     case parsed = "parsed", audit = "audit", configSearch = "config_search"
+    case engines = "engine"
 
     /// The registry: each kind's descriptor.
     public var descriptor: TableDescriptor {
@@ -28,6 +29,7 @@ public enum TableKind: String, CaseIterable, Sendable, Hashable {
         case .parsed: return ParsedTable.descriptor
         case .audit: return AuditTable.descriptor
         case .configSearch: return ConfigSearchTable.descriptor
+        case .engines: return EnginesTable.descriptor
         }
     }
 

@@ -90,6 +90,9 @@ public struct ConsoleStore: Sendable {
     }
 
     /// Recorded sessions, newest first, of one device (or all).
+    /// The engines serving the database (`:engines`): SQLite's one engine, from its lock, or none.
+    public func engines() throws -> [EngineEntry] { try database.engines(EngineThresholds()) }
+
     public func sessions(device: String? = nil) throws -> [SessionSummary] {
         var sql = "SELECT id, device_name, user, started_at, ended_at, bytes_in, bytes_out, width, height, end_reason FROM session"
         var args: StatementArguments = []
