@@ -82,7 +82,9 @@ extension EngineCommand {
         var left = local
         while !left.isEmpty {
             let registered = Set(try database.engines(EngineThresholds(settings)).compactMap(\.id))
-            left = left.filter { e in e.id.map(registered.contains) ?? false }
+            // Gone from the registrations, or its process gone (a crash on the way out leaves the
+            // row for the others to drop): this host's pid, so asking the kernel is sound.
+            left = left.filter { e in (e.id.map(registered.contains) ?? false) && !(kill(e.pid, 0) != 0 && errno == ESRCH) }
             if left.isEmpty { break }
             if Date() > deadline {
                 throw CommandFailure(message: "the engine\(left.count == 1 ? "" : "s") (pid \(left.map { String($0.pid) }.joined(separator: ", "))) ha\(left.count == 1 ? "s" : "ve") not stopped yet")

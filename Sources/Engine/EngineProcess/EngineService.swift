@@ -238,9 +238,17 @@ public final class EngineService: Sendable {
             var waiter = database.stopWaiter()
             var lastTry = Date()
             while !backgroundStopped.withLock({ $0 }) {
+                // A LISTEN whose connection the server closed hears nothing more: listen again.
+                if let w = waiter, !w.isAlive { waiter = nil; lastTry = .distantPast }
                 guard let w = waiter else {
-                    usleep(200_000)
-                    if Date().timeIntervalSince(lastTry) > 5 { waiter = database.stopWaiter(); lastTry = Date() }
+                    if Date().timeIntervalSince(lastTry) > 2 {
+                        waiter = database.stopWaiter()
+                        lastTry = Date()
+                        // Stops requested while nobody listened: the loop's next look finds them.
+                        if waiter != nil { waker.wake() }
+                    } else {
+                        usleep(200_000)
+                    }
                     continue
                 }
                 if w.wait(timeoutMs: 250) { waker.wake() }
