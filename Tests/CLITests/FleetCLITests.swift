@@ -225,6 +225,40 @@ final class FleetCLITests: XCTestCase {
         XCTAssertTrue(status.stdout.contains("pid \(victim.processIdentifier) on host \(EngineIdentity.thisHost) (lost"), status.stdout)
     }
 
+    /// An engine stopped (SIGSTOP) past engine.active_threshold_s is lost: another engine
+    /// interrupts its run. Continued (SIGCONT), it finds the run is no longer its own, stops its
+    /// device work without overwriting the run's end, heartbeats again and takes new runs.
+    func testAnEngineStoppedPastItsThresholdLosesItsRunAndComesBack() throws {
+        try setUpPostgres("fleetstop2", settings: ["SWITCHBOARD_ENGINE_ACTIVE_THRESHOLD_S": "2", "SWITCHBOARD_ENGINE_DROP_THRESHOLD_S": "60",
+                                                   "SWITCHBOARD_ENGINE_MAX_RUNS": "1"])
+        try startThreeEngines()
+        for _ in 0..<3 { XCTAssertEqual(try cli.run(["run", "long nap"]).status, 0) }
+        try waitFor("three runs running") { try self.psql("SELECT count(DISTINCT engine_pid) FROM run WHERE status = 'running'") == "3" }
+        let paused = engines[2]
+        let runId = try psql("SELECT id FROM run WHERE status = 'running' AND engine_pid = \(paused.processIdentifier)")
+        kill(paused.processIdentifier, SIGSTOP)
+        defer { kill(paused.processIdentifier, SIGCONT) }
+        try waitFor("its run interrupted by another engine", timeout: 15) { try self.psql("SELECT status FROM run WHERE id = \(runId)") == "interrupted" }
+        let reason = try psql("SELECT reason FROM run WHERE id = \(runId)")
+        XCTAssertTrue(reason.contains("pid \(paused.processIdentifier) on host"), reason)
+        XCTAssertEqual(try listedEngines().first { $0.pid == paused.processIdentifier }?.state, .lost)
+
+        kill(paused.processIdentifier, SIGCONT)
+        try waitFor("the continued engine active again", timeout: 10) {
+            try self.listedEngines().first { $0.pid == paused.processIdentifier }?.state == .active
+        }
+        try waitFor("it stopped the run's device work", timeout: 10) {
+            ((try? String(contentsOfFile: self.cli.dir + "/engine-2.log", encoding: .utf8)) ?? "").contains("run \(runId) is no longer this engine's")
+        }
+        usleep(500_000)
+        XCTAssertEqual(try psql("SELECT status FROM run WHERE id = \(runId)"), "interrupted", "its late end does not overwrite the run's")
+        XCTAssertEqual(try psql("SELECT reason FROM run WHERE id = \(runId)"), reason)
+        // Free again, it takes the next run.
+        XCTAssertEqual(try cli.run(["run", "quick"]).status, 0)
+        try waitFor("the quick run completed") { try self.psql("SELECT status FROM run WHERE service_name = 'quick'") == "completed" }
+        XCTAssertEqual(try psql("SELECT engine_pid FROM run WHERE service_name = 'quick'"), String(paused.processIdentifier))
+    }
+
     /// 3 engines tick 50 tasks due every 2 s for about 20 s: every due time fires exactly once
     /// (the run table holds one run per task and due time, and no due time is missing).
     func testThreeEnginesFireEveryDueTimeOfFiftyTasksOnce() throws {
