@@ -57,9 +57,12 @@ extension EngineCommand {
             print("no engine runs on \(database.location)")
             throw ExitCode(1)
         }
+        // As SQLite's one engine is reported, the host named only when it is another one.
+        let here = EngineIdentity.thisHost
         for e in engines {
             let beat = e.heartbeatAgeSeconds.map { ", heartbeat \(EnginesCommand.age($0))" } ?? ""
-            print("engine #\(e.id ?? 0) \(e.state == .active ? "running" : e.state.rawValue) on \(database.location): pid \(e.pid) on host \(e.host) (\(e.state.rawValue)\(beat), \(e.inFlight) run\(e.inFlight == 1 ? "" : "s") in flight)")
+            let host = e.host == here ? "" : " on host \(e.host.isEmpty ? "an unknown host" : e.host)"
+            print("engine \(e.state == .active ? "running" : e.state.rawValue) on \(database.location): pid \(e.pid)\(host) (#\(e.id ?? 0), \(e.state.rawValue)\(beat), \(e.inFlight) run\(e.inFlight == 1 ? "" : "s") in flight)")
         }
         if !engines.contains(where: { $0.state == .active }) { throw ExitCode(1) }
     }

@@ -222,7 +222,9 @@ final class FleetCLITests: XCTestCase {
         XCTAssertEqual(try psql("SELECT count(*) FROM run WHERE status = 'running'"), "2", "the other engines' runs go on")
         let status = try cli.run(["engine", "--status"])
         XCTAssertEqual(status.status, 0)
-        XCTAssertTrue(status.stdout.contains("pid \(victim.processIdentifier) on host \(EngineIdentity.thisHost) (lost"), status.stdout)
+        XCTAssertTrue(status.stdout.split(separator: "\n").contains { $0.hasPrefix("engine lost on ") && $0.contains("pid \(victim.processIdentifier) (#") },
+                      status.stdout)
+        XCTAssertEqual(status.stdout.components(separatedBy: "engine running on ").count - 1, 2, status.stdout)
     }
 
     /// An engine stopped (SIGSTOP) past engine.active_threshold_s is lost: another engine
