@@ -263,6 +263,8 @@ final class PostgresChangeWaiter: StoreChangeWaiting, @unchecked Sendable {
 
     deinit { connection.close() }
 
+    var isAlive: Bool { !connection.isClosed }
+
     @discardableResult
     func wait(timeoutMs: Int32) -> Bool { signal.wait(until: Date().addingTimeInterval(Double(timeoutMs) / 1000)) }
 

@@ -424,8 +424,10 @@ struct LogsCommand: AsyncParsableCommand {
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         // Woken by the engine's commits rather than polling (when the backend has wake-ups): a poll
         // interval was half of a line's way from the engine to the screen on a busy run.
-        let watcher = queue.database.changeWaiter()
+        var watcher = queue.database.changeWaiter()
         while true {
+            // A LISTEN whose connection the server closed hears nothing more: listen anew.
+            if let w = watcher, !w.isAlive { watcher = queue.database.changeWaiter() }
             let run = try queue.run(id)
             let lines = try queue.logLines(run: id, after: after, device: device)
             if doPrint, !lines.isEmpty {

@@ -57,11 +57,12 @@ extension EngineCommand {
             print("no engine runs on \(database.location)")
             throw ExitCode(1)
         }
+        // As SQLite's one engine is reported, the host named only when it is another one.
+        let here = EngineIdentity.thisHost
         for e in engines {
             let beat = e.heartbeatAgeSeconds.map { ", heartbeat \(EnginesCommand.age($0))" } ?? ""
-            // The host is named when it is not this one (a pid means something only on its host).
-            let where_ = e.host == EngineIdentity.thisHost ? "on this host" : "on host \(e.host.isEmpty ? "(unknown)" : e.host)"
-            print("engine #\(e.id ?? 0) \(e.state == .active ? "running" : e.state.rawValue) on \(database.location): pid \(e.pid) \(where_) (\(e.state.rawValue)\(beat), \(e.inFlight) run\(e.inFlight == 1 ? "" : "s") in flight)")
+            let host = e.host == here ? "" : " on host \(e.host.isEmpty ? "an unknown host" : e.host)"
+            print("engine \(e.state == .active ? "running" : e.state.rawValue) on \(database.location): pid \(e.pid)\(host) (#\(e.id ?? 0), \(e.state.rawValue)\(beat), \(e.inFlight) run\(e.inFlight == 1 ? "" : "s") in flight)")
         }
         if !engines.contains(where: { $0.state == .active }) { throw ExitCode(1) }
     }
@@ -84,7 +85,9 @@ extension EngineCommand {
         var left = local
         while !left.isEmpty {
             let registered = Set(try database.engines(EngineThresholds(settings)).compactMap(\.id))
-            left = left.filter { e in e.id.map(registered.contains) ?? false }
+            // Gone from the registrations, or its process gone (a crash on the way out leaves the
+            // row for the others to drop): this host's pid, so asking the kernel is sound.
+            left = left.filter { e in (e.id.map(registered.contains) ?? false) && !(kill(e.pid, 0) != 0 && errno == ESRCH) }
             if left.isEmpty { break }
             if Date() > deadline {
                 throw CommandFailure(message: "the engine\(left.count == 1 ? "" : "s") (pid \(left.map { String($0.pid) }.joined(separator: ", "))) ha\(left.count == 1 ? "s" : "ve") not stopped yet")

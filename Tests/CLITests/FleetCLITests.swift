@@ -20,6 +20,8 @@ final class FleetCLITests: XCTestCase {
       "services": [
         {"name": "quick", "kind": "wait", "parameters": {"seconds": 0}},
         {"name": "long nap", "kind": "wait", "parameters": {"seconds": 60}},
+        {"name": "nap", "kind": "wait", "parameters": {"seconds": 1},
+         "devices": ["par-core1", "par-core2", "par-dist1", "par-dist2"], "max_processes": 1},
         {"name": "ledger", "kind": "unix", "timeout": 30,
          "parameters": {"command": "echo {{payload.n}} $PPID >> LEDGER; sleep 0.2"}}
       ]
@@ -220,13 +222,15 @@ final class FleetCLITests: XCTestCase {
         XCTAssertEqual(try psql("SELECT count(*) FROM run WHERE status = 'running'"), "2", "the other engines' runs go on")
         let status = try cli.run(["engine", "--status"])
         XCTAssertEqual(status.status, 0)
-        XCTAssertTrue(status.stdout.contains("pid \(victim.processIdentifier) on this host (lost"), status.stdout)
+        XCTAssertTrue(status.stdout.split(separator: "\n").contains { $0.hasPrefix("engine lost on ") && $0.contains("pid \(victim.processIdentifier) (#") },
+                      status.stdout)
+        XCTAssertEqual(status.stdout.components(separatedBy: "engine running on ").count - 1, 2, status.stdout)
 
         // The console's `:engines` shows the same, on PostgreSQL, in a real terminal.
         let tmux = try Tmux(environment: cli.environment, width: 150, height: 20)
         defer { tmux.kill() }
         tmux.line(CLI.binary)
-        XCTAssertTrue(tmux.wait(for: "par-core1"), tmux.capture())
+        XCTAssertTrue(tmux.wait(for: "bastion"), tmux.capture())
         tmux.type(":engines")
         tmux.keys("Enter")
         let shown = tmux.wait {
@@ -239,6 +243,40 @@ final class FleetCLITests: XCTestCase {
         tmux.type(":q")
         tmux.keys("Enter")
         XCTAssertTrue(tmux.wait(for: "sbshell$"), tmux.capture())
+    }
+
+    /// An engine stopped (SIGSTOP) past engine.active_threshold_s is lost: another engine
+    /// interrupts its run. Continued (SIGCONT), it finds the run is no longer its own, stops its
+    /// device work without overwriting the run's end, heartbeats again and takes new runs.
+    func testAnEngineStoppedPastItsThresholdLosesItsRunAndComesBack() throws {
+        try setUpPostgres("fleetstop2", settings: ["SWITCHBOARD_ENGINE_ACTIVE_THRESHOLD_S": "2", "SWITCHBOARD_ENGINE_DROP_THRESHOLD_S": "60",
+                                                   "SWITCHBOARD_ENGINE_MAX_RUNS": "1"])
+        try startThreeEngines()
+        for _ in 0..<3 { XCTAssertEqual(try cli.run(["run", "long nap"]).status, 0) }
+        try waitFor("three runs running") { try self.psql("SELECT count(DISTINCT engine_pid) FROM run WHERE status = 'running'") == "3" }
+        let paused = engines[2]
+        let runId = try psql("SELECT id FROM run WHERE status = 'running' AND engine_pid = \(paused.processIdentifier)")
+        kill(paused.processIdentifier, SIGSTOP)
+        defer { kill(paused.processIdentifier, SIGCONT) }
+        try waitFor("its run interrupted by another engine", timeout: 15) { try self.psql("SELECT status FROM run WHERE id = \(runId)") == "interrupted" }
+        let reason = try psql("SELECT reason FROM run WHERE id = \(runId)")
+        XCTAssertTrue(reason.contains("pid \(paused.processIdentifier) on host"), reason)
+        XCTAssertEqual(try listedEngines().first { $0.pid == paused.processIdentifier }?.state, .lost)
+
+        kill(paused.processIdentifier, SIGCONT)
+        try waitFor("the continued engine active again", timeout: 10) {
+            try self.listedEngines().first { $0.pid == paused.processIdentifier }?.state == .active
+        }
+        try waitFor("it stopped the run's device work", timeout: 10) {
+            ((try? String(contentsOfFile: self.cli.dir + "/engine-2.log", encoding: .utf8)) ?? "").contains("run \(runId) is no longer this engine's")
+        }
+        usleep(500_000)
+        XCTAssertEqual(try psql("SELECT status FROM run WHERE id = \(runId)"), "interrupted", "its late end does not overwrite the run's")
+        XCTAssertEqual(try psql("SELECT reason FROM run WHERE id = \(runId)"), reason)
+        // Free again, it takes the next run.
+        XCTAssertEqual(try cli.run(["run", "quick"]).status, 0)
+        try waitFor("the quick run completed") { try self.psql("SELECT status FROM run WHERE service_name = 'quick'") == "completed" }
+        XCTAssertEqual(try psql("SELECT engine_pid FROM run WHERE service_name = 'quick'"), String(paused.processIdentifier))
     }
 
     /// 3 engines tick 50 tasks due every 2 s for about 20 s: every due time fires exactly once
@@ -288,6 +326,53 @@ final class FleetCLITests: XCTestCase {
         // over them (each logs its own).
         let logs = (0..<3).map { (try? String(contentsOfFile: cli.dir + "/engine-\($0).log", encoding: .utf8)) ?? "" }
         XCTAssertGreaterThanOrEqual(logs.filter { $0.contains("scheduler: task 'tick-") }.count, 2, "fires spread over the engines:\n\(engineLogs())")
+    }
+
+    /// SIGTERM drains one engine and leaves the others going: its run ends interrupted after the
+    /// grace time, it removes its registration on the way out, and the next queued run goes to
+    /// another engine.
+    func testSIGTERMDrainsOneEngineAndLeavesTheOthersGoing() throws {
+        try setUpPostgres("fleetdrain", settings: ["SWITCHBOARD_ENGINE_MAX_RUNS": "1", "SWITCHBOARD_ENGINE_STOP_GRACE_SECONDS": "1"])
+        try startThreeEngines()
+        for _ in 0..<3 { XCTAssertEqual(try cli.run(["run", "long nap"]).status, 0) }
+        try waitFor("three runs running") { try self.psql("SELECT count(DISTINCT engine_pid) FROM run WHERE status = 'running'") == "3" }
+        let drained = engines[0]
+        let runId = try psql("SELECT id FROM run WHERE status = 'running' AND engine_pid = \(drained.processIdentifier)")
+        kill(drained.processIdentifier, SIGTERM)
+        try waitFor("the drained engine exits", timeout: 20) { !drained.isRunning }
+        XCTAssertEqual(drained.terminationStatus, 0)
+        XCTAssertEqual(try psql("SELECT status FROM run WHERE id = \(runId)"), "interrupted")
+        XCTAssertTrue(try psql("SELECT reason FROM run WHERE id = \(runId)").contains("SIGTERM"))
+        let listed = try listedEngines()
+        XCTAssertEqual(listed.map(\.pid).sorted(), engines[1...].map(\.processIdentifier).sorted(), "its registration is gone")
+        XCTAssertTrue(listed.allSatisfy { $0.state == .active && $0.inFlight == 1 })
+        // The others go on; a run queued now waits for a free engine (each runs one at a time) and
+        // is taken by one of them once the first is stopped.
+        XCTAssertEqual(try cli.run(["run", "quick"]).status, 0)
+        let other = try psql("SELECT id FROM run WHERE status = 'running' ORDER BY id LIMIT 1")
+        XCTAssertEqual(try cli.run(["stop", other]).status, 0)
+        try waitFor("the quick run completed") { try self.psql("SELECT status FROM run WHERE service_name = 'quick'") == "completed" }
+        let by = try psql("SELECT engine_pid FROM run WHERE service_name = 'quick'")
+        XCTAssertNotEqual(by, String(drained.processIdentifier))
+        XCTAssertEqual(try psql("SELECT count(*) FROM run WHERE status = 'running'"), "1")
+    }
+
+    /// The server terminates every connection of 3 engines while each runs a run: they reconnect
+    /// (heartbeats included, so none is taken for lost), and every run completes.
+    func testThreeEnginesSurviveTheServerDroppingTheirConnections() throws {
+        try setUpPostgres("fleetdrop", settings: ["SWITCHBOARD_ENGINE_MAX_RUNS": "1", "SWITCHBOARD_ENGINE_ACTIVE_THRESHOLD_S": "5"])
+        try startThreeEngines()
+        for _ in 0..<3 { XCTAssertEqual(try cli.run(["run", "nap"]).status, 0) }
+        try waitFor("three runs running") { try self.psql("SELECT count(DISTINCT engine_pid) FROM run WHERE status = 'running'") == "3" }
+        usleep(1_200_000)
+        let killed = try psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        XCTAssertGreaterThanOrEqual(Int(killed) ?? 0, 3, "connections terminated")
+        try waitFor("every run ended", timeout: 40) { try self.psql("SELECT count(*) FROM run WHERE status IN ('queued', 'running')") == "0" }
+        XCTAssertEqual(try psql("SELECT string_agg(status || ' ' || progress_done || '/' || progress_total, ',') FROM run"),
+                       "completed 4/4,completed 4/4,completed 4/4", engineLogs())
+        let listed = try listedEngines()
+        XCTAssertEqual(listed.count, 3)
+        XCTAssertTrue(listed.allSatisfy { $0.state == .active }, "\(listed)")
     }
 
     /// A stop request reaches the engine running the run within 2 s through LISTEN/NOTIFY, even

@@ -46,6 +46,10 @@ final class TableDescriptorTests: XCTestCase {
         // Fields by name, not by position: the credential table never holds a secret.
         let creds = try store.loader.table(.credentials, scope: nil)
         XCTAssertFalse(creds.fields.contains { $0.contains("secret") && $0 != "secret_kind" })
+        let engines = try store.loader.table(.engines, scope: nil)
+        XCTAssertEqual(engines.value(0, "pid"), String(getpid()))
+        XCTAssertEqual(engines.value(0, "state"), "active")
+        XCTAssertEqual(engines.value(0, "in_flight"), "0")
         let runs = try store.loader.table(.runs, scope: nil)
         XCTAssertEqual(runs.value(0, "progress"), "1/1")
         XCTAssertEqual(runs.value(0, "service_name"), "show version")

@@ -31,4 +31,30 @@ final class JournalFlusherTests: XCTestCase {
         let count = try database.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM run_log") }
         XCTAssertEqual(count, 4_000)
     }
+
+    /// A run another engine ended holds the seq of its closing line: the batch that conflicts is
+    /// written run by run, the other runs' lines land, and the conflicting run's part is dropped
+    /// instead of holding every later flush back.
+    func testAConflictingRunDoesNotHoldBackTheOthersLines() throws {
+        let dir = NSTemporaryDirectory() + "journal-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let database = try AppDatabase(path: dir + "/switchboard.db")
+        let journal = RunJournal(database: database, redactor: SecretRedactor(secrets: []))
+        journal.log(run: 1, .info, "one")
+        journal.log(run: 2, .info, "two")
+        try journal.flush()
+        // Another engine's closing line for run 1, at the seq this journal will use next.
+        try database.writeJournal(JournalBatch(lines: [RunLogLine(runId: 1, seq: 2, time: Date(), level: .error, device: "", service: "",
+                                                                  message: "run interrupted: lost")]))
+        journal.log(run: 1, .info, "late")
+        journal.log(run: 2, .info, "still going")
+        journal.progress(run: 2, done: 1, total: 2, failed: 0)
+        try journal.flush()
+        journal.log(run: 2, .info, "and on")
+        try journal.flush()
+        let lines = try database.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT run_id || ':' || seq || ':' || message FROM run_log ORDER BY run_id, seq")
+        }
+        XCTAssertEqual(lines, ["1:1:one", "1:2:run interrupted: lost", "2:1:two", "2:2:still going", "2:3:and on"])
+    }
 }

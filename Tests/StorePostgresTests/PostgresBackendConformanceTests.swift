@@ -231,6 +231,12 @@ final class PostgresBackendConformanceTests: XCTestCase {
         try other.transaction { tx in _ = try tx.requestStop(run: run.id!, user: "bob") }
         XCTAssertTrue(waiter.wait(timeoutMs: 2000), "woken by the stop")
         XCTAssertLessThan(Date().timeIntervalSince(asked), 1)
+        // The server drops the LISTEN connection: the waiter says so, and its caller listens anew.
+        XCTAssertTrue(waiter.isAlive)
+        _ = try server.psql(database, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        var alive = waiter.isAlive
+        for _ in 0..<100 where alive { usleep(20_000); alive = waiter.isAlive }
+        XCTAssertFalse(alive, "a closed LISTEN connection is not alive")
     }
 
     /// Times keep their microseconds and their instant whatever the server's time zone.

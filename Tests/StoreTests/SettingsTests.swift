@@ -283,6 +283,17 @@ final class SettingsTests: XCTestCase {
         ])
     }
 
+    /// An engine is lost before it is dropped: the drop threshold must be the greater.
+    func testEngineThresholdsMustLeaveLostBeforeDropped() throws {
+        let message = loadError(overrides: ["engine.active_threshold_s=30", "engine.drop_threshold_s=20"])
+        XCTAssertEqual(lines(message), [
+            "engine.drop_threshold_s (20) must be greater than engine.active_threshold_s (30): an engine is lost before it is dropped",
+        ])
+        let settings = try SettingsLoader(paths: paths(), shippedPath: nil).load(overrides: ["engine.active_threshold_s=2.5", "engine.drop_threshold_s=60"])
+        XCTAssertEqual(EngineThresholds(settings), EngineThresholds(active: 2.5, drop: 60))
+        XCTAssertEqual(EngineThresholds(try SettingsLoader(paths: paths(), shippedPath: nil).load()), EngineThresholds(active: 15, drop: 120), "the defaults")
+    }
+
     func testAllLayersProblemsAreReportedTogether() throws {
         let shipped = try write("setup/settings.json", #"{"tables": {"run": "fast"}}"#)
         try writeUserSettings(#"{"ssh": {"keepalive": -1}}"#)

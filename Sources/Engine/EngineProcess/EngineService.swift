@@ -2,8 +2,9 @@ import Foundation
 import Store
 import Synchronization
 
-/// The engine process's work: one per database (the caller holds the `EngineLock`). It marks runs a
-/// dead engine left `running` as interrupted, claims queued runs, executes them, watches their stop
+/// The engine process's work: one per SQLite database (the caller holds the `EngineLock`), several
+/// per PostgreSQL database (each registered; see `startHeartbeat`). It marks runs a dead (or lost)
+/// engine left `running` as interrupted, claims queued runs, executes them, watches their stop
 /// flags, flushes the journal, fires scheduled tasks through the scheduler hook, and shuts down the
 /// way Celery workers do: the first SIGTERM drains (no new work, in-flight device operations get
 /// `engine.stop_grace_seconds`), a second SIGTERM or a SIGINT aborts at once. Either way every run it
@@ -238,9 +239,17 @@ public final class EngineService: Sendable {
             var waiter = database.stopWaiter()
             var lastTry = Date()
             while !backgroundStopped.withLock({ $0 }) {
+                // A LISTEN whose connection the server closed hears nothing more: listen again.
+                if let w = waiter, !w.isAlive { waiter = nil; lastTry = .distantPast }
                 guard let w = waiter else {
-                    usleep(200_000)
-                    if Date().timeIntervalSince(lastTry) > 5 { waiter = database.stopWaiter(); lastTry = Date() }
+                    if Date().timeIntervalSince(lastTry) > 2 {
+                        waiter = database.stopWaiter()
+                        lastTry = Date()
+                        // Stops requested while nobody listened: the loop's next look finds them.
+                        if waiter != nil { waker.wake() }
+                    } else {
+                        usleep(200_000)
+                    }
                     continue
                 }
                 if w.wait(timeoutMs: 250) { waker.wake() }

@@ -247,6 +247,13 @@ extension EngineLock: StoreEngineLock {}
 public protocol StoreChangeWaiting: AnyObject {
     /// True when woken by a change, false on timeout.
     @discardableResult func wait(timeoutMs: Int32) -> Bool
+    /// False once the waiter can never be woken again (PostgreSQL: its LISTEN connection closed, a
+    /// server restart): the caller makes a new one.
+    var isAlive: Bool { get }
+}
+
+extension StoreChangeWaiting {
+    public var isAlive: Bool { true }
 }
 
 extension DatabaseChangeWatcher: StoreChangeWaiting {}

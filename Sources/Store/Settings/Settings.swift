@@ -17,6 +17,8 @@ public struct Settings: Sendable, Equatable {
         /// The configuration history table.
         public var config: Int
         public var result: Int
+        /// The engines (`:engines`): heartbeat ages move, so it reads every time.
+        public var engine: Int
         /// The console's `:pulse` dashboard (not a table, but refreshed like one).
         public var pulse: Int
 
@@ -34,6 +36,7 @@ public struct Settings: Sendable, Equatable {
             case "session": return session
             case "config": return config
             case "result": return result
+            case "engine": return engine
             case "pulse": return pulse
             default: return nil
             }
@@ -179,7 +182,7 @@ public struct Settings: Sendable, Equatable {
             credential: read.int("tables.credential"), service: read.int("tables.service"),
             workflow: read.int("tables.workflow"), run: read.int("tables.run"), task: read.int("tables.task"),
             session: read.int("tables.session"), config: read.int("tables.config"),
-            result: read.int("tables.result"), pulse: read.int("tables.pulse"))
+            result: read.int("tables.result"), engine: read.int("tables.engine"), pulse: read.int("tables.pulse"))
         automation = Automation(
             maxProcess: read.int("automation.max_process"),
             defaultTimeout: read.double("automation.default_timeout"),

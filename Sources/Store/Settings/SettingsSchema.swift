@@ -179,6 +179,7 @@ extension Settings {
             table("session", 10_000, "session"),
             table("config", 30_000, "configuration history"),
             table("result", 5_000, "result"),
+            table("engine", 2_000, "engine"),
             SettingKey("tables.pulse", .integer(ms), .int(5_000), "Refresh interval of the :pulse dashboard, in ms (it reads only after a write)."),
 
             SettingKey("automation.max_process", .integer(1...5000), .int(100),
