@@ -16,20 +16,67 @@ public enum WorkflowValidation {
         try check(SQLiteExecutor(db: db) as any StoreReader, workflowId: workflowId)
     }
 
+    /// What the check reads: a service by id, a workflow's nodes, its edges.
+    public final class Reads {
+        let service: (Int64) throws -> Service?
+        let nodes: (Int64) throws -> [WorkflowNode]
+        let edges: (Int64) throws -> [WorkflowEdge]
+
+        init(service: @escaping (Int64) throws -> Service?, nodes: @escaping (Int64) throws -> [WorkflowNode],
+             edges: @escaping (Int64) throws -> [WorkflowEdge]) {
+            self.service = service; self.nodes = nodes; self.edges = edges
+        }
+
+        /// Straight from the reader, each time.
+        public static func direct(_ db: any StoreReader) -> Reads {
+            Reads(service: { try db.service(id: $0) }, nodes: { try db.workflowNodes(workflowId: $0) },
+                  edges: { try db.workflowEdges(workflowId: $0) })
+        }
+
+        /// Every service read once, each workflow's nodes and edges once: for checking many workflows
+        /// while nothing is written (an import checks a thousand; on PostgreSQL each read is a round trip).
+        public static func cached(_ db: any StoreReader) -> Reads {
+            var services: [Int64: Service]?
+            var nodes: [Int64: [WorkflowNode]] = [:]
+            var edges: [Int64: [WorkflowEdge]] = [:]
+            return Reads(service: { id in
+                if services == nil {
+                    services = [:]
+                    for s in try db.services(workflows: true) + db.services(workflows: false) { if let i = s.id { services![i] = s } }
+                }
+                return services![id]
+            }, nodes: { id in
+                if let n = nodes[id] { return n }
+                let n = try db.workflowNodes(workflowId: id)
+                nodes[id] = n
+                return n
+            }, edges: { id in
+                if let e = edges[id] { return e }
+                let e = try db.workflowEdges(workflowId: id)
+                edges[id] = e
+                return e
+            })
+        }
+    }
+
     /// The same through the neutral reads (every backend; the import calls it in its transaction).
     public static func check(_ db: any StoreReader, workflowId: Int64) throws {
-        guard let workflow = try db.service(id: workflowId), workflow.kind == .workflow else { return }
+        try check(Reads.direct(db), workflowId: workflowId)
+    }
+
+    public static func check(_ db: Reads, workflowId: Int64) throws {
+        guard let workflow = try db.service(workflowId), workflow.kind == .workflow else { return }
         func fail(_ m: String) -> StoreError { StoreError.invalid("workflow '\(workflow.name)': \(m)") }
-        let nodes = try db.workflowNodes(workflowId: workflowId)
+        let nodes = try db.nodes(workflowId)
         if nodes.isEmpty { throw NoStartNode(workflow: workflow.name) }
         var names: [Int64: String] = [:]
         for n in nodes {
-            guard let s = try db.service(id: n.serviceId) else { throw fail("a node refers to a missing service (id \(n.serviceId))") }
+            guard let s = try db.service(n.serviceId) else { throw fail("a node refers to a missing service (id \(n.serviceId))") }
             names[n.serviceId] = s.name
         }
         let starts = nodes.filter(\.isStart)
         guard let start = starts.first?.serviceId else { throw NoStartNode(workflow: workflow.name) }
-        let edges = try db.workflowEdges(workflowId: workflowId)
+        let edges = try db.edges(workflowId)
         var next: [Int64: [Int64]] = [:]
         for e in edges {
             guard names[e.sourceId] != nil, names[e.destinationId] != nil else { throw fail("edge '\(e.name)' joins a service that is not in the workflow") }
@@ -61,13 +108,13 @@ public enum WorkflowValidation {
         try checkNesting(db, workflowId, &visiting, fail)
     }
 
-    private static func checkNesting(_ db: any StoreReader, _ id: Int64, _ visiting: inout Set<Int64>, _ fail: (String) -> StoreError) throws {
-        let subs = try db.workflowNodes(workflowId: id).compactMap { node in
-            try db.service(id: node.serviceId).flatMap { $0.kind == .workflow ? $0.id : nil }
+    private static func checkNesting(_ db: Reads, _ id: Int64, _ visiting: inout Set<Int64>, _ fail: (String) -> StoreError) throws {
+        let subs = try db.nodes(id).compactMap { node in
+            try db.service(node.serviceId).flatMap { $0.kind == .workflow ? $0.id : nil }
         }
         for sub in subs {
             if !visiting.insert(sub).inserted {
-                let name = try db.service(id: sub)?.name ?? "?"
+                let name = try db.service(sub)?.name ?? "?"
                 throw fail("contains itself through sub-workflow '\(name)'")
             }
             try checkNesting(db, sub, &visiting, fail)

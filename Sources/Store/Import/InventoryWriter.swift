@@ -354,11 +354,13 @@ public struct InventoryWriter {
                 report.count("edge", created: isNew)
             }
         }
-        // The graphs are checked once complete: unreachable nodes, cycles without a way out.
+        // The graphs are checked once complete: unreachable nodes, cycles without a way out. Nothing
+        // is written meanwhile, so each service, node list and edge list is read once.
+        let graphs = WorkflowValidation.Reads.cached(tx)
         for entry in doc.services where entry.service.kind == .workflow {
             try wrap(entry.at) {
                 guard let wid = serviceId(entry.service.name) else { return }
-                do { try WorkflowValidation.check(tx as any StoreReader, workflowId: wid) }
+                do { try WorkflowValidation.check(graphs, workflowId: wid) }
                 catch let incomplete as WorkflowValidation.NoStartNode { report.warnings[incomplete.description, default: 0] += 1 }
             }
         }
