@@ -158,7 +158,13 @@ final class EngineCLITests: XCTestCase {
         XCTAssertEqual(run.trigger, .cli)
     }
 
-    func testFollowPrintsTheLogAndExitCodesTellSuccessFromFailure() throws {
+    func testFollowPrintsTheLogAndExitCodesTellSuccessFromFailure() throws { try followPrintsTheLogAndExitCodesTellSuccessFromFailure() }
+    func testFollowPrintsTheLogAndExitCodesTellSuccessFromFailureOnPostgreSQL() throws {
+        try usePostgres()
+        try followPrintsTheLogAndExitCodesTellSuccessFromFailure()
+    }
+
+    func followPrintsTheLogAndExitCodesTellSuccessFromFailure() throws {
         let ok = try cli.run(["run", "quick", "--follow"])
         XCTAssertEqual(ok.status, 0, ok.stderr + ok.stdout)
         XCTAssertTrue(ok.stdout.contains("[quick] success"), ok.stdout)
@@ -310,7 +316,13 @@ final class EngineCLITests: XCTestCase {
         XCTAssertEqual(done.count, 6, "every device completed step two exactly across both runs")
     }
 
-    func testSIGTERMLetsDeviceOperationsInFlightFinishThenInterrupts() throws {
+    func testSIGTERMLetsDeviceOperationsInFlightFinishThenInterrupts() throws { try sigtermLetsDeviceOperationsInFlightFinishThenInterrupts() }
+    func testSIGTERMLetsDeviceOperationsInFlightFinishThenInterruptsOnPostgreSQL() throws {
+        try usePostgres()
+        try sigtermLetsDeviceOperationsInFlightFinishThenInterrupts()
+    }
+
+    func sigtermLetsDeviceOperationsInFlightFinishThenInterrupts() throws {
         let engine = try startEngine(["--set", "engine.stop_grace_seconds=10"])
         XCTAssertEqual(try cli.run(["run", "nap"]).status, 0)
         try waitFor("two devices in flight") {
@@ -323,7 +335,9 @@ final class EngineCLITests: XCTestCase {
         XCTAssertEqual(r.status, .interrupted)
         XCTAssertTrue(r.reason.contains("shut down before 2 of 4 devices ran"), r.reason)
         XCTAssertEqual(try count("SELECT COUNT(*) FROM result WHERE run_id = 1 AND success"), 2, "in-flight operations finished")
-        XCTAssertEqual(try database().writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }, "ok")
+        if postgres == nil {
+            XCTAssertEqual(try database().writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }, "ok")
+        }
     }
 
     func testSecondSignalAbortsAtOnce() throws {
