@@ -3,36 +3,40 @@ import GRDB
 import Store
 import XCTest
 
-/// `switchboard config history` and `config diff` on snapshots seeded through the store API.
+/// `switchboard config history` and `config diff` on snapshots seeded through the store API; history
+/// and diff on SQLite and on PostgreSQL.
 final class ConfigCLITests: XCTestCase {
-    /// A database with edge1 (three snapshots, the newest carrying an escape sequence) and edge2 (one).
-    func seeded() throws -> (CLI, [Int64]) {
-        let cli = try CLI()
+    /// A database of `backend` with edge1 (three snapshots, the newest carrying an escape sequence)
+    /// and edge2 (one), recorded through the backend-neutral API as a backup records them.
+    func seeded(_ backend: ParityBackend = .sqlite) throws -> (CLI, [Int64]) {
+        let cli = try CLI.on(backend)
         let csv = try cli.write("devices.csv", "name,address,platform\nedge1,192.0.2.1,cisco_ios\nedge2,192.0.2.2,cisco_ios\n")
         let imported = try cli.run(["import", csv])
         XCTAssertEqual(imported.status, 0, imported.stderr)
-        let database = try AppDatabase(path: cli.databasePath)
+        let database = try cli.backend()
         let base = "hostname edge1\n!\ninterface Gi0/1\n description uplink\n!\nntp server 192.0.2.123\nend\n"
-        let ids: [Int64] = try database.writer.write { db in
-            let edge1 = try Inventory.device(db, named: "edge1")!.id!
-            let edge2 = try Inventory.device(db, named: "edge2")!.id!
-            let t0 = Date(timeIntervalSince1970: 1_700_000_000)
-            let a = try ConfigHistory.record(db, deviceId: edge1, runId: 7, content: base, at: t0)!
-            XCTAssertNil(try ConfigHistory.record(db, deviceId: edge1, runId: 8, content: base, at: t0 + 60), "unchanged: not stored")
-            let b = try ConfigHistory.record(db, deviceId: edge1, runId: 9,
-                                             content: base.replacingOccurrences(of: "uplink", with: "uplink to core"), at: t0 + 120)!
-            let c = try ConfigHistory.record(db, deviceId: edge1, runId: nil,
-                                             content: base.replacingOccurrences(of: "uplink", with: "uplink to core")
-                                                 .replacingOccurrences(of: "ntp server 192.0.2.123", with: "banner motd \u{1b}[2J^C"),
-                                             at: t0 + 180)!
-            _ = try ConfigHistory.record(db, deviceId: edge2, runId: 7, content: "hostname edge2\n", at: t0)
+        let ids: [Int64] = try database.transaction { store in
+            let edge1 = try store.device(named: "edge1")!.id!
+            let edge2 = try store.device(named: "edge2")!.id!
+            let a = try store.recordConfig(deviceId: edge1, runId: 7, content: base)!
+            XCTAssertNil(try store.recordConfig(deviceId: edge1, runId: 8, content: base), "unchanged: not stored")
+            let b = try store.recordConfig(deviceId: edge1, runId: 9, content: base.replacingOccurrences(of: "uplink", with: "uplink to core"))!
+            let c = try store.recordConfig(deviceId: edge1, runId: nil,
+                                           content: base.replacingOccurrences(of: "uplink", with: "uplink to core")
+                                               .replacingOccurrences(of: "ntp server 192.0.2.123", with: "banner motd \u{1b}[2J^C"))!
+            _ = try store.recordConfig(deviceId: edge2, runId: 7, content: "hostname edge2\n")
             return [a.id!, b.id!, c.id!]
         }
         return (cli, ids)
     }
 
-    func testHistoryNewestFirstAsTableAndJSON() throws {
-        let (cli, ids) = try seeded()
+    func testHistoryNewestFirstAsTableAndJSON() throws { try historyNewestFirstAsTableAndJSON(.sqlite) }
+    func testHistoryNewestFirstAsTableAndJSONOnPostgreSQL() throws { try historyNewestFirstAsTableAndJSON(.postgres) }
+    func testDiffDefaultsToTheTwoLatestAndTakesIds() throws { try diffDefaultsToTheTwoLatestAndTakesIds(.sqlite) }
+    func testDiffDefaultsToTheTwoLatestAndTakesIdsOnPostgreSQL() throws { try diffDefaultsToTheTwoLatestAndTakesIds(.postgres) }
+
+    func historyNewestFirstAsTableAndJSON(_ backend: ParityBackend) throws {
+        let (cli, ids) = try seeded(backend)
         let table = try cli.run(["config", "history", "edge1"])
         XCTAssertEqual(table.status, 0, table.stderr)
         let lines = table.stdout.split(separator: "\n")
@@ -53,8 +57,8 @@ final class ConfigCLITests: XCTestCase {
         XCTAssertEqual(empty.stdout.split(separator: "\n").count, 2)
     }
 
-    func testDiffDefaultsToTheTwoLatestAndTakesIds() throws {
-        let (cli, ids) = try seeded()
+    func diffDefaultsToTheTwoLatestAndTakesIds(_ backend: ParityBackend) throws {
+        let (cli, ids) = try seeded(backend)
         let latest = try cli.run(["config", "diff", "edge1"])
         XCTAssertEqual(latest.status, 0, latest.stderr)
         XCTAssertTrue(latest.stdout.hasPrefix("--- snapshot \(ids[1]) ("), latest.stdout)

@@ -215,6 +215,49 @@ final class DBMigrateCLITests: XCTestCase {
         XCTAssertTrue(unreachable.stderr.contains("127.0.0.1:\(closed), database nothing, user nobody"), unreachable.stderr)
     }
 
+    /// The other ways a URL goes wrong (issue #14): an unknown host, a database that does not exist
+    /// (over TCP with the right password, and over the socket), an sslmode that is not one, a port
+    /// that is not a number, a scheme that is not PostgreSQL's. Each: exit 1, a message that names
+    /// what it tried (host, port, database, user), never the password; for `db info` and for an
+    /// ordinary command alike.
+    func testUnknownHostsMissingDatabasesBadSSLModesAndMalformedURLsFailClearly() throws {
+        let server = try PostgresTestServer.require()
+        var cli = try CLI()
+        let secret = "Pw-never-printed-" + UUID().uuidString.prefix(6)
+        cli.environment["PGPASSWORD"] = secret
+        func failure(_ url: String, _ expected: [String], _ line: UInt = #line) throws {
+            for command in [["db", "info"], ["list", "devices"]] {
+                let result = try cli.run(command + ["--db", url])
+                XCTAssertEqual(result.status, 1, "\(command) \(url): \(result.stdout)\(result.stderr)", line: line)
+                for text in expected {
+                    XCTAssertTrue(result.stderr.contains(text), "\(command) \(url): '\(text)' not in: \(result.stderr)", line: line)
+                }
+                XCTAssertFalse((result.stdout + result.stderr).contains(secret), "the password was printed: \(result.stderr)", line: line)
+                XCTAssertFalse(result.stderr.contains("Fatal error") || result.stderr.contains("PSQLError("), result.stderr, line: line)
+            }
+        }
+        // A host name that does not resolve (.invalid never does).
+        try failure("postgres://sbuser@no-such-host.invalid:5432/inventory?sslmode=disable",
+                    ["no-such-host.invalid:5432, database inventory, user sbuser"])
+        // A port nothing listens on.
+        let closed = LabPorts.freeBasePort(devices: 1)
+        try failure("postgres://sbuser@127.0.0.1:\(closed)/inventory?sslmode=disable",
+                    ["127.0.0.1:\(closed), database inventory, user sbuser"])
+        // A database that does not exist: over TCP with the right password, and over the socket.
+        cli.environment["PGPASSWORD"] = server.password
+        try failure(server.tcpURL("no_such_database"),
+                    ["127.0.0.1:\(server.port), database no_such_database, user \(server.passwordUser)", "does not exist"])
+        cli.environment["PGPASSWORD"] = secret
+        try failure(server.socketURL("no_such_database"), ["database no_such_database", "does not exist"])
+        // A wrong password over TCP (scram-sha-256), for an ordinary command too.
+        try failure(server.tcpURL(try server.createDatabase("auth")),
+                    ["127.0.0.1:\(server.port)", "user \(server.passwordUser)", "password authentication failed"])
+        // An sslmode that is not one, a port that is not a number, a scheme that is not PostgreSQL's.
+        try failure("postgres://sbuser@127.0.0.1:\(server.port)/inventory?sslmode=sometimes", ["--db", "sslmode", "sometimes"])
+        try failure("postgres://sbuser@127.0.0.1:port/inventory", ["--db", "port"])
+        try failure("postgres://sbuser@[::1/inventory", ["--db"])
+    }
+
     func testADatabaseWrittenByANewerSwitchboardIsRefusedUntouched() throws {
         let server = try PostgresTestServer.require()
         let cli = try CLI()

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import PostgresTestSupport
 import Store
+import StorePostgres
 import XCTest
 
 /// The engine process and the run commands, end to end with the real binary: queueing, following,
@@ -10,6 +12,10 @@ import XCTest
 final class EngineCLITests: XCTestCase {
     var cli: CLI!
     var engines: [Process] = []
+    /// Set by `usePostgres()`: the tests that run on both backends (issue #14) use a database of
+    /// the test server through SWITCHBOARD_DB; the others use SQLite's default file.
+    var postgresURL: String?
+    var postgres: PGConnection?
 
     static let services = """
     {
@@ -35,7 +41,7 @@ final class EngineCLITests: XCTestCase {
     """
 
     override func setUpWithError() throws {
-        cli = try CLI()
+        if cli == nil { cli = try CLI() }
         XCTAssertEqual(try cli.run(["import", CLI.repositoryRoot + "/setup/examples/switchboard.json"]).status, 0)
         let extra = try cli.write("engine-services.json", Self.services)
         let imported = try cli.run(["import", extra])
@@ -45,7 +51,30 @@ final class EngineCLITests: XCTestCase {
     override func tearDownWithError() throws {
         for p in engines where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
         // Engines started in the background by `run`.
-        if let pid = EngineLock.holder(databasePath: cli.databasePath), pid > 0 { kill(pid, SIGKILL) }
+        if let pid = engineHolder(), pid > 0 { kill(pid, SIGKILL) }
+        postgres?.close()
+    }
+
+    /// This test on PostgreSQL: a new database on the test server, the same inventory imported.
+    func usePostgres() throws {
+        let server = try PostgresTestServer.require()
+        let url = server.socketURL(try server.createDatabase("engine"))
+        postgresURL = url
+        cli.environment["SWITCHBOARD_DB"] = url
+        try setUpWithError()
+        postgres = try PGConnection.connect(try PostgresURL(parsing: url, source: "test"), environment: [:])
+    }
+
+    /// The test's database, either backend.
+    func backend() throws -> any StoreBackend {
+        if let postgresURL { return try PostgresBackend(url: try PostgresURL(parsing: postgresURL, source: "test"), environment: [:]) }
+        return try AppDatabase(path: cli.databasePath, readonly: true)
+    }
+
+    /// The pid of the engine holding the database's engine lock.
+    func engineHolder() -> Int32? {
+        if postgresURL != nil { return (try? backend())?.engineLockHolder() }
+        return EngineLock.holder(databasePath: cli.databasePath)
     }
 
     // MARK: helpers
@@ -62,7 +91,7 @@ final class EngineCLITests: XCTestCase {
         p.standardOutput = FileHandle.nullDevice
         try p.run()
         engines.append(p)
-        try waitFor("the engine holds the lock") { EngineLock.holder(databasePath: self.cli.databasePath) == p.processIdentifier }
+        try waitFor("the engine holds the lock") { self.engineHolder() == p.processIdentifier }
         return p
     }
 
@@ -79,11 +108,26 @@ final class EngineCLITests: XCTestCase {
     func database() throws -> AppDatabase { try AppDatabase(path: cli.databasePath, readonly: true) }
 
     func run(_ id: Int64) throws -> Run {
-        try XCTUnwrap(try database().writer.read { db in try Run.fetchOne(db, key: id) })
+        try XCTUnwrap(try backend().query { store in try store.run(id: id) })
     }
 
-    func count(_ sql: String, _ arguments: StatementArguments = []) throws -> Int {
-        try database().writer.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
+    /// A count in SQL with `?` placeholders, on either backend.
+    func count(_ sql: String, _ arguments: [Int32] = []) throws -> Int {
+        if let postgres {
+            var n = 0
+            let numbered = sql.map { c -> String in
+                guard c == "?" else { return String(c) }
+                n += 1
+                return "$\(n)"
+            }.joined()
+            return try postgres.query(numbered, arguments.map { .int(Int($0)) }).first?.value(0, as: Int.self) ?? 0
+        }
+        return try database().writer.read { db in try Int.fetchOne(db, sql: sql, arguments: StatementArguments(arguments)) ?? 0 }
+    }
+
+    func strings(_ sql: String) throws -> [String] {
+        if let postgres { return try postgres.query(sql).map { try $0.value(0, as: String.self) } }
+        return try database().writer.read { db in try String.fetchAll(db, sql: sql) }
     }
 
     func waitForExit(_ p: Process, timeout: Double) -> Bool {
@@ -114,7 +158,13 @@ final class EngineCLITests: XCTestCase {
         XCTAssertEqual(run.trigger, .cli)
     }
 
-    func testFollowPrintsTheLogAndExitCodesTellSuccessFromFailure() throws {
+    func testFollowPrintsTheLogAndExitCodesTellSuccessFromFailure() throws { try followPrintsTheLogAndExitCodesTellSuccessFromFailure() }
+    func testFollowPrintsTheLogAndExitCodesTellSuccessFromFailureOnPostgreSQL() throws {
+        try usePostgres()
+        try followPrintsTheLogAndExitCodesTellSuccessFromFailure()
+    }
+
+    func followPrintsTheLogAndExitCodesTellSuccessFromFailure() throws {
         let ok = try cli.run(["run", "quick", "--follow"])
         XCTAssertEqual(ok.status, 0, ok.stderr + ok.stdout)
         XCTAssertTrue(ok.stdout.contains("[quick] success"), ok.stdout)
@@ -191,7 +241,13 @@ final class EngineCLITests: XCTestCase {
         XCTAssertTrue(lines.contains { $0.contains("do not load") }, "\(lines) \((try? String(contentsOfFile: cli.dir + "/engine-0.log", encoding: .utf8)) ?? "")")
     }
 
-    func testOneEnginePerDatabaseAndNoRunExecutedTwice() throws {
+    func testOneEnginePerDatabaseAndNoRunExecutedTwice() throws { try oneEnginePerDatabaseAndNoRunExecutedTwice() }
+    func testOneEnginePerDatabaseAndNoRunExecutedTwiceOnPostgreSQL() throws {
+        try usePostgres()
+        try oneEnginePerDatabaseAndNoRunExecutedTwice()
+    }
+
+    func oneEnginePerDatabaseAndNoRunExecutedTwice() throws {
         let first = try startEngine()
         let second = try cli.run(["engine"])
         XCTAssertEqual(second.status, 1)
@@ -214,7 +270,13 @@ final class EngineCLITests: XCTestCase {
         XCTAssertEqual(try cli.run(["engine", "--status"]).status, 1)
     }
 
-    func testKill9LeavesAnInterruptedRunThatRestartsFromANode() throws {
+    func testKill9LeavesAnInterruptedRunThatRestartsFromANode() throws { try kill9LeavesAnInterruptedRunThatRestartsFromANode() }
+    func testKill9LeavesAnInterruptedRunThatRestartsFromANodeOnPostgreSQL() throws {
+        try usePostgres()
+        try kill9LeavesAnInterruptedRunThatRestartsFromANode()
+    }
+
+    func kill9LeavesAnInterruptedRunThatRestartsFromANode() throws {
         let first = try startEngine()
         XCTAssertEqual(try cli.run(["run", "two step"]).status, 0)
         // Two devices at a time, 1.5 s each in step two: kill while the second pair is in it.
@@ -235,8 +297,10 @@ final class EngineCLITests: XCTestCase {
         XCTAssertTrue(interrupted.reason.contains("pid \(first.processIdentifier)"), interrupted.reason)
         XCTAssertGreaterThanOrEqual(try count("SELECT COUNT(*) FROM result"), resultsBefore)
         XCTAssertGreaterThan(try count("SELECT COUNT(*) FROM run_log"), linesBefore)
-        let integrity = try database().writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
-        XCTAssertEqual(integrity, "ok")
+        if postgres == nil {
+            let integrity = try database().writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
+            XCTAssertEqual(integrity, "ok")
+        }
 
         // Restart from step two on the devices that had not completed it.
         XCTAssertEqual(try cli.run(["run", "--restart", "1", "--from", "no such node"]).status, 2)
@@ -248,13 +312,17 @@ final class EngineCLITests: XCTestCase {
         XCTAssertEqual(second.progressTotal, 6 - completed)
         XCTAssertEqual(try count("SELECT COUNT(*) FROM result WHERE run_id = 2 AND service_name = 'step one'"), 0)
         XCTAssertEqual(try count("SELECT COUNT(*) FROM result WHERE run_id = 2 AND service_name = 'step two' AND success"), 6 - completed)
-        let done = Set(try database().writer.read { db in
-            try String.fetchAll(db, sql: "SELECT device_name FROM result WHERE service_name = 'step two' AND success")
-        })
+        let done = Set(try strings("SELECT device_name FROM result WHERE service_name = 'step two' AND success"))
         XCTAssertEqual(done.count, 6, "every device completed step two exactly across both runs")
     }
 
-    func testSIGTERMLetsDeviceOperationsInFlightFinishThenInterrupts() throws {
+    func testSIGTERMLetsDeviceOperationsInFlightFinishThenInterrupts() throws { try sigtermLetsDeviceOperationsInFlightFinishThenInterrupts() }
+    func testSIGTERMLetsDeviceOperationsInFlightFinishThenInterruptsOnPostgreSQL() throws {
+        try usePostgres()
+        try sigtermLetsDeviceOperationsInFlightFinishThenInterrupts()
+    }
+
+    func sigtermLetsDeviceOperationsInFlightFinishThenInterrupts() throws {
         let engine = try startEngine(["--set", "engine.stop_grace_seconds=10"])
         XCTAssertEqual(try cli.run(["run", "nap"]).status, 0)
         try waitFor("two devices in flight") {
@@ -267,7 +335,9 @@ final class EngineCLITests: XCTestCase {
         XCTAssertEqual(r.status, .interrupted)
         XCTAssertTrue(r.reason.contains("shut down before 2 of 4 devices ran"), r.reason)
         XCTAssertEqual(try count("SELECT COUNT(*) FROM result WHERE run_id = 1 AND success"), 2, "in-flight operations finished")
-        XCTAssertEqual(try database().writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }, "ok")
+        if postgres == nil {
+            XCTAssertEqual(try database().writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }, "ok")
+        }
     }
 
     func testSecondSignalAbortsAtOnce() throws {

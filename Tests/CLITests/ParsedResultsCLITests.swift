@@ -25,8 +25,12 @@ final class ParsedResultsCLITests: XCTestCase {
     }
     """
 
-    func testAParsedRunIsOneTableAcrossDevicesAndLaterServicesSeeTheRows() throws {
-        var cli = try CLI()
+    func testAParsedRunIsOneTableAcrossDevicesAndLaterServicesSeeTheRows() throws { try parsedRun(.sqlite) }
+    /// On PostgreSQL a result's rows are `jsonb`, not JSON text: the same table comes out.
+    func testAParsedRunIsOneTableAcrossDevicesAndLaterServicesSeeTheRowsOnPostgreSQL() throws { try parsedRun(.postgres) }
+
+    func parsedRun(_ backend: ParityBackend) throws {
+        var cli = try CLI.on(backend)
         cli.environment.removeValue(forKey: "SSH_AUTH_SOCK")
         let demo = try cli.run(["demo", "--no-console", "--base-port", String(LabPorts.freeBasePort(devices: 20))])
         defer {

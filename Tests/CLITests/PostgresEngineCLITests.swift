@@ -108,6 +108,17 @@ final class PostgresEngineCLITests: XCTestCase {
         defer { _ = try? cli.run(["engine", "--stop"]) }
         let queued = try cli.run(["run", "audit"])
         XCTAssertEqual(queued.status, 0, queued.stdout + queued.stderr)
+        // Someone following the run's log through the restart: its reads reconnect.
+        let follower = Process()
+        follower.executableURL = URL(fileURLWithPath: CLI.binary)
+        follower.arguments = ["logs", "1", "--follow"]
+        follower.environment = cli.environment
+        let followed = cli.dir + "/followed.txt"
+        FileManager.default.createFile(atPath: followed, contents: nil)
+        follower.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: followed))
+        follower.standardError = follower.standardOutput
+        try follower.run()
+        defer { if follower.isRunning { follower.terminate() } }
         // Mid-flight: some devices done, most to go.
         let midway = Date().addingTimeInterval(60)
         var marked = 0
@@ -149,6 +160,13 @@ final class PostgresEngineCLITests: XCTestCase {
         let closing = try server.psql(database, "SELECT count(*) FROM run_log WHERE message ~ '^run 1 (completed|failed|aborted|interrupted)'")
         let messages = try server.psql(database, "SELECT message FROM run_log ORDER BY seq")
         XCTAssertEqual(closing, "1", "one closing line: \(messages)")
+        // The follower printed every line once, to the closing one, and exited as a run that ended.
+        let followEnd = Date().addingTimeInterval(20)
+        while follower.isRunning && Date() < followEnd { usleep(100_000) }
+        XCTAssertFalse(follower.isRunning, "logs --follow never saw the run end")
+        let printed = ((try? String(contentsOfFile: followed, encoding: .utf8)) ?? "").split(separator: "\n")
+        XCTAssertEqual(String(printed.count), try server.psql(database, "SELECT count(*) FROM run_log"), printed.joined(separator: "\n"))
+        XCTAssertTrue(printed.last?.contains("run 1 \(status)") ?? false, printed.joined(separator: "\n"))
         // The engine lived through it: still registered (its heartbeat resumed), still active.
         let engine = try cli.run(["engine", "--status"])
         XCTAssertEqual(engine.status, 0, engine.stdout + engine.stderr)

@@ -5,8 +5,8 @@ import XCTest
 
 final class TaskCLITests: XCTestCase {
     /// A database with the example network (service `pause` is a `wait`).
-    func demo() throws -> CLI {
-        let cli = try CLI()
+    func demo(_ backend: ParityBackend = .sqlite) throws -> CLI {
+        let cli = try CLI.on(backend)
         let r = try cli.run(["demo", "--no-console", "--no-lab"])
         XCTAssertEqual(r.status, 0, r.stderr)
         return cli
@@ -18,8 +18,11 @@ final class TaskCLITests: XCTestCase {
         return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [[String: Any]]
     }
 
-    func testAddListNextEnableDisableDelete() throws {
-        let cli = try demo()
+    func testAddListNextEnableDisableDelete() throws { try addListNextEnableDisableDelete(.sqlite) }
+    func testAddListNextEnableDisableDeleteOnPostgreSQL() throws { try addListNextEnableDisableDelete(.postgres) }
+
+    func addListNextEnableDisableDelete(_ backend: ParityBackend) throws {
+        let cli = try demo(backend)
         let before = try tasks(cli).count
         let add = try cli.run(["task", "add", "paris nightly", "--service", "pause", "--cron", "30 2 * * *",
                                "--timezone", "Europe/Paris", "--devices", "par-core1,par-dist1", "--param", "n=3",
@@ -78,8 +81,7 @@ final class TaskCLITests: XCTestCase {
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stderr.contains("no task named 'paris nightly'"), missing.stderr)
         // Every change is in the changelog.
-        let db = try DatabaseQueue(path: cli.databasePath)
-        let log = try db.read { db in try String.fetchAll(db, sql: "SELECT content FROM changelog WHERE target_type = 'task' AND target_name = 'paris nightly' ORDER BY id") }
+        let log = try cli.strings("SELECT content FROM changelog WHERE target_type = 'task' AND target_name = 'paris nightly' ORDER BY id")
         XCTAssertEqual(log.count, 4, "\(log)")
     }
 

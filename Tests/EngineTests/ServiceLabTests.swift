@@ -14,8 +14,8 @@ final class ServiceLabTests: LabBackedTestCase {
     /// A database with the lab registered, its credential given an enable secret, a transport and
     /// per-run sessions, as the run executor builds them.
     final class Fixture: @unchecked Sendable {
-        let directory: String
-        let database: AppDatabase
+        let store: TestStore
+        var database: any StoreBackend { store.backend }
         let secrets = SecretBox(key: SymmetricKey(data: Data(repeating: 3, count: 32)))
         let transport: SSHTransport
         let sessions: DeviceSessions
@@ -23,15 +23,15 @@ final class ServiceLabTests: LabBackedTestCase {
         let logLock = NSLock()
         var logLines: [(RunLogLine.Level, String)] = []
 
-        init(_ lab: LabFixture) throws {
-            directory = try TransportTestSupport.temporaryDirectory("switchboard-services")
-            database = try AppDatabase(path: directory + "/switchboard.db")
+        init(_ lab: LabFixture, _ backend: BackendKind) throws {
+            store = try TestStore(backend, prefix: "services")
+            let database = store.backend
             try LabInventory.register(lab.status, database: database, secrets: secrets)
             let secrets = self.secrets
-            try database.writer.write { db in
-                var credential = try Credential.fetchOne(db, sql: "SELECT * FROM credential WHERE name = 'lab-key'")!
+            try database.transaction { store in
+                var credential = try store.credential(named: "lab-key")!
                 credential.enableSecret = try secrets.seal("lab-enable")
-                try Inventory.upsert(db, credential: credential)
+                try store.upsert(credential: credential)
             }
             transport = try SSHTransport(configuration: lab.configuration())
             sessions = DeviceSessions(transport: transport,
@@ -41,12 +41,11 @@ final class ServiceLabTests: LabBackedTestCase {
         func close() async {
             await sessions.closeAll()
             transport.shutdown()
-            try? FileManager.default.removeItem(atPath: directory)
         }
 
         func device(_ name: String) throws -> Device {
-            try database.writer.read { db in
-                guard let d = try Inventory.device(db, named: name) else { throw EnvironmentFailure("no device \(name)") }
+            try database.query { store in
+                guard let d = try store.device(named: name) else { throw EnvironmentFailure("no device \(name)") }
                 return d
             }
         }
@@ -66,12 +65,12 @@ final class ServiceLabTests: LabBackedTestCase {
         }
 
         func snapshots(_ deviceName: String) throws -> [ConfigSnapshot] {
-            try database.writer.read { try ConfigHistory.snapshots($0, device: deviceName) }
+            try database.query { store in try store.configSnapshots(device: deviceName) }
         }
     }
 
-    func withFixture(_ body: (Fixture) async throws -> Void) async throws {
-        let fixture = try Fixture(try lab)
+    func withFixture(_ backend: BackendKind = .sqlite, _ body: (Fixture) async throws -> Void) async throws {
+        let fixture = try Fixture(try lab, backend)
         do {
             try await body(fixture)
         } catch {
@@ -126,10 +125,10 @@ final class ServiceLabTests: LabBackedTestCase {
             XCTAssertFalse(execFailed.success)
             XCTAssertTrue(execFailed.output.contains("exit status 1"), execFailed.output)
             // An unknown platform is driven as generic (prompt discovery), with a warning: no crash, no timeout.
-            try await f.database.writer.write { db in
-                var d = try Inventory.device(db, named: "par-acc2")!
+            try await f.database.transaction { store in
+                var d = try store.device(named: "par-acc2")!
                 d.platform = "frobos"
-                try Inventory.upsert(db, device: d)
+                try store.upsert(device: d)
             }
             let started = Date()
             let unknown = try await f.run(.cli, ["commands": ["show version"]], on: "par-acc2")
@@ -182,8 +181,12 @@ final class ServiceLabTests: LabBackedTestCase {
 
     // MARK: backup
 
-    func testBackupStoresOnlyChangesMasksSecretsAndUpdatesTheDevice() async throws {
-        try await withFixture { f in
+    /// On both backends (issue #14): snapshots, the unchanged check and the device's backup status are the store's.
+    func testBackupStoresOnlyChangesMasksSecretsAndUpdatesTheDeviceOnSQLite() async throws { try await backup(.sqlite) }
+    func testBackupStoresOnlyChangesMasksSecretsAndUpdatesTheDeviceOnPostgreSQL() async throws { try await backup(.postgres) }
+
+    func backup(_ backend: BackendKind) async throws {
+        try await withFixture(backend) { f in
             let first = try await f.run(.backup, [:], on: "lon-acc1")
             XCTAssertTrue(first.success, first.output)
             XCTAssertTrue(first.output.contains("configuration stored"), first.output)
@@ -209,13 +212,14 @@ final class ServiceLabTests: LabBackedTestCase {
             XCTAssertEqual(try f.snapshots("lon-acc1").count, 1)
 
             // A real change: stored, and the diff shows it.
-            _ = try await f.run(.config, ["lines": ["snmp-server location moved to rack 9"]], on: "lon-acc1")
+            // (The lab device keeps its configuration from one test to the next: a location of this backend's own.)
+            _ = try await f.run(.config, ["lines": .array([.string("snmp-server location moved to rack 9 by \(backend)")])], on: "lon-acc1")
             let third = try await f.run(.backup, [:], on: "lon-acc1")
             XCTAssertTrue(third.output.contains("stored"), third.output)
             snapshots = try f.snapshots("lon-acc1")
             XCTAssertEqual(snapshots.count, 2)
             let diff = ConfigHistory.diff(snapshots[1], snapshots[0])
-            XCTAssertTrue(diff.contains("-snmp-server location Switchboard lab\n+snmp-server location moved to rack 9\n"), diff)
+            XCTAssertTrue(diff.contains("-snmp-server location ") && diff.contains("+snmp-server location moved to rack 9 by \(backend)\n"), diff)
 
             // Junos (hierarchical), EOS over an exec channel, NX-OS.
             for (name, mode, masked) in [("lon-core1", "cli", "encrypted-password \"<removed>\""), ("lon-dist1", "exec", "snmp-server community <removed> ro"),

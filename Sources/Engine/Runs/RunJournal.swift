@@ -14,6 +14,11 @@ public final class RunJournal: Sendable {
     public let database: any StoreBackend
     private let redactor: SecretRedactor
     private let state = Mutex(State())
+    /// Held for a whole flush: one flush at a time, so that when `flush` returns everything logged
+    /// before the call is committed, including a batch another flush (the flusher thread's) had
+    /// already taken and was still writing. A run's end is recorded after a flush: a reader that
+    /// sees it finished (`logs --follow` stops there) must find every line.
+    private let flushing = Mutex(())
     private let maxBuffered: Int
 
     struct State {
@@ -73,8 +78,13 @@ public final class RunJournal: Sendable {
     public var linesWritten: Int { state.withLock { $0.written } }
 
     /// Writes what is buffered in one transaction. On a database error the batch is kept and retried
-    /// at the next flush, so a busy database delays lines but never drops them.
+    /// at the next flush, so a busy database delays lines but never drops them. Returns once what
+    /// was logged before the call is committed, whatever other flush was under way.
     public func flush() throws {
+        try flushing.withLock { _ in try flushAlone() }
+    }
+
+    private func flushAlone() throws {
         let batch = state.withLock { s -> State in
             let b = s
             s.lines = []; s.results = []; s.progress = [:]; s.deviceStatus = [:]
