@@ -256,6 +256,8 @@ final class PostgresChangeWaiter: StoreChangeWaiting, @unchecked Sendable {
     @discardableResult
     func wait(timeoutMs: Int32) -> Bool { signal.wait(until: Date().addingTimeInterval(Double(timeoutMs) / 1000)) }
 
+    var isAlive: Bool { !connection.isClosed }
+
     /// A wake-up flag: raised by notifications (coalesced), consumed by `wait`.
     final class Signal: @unchecked Sendable {
         private let condition = NSCondition()

@@ -117,6 +117,13 @@ extension EngineLock: StoreEngineLock {}
 public protocol StoreChangeWaiting: AnyObject {
     /// True when woken by a change, false on timeout.
     @discardableResult func wait(timeoutMs: Int32) -> Bool
+    /// False once nothing can wake it any more (PostgreSQL: its LISTEN connection is gone, after a
+    /// server restart or `pg_terminate_backend`): ask the backend for a new one.
+    var isAlive: Bool { get }
+}
+
+extension StoreChangeWaiting {
+    public var isAlive: Bool { true }
 }
 
 extension DatabaseChangeWatcher: StoreChangeWaiting {}
