@@ -548,5 +548,28 @@ final class SessionE2ETests: XCTestCase {
         let stdout = try pg.run(["session", "export", id, "-"])
         XCTAssertEqual(stdout.stdout, text, "standard output gets the same transcript")
         XCTAssertEqual(try pg.run(["session", "export", "999999", cast]).status, 1)
+
+        // The console on the same PostgreSQL database: a session from the devices view is recorded
+        // there too, and listed in its sessions table.
+        tmux.line(CLI.binary)
+        XCTAssertTrue(tmux.wait(for: "par-core1"), tmux.capture())
+        tmux.keys("/")
+        tmux.type("name~par-acc1")
+        tmux.keys("Enter")
+        XCTAssertTrue(tmux.wait(for: "1/1 of"), tmux.capture())
+        tmux.keys("s")
+        XCTAssertTrue(tmux.wait(for: "par-acc1>"), tmux.capture())
+        tmux.line("exit")
+        XCTAssertTrue(tmux.wait(for: "session to par-acc1 closed by the device"), tmux.capture())
+        tmux.keys("Escape")
+        tmux.type(":sessions")
+        tmux.keys("Enter")
+        XCTAssertTrue(tmux.wait { let s = tmux.capture(); return s.contains("par-acc1") && s.contains("par-core1") }, tmux.capture())
+        tmux.keys("q")
+        XCTAssertTrue(tmux.wait(for: "sbshell$"), tmux.capture())
+        let after = try pg.run(["list", "sessions", "--json"])
+        let all = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [[String: Any]], after.stdout)
+        XCTAssertEqual(all.compactMap { $0["device"] as? String }.sorted(), ["par-acc1", "par-core1"], after.stdout)
+        XCTAssertEqual(try lab.cli.run(["list", "sessions", "--json"]).stdout, sqliteBefore, "still nothing in the SQLite file")
     }
 }

@@ -60,6 +60,26 @@ final class PostgresConsoleE2ETests: XCTestCase {
         let after = try runLogScans()
         XCTAssertGreaterThanOrEqual(before, 5, "the reads above were counted")
         XCTAssertLessThan(after - before, 10, "4 idle seconds of a live tail: \(after - before) scans of run_log (a 100 ms poll makes about 40)")
+        // The server drops the console's LISTEN connection: it listens again on a new one, and the
+        // lines after that still come at once.
+        let listening = try server.psql(database, "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()")
+        XCTAssertFalse(listening.isEmpty, "the console LISTENs")
+        _ = try server.psql(database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()")
+        XCTAssertTrue(c.wait(timeout: 10) { _ in
+            let now = (try? server.psql(database, "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()")) ?? ""
+            return !now.isEmpty && now != listening
+        }, "a new LISTEN connection")
+        var relistened: [Double] = []
+        for seq in 6...8 {
+            usleep(300_000)
+            let started = Date()
+            try backend.writeJournal(JournalBatch(lines: [RunLogLine(runId: run.id!, seq: Int64(seq), time: Date(), level: .info,
+                                                                      device: "par-core1", service: service.name,
+                                                                      message: "notify-line-\(seq)")]))
+            XCTAssertTrue(c.wait(timeout: 5) { $0.contains("notify-line-\(seq)") }, c.screen())
+            relistened.append(Date().timeIntervalSince(started))
+        }
+        XCTAssertLessThan(relistened.max() ?? 99, 0.8, "after the LISTEN connection was dropped, still woken: \(relistened)")
         // The run's end reaches the tail too.
         var finished = claimed[0]
         finished.status = .completed

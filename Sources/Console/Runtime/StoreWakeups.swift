@@ -16,8 +16,9 @@ public final class StoreChangeCounter: Sendable {
 /// through `changeWaiter()`): a thread sleeps on the waiter; each commit elsewhere bumps the counter
 /// and posts `.storeChanged`, which makes the top view (a live log tail, a table, the pulse) read
 /// now. NOTIFY is a hint, never the only path: without a wake-up for `safetyNetSeconds`, the
-/// counter moves anyway (a slow poll), so a lost notification (a reconnect) delays a view, never
-/// freezes it.
+/// counter moves anyway (a slow poll), so a lost notification delays a view, never freezes it. A
+/// waiter whose LISTEN connection is gone (a server restart) is replaced by a new one, and the
+/// counter moves once for what may have been missed meanwhile.
 final class StoreWakeups: @unchecked Sendable {
     let counter = StoreChangeCounter()
     private let stopped = Atomic<Bool>(false)
@@ -32,6 +33,14 @@ final class StoreWakeups: @unchecked Sendable {
         let thread = Thread { [w] in
             var quiet = Date()
             while !w.stopped.load(ordering: .relaxed) {
+                if !box.waiter.isAlive {
+                    guard let fresh = backend.changeWaiter() else { Thread.sleep(forTimeInterval: 1); continue }
+                    box.waiter = fresh
+                    quiet = Date()
+                    w.counter.bump()
+                    post(.storeChanged)
+                    continue
+                }
                 if box.waiter.wait(timeoutMs: 500) {
                     quiet = Date()
                     w.counter.bump()
@@ -51,7 +60,7 @@ final class StoreWakeups: @unchecked Sendable {
     func stop() { stopped.store(true, ordering: .relaxed) }
 
     private final class WaiterBox: @unchecked Sendable {
-        let waiter: any StoreChangeWaiting
+        var waiter: any StoreChangeWaiting
         init(_ waiter: any StoreChangeWaiting) { self.waiter = waiter }
     }
 }
