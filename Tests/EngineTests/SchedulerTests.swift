@@ -352,10 +352,11 @@ final class SchedulerTests: XCTestCase {
         warm.standardOutput = FileHandle.nullDevice
         try warm.run()
         warm.waitUntilExit()
-        // A PostgreSQL tick that fires 20 tasks takes longer than 80 ms (a round trip per statement):
-        // both processes behind the pace, the one that just committed always reaches the next instant
-        // first and the other never fires. Paced slower than a tick, they race at every instant.
-        let (span, pace) = f.store.kind == .postgres ? (30.0, 250) : (60.0, 80)
+        // Paced slower than a tick. A tick that fires 20 tasks can take longer than 80 ms (on PostgreSQL,
+        // a round trip per statement; on SQLite, on a loaded machine): both processes behind the pace,
+        // the one that just committed always reached the next instant first and the other never fired
+        // (correct, but no race). At 250 ms they wake together and race at every instant.
+        let (span, pace) = (30.0, 250)
         var processes: [(Process, String)] = []
         // Far enough ahead that both have started even on a loaded machine (with +2 s one process
         // once started after the other had ticked every instant, and nothing raced).
@@ -363,7 +364,7 @@ final class SchedulerTests: XCTestCase {
         for worker in 0..<2 {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: binary)
-            // Both tick simulated instant k at wall-clock startAt + k × 80 ms (one that falls behind
+            // Both tick simulated instant k at wall-clock startAt + k × pace (one that falls behind
             // catches up), so at every step they race for the same due times.
             p.arguments = ["task", "tick", "--db", f.path, "--from", String(t0.timeIntervalSince1970 - 1),
                            "--to", String(t0.timeIntervalSince1970 + span), "--step", "1",
