@@ -46,8 +46,11 @@ struct CLI {
         var stderr: String
     }
 
+    /// Runs the binary to its end, or for `limit` seconds at most: a command that never ends (an
+    /// engine started in the foreground by mistake) is killed and fails its test instead of hanging
+    /// the whole suite.
     @discardableResult
-    func run(_ args: [String]) throws -> Result {
+    func run(_ args: [String], limit: TimeInterval = 600) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: CLI.binary)
         p.arguments = args
@@ -63,14 +66,22 @@ struct CLI {
         p.standardError = err
         p.standardInput = FileHandle.nullDevice
         try p.run()
+        let ended = DispatchSemaphore(value: 0)
+        let pid = p.processIdentifier
+        let killedForTime = ManagedFlag()
+        DispatchQueue.global().async {
+            if ended.wait(timeout: .now() + limit) == .timedOut { killedForTime.set(); kill(pid, SIGKILL) }
+        }
         p.waitUntilExit()
+        ended.signal()
         try out.close(); try err.close()
         let outData = FileManager.default.contents(atPath: outPath) ?? Data()
         let errData = FileManager.default.contents(atPath: errPath) ?? Data()
         try? FileManager.default.removeItem(atPath: outPath)
         try? FileManager.default.removeItem(atPath: errPath)
-        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        var stderr = String(decoding: errData, as: UTF8.self)
+        if killedForTime.isSet { stderr += "\n[test harness] switchboard \(args.joined(separator: " ")) killed after \(Int(limit)) s\n" }
+        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: stderr)
     }
 
     func write(_ name: String, _ text: String) throws -> String {
@@ -79,4 +90,12 @@ struct CLI {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
+}
+
+/// A flag set from another thread.
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
