@@ -25,7 +25,10 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     let columns: [String: [String]]
     private let poolLock = NSLock()
     private var idle: [PGConnection] = []
-    private let maxIdle = 8
+    /// Idle connections kept for the next caller. An engine runs up to `max_processes` devices at
+    /// once, each reading the store: with 8 kept, a burst of 50 closed 42 connections and opened
+    /// them again moments later (a server process forked, authenticated and set up each time).
+    private let maxIdle = 32
 
     static let channel = "switchboard_changes"
     /// `pg_advisory_lock` keys: "SWEN" (the engine) and "SWTX" (exclusive transactions).
