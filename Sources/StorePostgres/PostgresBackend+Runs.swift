@@ -78,8 +78,12 @@ extension PostgresBackend {
         }
     }
 
-    /// Lines and results go in as one JSON array each (`jsonb_populate_recordset`): one statement
-    /// per batch, not one round trip per line.
+    /// The whole batch in one statement, outside an explicit transaction: lines and results as one
+    /// JSON array each (`jsonb_populate_recordset`), progress and device statuses as arrays too, each
+    /// write a data-modifying `WITH` of one `SELECT pg_notify(…)`. One statement is one transaction
+    /// (all of it lands, or none) and one round trip: a flush used to be a dozen or more (BEGIN, an
+    /// INSERT each, an UPDATE per run and per device, the NOTIFY, COMMIT), each a wake-up of the
+    /// server and of this process, which on a busy machine held lines back from `logs --follow`.
     public func writeJournal(_ batch: JournalBatch) throws {
         if batch.isEmpty { return }
         do {
@@ -97,42 +101,37 @@ extension PostgresBackend {
     }
 
     private func writeJournalOnce(_ batch: JournalBatch) throws {
+        let lines: [[String: Any]] = batch.lines.map { l in
+            ["run_id": l.runId, "seq": l.seq, "time": PGRecords.formatTimestamp(l.time), "level": l.level.rawValue,
+             "device": l.device, "service": l.service, "message": l.message]
+        }
+        let results: [[String: Any]] = batch.results.map { r in
+            // `rows` is JSON text in the record, a jsonb value here.
+            let rows: Any = r.rows.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8), options: [.fragmentsAllowed]) } ?? NSNull()
+            return ["run_id": r.runId, "service_id": r.serviceId, "service_name": r.serviceName,
+                    "device_id": r.deviceId.map { $0 as Any } ?? NSNull(), "device_name": r.deviceName, "success": r.success,
+                    "output": r.output, "duration_ms": r.durationMs, "attempts": r.attempts,
+                    "created_at": PGRecords.formatTimestamp(r.createdAt), "rows": rows]
+        }
+        let progress: [[Any]] = batch.progress.sorted { $0.key < $1.key }.map { [$0.key, $0.value.done, $0.value.total, $0.value.failed] }
+        let status: [[Any]] = batch.deviceStatus.sorted { $0.key < $1.key }.map { [$0.key, $0.value.status, PGRecords.formatTimestamp($0.value.time)] }
         try withConnection { c in
-            try inTransaction(c) { tx in
-                if !batch.lines.isEmpty {
-                    let lines: [[String: Any]] = batch.lines.map { l in
-                        ["run_id": l.runId, "seq": l.seq, "time": PGRecords.formatTimestamp(l.time), "level": l.level.rawValue,
-                         "device": l.device, "service": l.service, "message": l.message]
-                    }
-                    try tx.write("""
-                        INSERT INTO run_log (run_id, seq, time, level, device, service, message)
-                        SELECT run_id, seq, time, level, device, service, message FROM jsonb_populate_recordset(NULL::run_log, $1::jsonb)
-                        """, [.text(try Self.json(lines))])
-                }
-                if !batch.results.isEmpty {
-                    let results: [[String: Any]] = batch.results.map { r in
-                        // `rows` is JSON text in the record, a jsonb value here.
-                        let rows: Any = r.rows.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8), options: [.fragmentsAllowed]) } ?? NSNull()
-                        return ["run_id": r.runId, "service_id": r.serviceId, "service_name": r.serviceName,
-                                "device_id": r.deviceId.map { $0 as Any } ?? NSNull(), "device_name": r.deviceName, "success": r.success,
-                                "output": r.output, "duration_ms": r.durationMs, "attempts": r.attempts,
-                                "created_at": PGRecords.formatTimestamp(r.createdAt), "rows": rows]
-                    }
-                    try tx.write("""
-                        INSERT INTO result (run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows)
-                        SELECT run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows
-                        FROM jsonb_populate_recordset(NULL::result, $1::jsonb) WITH ORDINALITY AS r ORDER BY ordinality
-                        """, [.text(try Self.json(results))])
-                }
-                for (run, p) in batch.progress {
-                    try tx.write("UPDATE run SET progress_done = $1, progress_total = $2, progress_failed = $3 WHERE id = $4",
-                                 [.int(p.done), .int(p.total), .int(p.failed), .int(Int(run))])
-                }
-                for (device, s) in batch.deviceStatus {
-                    try tx.write("UPDATE device SET last_run_status = $1, last_run_time = $2 WHERE id = $3",
-                                 [.text(s.status), .date(s.time), .int(Int(device))])
-                }
-            }
+            try c.query("""
+                WITH l AS (
+                    INSERT INTO run_log (run_id, seq, time, level, device, service, message)
+                    SELECT run_id, seq, time, level, device, service, message FROM jsonb_populate_recordset(NULL::run_log, $1::jsonb)),
+                res AS (
+                    INSERT INTO result (run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows)
+                    SELECT run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows
+                    FROM jsonb_populate_recordset(NULL::result, $2::jsonb) WITH ORDINALITY AS r ORDER BY ordinality),
+                p AS (
+                    UPDATE run SET progress_done = (e->>1)::integer, progress_total = (e->>2)::integer, progress_failed = (e->>3)::integer
+                    FROM jsonb_array_elements($3::jsonb) e WHERE run.id = (e->>0)::bigint),
+                d AS (
+                    UPDATE device SET last_run_status = e->>1, last_run_time = (e->>2)::timestamptz
+                    FROM jsonb_array_elements($4::jsonb) e WHERE device.id = (e->>0)::bigint)
+                SELECT pg_notify('\(Self.channel)', '')
+                """, [.text(try Self.json(lines)), .text(try Self.json(results)), .text(try Self.json(progress)), .text(try Self.json(status))])
         }
     }
 

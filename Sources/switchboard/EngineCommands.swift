@@ -428,15 +428,23 @@ struct LogsCommand: AsyncParsableCommand {
         while true {
             // A LISTEN whose connection the server closed hears nothing more: listen anew.
             if let w = watcher, !w.isAlive { watcher = queue.database.changeWaiter() }
-            let run = try queue.run(id)
-            let lines = try queue.logLines(run: id, after: after, device: device)
+            // New lines first; the run is read only when there are none (one read per wake-up while
+            // lines flow: on PostgreSQL each read is a round trip). A run's lines are committed
+            // before its end, so once it is seen ended, one more look finds every line left.
+            var lines = try queue.logLines(run: id, after: after, device: device)
+            var ended: Run?
+            if lines.isEmpty, let run = try queue.run(id), run.status.isFinished {
+                lines = try queue.logLines(run: id, after: after, device: device)
+                if lines.isEmpty { return run }
+                ended = run
+            }
             if doPrint, !lines.isEmpty {
                 var chunk = ""
                 for l in lines { chunk += format(l) + "\n" }
                 FileHandle.standardOutput.write(Data(chunk.utf8))
             }
             after = lines.last?.seq ?? after
-            if let run, run.status.isFinished, lines.isEmpty { return run }
+            if ended != nil { continue }
             if let deadline, Date() > deadline { throw CommandFailure(message: "run \(id) did not end within \(timeout!) s") }
             if lines.count < 10_000 {
                 if let watcher { watcher.wait(timeoutMs: 250) } else { try await Task.sleep(nanoseconds: 20_000_000) }

@@ -35,9 +35,10 @@ final class JournalFlusher: Sendable {
                 if stopped.withLock({ $0 }) { break }
                 next = Date().addingTimeInterval(interval)
                 let started = Date()
-                try? journal.flush()
+                var failure = ""
+                do { try journal.flush() } catch { failure = " failed: \(error)" }
                 if trace {
-                    FileHandle.standardError.write(Data("flush \(Int(started.timeIntervalSince1970 * 1000)) \(Int(Date().timeIntervalSince(started) * 1000))\n".utf8))
+                    FileHandle.standardError.write(Data("flush \(Int(started.timeIntervalSince1970 * 1000)) \(Int(Date().timeIntervalSince(started) * 1000))\(failure)\n".utf8))
                 }
             }
             done.signal()
