@@ -37,12 +37,14 @@ final class PostgresCommitLostTests: XCTestCase {
     func testAJournalBatchWhoseCommitAnswerWasLostIsNotWrittenTwice() throws {
         let run = try backend.transaction { tx in try tx.enqueueRun(service: "nothing", trigger: .cli, user: "test") }
         let lines = (1...3).map { RunLogLine(runId: run.id!, seq: Int64($0), time: Date(), level: .info, device: "r1", service: "nothing", message: "line \($0)") }
-        relay.cut(afterClientSends: "COMMIT")
-        XCTAssertNoThrow(try backend.writeJournal(JournalBatch(lines: lines, results: [])), "the batch landed: no error to retry")
-        XCTAssertEqual(relay.cuts, 1, "the relay cut the connection after the COMMIT")
-        XCTAssertEqual(try server.psql(database, "SELECT count(*) FROM run_log"), "3")
-        // A batch that did not land still fails (and the journal keeps it).
+        // A batch is one statement, its own transaction: forwarded, it commits; its answer is lost.
         relay.cut(afterClientSends: "INSERT INTO run_log")
+        XCTAssertNoThrow(try backend.writeJournal(JournalBatch(lines: lines, results: [])), "the batch landed: no error to retry")
+        XCTAssertEqual(relay.cuts, 1, "the relay cut the connection after the batch's statement")
+        XCTAssertEqual(try server.psql(database, "SELECT count(*) FROM run_log"), "3")
+        // A batch that did not land (the statement never reached the server) still fails, and the
+        // journal keeps it.
+        relay.cut(insteadOfSending: "INSERT INTO run_log")
         let more = [RunLogLine(runId: run.id!, seq: 4, time: Date(), level: .info, device: "r1", service: "nothing", message: "line 4")]
         XCTAssertThrowsError(try backend.writeJournal(JournalBatch(lines: more))) { error in
             XCTAssertEqual((error as? StoreError)?.kind, .connectionLost, "\(error)")
@@ -99,7 +101,10 @@ final class CuttingRelay: @unchecked Sendable {
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 
-    func cut(afterClientSends marker: String) { lock.withLock { self.marker = Array(marker.utf8) } }
+    func cut(afterClientSends marker: String) { lock.withLock { self.marker = Array(marker.utf8); drop = false } }
+    /// Cuts both sides instead of forwarding the client message that contains `marker`.
+    func cut(insteadOfSending marker: String) { lock.withLock { self.marker = Array(marker.utf8); drop = true } }
+    private var drop = false
 
     func close() {
         let all = lock.withLock { () -> [Int32] in closed = true; return sockets }
@@ -148,6 +153,11 @@ final class CuttingRelay: @unchecked Sendable {
                 cutNow = true
             }
             if !watch && muted.isOn { continue }
+            if cutNow && lock.withLock({ drop }) {
+                shutdown(source, Int32(SHUT_RDWR))
+                shutdown(destination, Int32(SHUT_RDWR))
+                break
+            }
             if !Self.writeAll(destination, chunk) { break }
             if cutNow {
                 // The server reads what was sent before it notices the client gone: it commits.
