@@ -194,6 +194,21 @@ public final class EngineService: Sendable {
         }
     }
 
+    /// Units whose lease expired: read-only ones back in the queue, configuration-changing ones `lost`,
+    /// each with a reason naming the engine that held it and this one.
+    func recoverExpiredUnits(_ thresholds: EngineThresholds) throws {
+        let finder = "engine \(pid)@\(host)\(membership?.engineId.map { " (#\($0))" } ?? "")"
+        let recovered = try database.recoverExpiredUnits { unit in
+            "the lease of engine #\(unit.engineId ?? 0) on it expired (no heartbeat for \(Deadline.format(thresholds.active)) s); found by \(finder)"
+        }
+        if !recovered.requeued.isEmpty {
+            log("requeued \(recovered.requeued.count) read-only unit\(recovered.requeued.count == 1 ? "" : "s") of a lost engine: \(recovered.requeued.map { "#\($0.id)" }.joined(separator: ", "))")
+        }
+        if !recovered.lost.isEmpty {
+            log("ended lost \(recovered.lost.count) configuration-changing unit\(recovered.lost.count == 1 ? "" : "s") of a lost engine: \(recovered.lost.map { "#\($0.id)" }.joined(separator: ", "))")
+        }
+    }
+
     /// With several engines (PostgreSQL), on a thread of its own so device I/O never holds it back:
     /// the registration's heartbeat every `min(2 s, engine.active_threshold_s / 4)`, then the
     /// housekeeping any engine does for the others: runs of lost engines interrupted, dropped
@@ -211,6 +226,12 @@ public final class EngineService: Sendable {
                         log("heartbeat written again")
                     }
                     failing = false
+                    // The unit-level queue: this engine's leases live by its heartbeat; units whose
+                    // lease expired (their engine killed, stopped or cut off) are recovered.
+                    if let engineId = membership.engineId {
+                        try database.renewUnitLeases(engineId: engineId, leaseSeconds: thresholds.active)
+                    }
+                    try recoverExpiredUnits(thresholds)
                     let ids = try recoverInterrupted()
                     if !ids.isEmpty { log("marked interrupted (their engine is lost): run \(ids.map(String.init).joined(separator: ", "))") }
                     for gone in try database.removeDroppedEngines(thresholds) {
