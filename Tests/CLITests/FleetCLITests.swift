@@ -245,6 +245,84 @@ final class FleetCLITests: XCTestCase {
         XCTAssertTrue(tmux.wait(for: "sbshell$"), tmux.capture())
     }
 
+    /// Stage 2's store layer with real engine processes (the engines do not execute units yet: the
+    /// test claims them under an engine's registration, as its executor will). The engine's heartbeat
+    /// keeps its unit leases alive past their length; once it is stopped (SIGSTOP) past the lease, or
+    /// killed (kill -9), another engine's housekeeping requeues its read-only unit and ends its
+    /// configuration-changing one `lost`; every write under the old lease is refused, even after
+    /// SIGCONT (its heartbeat does not revive an expired lease); the run is not interrupted for its
+    /// engine's death but ends once its last unit does.
+    func testUnitLeasesLiveByTheHeartbeatAndAreRecoveredByAnotherEngine() throws {
+        try setUpPostgres("fleetleases", settings: ["SWITCHBOARD_ENGINE_ACTIVE_THRESHOLD_S": "2", "SWITCHBOARD_ENGINE_DROP_THRESHOLD_S": "60"])
+        let store = try backend()
+        for (index, signal) in [SIGSTOP, SIGKILL].enumerated() {
+            let holder = try startEngine()
+            try waitFor("the holder registered") { try self.listedEngines().contains { $0.pid == holder.processIdentifier && $0.state == .active } }
+            let holderId = try XCTUnwrap(try listedEngines().first { $0.pid == holder.processIdentifier }?.id)
+            // A run spread over units (inserted running: the engines would otherwise execute it whole).
+            let runId = try XCTUnwrap(Int64(try psql("""
+                INSERT INTO run (service_id, service_name, trigger, "user", status, created_at, started_at, engine_id, engine_pid)
+                SELECT id, name, 'cli', 'test', 'running', now(), now(), \(holderId), \(holder.processIdentifier) FROM service WHERE name = 'quick'
+                RETURNING id
+                """).split(separator: "\n").first.map(String.init) ?? ""))
+            let core1 = try XCTUnwrap(Int64(try psql("SELECT id FROM device WHERE name = 'par-core1'")))
+            let core2 = try XCTUnwrap(Int64(try psql("SELECT id FROM device WHERE name = 'par-core2'")))
+            let units = try store.enqueueUnits(run: runId, [
+                RunUnitSpec(serviceId: 1, serviceName: "quick", deviceId: core1, deviceName: "par-core1", mutating: false, maxProcesses: 0),
+                RunUnitSpec(serviceId: 2, serviceName: "ledger", deviceId: core2, deviceName: "par-core2", mutating: true, maxProcesses: 0)], lines: [])
+            let claimed = try store.claimUnits(engine: EngineClaimant(pid: holder.processIdentifier, host: EngineIdentity.thisHost, id: holderId),
+                                               limit: 2, leaseSeconds: 2)
+            XCTAssertEqual(claimed.map(\.id), units.map(\.id))
+            sleep(4)
+            XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status = 'claimed' AND lease_expires_at > now()"), "2",
+                           "the holder's heartbeat renewed its leases past their 2 s\n\(engineLogs())")
+            let lease = try XCTUnwrap(claimed[0].lease)
+            XCTAssertTrue(try store.writeUnitJournal(JournalBatch(lines: [RunLogLine(runId: runId, seq: 1, time: Date(), level: .info,
+                device: "par-core1", service: "quick", message: "in time")]), lease: lease), "a write under a live lease lands")
+
+            kill(holder.processIdentifier, signal)
+            if signal == SIGKILL { holder.waitUntilExit() }
+            let finder = try startEngine()
+            try waitFor("the read-only unit requeued and the mutating one lost", timeout: 20) {
+                try self.psql("SELECT string_agg(status || ':' || attempts, ',' ORDER BY id) FROM run_unit WHERE run_id = \(runId)") == "queued:1,lost:1"
+            }
+            let finderLog = try String(contentsOfFile: cli.dir + "/engine-\(engines.count - 1).log", encoding: .utf8)
+            XCTAssertTrue(finderLog.contains("requeued 1 read-only unit of a lost engine"), finderLog)
+            XCTAssertTrue(finderLog.contains("ended lost 1 configuration-changing unit of a lost engine"), finderLog)
+            if signal == SIGSTOP {
+                kill(holder.processIdentifier, SIGCONT)
+                try waitFor("the holder heartbeating again") {
+                    try self.listedEngines().contains { $0.pid == holder.processIdentifier && $0.state == .active }
+                }
+            }
+            for late in claimed.compactMap(\.lease) {
+                XCTAssertFalse(try store.writeUnitJournal(JournalBatch(lines: [RunLogLine(runId: runId, seq: 1, time: Date(), level: .info,
+                    device: "", service: "", message: "late")]), lease: late), "a late write under the old lease is refused")
+                XCTAssertFalse(try store.finishUnit(late, success: true, batch: JournalBatch()).accepted, "a late finish is refused")
+            }
+            XCTAssertEqual(try psql("SELECT status FROM run WHERE id = \(runId)"), "running", "the run is not interrupted: its units carry on")
+            let lostReason = try psql("SELECT reason FROM run_unit WHERE run_id = \(runId) AND status = 'lost'")
+            XCTAssertTrue(lostReason.contains("engine #\(holderId)") && lostReason.contains("found by engine \(finder.processIdentifier)@"), lostReason)
+
+            // Another engine's claim is the unit's second attempt; its finish ends the run, once.
+            let finderId = try XCTUnwrap(try listedEngines().first { $0.pid == finder.processIdentifier }?.id)
+            let retry = try store.claimUnits(engine: EngineClaimant(pid: finder.processIdentifier, host: EngineIdentity.thisHost, id: finderId),
+                                             limit: 5, leaseSeconds: 30)
+            XCTAssertEqual(retry.map(\.attempts), [2])
+            let end = try store.finishUnit(try XCTUnwrap(retry.first?.lease), success: true, batch: JournalBatch(results: [
+                RunResult(runId: runId, serviceId: 1, serviceName: "quick", deviceId: core1, deviceName: "par-core1", success: true,
+                          output: "ok", durationMs: 1, attempts: 2)]))
+            XCTAssertEqual(end, UnitFinish(accepted: true, runEnded: .failed))
+            XCTAssertEqual(try psql("SELECT status || ' ' || progress_done || '/' || progress_total || ' ' || progress_failed FROM run WHERE id = \(runId)"),
+                           "failed 2/2 1")
+            let messages = try psql("SELECT string_agg(message, '|' ORDER BY seq) FROM run_log WHERE run_id = \(runId)")
+            XCTAssertTrue(messages.contains("in time") && !messages.contains("late") && messages.contains("requeued after attempt 1"), messages)
+            XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(runId)"), "t", "gap-free sequence numbers")
+            for p in [holder, finder] where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+            XCTAssertEqual(index < 1 ? "SIGSTOP" : "SIGKILL", signal == SIGSTOP ? "SIGSTOP" : "SIGKILL")
+        }
+    }
+
     /// An engine stopped (SIGSTOP) past engine.active_threshold_s is lost: another engine
     /// interrupts its run. Continued (SIGCONT), it finds the run is no longer its own, stops its
     /// device work without overwriting the run's end, heartbeats again and takes new runs.

@@ -150,7 +150,8 @@ extension StoreBackendConformance {
         for engine in 1...4 {
             DispatchQueue.global().async(group: group) {
                 start.wait()
-                while let got = try? backend.claimUnits(engine: claimant(Int64(engine)), limit: 3, leaseSeconds: 30) {
+                while let got = try? backend.claimUnits(engine: claimant(Int64(engine)), limit: engine + 1, leaseSeconds: 30) {
+                    // Different limits: claims made at once pick different units, so a cap must be a count, not luck.
                     if got.isEmpty {
                         // The caps may hold back what is queued: wait while any unit is unfinished.
                         if (try? backend.units(run: run).contains { !$0.status.isFinished }) == true { usleep(2_000); continue }
