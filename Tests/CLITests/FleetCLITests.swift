@@ -23,7 +23,12 @@ final class FleetCLITests: XCTestCase {
         {"name": "nap", "kind": "wait", "parameters": {"seconds": 1},
          "devices": ["par-core1", "par-core2", "par-dist1", "par-dist2"], "max_processes": 1},
         {"name": "ledger", "kind": "unix", "timeout": 30,
-         "parameters": {"command": "echo {{payload.n}} $PPID >> LEDGER; sleep 0.2"}}
+         "parameters": {"command": "echo {{payload.n}} $PPID >> LEDGER; sleep 0.2"}},
+        {"name": "spread ledger", "kind": "unix", "timeout": 30, "pools": ["all-devices"], "max_processes": 3,
+         "parameters": {"command": "echo {{device.name}} $PPID >> LEDGER-units; sleep 0.3"}},
+        {"name": "spread nap", "kind": "wait", "pools": ["all-devices"], "max_processes": 3, "parameters": {"seconds": 2}},
+        {"name": "spread slow ledger", "kind": "unix", "timeout": 30, "pools": ["all-devices"], "max_processes": 3,
+         "parameters": {"command": "echo {{device.name}} $PPID >> LEDGER-slow; sleep 2"}}
       ]
     }
     """
@@ -243,6 +248,86 @@ final class FleetCLITests: XCTestCase {
         tmux.type(":q")
         tmux.keys("Enter")
         XCTAssertTrue(tmux.wait(for: "sbshell$"), tmux.capture())
+    }
+
+    /// The unit queue on (`engine.unit_queue`): one run over the example network's devices spreads
+    /// over 3 engine processes (each taking one unit at a time, the service at most 3 at once across
+    /// them): every device's unit executes exactly once (the ledger, with the pid of the engine that
+    /// ran it), several engines ran some, and the run looks as with one engine: one result per device,
+    /// progress, gap-free log sequence numbers, one end.
+    func testOneRunSpreadsOverThreeEnginesUnitByUnitAndEachUnitRunsOnce() throws {
+        try setUpPostgres("fleetunits", settings: ["SWITCHBOARD_AUTOMATION_ALLOW_UNIX": "true", "SWITCHBOARD_ENGINE_UNIT_QUEUE": "true",
+                                                   "SWITCHBOARD_AUTOMATION_MAX_PROCESS": "1"])
+        try startThreeEngines()
+        XCTAssertEqual(try cli.run(["run", "spread ledger"]).status, 0)
+        let runId = try psql("SELECT max(id) FROM run")
+        try waitFor("the run ended", timeout: 60) { try self.psql("SELECT status FROM run WHERE id = \(runId)") != "running"
+            && (try self.psql("SELECT status FROM run WHERE id = \(runId)")) != "queued" }
+        let devices = Int(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId)")) ?? 0
+        XCTAssertGreaterThanOrEqual(devices, 10, "the run was spread as units")
+        XCTAssertEqual(try psql("SELECT status || ' ' || progress_done || '/' || progress_total || ' ' || progress_failed FROM run WHERE id = \(runId)"),
+                       "completed \(devices)/\(devices) 0", engineLogs())
+        let ledger = try String(contentsOfFile: cli.dir + "/ledger-units", encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ") }
+        XCTAssertEqual(ledger.count, devices, "each unit executed once: \(ledger)")
+        XCTAssertEqual(Set(ledger.map { String($0[0]) }).count, devices, "every device once")
+        let pids = Set(ledger.map { Int32($0[1]) ?? 0 })
+        XCTAssertTrue(pids.isSubset(of: Set(engines.map(\.processIdentifier))), "run by the engines: \(pids)")
+        XCTAssertGreaterThanOrEqual(pids.count, 2, "the run spread over several engines: \(pids)")
+        XCTAssertEqual(try psql("SELECT count(*) || ' ' || count(DISTINCT device_name) || ' ' || bool_and(success) FROM result WHERE run_id = \(runId)"),
+                       "\(devices) \(devices) true")
+        XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(runId)"), "t", "gap-free sequence numbers")
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_log WHERE run_id = \(runId) AND message LIKE 'run \(runId) completed%'"), "1", "one end")
+        XCTAssertEqual(try psql("SELECT max(attempts) FROM run_unit WHERE run_id = \(runId)"), "1")
+    }
+
+    /// The unit queue, kill -9 mid-run: the engines holding a read-only unit (`wait`) and a
+    /// configuration-changing one (`unix`) are killed; both runs complete on the engine left. The
+    /// read-only unit is retried there, its attempt counted; the unix unit ends `lost` with the
+    /// reason and is never run again (the ledger has each device once).
+    func testKilledEnginesUnitsAreRetriedIfReadOnlyAndLostIfTheyChangeConfiguration() throws {
+        try setUpPostgres("fleetunitkill", settings: ["SWITCHBOARD_AUTOMATION_ALLOW_UNIX": "true", "SWITCHBOARD_ENGINE_UNIT_QUEUE": "true",
+                                                      "SWITCHBOARD_AUTOMATION_MAX_PROCESS": "2", "SWITCHBOARD_ENGINE_ACTIVE_THRESHOLD_S": "2",
+                                                      "SWITCHBOARD_ENGINE_DROP_THRESHOLD_S": "60"])
+        try startThreeEngines()
+        XCTAssertEqual(try cli.run(["run", "spread nap"]).status, 0)
+        XCTAssertEqual(try cli.run(["run", "spread slow ledger"]).status, 0)
+        let napRun = try psql("SELECT id FROM run WHERE service_name = 'spread nap'")
+        let ledgerRun = try psql("SELECT id FROM run WHERE service_name = 'spread slow ledger'")
+        var holders: (reading: Int64, changing: Int64) = (0, 0)
+        try waitFor("units of both kinds in flight", timeout: 30) {
+            let rows = try self.psql("SELECT mutating, engine_id FROM run_unit WHERE status = 'claimed' ORDER BY id").split(separator: "\n")
+                .map { $0.split(separator: "|") }
+            guard let r = rows.first(where: { $0[0] == "f" }), let c = rows.first(where: { $0[0] == "t" }) else { return false }
+            holders = (Int64(r[1]) ?? 0, Int64(c[1]) ?? 0)
+            return true
+        }
+        let listed = try listedEngines()
+        let victims = Set([holders.reading, holders.changing]).compactMap { id in listed.first { $0.id == id }?.pid }
+        XCTAssertFalse(victims.isEmpty)
+        let inFlight = try psql("SELECT string_agg(id::text, ',') FROM run_unit WHERE status = 'claimed' AND engine_id IN (\(holders.reading), \(holders.changing))")
+        for pid in victims { kill(pid, SIGKILL) }
+        for p in engines where victims.contains(p.processIdentifier) { p.waitUntilExit() }
+
+        try waitFor("both runs ended", timeout: 90) {
+            try self.psql("SELECT count(*) FROM run WHERE status IN ('queued', 'running')") == "0"
+        }
+        XCTAssertEqual(try psql("SELECT status FROM run WHERE id = \(napRun)"), "completed", engineLogs())
+        let retried = try psql("SELECT count(*) FROM run_unit WHERE run_id = \(napRun) AND attempts = 2 AND id IN (\(inFlight))")
+        XCTAssertGreaterThanOrEqual(Int(retried) ?? 0, 1, "the killed engine's read-only units retried elsewhere")
+        XCTAssertEqual(try psql("SELECT count(*) FROM result WHERE run_id = \(napRun) AND attempts = 2"), retried, "their second attempt counted")
+        XCTAssertEqual(try psql("SELECT count(*) || ' ' || count(DISTINCT device_name) FROM result WHERE run_id = \(napRun)"),
+                       try psql("SELECT count(*) || ' ' || count(*) FROM run_unit WHERE run_id = \(napRun)"), "one result per device")
+
+        XCTAssertEqual(try psql("SELECT status FROM run WHERE id = \(ledgerRun)"), "failed", engineLogs())
+        let lost = try psql("SELECT string_agg(device_name, ',') FROM run_unit WHERE run_id = \(ledgerRun) AND status = 'lost'")
+        XCTAssertFalse(lost.isEmpty, "the killed engine's unix unit ended lost")
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(ledgerRun) AND attempts > 1"), "0", "no configuration-changing unit claimed twice")
+        let reason = try psql("SELECT output FROM result WHERE run_id = \(ledgerRun) AND NOT success LIMIT 1")
+        XCTAssertTrue(reason.contains("lost, not repeated") && reason.contains("expired"), reason)
+        let ledger = try String(contentsOfFile: cli.dir + "/ledger-slow", encoding: .utf8).split(separator: "\n").map { String($0.split(separator: " ")[0]) }
+        XCTAssertEqual(ledger.count, Set(ledger).count, "no device's unix unit ran twice: \(ledger)")
+        XCTAssertEqual(ledger.count, Int(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(ledgerRun)")), "and every one ran")
+        XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(ledgerRun)"), "t")
     }
 
     /// Stage 2's store layer with real engine processes (the engines do not execute units yet: the

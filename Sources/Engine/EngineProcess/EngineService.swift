@@ -40,16 +40,16 @@ public final class EngineService: Sendable {
     /// Fires due tasks and returns when it next needs to be called (nil: nothing scheduled).
     public typealias SchedulerHook = @Sendable () throws -> Date?
     private let scheduler: SchedulerHook?
-    private let state: Mutex<State>
-    private let log: @Sendable (String) -> Void
+    let state: Mutex<State>
+    let log: @Sendable (String) -> Void
     /// The engine lock (SQLite) or registration (PostgreSQL, `.severalEngines`) this engine holds.
-    private let membership: (any StoreEngineLock)?
+    let membership: (any StoreEngineLock)?
     /// Wakes the loop early: a stop request arrived.
     private let waker = LoopWaker()
     /// The heartbeat and stop-listener threads, waited for at the end.
     private let background = DispatchGroup()
     private let backgroundStopped = Mutex(false)
-    private let host = EngineIdentity.thisHost
+    let host = EngineIdentity.thisHost
 
     public enum Shutdown: Sendable, Equatable { case none, drain, abort }
 
@@ -65,6 +65,8 @@ public final class EngineService: Sendable {
         var tasks: [Int64: Task<Void, Never>] = [:]
         var shutdown: Shutdown = .none
         var nextSchedulerTick = Date.distantPast
+        /// Units this engine executes (the unit queue), by unit id.
+        var units: [Int64: UnitWork] = [:]
     }
 
     public convenience init(database: any StoreBackend, settings: Settings, paths: Paths, secrets: SecretBox,
@@ -308,13 +310,15 @@ public final class EngineService: Sendable {
             let shutdown = shutdownState
             if shutdown == .none {
                 claimRuns()
+                claimUnits()
                 tickScheduler()
             } else if shutdownStarted == nil {
                 shutdownStarted = Date()
             }
             await checkStops()
+            await flushUnits()
             if shutdown != .none {
-                if activeRuns.isEmpty { break }
+                if activeRuns.isEmpty && state.withLock({ $0.units.isEmpty }) { break }
                 if shutdown == .drain, let started = shutdownStarted,
                    Date().timeIntervalSince(started) > settings.engine.stopGraceSeconds {
                     log("grace time over: interrupting what remains")
@@ -363,6 +367,14 @@ public final class EngineService: Sendable {
     }
 
     func start(_ run: Run) {
+        if unitQueueOn {
+            Task { [self] in if await !spread(run) { startWhole(run) } }
+            return
+        }
+        startWhole(run)
+    }
+
+    func startWhole(_ run: Run) {
         let environment = self.environment
         if let note = state.withLock({ s -> String? in defer { s.settingsNote = nil }; return s.settingsNote }) {
             environment.journal.log(run: run.id!, .warning, note)

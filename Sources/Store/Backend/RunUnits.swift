@@ -123,3 +123,14 @@ extension RunUnit {
     /// Which run status the units' outcome gives once none is left: completed when all succeeded.
     public static func runStatus(failed: Int) -> Run.Status { failed == 0 ? .completed : .failed }
 }
+
+extension Service {
+    /// Configuration-changing: kinds `config` and `unix`, or a service whose parameters say
+    /// `"mutating": true`. Such a unit is never retried behind the user's back, and never two run on
+    /// one device at once.
+    public var changesConfiguration: Bool {
+        if kind == .config || kind == .unix { return true }
+        if case .bool(true)? = parameters["mutating"] { return true }
+        return false
+    }
+}
