@@ -330,6 +330,45 @@ final class FleetCLITests: XCTestCase {
         XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(ledgerRun)"), "t")
     }
 
+    /// The unit queue, SIGSTOP past the lease then SIGCONT: the stopped engine's unit is recovered and
+    /// retried by the other engine; continued, the stopped engine's late writes for it are refused
+    /// (it says so and stops the unit), so the run has one result per device, the retry's.
+    func testAnEngineStoppedPastItsLeaseWritesNothingLateForItsUnit() throws {
+        try setUpPostgres("fleetunitstop", settings: ["SWITCHBOARD_ENGINE_UNIT_QUEUE": "true", "SWITCHBOARD_AUTOMATION_MAX_PROCESS": "1",
+                                                      "SWITCHBOARD_ENGINE_ACTIVE_THRESHOLD_S": "2", "SWITCHBOARD_ENGINE_DROP_THRESHOLD_S": "60"])
+        for _ in 0..<2 { try startEngine() }
+        try waitFor("two engines active") { try self.listedEngines().filter { $0.state == .active }.count == 2 }
+        XCTAssertEqual(try cli.run(["run", "spread nap"]).status, 0)
+        let runId = try psql("SELECT max(id) FROM run")
+        var held: (unit: String, engine: Int64) = ("", 0)
+        try waitFor("a unit in flight") {
+            let row = try self.psql("SELECT id, engine_id FROM run_unit WHERE status = 'claimed' ORDER BY id LIMIT 1").split(separator: "|")
+            guard row.count == 2 else { return false }
+            held = (String(row[0]), Int64(row[1]) ?? 0)
+            return true
+        }
+        let pid = try XCTUnwrap(try listedEngines().first { $0.id == held.engine }?.pid)
+        let index = try XCTUnwrap(engines.firstIndex { $0.processIdentifier == pid })
+        kill(pid, SIGSTOP)
+        var continued = false
+        defer { if !continued { kill(pid, SIGCONT) } }
+        try waitFor("its unit recovered and claimed again by the other engine", timeout: 20) {
+            try self.psql("SELECT attempts FROM run_unit WHERE id = \(held.unit)") == "2"
+        }
+        kill(pid, SIGCONT)
+        continued = true
+        try waitFor("the run ended", timeout: 90) { try self.psql("SELECT status FROM run WHERE id = \(runId)") == "completed" }
+        try waitFor("the continued engine refused its late writes") {
+            let log = (try? String(contentsOfFile: self.cli.dir + "/engine-\(index).log", encoding: .utf8)) ?? ""
+            return log.contains("unit #\(held.unit)") && log.contains("no longer this engine's")
+        }
+        XCTAssertEqual(try psql("SELECT count(*) || ' ' || count(DISTINCT device_name) FROM result WHERE run_id = \(runId)"),
+                       try psql("SELECT count(*) || ' ' || count(*) FROM run_unit WHERE run_id = \(runId)"), "one result per device, none late")
+        XCTAssertEqual(try psql("SELECT r.attempts FROM result r JOIN run_unit u ON u.run_id = r.run_id AND u.device_name = r.device_name WHERE u.id = \(held.unit)"),
+                       "2", "the retry's result, its attempt counted")
+        XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(runId)"), "t")
+    }
+
     /// Stage 2's store layer with real engine processes (the engines do not execute units yet: the
     /// test claims them under an engine's registration, as its executor will). The engine's heartbeat
     /// keeps its unit leases alive past their length; once it is stopped (SIGSTOP) past the lease, or
