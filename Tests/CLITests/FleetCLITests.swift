@@ -184,6 +184,36 @@ final class FleetCLITests: XCTestCase {
         print("lab runs per engine: \(spread)")
     }
 
+    /// The unit queue over the lab: one `show version` run over the 18 lab devices (real SSH) spreads
+    /// over 3 engines, each unit claimed once (`run_unit`: one claim each, by several engines) and the
+    /// run as with one engine: completed, one successful result per device, gap-free lines.
+    func testOneRunOverTheLabSpreadsOverThreeEngines() throws {
+        server = try PostgresTestServer.require()
+        cli = try CLI()
+        database = try server.createDatabase("fleetlabunits")
+        url = server.socketURL(database)
+        cli.environment["SWITCHBOARD_DB"] = url
+        cli.environment["SWITCHBOARD_ENGINE_UNIT_QUEUE"] = "true"
+        cli.environment["SWITCHBOARD_AUTOMATION_MAX_PROCESS"] = "2"
+        let demo = try cli.run(["demo", "--no-console", "--base-port", String(LabPorts.freeBasePort(devices: 20))])
+        XCTAssertEqual(demo.status, 0, demo.stdout + demo.stderr)
+        defer { _ = try? cli.run(["lab", "down"]) }
+        let devices = try psql("SELECT string_agg(name, ',' ORDER BY name) FROM device WHERE name ~ '^(par|lon|nyc)-'").split(separator: ",").map(String.init)
+        XCTAssertEqual(devices.count, 18)
+        try startThreeEngines()
+        let run = try RunQueue(database: try backend()).enqueue(service: "show version", trigger: .cli, user: "test", devices: devices)
+        let runId = try XCTUnwrap(run.id)
+        try waitFor("the run ended", timeout: 180) { !["queued", "running"].contains(try self.psql("SELECT status FROM run WHERE id = \(runId)")) }
+        XCTAssertEqual(try psql("SELECT status || ' ' || progress_done || '/' || progress_total || ' ' || progress_failed FROM run WHERE id = \(runId)"),
+                       "completed 18/18 0", engineLogs())
+        XCTAssertEqual(try psql("SELECT count(*) || ' ' || count(DISTINCT device_name) || ' ' || bool_and(success) FROM result WHERE run_id = \(runId)"),
+                       "18 18 true")
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND attempts = 1 AND status = 'succeeded'"), "18")
+        let spread = try psql("SELECT count(DISTINCT engine_id) FROM run_unit WHERE run_id = \(runId)")
+        XCTAssertGreaterThanOrEqual(Int(spread) ?? 0, 2, "units ran on several engines: \(spread)")
+        XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(runId)"), "t")
+    }
+
     /// `switchboard engines` shows 3 active engines; one killed with -9 turns lost after
     /// engine.active_threshold_s (by the database's clock), and another engine interrupts its
     /// running run with a reason naming it (host and pid). The other engines' runs go on.
