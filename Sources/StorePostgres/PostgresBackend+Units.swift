@@ -170,6 +170,25 @@ extension PostgresBackend {
         }
     }
 
+    public func endStoppedUnitRuns() throws -> [Int64] {
+        try withConnection { c in
+            try inTransaction(c) { tx -> [Int64] in
+                var ended: [Int64] = []
+                for row in try tx.read("""
+                    SELECT r.id FROM run r WHERE r.status = 'running' AND r.stop_requested
+                      AND EXISTS (SELECT 1 FROM run_unit u WHERE u.run_id = r.id)
+                    ORDER BY r.id FOR UPDATE OF r SKIP LOCKED
+                    """) {
+                    let run = try row.value(0, as: Int64.self)
+                    try tx.write("UPDATE run_unit SET status = 'lost', reason = 'the run was stopped before it started', ended_at = now() WHERE run_id = $1 AND status = 'queued'",
+                                 [.int(Int(run))])
+                    if try settleRun(tx, run: run, endIfDone: true) != nil { ended.append(run) }
+                }
+                return ended
+            }
+        }
+    }
+
     public func units(run: Int64) throws -> [RunUnit] {
         try withConnection { c in
             try c.query("SELECT \(Self.unitColumns) FROM run_unit WHERE run_id = $1 ORDER BY id", [.int(Int(run))]).map(Self.unit)
@@ -237,8 +256,11 @@ extension PostgresBackend {
         try tx.write("UPDATE run SET progress_done = $1, progress_total = $2, progress_failed = $3 WHERE id = $4",
                      [.int(done), .int(total), .int(failed), .int(Int(run))])
         guard endIfDone, done == total else { return nil }
-        let status = RunUnit.runStatus(failed: failed)
-        let reason = failed > 0 ? "\(failed) of \(total) device\(total == 1 ? "" : "s") failed" : ""
+        let stop = try tx.read("SELECT stop_requested, reason FROM run WHERE id = $1", [.int(Int(run))]).first
+        let stopped = try stop?.value(0, as: Bool.self) ?? false
+        let status = stopped ? .aborted : RunUnit.runStatus(failed: failed)
+        let reason = stopped ? (try stop?.value(1, as: String.self) ?? "stopped")
+            : failed > 0 ? "\(failed) of \(total) device\(total == 1 ? "" : "s") failed" : ""
         let ended = try tx.write("""
             UPDATE run SET status = $1, ended_at = now(), reason = $2 WHERE id = $3 AND status = 'running' RETURNING task_id
             """, [.text(status.rawValue), .text(reason), .int(Int(run))])

@@ -360,6 +360,25 @@ final class FleetCLITests: XCTestCase {
         XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(ledgerRun)"), "t")
     }
 
+    /// The unit queue, `switchboard stop` of a spread run: the engines stop its units in flight, its
+    /// queued units never start, and the run ends `aborted` with the stop's reason within seconds.
+    func testAStoppedSpreadRunEndsAbortedAndStartsNothingMore() throws {
+        try setUpPostgres("fleetunitabort", settings: ["SWITCHBOARD_ENGINE_UNIT_QUEUE": "true", "SWITCHBOARD_AUTOMATION_MAX_PROCESS": "1"])
+        try startThreeEngines()
+        XCTAssertEqual(try cli.run(["run", "spread nap"]).status, 0)
+        let runId = try psql("SELECT max(id) FROM run")
+        try waitFor("units in flight") { try self.psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status = 'claimed'") != "0" }
+        let stopped = Date()
+        XCTAssertEqual(try cli.run(["stop", runId]).status, 0)
+        try waitFor("the run aborted", timeout: 10) { try self.psql("SELECT status FROM run WHERE id = \(runId)") == "aborted" }
+        XCTAssertLessThan(Date().timeIntervalSince(stopped), 5, "ended within seconds, not at the units' end or a lease's")
+        XCTAssertTrue(try psql("SELECT reason FROM run WHERE id = \(runId)").hasPrefix("stopped by "))
+        let statuses = try psql("SELECT string_agg(status, ',') FROM run_unit WHERE run_id = \(runId)")
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status IN ('queued', 'claimed', 'succeeded')"), "0", statuses)
+        sleep(1)
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND attempts > 1"), "0", "nothing started again")
+    }
+
     /// The unit queue, SIGSTOP past the lease then SIGCONT: the stopped engine's unit is recovered and
     /// retried by the other engine; continued, the stopped engine's late writes for it are refused
     /// (it says so and stops the unit), so the run has one result per device, the retry's.

@@ -180,4 +180,23 @@ extension StoreBackendConformance {
         try expect(lines.map(\.seq) == Array(1...Int64(lines.count)) && lines.count == 74, "no sequence collision across engines: \(lines.count)")
         try expect(try backend.query { try $0.run(id: run)?.status } == .completed, "completed")
     }
+
+    /// A stop of a spread run: no more claims; its queued units end `lost` (never started); the run
+    /// ends `aborted` with the stop's reason once its in-flight unit ends, once.
+    public static func aStoppedSpreadRunEndsAbortedOnce(_ backend: any StoreBackend) throws {
+        let (run, units) = try runningRun(backend) { d, s in
+            ["r1", "r2", "r3"].map { RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: d[$0], deviceName: $0, mutating: false, maxProcesses: 0) }
+        }
+        let claimed = try backend.claimUnits(engine: claimant(1), limit: 1, leaseSeconds: 30)
+        try expect(claimed.map(\.id) == [units[0].id], "one in flight")
+        try backend.transaction { tx in _ = try tx.requestStop(run: run, user: "ann") }
+        try expect(try backend.claimUnits(engine: claimant(2), limit: 5, leaseSeconds: 30).isEmpty, "a stopped run's units are not claimed")
+        try expect(try backend.endStoppedUnitRuns().isEmpty, "not ended while a unit is in flight")
+        try expect(try backend.units(run: run).map(\.status) == [.claimed, .lost, .lost], "queued units lost")
+        let end = try backend.finishUnit(claimed[0].lease!, success: false, batch: JournalBatch(results: [result(claimed[0], success: false)]))
+        try expect(end == UnitFinish(accepted: true, runEnded: .aborted), "the last unit ends it aborted: \(end)")
+        let r = try backend.query { try $0.run(id: run)! }
+        try expect(r.status == .aborted && r.reason == "stopped by ann" && r.progressDone == 3, "the run's end: \(r)")
+        try expect(try backend.endStoppedUnitRuns().isEmpty, "ended once")
+    }
 }

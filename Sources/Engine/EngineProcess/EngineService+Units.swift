@@ -17,6 +17,15 @@ extension EngineService {
         var execution: RunExecution
         var journal: RunJournal
         var lastFlush: Date
+        /// Its run's stop was requested: it ends failed ("stopped"), at once.
+        var stopRequested = false
+        /// The unit's work, cancelled when it is stopped so sleeps and waits end at once.
+        var task: Task<RunExecution.UnitOutcome, Never>?
+
+        func stop(reason: String, status: Run.Status) async {
+            await execution.stop(status: status, reason: reason)
+            task?.cancel()
+        }
     }
 
     var unitQueueOn: Bool {
@@ -88,8 +97,9 @@ extension EngineService {
                 return
             }
             let execution = RunExecution(run: run, environment: unitEnvironment)
-            state.withLock { $0.units[unit.id] = UnitWork(lease: lease, execution: execution, journal: journal, lastFlush: Date()) }
-            let outcome = await execution.runUnit(service, device: device, payload: run.parameters, previous: nil)
+            let work = Task { await execution.runUnit(service, device: device, payload: run.parameters, previous: nil) }
+            state.withLock { $0.units[unit.id] = UnitWork(lease: lease, execution: execution, journal: journal, lastFlush: Date(), task: work) }
+            let outcome = await work.value
             await execution.sessions.closeAll()
             if let id = device?.id { journal.deviceFinished(id, status: outcome.success ? "success" : "failure") }
             finish(unit, lease: lease, journal: journal, success: outcome.success, recorded: outcome.recorded)
@@ -102,6 +112,12 @@ extension EngineService {
         var batch = journal.take()
         // The attempts of earlier claims (an engine lost while it ran the unit) count in the result.
         for i in batch.results.indices { batch.results[i].attempts += unit.attempts - 1 }
+        if !recorded, state.withLock({ $0.units[unit.id]?.stopRequested ?? false }) {
+            batch.lines.append(RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .warning, device: unit.deviceName,
+                                          service: unit.serviceName, message: "stopped: the run's stop was requested"))
+            _ = try? database.finishUnit(lease, success: false, batch: batch)
+            return
+        }
         if !recorded {
             log("unit #\(unit.id) (\(unit.deviceName)) was stopped before its end: its lease lapses and another engine recovers it")
             return
@@ -132,9 +148,16 @@ extension EngineService {
         let due = state.withLock { s -> [(Int64, UnitWork)] in
             s.units.filter { abort || now.timeIntervalSince($0.value.lastFlush) >= 1 }.map { ($0.key, $0.value) }
         }
+        let runs = Array(Set(due.map { $0.1.lease }.compactMap { l in state.withLock { $0.units[l.unitId]?.execution.run.id } }))
+        let stops = Set((try? await database.query { store in try store.stopRequests(among: runs).map(\.run) }) ?? [])
         for (id, work) in due {
+            if let run = work.execution.run.id, stops.contains(run), !work.stopRequested {
+                state.withLock { $0.units[id]?.stopRequested = true }
+                await work.stop(reason: "stopped", status: .aborted)
+                continue
+            }
             if abort {
-                await work.execution.stop(status: .interrupted, reason: "the engine (pid \(pid)) was stopped")
+                await work.stop(reason: "the engine (pid \(pid)) was stopped", status: .interrupted)
                 continue
             }
             state.withLock { $0.units[id]?.lastFlush = now }
@@ -142,7 +165,7 @@ extension EngineService {
             do {
                 if try !database.writeUnitJournal(batch, lease: work.lease) {
                     log("unit #\(id) is no longer this engine's (its lease expired): stopping its device operation")
-                    await work.execution.stop(status: .interrupted, reason: "the unit's lease was lost")
+                    await work.stop(reason: "the unit's lease was lost", status: .interrupted)
                 }
             } catch {
                 work.journal.putBack(batch)

@@ -234,6 +234,8 @@ public final class EngineService: Sendable {
                         try database.renewUnitLeases(engineId: engineId, leaseSeconds: thresholds.active)
                     }
                     try recoverExpiredUnits(thresholds)
+                    let stopped = try database.endStoppedUnitRuns()
+                    if !stopped.isEmpty { log("ended stopped spread run \(stopped.map(String.init).joined(separator: ", "))") }
                     let ids = try recoverInterrupted()
                     if !ids.isEmpty { log("marked interrupted (their engine is lost): run \(ids.map(String.init).joined(separator: ", "))") }
                     for gone in try database.removeDroppedEngines(thresholds) {

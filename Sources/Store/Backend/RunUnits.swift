@@ -115,6 +115,10 @@ public protocol StoreUnitQueue: AnyObject, Sendable {
     /// Units whose lease expired (their engine killed, stopped or cut off): read-only ones go back to
     /// the queue, mutating ones end `lost` with `reason(unit)` as their failed result.
     func recoverExpiredUnits(reason: @escaping (RunUnit) -> String) throws -> ExpiredUnits
+    /// Spread runs whose stop was requested: their queued units end `lost` (never started), and a run
+    /// with no unit left in flight ends `aborted` with its stop's reason (else its last unit's finish
+    /// ends it so). Returns the runs ended.
+    func endStoppedUnitRuns() throws -> [Int64]
     /// A run's units, in order.
     func units(run: Int64) throws -> [RunUnit]
 }

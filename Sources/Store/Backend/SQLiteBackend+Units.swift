@@ -153,6 +153,23 @@ extension AppDatabase {
         }
     }
 
+    public func endStoppedUnitRuns() throws -> [Int64] {
+        try Self.mappingErrors {
+            try writer.write { db in
+                var ended: [Int64] = []
+                for run in try Int64.fetchAll(db, sql: """
+                    SELECT r.id FROM run r WHERE r.status = 'running' AND r.stop_requested
+                      AND EXISTS (SELECT 1 FROM run_unit u WHERE u.run_id = r.id) ORDER BY r.id
+                    """) {
+                    try db.execute(sql: "UPDATE run_unit SET status = 'lost', reason = 'the run was stopped before it started', ended_at = \(Self.nowSQL) WHERE run_id = ? AND status = 'queued'",
+                                   arguments: [run])
+                    if try Self.settleRun(db, run: run, endIfDone: true) != nil { ended.append(run) }
+                }
+                return ended
+            }
+        }
+    }
+
     public func units(run: Int64) throws -> [RunUnit] {
         try Self.mappingErrors {
             try writer.read { db in
@@ -202,8 +219,10 @@ extension AppDatabase {
         try db.execute(sql: "UPDATE run SET progress_done = ?, progress_total = ?, progress_failed = ? WHERE id = ?",
                        arguments: [done, total, failed, run])
         guard endIfDone, done == total else { return nil }
-        let status = RunUnit.runStatus(failed: failed)
-        let reason = failed > 0 ? "\(failed) of \(total) device\(total == 1 ? "" : "s") failed" : ""
+        let stop = try Row.fetchOne(db, sql: "SELECT stop_requested, reason FROM run WHERE id = ?", arguments: [run])
+        let stopped: Bool = stop?[0] ?? false
+        let status = stopped ? .aborted : RunUnit.runStatus(failed: failed)
+        let reason: String = stopped ? (stop?[1] ?? "stopped") : failed > 0 ? "\(failed) of \(total) device\(total == 1 ? "" : "s") failed" : ""
         try db.execute(sql: "UPDATE run SET status = ?, ended_at = ?, reason = ? WHERE id = ? AND status = 'running'",
                        arguments: [status.rawValue, Date(), reason, run])
         guard db.changesCount == 1 else { return nil }
