@@ -10,6 +10,7 @@ enum Schema {
         m.registerMigration("v3-snapshot-git-commit", migrate: v3)
         m.registerMigration("v4-run-engine-and-due-time", migrate: v4)
         m.registerMigration("v5-engine-registry", migrate: v5)
+        m.registerMigration("v6-run-units", migrate: v6)
         return m
     }
 
@@ -44,6 +45,30 @@ enum Schema {
             t.column("started_at", .datetime).notNull()
             t.column("heartbeat_at", .datetime).notNull()
         }
+    }
+
+    /// The unit-level queue (several engines, stage 2): a run's units claimed under a lease. SQLite's
+    /// one engine may use it too; the table and schema version are the same as PostgreSQL's.
+    static func v6(_ db: Database) throws {
+        try db.create(table: "run_unit") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("run_id", .integer).notNull().references("run", onDelete: .cascade)
+            t.column("service_id", .integer).notNull()
+            t.column("service_name", .text).notNull()
+            t.column("device_id", .integer)
+            t.column("device_name", .text).notNull().defaults(to: "")
+            t.column("mutating", .boolean).notNull().defaults(to: false)
+            t.column("max_processes", .integer).notNull().defaults(to: 0)
+            t.column("status", .text).notNull().defaults(to: "queued")
+            t.column("attempts", .integer).notNull().defaults(to: 0)
+            t.column("engine_id", .integer)
+            t.column("claimed_at", .datetime)
+            t.column("lease_expires_at", .datetime)
+            t.column("ended_at", .datetime)
+            t.column("reason", .text).notNull().defaults(to: "")
+        }
+        try db.create(index: "run_unit_on_run", on: "run_unit", columns: ["run_id", "status"])
+        try db.create(index: "run_unit_on_status", on: "run_unit", columns: ["status", "id"])
     }
 
     static func v3(_ db: Database) throws {

@@ -45,7 +45,8 @@ extension PostgresBackend {
     }
 
     /// Abandoned: `running` runs whose engine is not active by the database's clock (lost, dropped, or
-    /// no longer registered). Rows another transaction holds (a stop request) are skipped until the
+    /// no longer registered). A run spread over units belongs to no engine: its units' leases say
+    /// what was lost (`recoverExpiredUnits`), so it is not abandoned here. Rows another transaction holds (a stop request) are skipped until the
     /// next round; the row lock and the re-checked status keep two engines from ending one run twice.
     public func interruptAbandonedRuns(at time: Date, thresholds: EngineThresholds,
                                        reason: @escaping (AbandonedRunEngine) -> String) throws -> [Int64] {
@@ -56,6 +57,7 @@ extension PostgresBackend {
                     SELECT r.id, r.engine_pid::bigint, r.engine_host, r.engine_id, e.id, extract(epoch FROM now() - e.heartbeat_at)::float8
                     FROM run r LEFT JOIN engine e ON e.id = r.engine_id
                     WHERE r.status = 'running' AND (e.id IS NULL OR e.heartbeat_at <= now() - make_interval(secs => $1))
+                      AND NOT EXISTS (SELECT 1 FROM run_unit u WHERE u.run_id = r.id)
                     ORDER BY r.id FOR UPDATE OF r SKIP LOCKED
                     """, [.double(thresholds.active)]) {
                     let id = try row.value(0, as: Int64.self)

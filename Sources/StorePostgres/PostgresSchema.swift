@@ -21,6 +21,7 @@ enum PostgresSchema {
         Migration(id: "v4-run-engine-and-due-time", sql: v4),
         // Used on PostgreSQL only (SQLite's one engine holds a file lock; its table stays empty).
         Migration(id: "v5-engine-registry", sql: v5),
+        Migration(id: "v6-run-units", sql: v6),
     ]
 
     /// Which registered engine runs a run, and on which host (its pid is `engine_pid`); the due time
@@ -49,6 +50,32 @@ enum PostgresSchema {
             heartbeat_at timestamptz NOT NULL DEFAULT now()
         );
         CREATE INDEX engine_on_heartbeat ON engine (heartbeat_at);
+        """
+
+    /// The unit-level queue: a run's units (one service on one device, or one device's walk), claimed
+    /// by engines under a lease (`engine_id`, `attempts` as the claim's epoch, `lease_expires_at` by
+    /// the database's clock). Not copied by `db migrate` (a queue in flight belongs to its engines).
+    static let v6 = """
+        CREATE TABLE run_unit (
+            id bigserial PRIMARY KEY,
+            run_id bigint NOT NULL REFERENCES run ON DELETE CASCADE,
+            service_id bigint NOT NULL,
+            service_name text NOT NULL,
+            device_id bigint,
+            device_name text NOT NULL DEFAULT '',
+            mutating boolean NOT NULL DEFAULT false,
+            max_processes integer NOT NULL DEFAULT 0,
+            status text NOT NULL DEFAULT 'queued',
+            attempts integer NOT NULL DEFAULT 0,
+            engine_id bigint,
+            claimed_at timestamptz,
+            lease_expires_at timestamptz,
+            ended_at timestamptz,
+            reason text NOT NULL DEFAULT ''
+        );
+        CREATE INDEX run_unit_on_run ON run_unit (run_id, status);
+        CREATE INDEX run_unit_queued ON run_unit (id) WHERE status = 'queued';
+        CREATE INDEX run_unit_claimed ON run_unit (engine_id, lease_expires_at) WHERE status = 'claimed';
         """
 
     static var version: Int { migrations.count }

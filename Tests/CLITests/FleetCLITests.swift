@@ -23,7 +23,12 @@ final class FleetCLITests: XCTestCase {
         {"name": "nap", "kind": "wait", "parameters": {"seconds": 1},
          "devices": ["par-core1", "par-core2", "par-dist1", "par-dist2"], "max_processes": 1},
         {"name": "ledger", "kind": "unix", "timeout": 30,
-         "parameters": {"command": "echo {{payload.n}} $PPID >> LEDGER; sleep 0.2"}}
+         "parameters": {"command": "echo {{payload.n}} $PPID >> LEDGER; sleep 0.2"}},
+        {"name": "spread ledger", "kind": "unix", "timeout": 30, "pools": ["all-devices"], "max_processes": 3,
+         "parameters": {"command": "echo {{device.name}} $PPID >> LEDGER-units; sleep 0.3"}},
+        {"name": "spread nap", "kind": "wait", "pools": ["all-devices"], "max_processes": 3, "parameters": {"seconds": 2}},
+        {"name": "spread slow ledger", "kind": "unix", "timeout": 30, "pools": ["all-devices"], "max_processes": 3,
+         "parameters": {"command": "echo {{device.name}} $PPID >> LEDGER-slow; sleep 2"}}
       ]
     }
     """
@@ -179,6 +184,36 @@ final class FleetCLITests: XCTestCase {
         print("lab runs per engine: \(spread)")
     }
 
+    /// The unit queue over the lab: one `show version` run over the 18 lab devices (real SSH) spreads
+    /// over 3 engines, each unit claimed once (`run_unit`: one claim each, by several engines) and the
+    /// run as with one engine: completed, one successful result per device, gap-free lines.
+    func testOneRunOverTheLabSpreadsOverThreeEngines() throws {
+        server = try PostgresTestServer.require()
+        cli = try CLI()
+        database = try server.createDatabase("fleetlabunits")
+        url = server.socketURL(database)
+        cli.environment["SWITCHBOARD_DB"] = url
+        cli.environment["SWITCHBOARD_ENGINE_UNIT_QUEUE"] = "true"
+        cli.environment["SWITCHBOARD_AUTOMATION_MAX_PROCESS"] = "2"
+        let demo = try cli.run(["demo", "--no-console", "--base-port", String(LabPorts.freeBasePort(devices: 20))])
+        XCTAssertEqual(demo.status, 0, demo.stdout + demo.stderr)
+        defer { _ = try? cli.run(["lab", "down"]) }
+        let devices = try psql("SELECT string_agg(name, ',' ORDER BY name) FROM device WHERE name ~ '^(par|lon|nyc)-'").split(separator: ",").map(String.init)
+        XCTAssertEqual(devices.count, 18)
+        try startThreeEngines()
+        let run = try RunQueue(database: try backend()).enqueue(service: "show version", trigger: .cli, user: "test", devices: devices)
+        let runId = try XCTUnwrap(run.id)
+        try waitFor("the run ended", timeout: 180) { !["queued", "running"].contains(try self.psql("SELECT status FROM run WHERE id = \(runId)")) }
+        XCTAssertEqual(try psql("SELECT status || ' ' || progress_done || '/' || progress_total || ' ' || progress_failed FROM run WHERE id = \(runId)"),
+                       "completed 18/18 0", engineLogs())
+        XCTAssertEqual(try psql("SELECT count(*) || ' ' || count(DISTINCT device_name) || ' ' || bool_and(success) FROM result WHERE run_id = \(runId)"),
+                       "18 18 true")
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND attempts = 1 AND status = 'succeeded'"), "18")
+        let spread = try psql("SELECT count(DISTINCT engine_id) FROM run_unit WHERE run_id = \(runId)")
+        XCTAssertGreaterThanOrEqual(Int(spread) ?? 0, 2, "units ran on several engines: \(spread)")
+        XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(runId)"), "t")
+    }
+
     /// `switchboard engines` shows 3 active engines; one killed with -9 turns lost after
     /// engine.active_threshold_s (by the database's clock), and another engine interrupts its
     /// running run with a reason naming it (host and pid). The other engines' runs go on.
@@ -243,6 +278,222 @@ final class FleetCLITests: XCTestCase {
         tmux.type(":q")
         tmux.keys("Enter")
         XCTAssertTrue(tmux.wait(for: "sbshell$"), tmux.capture())
+    }
+
+    /// The unit queue on (`engine.unit_queue`): one run over the example network's devices spreads
+    /// over 3 engine processes (each taking one unit at a time, the service at most 3 at once across
+    /// them): every device's unit executes exactly once (the ledger, with the pid of the engine that
+    /// ran it), several engines ran some, and the run looks as with one engine: one result per device,
+    /// progress, gap-free log sequence numbers, one end.
+    func testOneRunSpreadsOverThreeEnginesUnitByUnitAndEachUnitRunsOnce() throws {
+        try setUpPostgres("fleetunits", settings: ["SWITCHBOARD_AUTOMATION_ALLOW_UNIX": "true", "SWITCHBOARD_ENGINE_UNIT_QUEUE": "true",
+                                                   "SWITCHBOARD_AUTOMATION_MAX_PROCESS": "1"])
+        try startThreeEngines()
+        XCTAssertEqual(try cli.run(["run", "spread ledger"]).status, 0)
+        let runId = try psql("SELECT max(id) FROM run")
+        try waitFor("the run ended", timeout: 60) { try self.psql("SELECT status FROM run WHERE id = \(runId)") != "running"
+            && (try self.psql("SELECT status FROM run WHERE id = \(runId)")) != "queued" }
+        let devices = Int(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId)")) ?? 0
+        XCTAssertGreaterThanOrEqual(devices, 10, "the run was spread as units")
+        XCTAssertEqual(try psql("SELECT status || ' ' || progress_done || '/' || progress_total || ' ' || progress_failed FROM run WHERE id = \(runId)"),
+                       "completed \(devices)/\(devices) 0", engineLogs())
+        let ledger = try String(contentsOfFile: cli.dir + "/ledger-units", encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ") }
+        XCTAssertEqual(ledger.count, devices, "each unit executed once: \(ledger)")
+        XCTAssertEqual(Set(ledger.map { String($0[0]) }).count, devices, "every device once")
+        let pids = Set(ledger.map { Int32($0[1]) ?? 0 })
+        XCTAssertTrue(pids.isSubset(of: Set(engines.map(\.processIdentifier))), "run by the engines: \(pids)")
+        XCTAssertGreaterThanOrEqual(pids.count, 2, "the run spread over several engines: \(pids)")
+        XCTAssertEqual(try psql("SELECT count(*) || ' ' || count(DISTINCT device_name) || ' ' || bool_and(success) FROM result WHERE run_id = \(runId)"),
+                       "\(devices) \(devices) true")
+        XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(runId)"), "t", "gap-free sequence numbers")
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_log WHERE run_id = \(runId) AND message LIKE 'run \(runId) completed%'"), "1", "one end")
+        XCTAssertEqual(try psql("SELECT max(attempts) FROM run_unit WHERE run_id = \(runId)"), "1")
+    }
+
+    /// The unit queue, kill -9 mid-run: the engines holding a read-only unit (`wait`) and a
+    /// configuration-changing one (`unix`) are killed; both runs complete on the engine left. The
+    /// read-only unit is retried there, its attempt counted; the unix unit ends `lost` with the
+    /// reason and is never run again (the ledger has each device once).
+    func testKilledEnginesUnitsAreRetriedIfReadOnlyAndLostIfTheyChangeConfiguration() throws {
+        try setUpPostgres("fleetunitkill", settings: ["SWITCHBOARD_AUTOMATION_ALLOW_UNIX": "true", "SWITCHBOARD_ENGINE_UNIT_QUEUE": "true",
+                                                      "SWITCHBOARD_AUTOMATION_MAX_PROCESS": "2", "SWITCHBOARD_ENGINE_ACTIVE_THRESHOLD_S": "2",
+                                                      "SWITCHBOARD_ENGINE_DROP_THRESHOLD_S": "60"])
+        try startThreeEngines()
+        XCTAssertEqual(try cli.run(["run", "spread nap"]).status, 0)
+        XCTAssertEqual(try cli.run(["run", "spread slow ledger"]).status, 0)
+        let napRun = try psql("SELECT id FROM run WHERE service_name = 'spread nap'")
+        let ledgerRun = try psql("SELECT id FROM run WHERE service_name = 'spread slow ledger'")
+        var holders: (reading: Int64, changing: Int64) = (0, 0)
+        try waitFor("units of both kinds in flight", timeout: 30) {
+            let rows = try self.psql("SELECT mutating, engine_id FROM run_unit WHERE status = 'claimed' ORDER BY id").split(separator: "\n")
+                .map { $0.split(separator: "|") }
+            guard let r = rows.first(where: { $0[0] == "f" }), let c = rows.first(where: { $0[0] == "t" }) else { return false }
+            holders = (Int64(r[1]) ?? 0, Int64(c[1]) ?? 0)
+            return true
+        }
+        let listed = try listedEngines()
+        let victims = Set([holders.reading, holders.changing]).compactMap { id in listed.first { $0.id == id }?.pid }
+        XCTAssertFalse(victims.isEmpty)
+        let inFlight = try psql("SELECT string_agg(id::text, ',') FROM run_unit WHERE status = 'claimed' AND engine_id IN (\(holders.reading), \(holders.changing))")
+        for pid in victims { kill(pid, SIGKILL) }
+        for p in engines where victims.contains(p.processIdentifier) { p.waitUntilExit() }
+
+        try waitFor("both runs ended", timeout: 90) {
+            try self.psql("SELECT count(*) FROM run WHERE status IN ('queued', 'running')") == "0"
+        }
+        XCTAssertEqual(try psql("SELECT status FROM run WHERE id = \(napRun)"), "completed", engineLogs())
+        let retried = try psql("SELECT count(*) FROM run_unit WHERE run_id = \(napRun) AND attempts = 2 AND id IN (\(inFlight))")
+        XCTAssertGreaterThanOrEqual(Int(retried) ?? 0, 1, "the killed engine's read-only units retried elsewhere")
+        XCTAssertEqual(try psql("SELECT count(*) FROM result WHERE run_id = \(napRun) AND attempts = 2"), retried, "their second attempt counted")
+        XCTAssertEqual(try psql("SELECT count(*) || ' ' || count(DISTINCT device_name) FROM result WHERE run_id = \(napRun)"),
+                       try psql("SELECT count(*) || ' ' || count(*) FROM run_unit WHERE run_id = \(napRun)"), "one result per device")
+
+        XCTAssertEqual(try psql("SELECT status FROM run WHERE id = \(ledgerRun)"), "failed", engineLogs())
+        let lost = try psql("SELECT string_agg(device_name, ',') FROM run_unit WHERE run_id = \(ledgerRun) AND status = 'lost'")
+        XCTAssertFalse(lost.isEmpty, "the killed engine's unix unit ended lost")
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(ledgerRun) AND attempts > 1"), "0", "no configuration-changing unit claimed twice")
+        let reason = try psql("SELECT output FROM result WHERE run_id = \(ledgerRun) AND NOT success LIMIT 1")
+        XCTAssertTrue(reason.contains("lost, not repeated") && reason.contains("expired"), reason)
+        let ledger = try String(contentsOfFile: cli.dir + "/ledger-slow", encoding: .utf8).split(separator: "\n").map { String($0.split(separator: " ")[0]) }
+        XCTAssertEqual(ledger.count, Set(ledger).count, "no device's unix unit ran twice: \(ledger)")
+        XCTAssertEqual(ledger.count, Int(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(ledgerRun)")), "and every one ran")
+        XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(ledgerRun)"), "t")
+    }
+
+    /// The unit queue, `switchboard stop` of a spread run: the engines stop its units in flight, its
+    /// queued units never start, and the run ends `aborted` with the stop's reason within seconds.
+    func testAStoppedSpreadRunEndsAbortedAndStartsNothingMore() throws {
+        try setUpPostgres("fleetunitabort", settings: ["SWITCHBOARD_ENGINE_UNIT_QUEUE": "true", "SWITCHBOARD_AUTOMATION_MAX_PROCESS": "1"])
+        try startThreeEngines()
+        XCTAssertEqual(try cli.run(["run", "spread nap"]).status, 0)
+        let runId = try psql("SELECT max(id) FROM run")
+        try waitFor("units in flight") { try self.psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status = 'claimed'") != "0" }
+        let stopped = Date()
+        XCTAssertEqual(try cli.run(["stop", runId]).status, 0)
+        try waitFor("the run aborted", timeout: 10) { try self.psql("SELECT status FROM run WHERE id = \(runId)") == "aborted" }
+        XCTAssertLessThan(Date().timeIntervalSince(stopped), 5, "ended within seconds, not at the units' end or a lease's")
+        XCTAssertTrue(try psql("SELECT reason FROM run WHERE id = \(runId)").hasPrefix("stopped by "))
+        let statuses = try psql("SELECT string_agg(status, ',') FROM run_unit WHERE run_id = \(runId)")
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status IN ('queued', 'claimed', 'succeeded')"), "0", statuses)
+        sleep(1)
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND attempts > 1"), "0", "nothing started again")
+    }
+
+    /// The unit queue, SIGSTOP past the lease then SIGCONT: the stopped engine's unit is recovered and
+    /// retried by the other engine; continued, the stopped engine's late writes for it are refused
+    /// (it says so and stops the unit), so the run has one result per device, the retry's.
+    func testAnEngineStoppedPastItsLeaseWritesNothingLateForItsUnit() throws {
+        try setUpPostgres("fleetunitstop", settings: ["SWITCHBOARD_ENGINE_UNIT_QUEUE": "true", "SWITCHBOARD_AUTOMATION_MAX_PROCESS": "1",
+                                                      "SWITCHBOARD_ENGINE_ACTIVE_THRESHOLD_S": "2", "SWITCHBOARD_ENGINE_DROP_THRESHOLD_S": "60"])
+        for _ in 0..<2 { try startEngine() }
+        try waitFor("two engines active") { try self.listedEngines().filter { $0.state == .active }.count == 2 }
+        XCTAssertEqual(try cli.run(["run", "spread nap"]).status, 0)
+        let runId = try psql("SELECT max(id) FROM run")
+        var held: (unit: String, engine: Int64) = ("", 0)
+        try waitFor("a unit in flight") {
+            let row = try self.psql("SELECT id, engine_id FROM run_unit WHERE status = 'claimed' ORDER BY id LIMIT 1").split(separator: "|")
+            guard row.count == 2 else { return false }
+            held = (String(row[0]), Int64(row[1]) ?? 0)
+            return true
+        }
+        let pid = try XCTUnwrap(try listedEngines().first { $0.id == held.engine }?.pid)
+        let index = try XCTUnwrap(engines.firstIndex { $0.processIdentifier == pid })
+        kill(pid, SIGSTOP)
+        var continued = false
+        defer { if !continued { kill(pid, SIGCONT) } }
+        try waitFor("its unit recovered and claimed again by the other engine", timeout: 20) {
+            try self.psql("SELECT attempts FROM run_unit WHERE id = \(held.unit)") == "2"
+        }
+        kill(pid, SIGCONT)
+        continued = true
+        try waitFor("the run ended", timeout: 90) { try self.psql("SELECT status FROM run WHERE id = \(runId)") == "completed" }
+        try waitFor("the continued engine refused its late writes") {
+            let log = (try? String(contentsOfFile: self.cli.dir + "/engine-\(index).log", encoding: .utf8)) ?? ""
+            return log.contains("unit #\(held.unit)") && log.contains("no longer this engine's")
+        }
+        XCTAssertEqual(try psql("SELECT count(*) || ' ' || count(DISTINCT device_name) FROM result WHERE run_id = \(runId)"),
+                       try psql("SELECT count(*) || ' ' || count(*) FROM run_unit WHERE run_id = \(runId)"), "one result per device, none late")
+        XCTAssertEqual(try psql("SELECT r.attempts FROM result r JOIN run_unit u ON u.run_id = r.run_id AND u.device_name = r.device_name WHERE u.id = \(held.unit)"),
+                       "2", "the retry's result, its attempt counted")
+        XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(runId)"), "t")
+    }
+
+    /// Stage 2's store layer with real engine processes (the engines do not execute units yet: the
+    /// test claims them under an engine's registration, as its executor will). The engine's heartbeat
+    /// keeps its unit leases alive past their length; once it is stopped (SIGSTOP) past the lease, or
+    /// killed (kill -9), another engine's housekeeping requeues its read-only unit and ends its
+    /// configuration-changing one `lost`; every write under the old lease is refused, even after
+    /// SIGCONT (its heartbeat does not revive an expired lease); the run is not interrupted for its
+    /// engine's death but ends once its last unit does.
+    func testUnitLeasesLiveByTheHeartbeatAndAreRecoveredByAnotherEngine() throws {
+        try setUpPostgres("fleetleases", settings: ["SWITCHBOARD_ENGINE_ACTIVE_THRESHOLD_S": "2", "SWITCHBOARD_ENGINE_DROP_THRESHOLD_S": "60"])
+        let store = try backend()
+        for (index, signal) in [SIGSTOP, SIGKILL].enumerated() {
+            let holder = try startEngine()
+            try waitFor("the holder registered") { try self.listedEngines().contains { $0.pid == holder.processIdentifier && $0.state == .active } }
+            let holderId = try XCTUnwrap(try listedEngines().first { $0.pid == holder.processIdentifier }?.id)
+            // A run spread over units (inserted running: the engines would otherwise execute it whole).
+            let runId = try XCTUnwrap(Int64(try psql("""
+                INSERT INTO run (service_id, service_name, trigger, "user", status, created_at, started_at, engine_id, engine_pid)
+                SELECT id, name, 'cli', 'test', 'running', now(), now(), \(holderId), \(holder.processIdentifier) FROM service WHERE name = 'quick'
+                RETURNING id
+                """).split(separator: "\n").first.map(String.init) ?? ""))
+            let core1 = try XCTUnwrap(Int64(try psql("SELECT id FROM device WHERE name = 'par-core1'")))
+            let core2 = try XCTUnwrap(Int64(try psql("SELECT id FROM device WHERE name = 'par-core2'")))
+            let units = try store.enqueueUnits(run: runId, [
+                RunUnitSpec(serviceId: 1, serviceName: "quick", deviceId: core1, deviceName: "par-core1", mutating: false, maxProcesses: 0),
+                RunUnitSpec(serviceId: 2, serviceName: "ledger", deviceId: core2, deviceName: "par-core2", mutating: true, maxProcesses: 0)], lines: [])
+            let claimed = try store.claimUnits(engine: EngineClaimant(pid: holder.processIdentifier, host: EngineIdentity.thisHost, id: holderId),
+                                               limit: 2, leaseSeconds: 2)
+            XCTAssertEqual(claimed.map(\.id), units.map(\.id))
+            sleep(4)
+            XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status = 'claimed' AND lease_expires_at > now()"), "2",
+                           "the holder's heartbeat renewed its leases past their 2 s\n\(engineLogs())")
+            let lease = try XCTUnwrap(claimed[0].lease)
+            XCTAssertTrue(try store.writeUnitJournal(JournalBatch(lines: [RunLogLine(runId: runId, seq: 1, time: Date(), level: .info,
+                device: "par-core1", service: "quick", message: "in time")]), lease: lease), "a write under a live lease lands")
+
+            kill(holder.processIdentifier, signal)
+            if signal == SIGKILL { holder.waitUntilExit() }
+            let finder = try startEngine()
+            try waitFor("the read-only unit requeued and the mutating one lost", timeout: 20) {
+                try self.psql("SELECT string_agg(status || ':' || attempts, ',' ORDER BY id) FROM run_unit WHERE run_id = \(runId)") == "queued:1,lost:1"
+            }
+            let finderLog = try String(contentsOfFile: cli.dir + "/engine-\(engines.count - 1).log", encoding: .utf8)
+            XCTAssertTrue(finderLog.contains("requeued 1 read-only unit of a lost engine"), finderLog)
+            XCTAssertTrue(finderLog.contains("ended lost 1 configuration-changing unit of a lost engine"), finderLog)
+            if signal == SIGSTOP {
+                kill(holder.processIdentifier, SIGCONT)
+                try waitFor("the holder heartbeating again") {
+                    try self.listedEngines().contains { $0.pid == holder.processIdentifier && $0.state == .active }
+                }
+            }
+            for late in claimed.compactMap(\.lease) {
+                XCTAssertFalse(try store.writeUnitJournal(JournalBatch(lines: [RunLogLine(runId: runId, seq: 1, time: Date(), level: .info,
+                    device: "", service: "", message: "late")]), lease: late), "a late write under the old lease is refused")
+                XCTAssertFalse(try store.finishUnit(late, success: true, batch: JournalBatch()).accepted, "a late finish is refused")
+            }
+            XCTAssertEqual(try psql("SELECT status FROM run WHERE id = \(runId)"), "running", "the run is not interrupted: its units carry on")
+            let lostReason = try psql("SELECT reason FROM run_unit WHERE run_id = \(runId) AND status = 'lost'")
+            XCTAssertTrue(lostReason.contains("engine #\(holderId)") && lostReason.contains("found by engine \(finder.processIdentifier)@"), lostReason)
+
+            // Another engine's claim is the unit's second attempt; its finish ends the run, once.
+            let finderId = try XCTUnwrap(try listedEngines().first { $0.pid == finder.processIdentifier }?.id)
+            let retry = try store.claimUnits(engine: EngineClaimant(pid: finder.processIdentifier, host: EngineIdentity.thisHost, id: finderId),
+                                             limit: 5, leaseSeconds: 30)
+            XCTAssertEqual(retry.map(\.attempts), [2])
+            let end = try store.finishUnit(try XCTUnwrap(retry.first?.lease), success: true, batch: JournalBatch(results: [
+                RunResult(runId: runId, serviceId: 1, serviceName: "quick", deviceId: core1, deviceName: "par-core1", success: true,
+                          output: "ok", durationMs: 1, attempts: 2)]))
+            XCTAssertEqual(end, UnitFinish(accepted: true, runEnded: .failed))
+            XCTAssertEqual(try psql("SELECT status || ' ' || progress_done || '/' || progress_total || ' ' || progress_failed FROM run WHERE id = \(runId)"),
+                           "failed 2/2 1")
+            let messages = try psql("SELECT string_agg(message, '|' ORDER BY seq) FROM run_log WHERE run_id = \(runId)")
+            XCTAssertTrue(messages.contains("in time") && !messages.contains("late") && messages.contains("requeued after attempt 1"), messages)
+            XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(runId)"), "t", "gap-free sequence numbers")
+            for p in [holder, finder] where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+            XCTAssertEqual(index < 1 ? "SIGSTOP" : "SIGKILL", signal == SIGSTOP ? "SIGSTOP" : "SIGKILL")
+        }
     }
 
     /// An engine stopped (SIGSTOP) past engine.active_threshold_s is lost: another engine

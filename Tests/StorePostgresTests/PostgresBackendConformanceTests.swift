@@ -42,6 +42,10 @@ final class PostgresBackendConformanceTests: XCTestCase {
     func testConcurrentClaims() throws { try StoreBackendConformance.concurrentClaimsNeverShareARun(backend) }
     func testAbandonedRuns() throws { try StoreBackendConformance.abandonedRunsAreInterruptedWithAClosingLine(backend) }
     func testJournal() throws { try StoreBackendConformance.journalBatchesLandWholeAndDuplicatesConflict(backend) }
+    func testUnitClaims() throws { try StoreBackendConformance.unitsAreClaimedOnceWithinTheirCaps(backend) }
+    func testUnitLeases() throws { try StoreBackendConformance.expiredLeasesRequeueReadOnlyUnitsAndLoseMutatingOnes(backend) }
+    func testConcurrentUnitClaims() throws { try StoreBackendConformance.concurrentUnitClaimsNeverShareAUnit(backend) }
+    func testStoppedSpreadRun() throws { try StoreBackendConformance.aStoppedSpreadRunEndsAbortedOnce(backend) }
     func testRunEnd() throws { try StoreBackendConformance.aRunsEndIsRecordedOnlyWhileItRuns(backend) }
     func testDueTasks() throws { try StoreBackendConformance.dueTasksAreClaimedByCompareAndSet(backend) }
     func testMissing() throws { try StoreBackendConformance.missingRecordsAreNilOrNotFound(backend) }

@@ -40,16 +40,16 @@ public final class EngineService: Sendable {
     /// Fires due tasks and returns when it next needs to be called (nil: nothing scheduled).
     public typealias SchedulerHook = @Sendable () throws -> Date?
     private let scheduler: SchedulerHook?
-    private let state: Mutex<State>
-    private let log: @Sendable (String) -> Void
+    let state: Mutex<State>
+    let log: @Sendable (String) -> Void
     /// The engine lock (SQLite) or registration (PostgreSQL, `.severalEngines`) this engine holds.
-    private let membership: (any StoreEngineLock)?
+    let membership: (any StoreEngineLock)?
     /// Wakes the loop early: a stop request arrived.
     private let waker = LoopWaker()
     /// The heartbeat and stop-listener threads, waited for at the end.
     private let background = DispatchGroup()
     private let backgroundStopped = Mutex(false)
-    private let host = EngineIdentity.thisHost
+    let host = EngineIdentity.thisHost
 
     public enum Shutdown: Sendable, Equatable { case none, drain, abort }
 
@@ -65,6 +65,8 @@ public final class EngineService: Sendable {
         var tasks: [Int64: Task<Void, Never>] = [:]
         var shutdown: Shutdown = .none
         var nextSchedulerTick = Date.distantPast
+        /// Units this engine executes (the unit queue), by unit id.
+        var units: [Int64: UnitWork] = [:]
     }
 
     public convenience init(database: any StoreBackend, settings: Settings, paths: Paths, secrets: SecretBox,
@@ -194,6 +196,21 @@ public final class EngineService: Sendable {
         }
     }
 
+    /// Units whose lease expired: read-only ones back in the queue, configuration-changing ones `lost`,
+    /// each with a reason naming the engine that held it and this one.
+    func recoverExpiredUnits(_ thresholds: EngineThresholds) throws {
+        let finder = "engine \(pid)@\(host)\(membership?.engineId.map { " (#\($0))" } ?? "")"
+        let recovered = try database.recoverExpiredUnits { unit in
+            "the lease of engine #\(unit.engineId ?? 0) on it expired (no heartbeat for \(Deadline.format(thresholds.active)) s); found by \(finder)"
+        }
+        if !recovered.requeued.isEmpty {
+            log("requeued \(recovered.requeued.count) read-only unit\(recovered.requeued.count == 1 ? "" : "s") of a lost engine: \(recovered.requeued.map { "#\($0.id)" }.joined(separator: ", "))")
+        }
+        if !recovered.lost.isEmpty {
+            log("ended lost \(recovered.lost.count) configuration-changing unit\(recovered.lost.count == 1 ? "" : "s") of a lost engine: \(recovered.lost.map { "#\($0.id)" }.joined(separator: ", "))")
+        }
+    }
+
     /// With several engines (PostgreSQL), on a thread of its own so device I/O never holds it back:
     /// the registration's heartbeat every `min(2 s, engine.active_threshold_s / 4)`, then the
     /// housekeeping any engine does for the others: runs of lost engines interrupted, dropped
@@ -211,6 +228,14 @@ public final class EngineService: Sendable {
                         log("heartbeat written again")
                     }
                     failing = false
+                    // The unit-level queue: this engine's leases live by its heartbeat; units whose
+                    // lease expired (their engine killed, stopped or cut off) are recovered.
+                    if let engineId = membership.engineId {
+                        try database.renewUnitLeases(engineId: engineId, leaseSeconds: thresholds.active)
+                    }
+                    try recoverExpiredUnits(thresholds)
+                    let stopped = try database.endStoppedUnitRuns()
+                    if !stopped.isEmpty { log("ended stopped spread run \(stopped.map(String.init).joined(separator: ", "))") }
                     let ids = try recoverInterrupted()
                     if !ids.isEmpty { log("marked interrupted (their engine is lost): run \(ids.map(String.init).joined(separator: ", "))") }
                     for gone in try database.removeDroppedEngines(thresholds) {
@@ -287,13 +312,15 @@ public final class EngineService: Sendable {
             let shutdown = shutdownState
             if shutdown == .none {
                 claimRuns()
+                claimUnits()
                 tickScheduler()
             } else if shutdownStarted == nil {
                 shutdownStarted = Date()
             }
             await checkStops()
+            await flushUnits()
             if shutdown != .none {
-                if activeRuns.isEmpty { break }
+                if activeRuns.isEmpty && state.withLock({ $0.units.isEmpty }) { break }
                 if shutdown == .drain, let started = shutdownStarted,
                    Date().timeIntervalSince(started) > settings.engine.stopGraceSeconds {
                     log("grace time over: interrupting what remains")
@@ -342,6 +369,14 @@ public final class EngineService: Sendable {
     }
 
     func start(_ run: Run) {
+        if unitQueueOn {
+            Task { [self] in if await !spread(run) { startWhole(run) } }
+            return
+        }
+        startWhole(run)
+    }
+
+    func startWhole(_ run: Run) {
         let environment = self.environment
         if let note = state.withLock({ s -> String? in defer { s.settingsNote = nil }; return s.settingsNote }) {
             environment.journal.log(run: run.id!, .warning, note)

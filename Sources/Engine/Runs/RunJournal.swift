@@ -74,6 +74,26 @@ public final class RunJournal: Sendable {
         state.withLock { $0.deviceStatus[deviceId] = (status, Date()) }
     }
 
+    /// Takes what is buffered without writing it: a unit's journal goes through its lease
+    /// (`writeUnitJournal`, `finishUnit`), never `writeJournal`. Progress is not taken (the units count it).
+    public func take() -> JournalBatch {
+        state.withLock { s in
+            let batch = JournalBatch(lines: s.lines, results: s.results,
+                                     deviceStatus: s.deviceStatus.mapValues { JournalBatch.DeviceRunStatus(status: $0.status, time: $0.time) })
+            s.lines = []; s.results = []; s.progress = [:]; s.deviceStatus = [:]
+            return batch
+        }
+    }
+
+    /// Puts back a batch that could not be written (it is retried with the next).
+    public func putBack(_ batch: JournalBatch) {
+        state.withLock { s in
+            s.lines = batch.lines + s.lines
+            s.results = batch.results + s.results
+            for (k, v) in batch.deviceStatus where s.deviceStatus[k] == nil { s.deviceStatus[k] = (v.status, v.time) }
+        }
+    }
+
     /// Lines written so far (all runs), for the benchmark.
     public var linesWritten: Int { state.withLock { $0.written } }
 

@@ -49,7 +49,7 @@ public struct StoreCapabilities: OptionSet, Sendable, CustomStringConvertible {
 /// when the body returns and rolls back when it throws (errors the body throws come out unchanged);
 /// `exclusiveTransaction` takes the write lock before the body reads anything, for read-then-update
 /// sequences that must see the latest commit (the scheduler's tick: SQLite `BEGIN IMMEDIATE`).
-public protocol StoreBackend: AnyObject, Sendable {
+public protocol StoreBackend: StoreUnitQueue {
     /// Where the database is (a path for SQLite, a URL without its password for PostgreSQL); engine
     /// lock, engine log and published settings are named after it.
     var location: String { get }

@@ -99,6 +99,8 @@ public struct Settings: Sendable, Equatable {
         /// Seconds without a heartbeat after which an engine is lost, then dropped (PostgreSQL).
         public var activeThresholdS: Double
         public var dropThresholdS: Double
+        /// PostgreSQL: spread a service's run over every engine, device by device (`run_unit`).
+        public var unitQueue: Bool
     }
 
     /// Configurations in git (the backup service).
@@ -205,7 +207,8 @@ public struct Settings: Sendable, Equatable {
             stopGraceSeconds: read.double("engine.stop_grace_seconds"),
             maxRuns: read.int("engine.max_runs"),
             activeThresholdS: read.double("engine.active_threshold_s"),
-            dropThresholdS: read.double("engine.drop_threshold_s"))
+            dropThresholdS: read.double("engine.drop_threshold_s"),
+            unitQueue: read.bool("engine.unit_queue"))
         git = Git(repository: read.string("git.repository"), enabled: read.bool("git.enabled"),
                   remote: read.string("git.remote"), branch: read.string("git.branch"))
         mail = Mail(server: read.string("mail.server"), port: read.int("mail.port"), useTLS: read.bool("mail.use_tls"),

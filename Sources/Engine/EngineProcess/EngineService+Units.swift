@@ -1,0 +1,175 @@
+import Foundation
+import Store
+import Synchronization
+
+/// The unit queue (several engines, stage 2; `engine.unit_queue`, off by default): a service's run
+/// over devices is not executed whole by the engine that claims it. That engine resolves its targets
+/// and enqueues one unit per device (`enqueueUnits`); every engine then claims units up to
+/// `automation.max_process` in flight, executes each as a run would (`RunExecution.runUnit`: the
+/// same attempts, deadline, conversion, validation, lines and result), and writes its journal only
+/// through the unit's lease: its lines every second (`writeUnitJournal`) and its end with its result
+/// (`finishUnit`, which ends the run when it was the last). A refused write means the lease is gone
+/// (another engine recovered the unit): the unit's device operation is stopped and nothing more of
+/// it is written. Workflows, services run once, and runs without devices still execute whole.
+extension EngineService {
+    struct UnitWork: Sendable {
+        var lease: UnitLease
+        var execution: RunExecution
+        var journal: RunJournal
+        var lastFlush: Date
+        /// Its run's stop was requested: it ends failed ("stopped"), at once.
+        var stopRequested = false
+        /// The unit's work, cancelled when it is stopped so sleeps and waits end at once.
+        var task: Task<RunExecution.UnitOutcome, Never>?
+
+        func stop(reason: String, status: Run.Status) async {
+            await execution.stop(status: status, reason: reason)
+            task?.cancel()
+        }
+    }
+
+    var unitQueueOn: Bool {
+        database.capabilities.contains(.severalEngines) && environment.settings.engine.unitQueue && membership?.engineId != nil
+    }
+
+    /// Enqueues a claimed run's units; false when the run is not one to spread (it then runs whole).
+    func spread(_ run: Run) async -> Bool {
+        guard let id = run.id else { return false }
+        do {
+            let plan = try await database.query { store -> (Service, [Device])? in
+                guard let service = try store.service(id: run.serviceId), service.kind != .workflow, service.runMethod == .perDevice,
+                      let devices = try TargetResolver.devices(store, TargetResolver.targets(of: run, service: service)), !devices.isEmpty
+                else { return nil }
+                return (service, devices)
+            }
+            guard let (service, devices) = plan else { return false }
+            let mutating = service.changesConfiguration
+            let specs = devices.map {
+                RunUnitSpec(serviceId: service.id ?? run.serviceId, serviceName: service.name, deviceId: $0.id, deviceName: $0.name,
+                            mutating: mutating, maxProcesses: service.maxProcesses)
+            }
+            let opening = RunLogLine(runId: id, seq: 0, time: Date(), level: .info, device: "", service: service.name,
+                                     message: "run \(id) of service '\(service.name)' started by \(run.user) (\(run.trigger.rawValue)) on \(devices.count) device\(devices.count == 1 ? "" : "s"), spread over the engines")
+            _ = try database.enqueueUnits(run: id, specs, lines: [opening])
+            log("run \(id) (\(run.serviceName)) spread as \(specs.count) unit\(specs.count == 1 ? "" : "s")")
+            return true
+        } catch {
+            log("run \(id): cannot spread it over the engines (\(StoreError.describe(error))): it runs here whole")
+            return false
+        }
+    }
+
+    /// Claims units up to `automation.max_process` in flight on this engine.
+    func claimUnits() {
+        guard unitQueueOn, let engineId = membership?.engineId else { return }
+        let settings = environment.settings
+        let free = max(1, settings.automation.maxProcess) - state.withLock { $0.units.count }
+        if free <= 0 { return }
+        let claimed: [RunUnit]
+        do {
+            claimed = try database.claimUnits(engine: EngineClaimant(pid: pid, host: host, id: engineId), limit: free,
+                                              leaseSeconds: EngineThresholds(settings).active)
+        } catch {
+            log("cannot claim units: \(StoreError.describe(error))")
+            return
+        }
+        for unit in claimed { startUnit(unit) }
+    }
+
+    func startUnit(_ unit: RunUnit) {
+        guard let lease = unit.lease else { return }
+        let environment = self.environment
+        let journal = RunJournal(database: database, redactor: environment.journal.secretRedactor)
+        let unitEnvironment = RunEnvironment(database: database, settings: environment.settings, journal: journal,
+                                             transport: environment.transport, targets: environment.targets)
+        Task { [self] in
+            let loaded: (Run, Service, Device?)?
+            do {
+                loaded = try await database.query { store -> (Run, Service, Device?)? in
+                    guard let run = try store.run(id: unit.runId), let service = try store.service(id: unit.serviceId) else { return nil }
+                    return (run, service, try store.device(named: unit.deviceName))
+                }
+            } catch { loaded = nil }
+            guard let (run, service, device) = loaded else {
+                _ = try? database.finishUnit(lease, success: false, batch: JournalBatch(lines: [
+                    RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .error, device: unit.deviceName, service: unit.serviceName,
+                               message: "the run, its service or its device no longer exists")]))
+                return
+            }
+            let execution = RunExecution(run: run, environment: unitEnvironment)
+            let work = Task { await execution.runUnit(service, device: device, payload: run.parameters, previous: nil) }
+            state.withLock { $0.units[unit.id] = UnitWork(lease: lease, execution: execution, journal: journal, lastFlush: Date(), task: work) }
+            let outcome = await work.value
+            await execution.sessions.closeAll()
+            if let id = device?.id { journal.deviceFinished(id, status: outcome.success ? "success" : "failure") }
+            finish(unit, lease: lease, journal: journal, success: outcome.success, recorded: outcome.recorded)
+            state.withLock { _ = $0.units.removeValue(forKey: unit.id) }
+        }
+    }
+
+    /// Ends a unit through its lease, retried on transient errors (the lease lives by the heartbeat meanwhile).
+    func finish(_ unit: RunUnit, lease: UnitLease, journal: RunJournal, success: Bool, recorded: Bool) {
+        var batch = journal.take()
+        // The attempts of earlier claims (an engine lost while it ran the unit) count in the result.
+        for i in batch.results.indices { batch.results[i].attempts += unit.attempts - 1 }
+        if !recorded, state.withLock({ $0.units[unit.id]?.stopRequested ?? false }) {
+            batch.lines.append(RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .warning, device: unit.deviceName,
+                                          service: unit.serviceName, message: "stopped: the run's stop was requested"))
+            _ = try? database.finishUnit(lease, success: false, batch: batch)
+            return
+        }
+        if !recorded {
+            log("unit #\(unit.id) (\(unit.deviceName)) was stopped before its end: its lease lapses and another engine recovers it")
+            return
+        }
+        var delay: useconds_t = 100_000
+        for attempt in 0..<20 {
+            do {
+                let end = try database.finishUnit(lease, success: success, batch: batch)
+                if !end.accepted {
+                    log("unit #\(unit.id) (\(unit.deviceName)) is no longer this engine's (its lease expired): its result is not written")
+                } else if let status = end.runEnded {
+                    log("run \(unit.runId) \(status.rawValue) (its last unit ended here)")
+                }
+                return
+            } catch {
+                if attempt == 19 { log("unit #\(unit.id): cannot record its end: \(StoreError.describe(error))") }
+                usleep(delay)
+                delay = min(delay * 2, 2_000_000)
+            }
+        }
+    }
+
+    /// Writes each unit's lines through its lease about once a second; a refused write stops the
+    /// unit's device operation (the lease is gone: another engine has the unit, or ended it lost).
+    func flushUnits() async {
+        let now = Date()
+        let abort = shutdownState == .abort
+        let due = state.withLock { s -> [(Int64, UnitWork)] in
+            s.units.filter { abort || now.timeIntervalSince($0.value.lastFlush) >= 1 }.map { ($0.key, $0.value) }
+        }
+        let runs = Array(Set(due.map { $0.1.lease }.compactMap { l in state.withLock { $0.units[l.unitId]?.execution.run.id } }))
+        let stops = Set((try? await database.query { store in try store.stopRequests(among: runs).map(\.run) }) ?? [])
+        for (id, work) in due {
+            if let run = work.execution.run.id, stops.contains(run), !work.stopRequested {
+                state.withLock { $0.units[id]?.stopRequested = true }
+                await work.stop(reason: "stopped", status: .aborted)
+                continue
+            }
+            if abort {
+                await work.stop(reason: "the engine (pid \(pid)) was stopped", status: .interrupted)
+                continue
+            }
+            state.withLock { $0.units[id]?.lastFlush = now }
+            let batch = work.journal.take()
+            do {
+                if try !database.writeUnitJournal(batch, lease: work.lease) {
+                    log("unit #\(id) is no longer this engine's (its lease expired): stopping its device operation")
+                    await work.stop(reason: "the unit's lease was lost", status: .interrupted)
+                }
+            } catch {
+                work.journal.putBack(batch)
+            }
+        }
+    }
+}

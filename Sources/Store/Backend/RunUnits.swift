@@ -1,0 +1,140 @@
+import Foundation
+
+// The unit-level queue (several engines, stage 2): a run's units (one service on one device, or one
+// device's walk through a workflow) in `run_unit`, claimed by engines in batches under a lease kept
+// by the database's clock. Every write of a claimed unit carries its lease (`UnitLease`) and is
+// refused once the unit is no longer that claim's: an engine that lost its lease (killed, stopped,
+// cut off) can never write a result or a log line for it again.
+
+/// A unit as the engine enqueues it.
+public struct RunUnitSpec: Sendable, Equatable {
+    public var serviceId: Int64
+    public var serviceName: String
+    public var deviceId: Int64?
+    public var deviceName: String
+    /// Configuration-changing (kinds `config`, `unix`, a service marked mutating): never two in
+    /// flight on one device, and never retried once its engine is lost (it ends `lost`).
+    public var mutating: Bool
+    /// The service's `max_processes`: its units of one run in flight at once across every engine
+    /// (0: no cap).
+    public var maxProcesses: Int
+
+    public init(serviceId: Int64, serviceName: String, deviceId: Int64?, deviceName: String, mutating: Bool, maxProcesses: Int) {
+        self.serviceId = serviceId; self.serviceName = serviceName; self.deviceId = deviceId; self.deviceName = deviceName
+        self.mutating = mutating; self.maxProcesses = maxProcesses
+    }
+}
+
+/// The claim that lets an engine write for a unit: the unit, the engine's registration and the
+/// claim's epoch (the unit's claim count when it was claimed). Any other claim of the unit since
+/// (after a requeue) has a higher epoch, so a stale lease never matches.
+public struct UnitLease: Sendable, Hashable, Codable {
+    public var unitId: Int64
+    public var engineId: Int64
+    public var epoch: Int
+    public init(unitId: Int64, engineId: Int64, epoch: Int) { self.unitId = unitId; self.engineId = engineId; self.epoch = epoch }
+}
+
+/// A unit of the queue.
+public struct RunUnit: Sendable, Equatable, Codable {
+    public enum Status: String, Codable, Sendable, CaseIterable {
+        case queued, claimed, succeeded, failed, lost
+        public var isFinished: Bool { [.succeeded, .failed, .lost].contains(self) }
+    }
+    public var id: Int64
+    public var runId: Int64
+    public var serviceId: Int64
+    public var serviceName: String
+    public var deviceId: Int64?
+    public var deviceName: String
+    public var mutating: Bool
+    public var maxProcesses: Int
+    public var status: Status
+    /// Times it was claimed: the attempt a claim is (a read-only unit requeued after its engine was
+    /// lost is claimed again, and the result counts it).
+    public var attempts: Int
+    /// The engine that holds it (claimed) or finished it.
+    public var engineId: Int64?
+    public var reason: String
+
+    public init(id: Int64, runId: Int64, serviceId: Int64, serviceName: String, deviceId: Int64?, deviceName: String, mutating: Bool,
+                maxProcesses: Int, status: Status, attempts: Int, engineId: Int64?, reason: String) {
+        self.id = id; self.runId = runId; self.serviceId = serviceId; self.serviceName = serviceName; self.deviceId = deviceId
+        self.deviceName = deviceName; self.mutating = mutating; self.maxProcesses = maxProcesses; self.status = status
+        self.attempts = attempts; self.engineId = engineId; self.reason = reason
+    }
+
+    /// The lease of a claimed unit.
+    public var lease: UnitLease? {
+        guard status == .claimed, let engineId else { return nil }
+        return UnitLease(unitId: id, engineId: engineId, epoch: attempts)
+    }
+}
+
+/// What finishing a unit did.
+public struct UnitFinish: Sendable, Equatable {
+    /// False: the lease was no longer held (the unit was requeued, ended lost, or finished by another
+    /// claim); nothing was written and the engine must stop the unit's device work.
+    public var accepted: Bool
+    /// The run's end when this unit was its last (recorded once, by this call), else nil.
+    public var runEnded: Run.Status?
+    public init(accepted: Bool, runEnded: Run.Status?) { self.accepted = accepted; self.runEnded = runEnded }
+}
+
+/// What recovering expired leases did.
+public struct ExpiredUnits: Sendable, Equatable {
+    /// Read-only units back in the queue, for another engine.
+    public var requeued: [RunUnit]
+    /// Configuration-changing units ended `lost`, never repeated.
+    public var lost: [RunUnit]
+    /// Runs whose last unit this ended, with their end.
+    public var endedRuns: [Int64: Run.Status]
+    public init(requeued: [RunUnit] = [], lost: [RunUnit] = [], endedRuns: [Int64: Run.Status] = [:]) {
+        self.requeued = requeued; self.lost = lost; self.endedRuns = endedRuns
+    }
+}
+
+/// The unit-level queue: each backend implements it on its own SQL (PostgreSQL with `FOR UPDATE SKIP
+/// LOCKED` under several engines; SQLite's one writer serialises its claims).
+public protocol StoreUnitQueue: AnyObject, Sendable {
+    /// Puts a `running` run's units in the queue, in order, and sets its progress total; `lines`
+    /// (the run's opening lines) get the run's next sequence numbers. Returns the units.
+    func enqueueUnits(run: Int64, _ units: [RunUnitSpec], lines: [RunLogLine]) throws -> [RunUnit]
+    /// Claims up to `limit` queued units of running runs for `engine`, oldest first, each under a
+    /// lease of `leaseSeconds` by the database's clock. Never more units of one run's service in
+    /// flight than its `maxProcesses` (across every engine), never two mutating units of one device.
+    func claimUnits(engine: EngineClaimant, limit: Int, leaseSeconds: Double) throws -> [RunUnit]
+    /// Extends the leases of every unit `engineId` holds (its heartbeat); returns how many.
+    @discardableResult func renewUnitLeases(engineId: Int64, leaseSeconds: Double) throws -> Int
+    /// Writes a claimed unit's journal (lines get the run's next sequence numbers, whatever theirs
+    /// were) if `lease` still holds; false (nothing written) when it does not.
+    func writeUnitJournal(_ batch: JournalBatch, lease: UnitLease) throws -> Bool
+    /// Ends a claimed unit with its last journal (results, lines, device status), if `lease` holds:
+    /// the run's progress comes from its units, and the engine finishing its last unit ends it.
+    func finishUnit(_ lease: UnitLease, success: Bool, batch: JournalBatch) throws -> UnitFinish
+    /// Units whose lease expired (their engine killed, stopped or cut off): read-only ones go back to
+    /// the queue, mutating ones end `lost` with `reason(unit)` as their failed result.
+    func recoverExpiredUnits(reason: @escaping (RunUnit) -> String) throws -> ExpiredUnits
+    /// Spread runs whose stop was requested: their queued units end `lost` (never started), and a run
+    /// with no unit left in flight ends `aborted` with its stop's reason (else its last unit's finish
+    /// ends it so). Returns the runs ended.
+    func endStoppedUnitRuns() throws -> [Int64]
+    /// A run's units, in order.
+    func units(run: Int64) throws -> [RunUnit]
+}
+
+extension RunUnit {
+    /// Which run status the units' outcome gives once none is left: completed when all succeeded.
+    public static func runStatus(failed: Int) -> Run.Status { failed == 0 ? .completed : .failed }
+}
+
+extension Service {
+    /// Configuration-changing: kinds `config` and `unix`, or a service whose parameters say
+    /// `"mutating": true`. Such a unit is never retried behind the user's back, and never two run on
+    /// one device at once.
+    public var changesConfiguration: Bool {
+        if kind == .config || kind == .unix { return true }
+        if case .bool(true)? = parameters["mutating"] { return true }
+        return false
+    }
+}

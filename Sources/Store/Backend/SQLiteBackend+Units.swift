@@ -1,0 +1,235 @@
+import Foundation
+import GRDB
+
+/// The unit-level queue on SQLite: one engine per file, and one writer, so a claim is a plain
+/// conditional update in a write transaction. Times are SQLite's clock in GRDB's own format
+/// (`YYYY-MM-DD HH:MM:SS.SSS`, UTC), so they compare with the stored ones as text.
+extension AppDatabase {
+    static let nowSQL = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+    static func leaseSQL(_ placeholder: String = "?") -> String {
+        "strftime('%Y-%m-%d %H:%M:%f', 'now', '+' || \(placeholder) || ' seconds')"
+    }
+    static let unitColumns = "id, run_id, service_id, service_name, device_id, device_name, mutating, max_processes, status, attempts, engine_id, reason"
+
+    static func unit(_ row: Row) -> RunUnit {
+        RunUnit(id: row[0], runId: row[1], serviceId: row[2], serviceName: row[3], deviceId: row[4], deviceName: row[5],
+                mutating: row[6], maxProcesses: row[7], status: RunUnit.Status(rawValue: row[8]) ?? .queued, attempts: row[9],
+                engineId: row[10], reason: row[11])
+    }
+
+    public func enqueueUnits(run: Int64, _ units: [RunUnitSpec], lines: [RunLogLine]) throws -> [RunUnit] {
+        try Self.mappingErrors {
+            try writer.write { db -> [RunUnit] in
+                guard try Int64.fetchOne(db, sql: "SELECT id FROM run WHERE id = ?", arguments: [run]) != nil else {
+                    throw StoreError(.notFound, "no run \(run)")
+                }
+                var ids: [Int64] = []
+                for u in units {
+                    try db.execute(sql: """
+                        INSERT INTO run_unit (run_id, service_id, service_name, device_id, device_name, mutating, max_processes)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [run, u.serviceId, u.serviceName, u.deviceId, u.deviceName, u.mutating, u.maxProcesses])
+                    ids.append(db.lastInsertedRowID)
+                }
+                try Self.settleRun(db, run: run, endIfDone: false)
+                try Self.appendLines(db, run: run, lines)
+                if ids.isEmpty { return [] }
+                return try Row.fetchAll(db, sql: "SELECT \(Self.unitColumns) FROM run_unit WHERE id IN (\(ids.map(String.init).joined(separator: ","))) ORDER BY id")
+                    .map(Self.unit)
+            }
+        }
+    }
+
+    public func claimUnits(engine: EngineClaimant, limit: Int, leaseSeconds: Double) throws -> [RunUnit] {
+        if limit <= 0 { return [] }
+        return try Self.mappingErrors {
+            let any = try writer.read { db in try Int64.fetchOne(db, sql: "SELECT 1 FROM run_unit WHERE status = 'queued' LIMIT 1") != nil }
+            if !any { return [] }
+            return try writer.write { db -> [RunUnit] in
+                let ids = try Int64.fetchAll(db, sql: """
+                    WITH busy AS (
+                        SELECT run_id, service_id, count(*) AS n FROM run_unit WHERE status = 'claimed' GROUP BY run_id, service_id
+                    ), busy_devices AS (
+                        SELECT DISTINCT device_id FROM run_unit WHERE status = 'claimed' AND mutating AND device_id IS NOT NULL
+                    ), candidates AS (
+                        SELECT u.id, u.run_id, u.service_id, u.device_id, u.mutating, u.max_processes,
+                               row_number() OVER (PARTITION BY u.run_id, u.service_id ORDER BY u.id) AS in_service,
+                               row_number() OVER (PARTITION BY u.mutating, u.device_id ORDER BY u.id) AS on_device
+                        FROM run_unit u JOIN run r ON r.id = u.run_id
+                        WHERE u.status = 'queued' AND r.status = 'running' AND NOT r.stop_requested
+                          AND NOT (u.mutating AND u.device_id IS NOT NULL AND u.device_id IN (SELECT device_id FROM busy_devices))
+                    )
+                    SELECT c.id FROM candidates c LEFT JOIN busy b ON b.run_id = c.run_id AND b.service_id = c.service_id
+                    WHERE (c.max_processes <= 0 OR COALESCE(b.n, 0) + c.in_service <= c.max_processes)
+                      AND (NOT c.mutating OR c.device_id IS NULL OR c.on_device = 1)
+                    ORDER BY c.id LIMIT ?
+                    """, arguments: [limit])
+                var out: [RunUnit] = []
+                for id in ids {
+                    try db.execute(sql: """
+                        UPDATE run_unit SET status = 'claimed', engine_id = ?, attempts = attempts + 1, claimed_at = \(Self.nowSQL),
+                                            lease_expires_at = \(Self.leaseSQL()) WHERE id = ? AND status = 'queued'
+                        """, arguments: [engine.id ?? 0, leaseSeconds, id])
+                    if db.changesCount == 1, let row = try Row.fetchOne(db, sql: "SELECT \(Self.unitColumns) FROM run_unit WHERE id = ?", arguments: [id]) {
+                        out.append(Self.unit(row))
+                    }
+                }
+                return out
+            }
+        }
+    }
+
+    @discardableResult
+    public func renewUnitLeases(engineId: Int64, leaseSeconds: Double) throws -> Int {
+        try Self.mappingErrors {
+            try writer.write { db in
+                try db.execute(sql: """
+                    UPDATE run_unit SET lease_expires_at = \(Self.leaseSQL())
+                    WHERE engine_id = ? AND status = 'claimed' AND lease_expires_at > \(Self.nowSQL)
+                    """, arguments: [leaseSeconds, engineId])
+                return db.changesCount
+            }
+        }
+    }
+
+    public func writeUnitJournal(_ batch: JournalBatch, lease: UnitLease) throws -> Bool {
+        try Self.mappingErrors {
+            try writer.write { db in
+                guard let run = try Self.holds(db, lease) else { return false }
+                try Self.writeUnitBatch(db, run: run, batch)
+                return true
+            }
+        }
+    }
+
+    public func finishUnit(_ lease: UnitLease, success: Bool, batch: JournalBatch) throws -> UnitFinish {
+        try Self.mappingErrors {
+            try writer.write { db in
+                guard let run = try Self.holds(db, lease) else { return UnitFinish(accepted: false, runEnded: nil) }
+                try Self.writeUnitBatch(db, run: run, batch)
+                try db.execute(sql: "UPDATE run_unit SET status = ?, ended_at = \(Self.nowSQL), lease_expires_at = NULL WHERE id = ?",
+                               arguments: [success ? "succeeded" : "failed", lease.unitId])
+                return UnitFinish(accepted: true, runEnded: try Self.settleRun(db, run: run, endIfDone: true))
+            }
+        }
+    }
+
+    public func recoverExpiredUnits(reason: @escaping (RunUnit) -> String) throws -> ExpiredUnits {
+        try Self.mappingErrors {
+            try writer.write { db in
+                var out = ExpiredUnits()
+                let expired = try Row.fetchAll(db, sql: """
+                    SELECT \(Self.unitColumns) FROM run_unit WHERE status = 'claimed' AND lease_expires_at <= \(Self.nowSQL) ORDER BY id
+                    """).map(Self.unit)
+                for unit in expired {
+                    let text = reason(unit)
+                    if unit.mutating {
+                        try db.execute(sql: "UPDATE run_unit SET status = 'lost', reason = ?, ended_at = \(Self.nowSQL), lease_expires_at = NULL WHERE id = ?",
+                                       arguments: [text, unit.id])
+                        let message = "lost, not repeated (it changes configuration): \(text)"
+                        let result = RunResult(runId: unit.runId, serviceId: unit.serviceId, serviceName: unit.serviceName, deviceId: unit.deviceId,
+                                               deviceName: unit.deviceName, success: false, output: message, durationMs: 0, attempts: unit.attempts)
+                        let line = RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .error, device: unit.deviceName,
+                                              service: unit.serviceName, message: message)
+                        try Self.writeUnitBatch(db, run: unit.runId, JournalBatch(lines: [line], results: [result]))
+                        var lost = unit
+                        lost.status = .lost; lost.reason = text
+                        out.lost.append(lost)
+                        if let end = try Self.settleRun(db, run: unit.runId, endIfDone: true) { out.endedRuns[unit.runId] = end }
+                    } else {
+                        try db.execute(sql: """
+                            UPDATE run_unit SET status = 'queued', engine_id = NULL, claimed_at = NULL, lease_expires_at = NULL, reason = ? WHERE id = ?
+                            """, arguments: [text, unit.id])
+                        let line = RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .warning, device: unit.deviceName,
+                                              service: unit.serviceName, message: "requeued after attempt \(unit.attempts): \(text)")
+                        try Self.writeUnitBatch(db, run: unit.runId, JournalBatch(lines: [line]))
+                        var requeued = unit
+                        requeued.status = .queued; requeued.engineId = nil; requeued.reason = text
+                        out.requeued.append(requeued)
+                    }
+                }
+                return out
+            }
+        }
+    }
+
+    public func endStoppedUnitRuns() throws -> [Int64] {
+        try Self.mappingErrors {
+            try writer.write { db in
+                var ended: [Int64] = []
+                for run in try Int64.fetchAll(db, sql: """
+                    SELECT r.id FROM run r WHERE r.status = 'running' AND r.stop_requested
+                      AND EXISTS (SELECT 1 FROM run_unit u WHERE u.run_id = r.id) ORDER BY r.id
+                    """) {
+                    try db.execute(sql: "UPDATE run_unit SET status = 'lost', reason = 'the run was stopped before it started', ended_at = \(Self.nowSQL) WHERE run_id = ? AND status = 'queued'",
+                                   arguments: [run])
+                    if try Self.settleRun(db, run: run, endIfDone: true) != nil { ended.append(run) }
+                }
+                return ended
+            }
+        }
+    }
+
+    public func units(run: Int64) throws -> [RunUnit] {
+        try Self.mappingErrors {
+            try writer.read { db in
+                try Row.fetchAll(db, sql: "SELECT \(Self.unitColumns) FROM run_unit WHERE run_id = ? ORDER BY id", arguments: [run]).map(Self.unit)
+            }
+        }
+    }
+
+    // MARK: helpers
+
+    static func holds(_ db: Database, _ lease: UnitLease) throws -> Int64? {
+        try Int64.fetchOne(db, sql: """
+            SELECT run_id FROM run_unit WHERE id = ? AND engine_id = ? AND attempts = ? AND status = 'claimed' AND lease_expires_at > \(nowSQL)
+            """, arguments: [lease.unitId, lease.engineId, lease.epoch])
+    }
+
+    static func appendLines(_ db: Database, run: Int64, _ lines: [RunLogLine]) throws {
+        if lines.isEmpty { return }
+        let base = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM run_log WHERE run_id = ?", arguments: [run]) ?? 0
+        for (i, l) in lines.enumerated() {
+            try db.execute(sql: "INSERT INTO run_log (run_id, seq, time, level, device, service, message) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [run, base + Int64(i) + 1, l.time, l.level.rawValue, l.device, l.service, l.message])
+        }
+    }
+
+    static func writeUnitBatch(_ db: Database, run: Int64, _ batch: JournalBatch) throws {
+        try appendLines(db, run: run, batch.lines)
+        for r in batch.results {
+            try db.execute(sql: """
+                INSERT INTO result (run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [run, r.serviceId, r.serviceName, r.deviceId, r.deviceName, r.success, r.output, r.durationMs, r.attempts,
+                                 r.createdAt, r.rows])
+        }
+        for (device, s) in batch.deviceStatus {
+            try db.execute(sql: "UPDATE device SET last_run_status = ?, last_run_time = ? WHERE id = ?", arguments: [s.status, s.time, device])
+        }
+    }
+
+    @discardableResult
+    static func settleRun(_ db: Database, run: Int64, endIfDone: Bool) throws -> Run.Status? {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT COALESCE(SUM(status IN ('succeeded', 'failed', 'lost')), 0), count(*), COALESCE(SUM(status IN ('failed', 'lost')), 0)
+            FROM run_unit WHERE run_id = ?
+            """, arguments: [run]) else { return nil }
+        let done: Int = row[0], total: Int = row[1], failed: Int = row[2]
+        try db.execute(sql: "UPDATE run SET progress_done = ?, progress_total = ?, progress_failed = ? WHERE id = ?",
+                       arguments: [done, total, failed, run])
+        guard endIfDone, done == total else { return nil }
+        let stop = try Row.fetchOne(db, sql: "SELECT stop_requested, reason FROM run WHERE id = ?", arguments: [run])
+        let stopped: Bool = stop?[0] ?? false
+        let status = stopped ? .aborted : RunUnit.runStatus(failed: failed)
+        let reason: String = stopped ? (stop?[1] ?? "stopped") : failed > 0 ? "\(failed) of \(total) device\(total == 1 ? "" : "s") failed" : ""
+        try db.execute(sql: "UPDATE run SET status = ?, ended_at = ?, reason = ? WHERE id = ? AND status = 'running'",
+                       arguments: [status.rawValue, Date(), reason, run])
+        guard db.changesCount == 1 else { return nil }
+        try appendLines(db, run: run, [RunLogLine(runId: run, seq: 0, time: Date(), level: failed > 0 ? .warning : .info, device: "", service: "",
+                                                  message: "run \(run) \(status.rawValue): \(done)/\(total) done, \(failed) failed")])
+        try db.execute(sql: "UPDATE task SET last_run_status = ? WHERE id = (SELECT task_id FROM run WHERE id = ?) AND last_run_id = ?",
+                       arguments: [status.rawValue, run, run])
+        return status
+    }
+}

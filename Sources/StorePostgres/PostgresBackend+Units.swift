@@ -1,0 +1,276 @@
+import Foundation
+import PostgresNIO
+import Store
+
+/// The unit-level queue on PostgreSQL (several engines, stage 2). Lock order, everywhere: a unit's
+/// row, then its run's row (which also serialises the run's log sequence numbers across engines).
+extension PostgresBackend {
+    /// Held (transaction-scoped) while claiming: the caps (a service's `max_processes` across
+    /// engines, one mutating unit per device) are counts over claimed rows, which a claim running
+    /// beside another would not see. The claim itself is milliseconds; `SKIP LOCKED` still passes
+    /// over units that a finish or a recovery holds.
+    static let unitClaimLockKey = 0x5357_554E  // "SWUN"
+
+    static let unitColumns = """
+        id, run_id, service_id, service_name, device_id, device_name, mutating, max_processes::bigint, status, attempts::bigint, engine_id, reason
+        """
+
+    static func unit(_ row: PostgresRow) throws -> RunUnit {
+        RunUnit(id: try row.value(0, as: Int64.self), runId: try row.value(1, as: Int64.self), serviceId: try row.value(2, as: Int64.self),
+                serviceName: try row.value(3, as: String.self), deviceId: try row.value(4, as: Int64?.self),
+                deviceName: try row.value(5, as: String.self), mutating: try row.value(6, as: Bool.self),
+                maxProcesses: Int(try row.value(7, as: Int64.self)),
+                status: RunUnit.Status(rawValue: try row.value(8, as: String.self)) ?? .queued,
+                attempts: Int(try row.value(9, as: Int64.self)), engineId: try row.value(10, as: Int64?.self),
+                reason: try row.value(11, as: String.self))
+    }
+
+    public func enqueueUnits(run: Int64, _ units: [RunUnitSpec], lines: [RunLogLine]) throws -> [RunUnit] {
+        try withConnection { c in
+            try inTransaction(c) { tx -> [RunUnit] in
+                guard try !tx.read("SELECT id FROM run WHERE id = $1 FOR UPDATE", [.int(Int(run))]).isEmpty else {
+                    throw StoreError(.notFound, "no run \(run)")
+                }
+                var out: [RunUnit] = []
+                if !units.isEmpty {
+                    let rows: [[String: Any]] = units.map { u in
+                        ["service_id": u.serviceId, "service_name": u.serviceName, "device_id": u.deviceId.map { $0 as Any } ?? NSNull(),
+                         "device_name": u.deviceName, "mutating": u.mutating, "max_processes": u.maxProcesses]
+                    }
+                    out = try tx.write("""
+                        INSERT INTO run_unit (run_id, service_id, service_name, device_id, device_name, mutating, max_processes)
+                        SELECT $1, service_id, service_name, device_id, device_name, mutating, max_processes
+                        FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (service_id bigint, service_name text, device_id bigint,
+                             device_name text, mutating boolean, max_processes integer))
+                             WITH ORDINALITY AS u(service_id, service_name, device_id, device_name, mutating, max_processes, ordinality)
+                        ORDER BY ordinality
+                        RETURNING \(Self.unitColumns)
+                        """, [.int(Int(run)), .text(try Self.json(rows))]).map(Self.unit).sorted { $0.id < $1.id }
+                }
+                try settleRun(tx, run: run, endIfDone: false)
+                try appendLines(tx, run: run, lines)
+                return out
+            }
+        }
+    }
+
+    public func claimUnits(engine: EngineClaimant, limit: Int, leaseSeconds: Double) throws -> [RunUnit] {
+        if limit <= 0 { return [] }
+        // The idle poll reads one index entry and takes no lock.
+        let any = try withConnection { c in try !c.query("SELECT 1 FROM run_unit WHERE status = 'queued' LIMIT 1").isEmpty }
+        if !any { return [] }
+        return try withConnection { c in
+            try inTransaction(c) { tx -> [RunUnit] in
+                try tx.read("SELECT pg_advisory_xact_lock($1)", [.int(Self.unitClaimLockKey)])
+                let claimed = try tx.write("""
+                    WITH busy AS (
+                        SELECT run_id, service_id, count(*) AS n FROM run_unit WHERE status = 'claimed' GROUP BY run_id, service_id
+                    ), busy_devices AS (
+                        SELECT DISTINCT device_id FROM run_unit WHERE status = 'claimed' AND mutating AND device_id IS NOT NULL
+                    ), candidates AS (
+                        SELECT u.id, u.run_id, u.service_id, u.device_id, u.mutating, u.max_processes,
+                               row_number() OVER (PARTITION BY u.run_id, u.service_id ORDER BY u.id) AS in_service,
+                               row_number() OVER (PARTITION BY u.mutating, u.device_id ORDER BY u.id) AS on_device
+                        FROM run_unit u JOIN run r ON r.id = u.run_id
+                        WHERE u.status = 'queued' AND r.status = 'running' AND NOT r.stop_requested
+                          AND NOT (u.mutating AND u.device_id IS NOT NULL AND u.device_id IN (SELECT device_id FROM busy_devices))
+                    ), picked AS MATERIALIZED (
+                        SELECT c.id FROM candidates c LEFT JOIN busy b ON b.run_id = c.run_id AND b.service_id = c.service_id
+                        WHERE (c.max_processes <= 0 OR COALESCE(b.n, 0) + c.in_service <= c.max_processes)
+                          AND (NOT c.mutating OR c.device_id IS NULL OR c.on_device = 1)
+                        ORDER BY c.id LIMIT $3
+                    ), locked AS MATERIALIZED (
+                        SELECT u.id FROM run_unit u JOIN picked p ON p.id = u.id WHERE u.status = 'queued' FOR UPDATE OF u SKIP LOCKED
+                    )
+                    UPDATE run_unit SET status = 'claimed', engine_id = $1, attempts = attempts + 1, claimed_at = now(),
+                                        lease_expires_at = now() + make_interval(secs => $2)
+                    FROM locked WHERE run_unit.id = locked.id
+                    RETURNING \(Self.unitColumns.split(separator: ",").map { "run_unit." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+                    """, [.int(Int(engine.id ?? 0)), .double(leaseSeconds), .int(limit)]).map(Self.unit)
+                return claimed.sorted { $0.id < $1.id }
+            }
+        }
+    }
+
+    @discardableResult
+    public func renewUnitLeases(engineId: Int64, leaseSeconds: Double) throws -> Int {
+        try withConnection { c in
+            // An expired lease is not revived: another engine may be recovering it now.
+            try c.query("""
+                UPDATE run_unit SET lease_expires_at = now() + make_interval(secs => $2)
+                WHERE engine_id = $1 AND status = 'claimed' AND lease_expires_at > now() RETURNING id
+                """, [.int(Int(engineId)), .double(leaseSeconds)]).count
+        }
+    }
+
+    public func writeUnitJournal(_ batch: JournalBatch, lease: UnitLease) throws -> Bool {
+        try withConnection { c in
+            try inTransaction(c) { tx -> Bool in
+                guard let run = try holds(tx, lease) else { return false }
+                try tx.read("SELECT id FROM run WHERE id = $1 FOR UPDATE", [.int(Int(run))])
+                try writeUnitBatch(tx, run: run, batch)
+                return true
+            }
+        }
+    }
+
+    public func finishUnit(_ lease: UnitLease, success: Bool, batch: JournalBatch) throws -> UnitFinish {
+        try withConnection { c in
+            try inTransaction(c) { tx -> UnitFinish in
+                guard let run = try holds(tx, lease) else { return UnitFinish(accepted: false, runEnded: nil) }
+                try tx.read("SELECT id FROM run WHERE id = $1 FOR UPDATE", [.int(Int(run))])
+                try writeUnitBatch(tx, run: run, batch)
+                try tx.write("UPDATE run_unit SET status = $2, ended_at = now(), lease_expires_at = NULL WHERE id = $1",
+                             [.int(Int(lease.unitId)), .text(success ? "succeeded" : "failed")])
+                return UnitFinish(accepted: true, runEnded: try settleRun(tx, run: run, endIfDone: true))
+            }
+        }
+    }
+
+    public func recoverExpiredUnits(reason: @escaping (RunUnit) -> String) throws -> ExpiredUnits {
+        try withConnection { c in
+            try inTransaction(c) { tx -> ExpiredUnits in
+                var out = ExpiredUnits()
+                let expired = try tx.read("""
+                    SELECT \(Self.unitColumns) FROM run_unit WHERE status = 'claimed' AND lease_expires_at <= now()
+                    ORDER BY id FOR UPDATE SKIP LOCKED
+                    """).map(Self.unit)
+                for unit in expired {
+                    let text = reason(unit)
+                    try tx.read("SELECT id FROM run WHERE id = $1 FOR UPDATE", [.int(Int(unit.runId))])
+                    if unit.mutating {
+                        try tx.write("UPDATE run_unit SET status = 'lost', reason = $2, ended_at = now(), lease_expires_at = NULL WHERE id = $1",
+                                     [.int(Int(unit.id)), .text(text)])
+                        let message = "lost, not repeated (it changes configuration): \(text)"
+                        let result = RunResult(runId: unit.runId, serviceId: unit.serviceId, serviceName: unit.serviceName, deviceId: unit.deviceId,
+                                               deviceName: unit.deviceName, success: false, output: message, durationMs: 0,
+                                               attempts: unit.attempts)
+                        let line = RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .error, device: unit.deviceName,
+                                              service: unit.serviceName, message: message)
+                        try writeUnitBatch(tx, run: unit.runId, JournalBatch(lines: [line], results: [result]))
+                        var lost = unit
+                        lost.status = .lost; lost.reason = text
+                        out.lost.append(lost)
+                        if let end = try settleRun(tx, run: unit.runId, endIfDone: true) { out.endedRuns[unit.runId] = end }
+                    } else {
+                        try tx.write("""
+                            UPDATE run_unit SET status = 'queued', engine_id = NULL, claimed_at = NULL, lease_expires_at = NULL, reason = $2
+                            WHERE id = $1
+                            """, [.int(Int(unit.id)), .text(text)])
+                        let line = RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .warning, device: unit.deviceName,
+                                              service: unit.serviceName, message: "requeued after attempt \(unit.attempts): \(text)")
+                        try writeUnitBatch(tx, run: unit.runId, JournalBatch(lines: [line]))
+                        var requeued = unit
+                        requeued.status = .queued; requeued.engineId = nil; requeued.reason = text
+                        out.requeued.append(requeued)
+                    }
+                }
+                return out
+            }
+        }
+    }
+
+    public func endStoppedUnitRuns() throws -> [Int64] {
+        try withConnection { c in
+            try inTransaction(c) { tx -> [Int64] in
+                var ended: [Int64] = []
+                for row in try tx.read("""
+                    SELECT r.id FROM run r WHERE r.status = 'running' AND r.stop_requested
+                      AND EXISTS (SELECT 1 FROM run_unit u WHERE u.run_id = r.id)
+                    ORDER BY r.id FOR UPDATE OF r SKIP LOCKED
+                    """) {
+                    let run = try row.value(0, as: Int64.self)
+                    try tx.write("UPDATE run_unit SET status = 'lost', reason = 'the run was stopped before it started', ended_at = now() WHERE run_id = $1 AND status = 'queued'",
+                                 [.int(Int(run))])
+                    if try settleRun(tx, run: run, endIfDone: true) != nil { ended.append(run) }
+                }
+                return ended
+            }
+        }
+    }
+
+    public func units(run: Int64) throws -> [RunUnit] {
+        try withConnection { c in
+            try c.query("SELECT \(Self.unitColumns) FROM run_unit WHERE run_id = $1 ORDER BY id", [.int(Int(run))]).map(Self.unit)
+        }
+    }
+
+    // MARK: helpers
+
+    /// The unit's run when `lease` still holds (locking the unit's row), else nil.
+    private func holds(_ tx: PostgresExecutor, _ lease: UnitLease) throws -> Int64? {
+        try tx.read("""
+            SELECT run_id FROM run_unit WHERE id = $1 AND engine_id = $2 AND attempts = $3 AND status = 'claimed' AND lease_expires_at > now()
+            FOR UPDATE
+            """, [.int(Int(lease.unitId)), .int(Int(lease.engineId)), .int(lease.epoch)]).first?.value(0, as: Int64.self)
+    }
+
+    /// Lines get the run's next sequence numbers (the caller holds the run's row).
+    private func appendLines(_ tx: PostgresExecutor, run: Int64, _ lines: [RunLogLine]) throws {
+        if lines.isEmpty { return }
+        let base = try tx.lastLogSeq(run: run)
+        let rows: [[String: Any]] = lines.enumerated().map { i, l in
+            ["run_id": run, "seq": base + Int64(i) + 1, "time": PGRecords.formatTimestamp(l.time), "level": l.level.rawValue,
+             "device": l.device, "service": l.service, "message": l.message]
+        }
+        try tx.write("""
+            INSERT INTO run_log (run_id, seq, time, level, device, service, message)
+            SELECT run_id, seq, time, level, device, service, message FROM jsonb_populate_recordset(NULL::run_log, $1::jsonb)
+            """, [.text(try Self.json(rows))])
+    }
+
+    /// A unit's journal: its lines (renumbered), results and device status; progress comes from the units.
+    private func writeUnitBatch(_ tx: PostgresExecutor, run: Int64, _ batch: JournalBatch) throws {
+        try appendLines(tx, run: run, batch.lines)
+        if !batch.results.isEmpty {
+            let results: [[String: Any]] = batch.results.map { r in
+                let rows: Any = r.rows.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8), options: [.fragmentsAllowed]) } ?? NSNull()
+                return ["run_id": run, "service_id": r.serviceId, "service_name": r.serviceName,
+                        "device_id": r.deviceId.map { $0 as Any } ?? NSNull(), "device_name": r.deviceName, "success": r.success,
+                        "output": r.output, "duration_ms": r.durationMs, "attempts": r.attempts,
+                        "created_at": PGRecords.formatTimestamp(r.createdAt), "rows": rows]
+            }
+            try tx.write("""
+                INSERT INTO result (run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows)
+                SELECT run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows
+                FROM jsonb_populate_recordset(NULL::result, $1::jsonb) WITH ORDINALITY AS r ORDER BY ordinality
+                """, [.text(try Self.json(results))])
+        }
+        for (device, s) in batch.deviceStatus {
+            try tx.write("UPDATE device SET last_run_status = $1, last_run_time = $2 WHERE id = $3",
+                         [.text(s.status), .date(s.time), .int(Int(device))])
+        }
+    }
+
+    /// The run's progress from its units; when none is left and `endIfDone`, its end (once: only
+    /// while it is `running`), a closing line and its task's last status. The caller holds the run's row.
+    @discardableResult
+    private func settleRun(_ tx: PostgresExecutor, run: Int64, endIfDone: Bool) throws -> Run.Status? {
+        guard let row = try tx.read("""
+            SELECT count(*) FILTER (WHERE status IN ('succeeded', 'failed', 'lost'))::bigint, count(*)::bigint,
+                   count(*) FILTER (WHERE status IN ('failed', 'lost'))::bigint
+            FROM run_unit WHERE run_id = $1
+            """, [.int(Int(run))]).first else { return nil }
+        let done = Int(try row.value(0, as: Int64.self)), total = Int(try row.value(1, as: Int64.self))
+        let failed = Int(try row.value(2, as: Int64.self))
+        try tx.write("UPDATE run SET progress_done = $1, progress_total = $2, progress_failed = $3 WHERE id = $4",
+                     [.int(done), .int(total), .int(failed), .int(Int(run))])
+        guard endIfDone, done == total else { return nil }
+        let stop = try tx.read("SELECT stop_requested, reason FROM run WHERE id = $1", [.int(Int(run))]).first
+        let stopped = try stop?.value(0, as: Bool.self) ?? false
+        let status = stopped ? .aborted : RunUnit.runStatus(failed: failed)
+        let reason = stopped ? (try stop?.value(1, as: String.self) ?? "stopped")
+            : failed > 0 ? "\(failed) of \(total) device\(total == 1 ? "" : "s") failed" : ""
+        let ended = try tx.write("""
+            UPDATE run SET status = $1, ended_at = now(), reason = $2 WHERE id = $3 AND status = 'running' RETURNING task_id
+            """, [.text(status.rawValue), .text(reason), .int(Int(run))])
+        guard let first = ended.first else { return nil }
+        try appendLines(tx, run: run, [RunLogLine(runId: run, seq: 0, time: Date(), level: failed > 0 ? .warning : .info, device: "", service: "",
+                                                  message: "run \(run) \(status.rawValue): \(done)/\(total) done, \(failed) failed")])
+        if let task = try first.value(0, as: Int64?.self) {
+            try tx.write("UPDATE task SET last_run_status = $1 WHERE id = $2 AND last_run_id = $3",
+                         [.text(status.rawValue), .int(Int(task)), .int(Int(run))])
+        }
+        return status
+    }
+}

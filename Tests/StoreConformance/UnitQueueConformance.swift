@@ -1,0 +1,202 @@
+import Foundation
+import Store
+
+/// The unit-level queue (several engines, stage 2), the same checks on every backend.
+extension StoreBackendConformance {
+    /// A running run with `units` queued, and its id.
+    static func runningRun(_ backend: any StoreBackend, _ specs: (_ devices: [String: Int64], _ service: Service) -> [RunUnitSpec]) throws
+        -> (run: Int64, units: [RunUnit]) {
+        let service = try seed(backend)
+        try backend.transaction { tx in try tx.upsert(device: Device(name: "r3", address: "192.0.2.3")) }
+        let run = try backend.transaction { tx in try tx.enqueueRun(service: "show", trigger: .cli, user: "ann", devices: ["r1", "r2", "r3"]).id! }
+        _ = try backend.claimQueuedRuns(limit: 1, enginePid: 4242, at: Date())
+        let devices = try backend.query { q in
+            Dictionary(uniqueKeysWithValues: try ["r1", "r2", "r3"].map { ($0, try q.device(named: $0)!.id!) })
+        }
+        let opening = [RunLogLine(runId: run, seq: 0, time: Date(), level: .info, device: "", service: "", message: "run started")]
+        let units = try backend.enqueueUnits(run: run, specs(devices, service), lines: opening)
+        return (run, units)
+    }
+
+    static func claimant(_ id: Int64) -> EngineClaimant { EngineClaimant(pid: Int32(1000 + id), host: "h\(id)", id: id) }
+
+    static func result(_ unit: RunUnit, success: Bool = true, attempts: Int = 1) -> RunResult {
+        RunResult(runId: unit.runId, serviceId: unit.serviceId, serviceName: unit.serviceName, deviceId: unit.deviceId,
+                  deviceName: unit.deviceName, success: success, output: "out of \(unit.id)", durationMs: 5, attempts: attempts)
+    }
+
+    static func line(_ unit: RunUnit, _ text: String) -> RunLogLine {
+        // seq 1 on purpose: the store numbers a unit's lines itself, per run, across engines.
+        RunLogLine(runId: unit.runId, seq: 1, time: Date(), level: .info, device: unit.deviceName, service: unit.serviceName, message: text)
+    }
+
+    /// Units are claimed once, oldest first, within a service's `max_processes` across engines and
+    /// one mutating unit per device; a stale lease writes nothing; the last unit's finish ends the
+    /// run once, with progress, results and gap-free log sequence numbers as one engine would leave.
+    public static func unitsAreClaimedOnceWithinTheirCaps(_ backend: any StoreBackend) throws {
+        let (run, units) = try runningRun(backend) { d, s in
+            ["r1", "r2", "r3"].map { RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: d[$0], deviceName: $0, mutating: false, maxProcesses: 2) }
+                + [1, 2].map { _ in RunUnitSpec(serviceId: 99, serviceName: "push", deviceId: d["r1"], deviceName: "r1", mutating: true, maxProcesses: 0) }
+        }
+        try expect(units.count == 5 && units.allSatisfy { $0.status == .queued && $0.attempts == 0 && $0.runId == run }, "enqueued: \(units)")
+        try expect(try backend.query { try $0.run(id: run)?.progressTotal } == 5, "the run's total is its units")
+
+        let first = try backend.claimUnits(engine: claimant(1), limit: 10, leaseSeconds: 30)
+        try expect(first.map(\.id) == [units[0].id, units[1].id, units[3].id],
+                   "two of show (max_processes 2) and one push on r1: \(first.map(\.id)) of \(units.map(\.id))")
+        try expect(first.allSatisfy { $0.status == .claimed && $0.engineId == 1 && $0.attempts == 1 && $0.lease != nil }, "claimed for engine 1")
+        try expect(try backend.claimUnits(engine: claimant(2), limit: 10, leaseSeconds: 30).isEmpty,
+                   "another engine gets nothing: the caps hold across engines")
+
+        // A lease that is not the claim's writes nothing.
+        let held = first[0].lease!
+        for stale in [UnitLease(unitId: held.unitId, engineId: 2, epoch: 1), UnitLease(unitId: held.unitId, engineId: 1, epoch: 2)] {
+            try expect(!(try backend.writeUnitJournal(JournalBatch(lines: [line(first[0], "stale")]), lease: stale)), "stale \(stale) refused")
+            try expect(!(try backend.finishUnit(stale, success: true, batch: JournalBatch(results: [result(first[0])]))).accepted, "stale finish refused")
+        }
+        try expect(try backend.writeUnitJournal(JournalBatch(lines: [line(first[0], "connected")]), lease: held), "the holder writes")
+        let f = try backend.finishUnit(held, success: true, batch: JournalBatch(lines: [line(first[0], "done")], results: [result(first[0])]))
+        try expect(f.accepted && f.runEnded == nil, "finished, the run goes on: \(f)")
+        try expect(!(try backend.finishUnit(held, success: true, batch: JournalBatch(results: [result(first[0])]))).accepted, "finished once")
+        try expect(try backend.query { try $0.run(id: run)?.progressDone } == 1, "progress from the units")
+
+        let second = try backend.claimUnits(engine: claimant(2), limit: 10, leaseSeconds: 30)
+        try expect(second.map(\.id) == [units[2].id], "a show slot came free (the second push waits for r1): \(second.map(\.id))")
+        let push = first[2].lease!
+        try expect(try backend.finishUnit(push, success: false, batch: JournalBatch(results: [result(first[2], success: false)])).accepted, "push 1")
+        let third = try backend.claimUnits(engine: claimant(3), limit: 10, leaseSeconds: 30)
+        try expect(third.map(\.id) == [units[4].id], "r1 free for the second push: \(third.map(\.id))")
+
+        var ends: [Run.Status] = []
+        for unit in [first[1], second[0], third[0]] {
+            let finish = try backend.finishUnit(unit.lease!, success: true, batch: JournalBatch(lines: [line(unit, "done")], results: [result(unit)]))
+            try expect(finish.accepted, "finished \(unit.id)")
+            if let end = finish.runEnded { ends.append(end) }
+        }
+        try expect(ends == [.failed], "the run ended once, failed (one push failed): \(ends)")
+        let (r, lines, results) = try backend.query { q in
+            (try q.run(id: run)!, try q.logLines(run: run, after: 0, device: nil, limit: 100), try q.results(run: run, device: nil))
+        }
+        try expect(r.status == .failed && r.progressDone == 5 && r.progressTotal == 5 && r.progressFailed == 1 && r.endedAt != nil
+                   && r.reason == "1 of 5 devices failed", "the run's end: \(r)")
+        try expect(lines.map(\.seq) == Array(1...Int64(lines.count)), "log sequence numbers without gaps: \(lines.map(\.seq))")
+        try expect(lines.first?.message == "run started" && lines.last?.message.contains("failed") == true && !lines.contains { $0.message == "stale" },
+                   "opening, unit and closing lines, nothing stale: \(lines.map(\.message))")
+        try expect(results.count == 5 && Set(results.map(\.deviceName)) == ["r1", "r2", "r3"], "one result per unit: \(results.count)")
+        try expect(try backend.units(run: run).map(\.status) == [.succeeded, .succeeded, .succeeded, .failed, .succeeded], "the units' ends")
+        try expect(try backend.claimUnits(engine: claimant(1), limit: 10, leaseSeconds: 30).isEmpty, "nothing left")
+    }
+
+    /// A lease not renewed expires by the database's clock: its writes are refused; recovery puts
+    /// read-only units back in the queue (claimed again, the attempt counted) and ends mutating ones
+    /// `lost`, never repeated.
+    public static func expiredLeasesRequeueReadOnlyUnitsAndLoseMutatingOnes(_ backend: any StoreBackend) throws {
+        let (run, units) = try runningRun(backend) { d, s in
+            [RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: d["r1"], deviceName: "r1", mutating: false, maxProcesses: 0),
+             RunUnitSpec(serviceId: 99, serviceName: "push", deviceId: d["r2"], deviceName: "r2", mutating: true, maxProcesses: 0),
+             RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: d["r3"], deviceName: "r3", mutating: false, maxProcesses: 0)]
+        }
+        let claimed = try backend.claimUnits(engine: claimant(7), limit: 2, leaseSeconds: 0.6)
+        try expect(claimed.map(\.id) == [units[0].id, units[1].id], "engine 7 holds two: \(claimed.map(\.id))")
+        try expect(try backend.renewUnitLeases(engineId: 7, leaseSeconds: 0.6) == 2, "its heartbeat renews both")
+        try expect(try backend.recoverExpiredUnits { _ in "x" } == ExpiredUnits(), "nothing expired yet")
+        usleep(1_000_000)
+        try expect(try backend.renewUnitLeases(engineId: 7, leaseSeconds: 30) == 0, "an expired lease is not revived")
+        try expect(!(try backend.writeUnitJournal(JournalBatch(lines: [line(claimed[0], "late")]), lease: claimed[0].lease!)),
+                   "a write under an expired lease is refused")
+        let recovered = try backend.recoverExpiredUnits { "the engine #\($0.engineId ?? 0) was lost" }
+        try expect(recovered.requeued.map(\.id) == [units[0].id] && recovered.lost.map(\.id) == [units[1].id] && recovered.endedRuns.isEmpty,
+                   "read-only requeued, mutating lost: \(recovered)")
+        try expect(try backend.recoverExpiredUnits { _ in "x" } == ExpiredUnits(), "recovered once")
+
+        let retry = try backend.claimUnits(engine: claimant(8), limit: 10, leaseSeconds: 30)
+        try expect(retry.map(\.id) == [units[0].id, units[2].id] && retry[0].attempts == 2 && retry[1].attempts == 1,
+                   "another engine takes the requeued unit as its second attempt: \(retry)")
+        try expect(!(try backend.finishUnit(claimed[0].lease!, success: true, batch: JournalBatch(results: [result(claimed[0])]))).accepted,
+                   "the old claim's finish is refused")
+        var end: Run.Status?
+        for unit in retry {
+            let f = try backend.finishUnit(unit.lease!, success: true, batch: JournalBatch(results: [result(unit, attempts: unit.attempts)]))
+            try expect(f.accepted, "finished \(unit.id)")
+            end = f.runEnded ?? end
+        }
+        try expect(end == .failed, "the lost unit fails the run: \(String(describing: end))")
+        let (results, lines) = try backend.query { q in (try q.results(run: run, device: nil), try q.logLines(run: run, after: 0, device: nil, limit: 100)) }
+        try expect(results.count == 3, "one result per unit, none for the late writes: \(results.map(\.deviceName))")
+        let lost = results.first { $0.deviceName == "r2" }
+        try expect(lost?.success == false && lost?.output.contains("the engine #7 was lost") == true, "the lost unit's result names why: \(String(describing: lost))")
+        try expect(results.first { $0.deviceName == "r1" }?.attempts == 2, "the retry's attempt is counted")
+        try expect(lines.contains { $0.message.contains("requeued after attempt 1") } && !lines.contains { $0.message == "late" },
+                   "the requeue is logged, the late line is not: \(lines.map(\.message))")
+        try expect(lines.map(\.seq) == Array(1...Int64(lines.count)), "sequence numbers without gaps: \(lines.map(\.seq))")
+        try expect(try backend.units(run: run).map(\.status) == [.succeeded, .lost, .succeeded], "the units' ends")
+    }
+
+    /// Engines claiming at once (each its own thread and connection) never share a unit, and the caps
+    /// hold at every moment: at most `max_processes` of a service in flight across them, at most one
+    /// mutating unit per device.
+    public static func concurrentUnitClaimsNeverShareAUnit(_ backend: any StoreBackend) throws {
+        let (run, units) = try runningRun(backend) { d, s in
+            (0..<60).map { i in RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: d["r\(i % 3 + 1)"], deviceName: "r\(i % 3 + 1)",
+                                             mutating: false, maxProcesses: 4) }
+                + (0..<12).map { i in RunUnitSpec(serviceId: 99, serviceName: "push", deviceId: d["r\(i % 3 + 1)"], deviceName: "r\(i % 3 + 1)",
+                                                  mutating: true, maxProcesses: 0) }
+        }
+        let claimed = ClaimLog()
+        let ends = ClaimLog()
+        let breaches = ClaimLog()
+        let start = DispatchSemaphore(value: 0)
+        let group = DispatchGroup()
+        for engine in 1...4 {
+            DispatchQueue.global().async(group: group) {
+                start.wait()
+                while let got = try? backend.claimUnits(engine: claimant(Int64(engine)), limit: engine + 1, leaseSeconds: 30) {
+                    // Different limits: claims made at once pick different units, so a cap must be a count, not luck.
+                    if got.isEmpty {
+                        // The caps may hold back what is queued: wait while any unit is unfinished.
+                        if (try? backend.units(run: run).contains { !$0.status.isFinished }) == true { usleep(2_000); continue }
+                        break
+                    }
+                    claimed.add(got.map(\.id))
+                    if let now = try? backend.units(run: run).filter({ $0.status == .claimed }) {
+                        let reading = now.filter { !$0.mutating }.count
+                        let perDevice = Dictionary(grouping: now.filter(\.mutating), by: \.deviceName).values.map(\.count).max() ?? 0
+                        if reading > 4 || perDevice > 1 { breaches.add([Int64(reading * 100 + perDevice)]) }
+                    }
+                    for u in got {
+                        if let f = try? backend.finishUnit(u.lease!, success: true, batch: JournalBatch(lines: [line(u, "done")], results: [result(u)])),
+                           f.runEnded != nil { ends.add([u.runId]) }
+                    }
+                }
+            }
+        }
+        for _ in 0..<4 { start.signal() }
+        group.wait()
+        let ids = claimed.ids
+        try expect(ids.count == Set(ids).count && Set(ids) == Set(units.map(\.id)), "each unit claimed once: \(ids.count) claims of \(units.count)")
+        try expect(breaches.ids.isEmpty, "caps breached (read-only in flight * 100 + mutating on one device): \(breaches.ids)")
+        try expect(ends.ids == [run], "the run ended once: \(ends.ids)")
+        let lines = try backend.query { try $0.logLines(run: run, after: 0, device: nil, limit: 1000) }
+        try expect(lines.map(\.seq) == Array(1...Int64(lines.count)) && lines.count == 74, "no sequence collision across engines: \(lines.count)")
+        try expect(try backend.query { try $0.run(id: run)?.status } == .completed, "completed")
+    }
+
+    /// A stop of a spread run: no more claims; its queued units end `lost` (never started); the run
+    /// ends `aborted` with the stop's reason once its in-flight unit ends, once.
+    public static func aStoppedSpreadRunEndsAbortedOnce(_ backend: any StoreBackend) throws {
+        let (run, units) = try runningRun(backend) { d, s in
+            ["r1", "r2", "r3"].map { RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: d[$0], deviceName: $0, mutating: false, maxProcesses: 0) }
+        }
+        let claimed = try backend.claimUnits(engine: claimant(1), limit: 1, leaseSeconds: 30)
+        try expect(claimed.map(\.id) == [units[0].id], "one in flight")
+        try backend.transaction { tx in _ = try tx.requestStop(run: run, user: "ann") }
+        try expect(try backend.claimUnits(engine: claimant(2), limit: 5, leaseSeconds: 30).isEmpty, "a stopped run's units are not claimed")
+        try expect(try backend.endStoppedUnitRuns().isEmpty, "not ended while a unit is in flight")
+        try expect(try backend.units(run: run).map(\.status) == [.claimed, .lost, .lost], "queued units lost")
+        let end = try backend.finishUnit(claimed[0].lease!, success: false, batch: JournalBatch(results: [result(claimed[0], success: false)]))
+        try expect(end == UnitFinish(accepted: true, runEnded: .aborted), "the last unit ends it aborted: \(end)")
+        let r = try backend.query { try $0.run(id: run)! }
+        try expect(r.status == .aborted && r.reason == "stopped by ann" && r.progressDone == 3, "the run's end: \(r)")
+        try expect(try backend.endStoppedUnitRuns().isEmpty, "ended once")
+    }
+}
