@@ -2,8 +2,10 @@ import Foundation
 import PostgresNIO
 import Store
 
-/// The unit-level queue on PostgreSQL (several engines, stage 2). Lock order, everywhere: a unit's
-/// row, then its run's row (which also serialises the run's log sequence numbers across engines).
+/// The unit-level queue on PostgreSQL (several engines, stage 2). Lock order: a unit's row, then its
+/// run's row (which also serialises the run's log sequence numbers across engines), except when a
+/// stop ends a run's queued units (`endStoppedUnitRuns`: the run first, then its queued units, which
+/// no claimed-unit write holds).
 extension PostgresBackend {
     /// Held (transaction-scoped) while claiming: the caps (a service's `max_processes` across
     /// engines, one mutating unit per device) are counts over claimed rows, which a claim running
@@ -63,22 +65,8 @@ extension PostgresBackend {
             try inTransaction(c) { tx -> [RunUnit] in
                 try tx.read("SELECT pg_advisory_xact_lock($1)", [.int(Self.unitClaimLockKey)])
                 let claimed = try tx.write("""
-                    WITH busy AS (
-                        SELECT run_id, service_id, count(*) AS n FROM run_unit WHERE status = 'claimed' GROUP BY run_id, service_id
-                    ), busy_devices AS (
-                        SELECT DISTINCT device_id FROM run_unit WHERE status = 'claimed' AND mutating AND device_id IS NOT NULL
-                    ), candidates AS (
-                        SELECT u.id, u.run_id, u.service_id, u.device_id, u.mutating, u.max_processes,
-                               row_number() OVER (PARTITION BY u.run_id, u.service_id ORDER BY u.id) AS in_service,
-                               row_number() OVER (PARTITION BY u.mutating, u.device_id ORDER BY u.id) AS on_device
-                        FROM run_unit u JOIN run r ON r.id = u.run_id
-                        WHERE u.status = 'queued' AND r.status = 'running' AND NOT r.stop_requested
-                          AND NOT (u.mutating AND u.device_id IS NOT NULL AND u.device_id IN (SELECT device_id FROM busy_devices))
-                    ), picked AS MATERIALIZED (
-                        SELECT c.id FROM candidates c LEFT JOIN busy b ON b.run_id = c.run_id AND b.service_id = c.service_id
-                        WHERE (c.max_processes <= 0 OR COALESCE(b.n, 0) + c.in_service <= c.max_processes)
-                          AND (NOT c.mutating OR c.device_id IS NULL OR c.on_device = 1)
-                        ORDER BY c.id LIMIT $3
+                    \(RunUnitClaimSQL.candidates), picked AS MATERIALIZED (
+                        \(RunUnitClaimSQL.eligible(limit: "$3"))
                     ), locked AS MATERIALIZED (
                         SELECT u.id FROM run_unit u JOIN picked p ON p.id = u.id WHERE u.status = 'queued' FOR UPDATE OF u SKIP LOCKED
                     )

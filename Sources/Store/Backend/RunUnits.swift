@@ -1,7 +1,7 @@
 import Foundation
 
-// The unit-level queue (several engines, stage 2): a run's units (one service on one device, or one
-// device's walk through a workflow) in `run_unit`, claimed by engines in batches under a lease kept
+// The unit-level queue (several engines, stage 2): a run's units (one service on one device; a
+// device's walk through a workflow is not spread yet) in `run_unit`, claimed by engines in batches under a lease kept
 // by the database's clock. Every write of a claimed unit carries its lease (`UnitLease`) and is
 // refused once the unit is no longer that claim's: an engine that lost its lease (killed, stopped,
 // cut off) can never write a result or a log line for it again.
@@ -136,5 +136,38 @@ extension Service {
         if kind == .config || kind == .unix { return true }
         if case .bool(true)? = parameters["mutating"] { return true }
         return false
+    }
+}
+
+/// The claim rules in one place, in the SQL both backends speak: the queued units of running,
+/// unstopped runs, with how many of their run's service are already claimed (`busy`, for
+/// `max_processes` across every engine) and whether a mutating unit already holds their device
+/// (`busy_devices`). A backend adds its own locking around it (PostgreSQL `SKIP LOCKED`).
+public enum RunUnitClaimSQL {
+    /// `WITH busy …, busy_devices …, candidates …`: to be followed by more CTEs or a `SELECT`.
+    public static let candidates = """
+        WITH busy AS (
+            SELECT run_id, service_id, count(*) AS n FROM run_unit WHERE status = 'claimed' GROUP BY run_id, service_id
+        ), busy_devices AS (
+            SELECT DISTINCT device_id FROM run_unit WHERE status = 'claimed' AND mutating AND device_id IS NOT NULL
+        ), candidates AS (
+            SELECT u.id, u.run_id, u.service_id, u.device_id, u.mutating, u.max_processes,
+                   row_number() OVER (PARTITION BY u.run_id, u.service_id ORDER BY u.id) AS in_service,
+                   row_number() OVER (PARTITION BY u.mutating, u.device_id ORDER BY u.id) AS on_device
+            FROM run_unit u JOIN run r ON r.id = u.run_id
+            WHERE u.status = 'queued' AND r.status = 'running' AND NOT r.stop_requested
+              AND NOT (u.mutating AND u.device_id IS NOT NULL AND u.device_id IN (SELECT device_id FROM busy_devices))
+        )
+        """
+
+    /// The ids of the candidates a claim may take, oldest first, at most `limit` (the backend's
+    /// placeholder): within the service's cap, and one mutating unit per device.
+    public static func eligible(limit: String) -> String {
+        """
+        SELECT c.id FROM candidates c LEFT JOIN busy b ON b.run_id = c.run_id AND b.service_id = c.service_id
+        WHERE (c.max_processes <= 0 OR COALESCE(b.n, 0) + c.in_service <= c.max_processes)
+          AND (NOT c.mutating OR c.device_id IS NULL OR c.on_device = 1)
+        ORDER BY c.id LIMIT \(limit)
+        """
     }
 }

@@ -47,22 +47,8 @@ extension AppDatabase {
             if !any { return [] }
             return try writer.write { db -> [RunUnit] in
                 let ids = try Int64.fetchAll(db, sql: """
-                    WITH busy AS (
-                        SELECT run_id, service_id, count(*) AS n FROM run_unit WHERE status = 'claimed' GROUP BY run_id, service_id
-                    ), busy_devices AS (
-                        SELECT DISTINCT device_id FROM run_unit WHERE status = 'claimed' AND mutating AND device_id IS NOT NULL
-                    ), candidates AS (
-                        SELECT u.id, u.run_id, u.service_id, u.device_id, u.mutating, u.max_processes,
-                               row_number() OVER (PARTITION BY u.run_id, u.service_id ORDER BY u.id) AS in_service,
-                               row_number() OVER (PARTITION BY u.mutating, u.device_id ORDER BY u.id) AS on_device
-                        FROM run_unit u JOIN run r ON r.id = u.run_id
-                        WHERE u.status = 'queued' AND r.status = 'running' AND NOT r.stop_requested
-                          AND NOT (u.mutating AND u.device_id IS NOT NULL AND u.device_id IN (SELECT device_id FROM busy_devices))
-                    )
-                    SELECT c.id FROM candidates c LEFT JOIN busy b ON b.run_id = c.run_id AND b.service_id = c.service_id
-                    WHERE (c.max_processes <= 0 OR COALESCE(b.n, 0) + c.in_service <= c.max_processes)
-                      AND (NOT c.mutating OR c.device_id IS NULL OR c.on_device = 1)
-                    ORDER BY c.id LIMIT ?
+                    \(RunUnitClaimSQL.candidates)
+                    \(RunUnitClaimSQL.eligible(limit: "?"))
                     """, arguments: [limit])
                 var out: [RunUnit] = []
                 for id in ids {
