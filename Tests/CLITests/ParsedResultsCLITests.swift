@@ -47,7 +47,10 @@ final class ParsedResultsCLITests: XCTestCase {
         if run.status != 0 {
             // Why the devices failed: their results and the run's log.
             let results = try cli.run(["results", "1"]), logs = try cli.run(["logs", "1"])
-            XCTFail("\(backend): the run failed: \(run.stderr)\n\(results.stdout)\(results.stderr)\n\(logs.stdout)\(logs.stderr)\n\(PostgresEngineCLITests.engineLog(cli))")
+            // On one line and first: CI shows only a part of a failing test's output.
+            let why = "\(run.stderr) | \(results.stdout)\(results.stderr) | \(logs.stdout)\(logs.stderr) | \(PostgresEngineCLITests.engineLog(cli))"
+            XCTFail("\(backend): the run failed (demo said: \(demo.stderr.suffix(300))): " + why.replacingOccurrences(of: "\n", with: " ⏎ ").prefix(3000))
+            return
         }
         let id = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["id"] as? Int)
 
