@@ -147,7 +147,8 @@ public final class LabManager {
             userKeyPath: keysDirectory + (crypto == .p256 ? "/id_ecdsa" : "/id_ed25519"), passphraseKeyPath: keysDirectory + "/id_ed25519_pass",
             keyPassphrase: LabManager.keyPassphrase, username: user, password: isRoot ? LabManager.labPassword : nil,
             keyboardInteractiveDevice: kbdDevice, isolatedJump: isolated, latencyMs: latencyMs, pids: [],
-            namespaces: namespaces, routes: routes, startedAt: Date(), crypto: crypto == .standard ? nil : crypto)
+            namespaces: namespaces, routes: routes, startedAt: Date(), crypto: crypto == .standard ? nil : crypto,
+            ledgerPath: LabManager.ledgerPath(runtime: runtime))
         do {
             try writeKnownHosts(devices)
             let groups = Dictionary(grouping: devices, by: \.group)
@@ -305,12 +306,20 @@ public final class LabManager {
         chmod(runtime + "/authorized_keys", 0o644)
         chmod(runtime, 0o755)
         chmod(runtime + "/bin", 0o755)
+        // The ledger (see `LabLedger`): empty for every lab, appended to by its devices only, which
+        // run as the login user and open it without O_CREAT (the runtime directory is not theirs).
+        let ledger = LabManager.ledgerPath(runtime: runtime)
+        guard fm.createFile(atPath: ledger, contents: nil) else { throw LabError("cannot create the lab's ledger \(ledger)") }
+        chmod(ledger, 0o644)
         if isRoot, let pw = getpwnam(user) {
             chown(runtime + "/state", pw.pointee.pw_uid, pw.pointee.pw_gid)
             chmod(runtime + "/state", 0o700)
+            chown(ledger, pw.pointee.pw_uid, pw.pointee.pw_gid)
         }
         return runtime
     }
+
+    static func ledgerPath(runtime: String) -> String { runtime + "/ledger.log" }
 
     func writeDevicesJSON(_ devices: [LabDevice], runtime: String) throws {
         let entries: [[String: Any]] = devices.map { d in

@@ -30,6 +30,8 @@ public struct LabStatus: Codable, Equatable, Sendable {
     public var startedAt: Date
     /// The algorithms the lab's sshd offers; nil for the standard set (a lab.json of an older lab too).
     public var crypto: LabCrypto?
+    /// The devices' login and command ledger (`LabLedger`); nil in the lab.json of an older lab.
+    public var ledgerPath: String? = nil
 
     public func device(_ name: String) -> LabDevice? { devices.first { $0.name == name } }
 }

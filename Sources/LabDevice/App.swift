@@ -64,7 +64,8 @@ enum LabDeviceApp {
         case .junos: shell = JunosShell(device: context)
         case .linux: shell = LinuxShell(device: context)
         }
-        let session = Session(shell: shell, context: context)
+        let session = Session(shell: shell, context: context,
+                              ledger: Ledger.opened(labDirectory: identity.labDirectory, device: identity.device.name))
         let status = command.isEmpty ? session.runInteractive() : session.runExec(command)
         output.flush()
         return status

@@ -90,6 +90,8 @@ protocol DeviceShell: AnyObject {
 struct Session {
     let shell: DeviceShell
     let context: DeviceContext
+    /// The lab's login and command ledger; nil when the lab keeps none.
+    var ledger: Ledger? = nil
 
     private var console: Console { context.console }
     private var output: Output { context.console.output }
@@ -97,6 +99,7 @@ struct Session {
 
     /// Shell channel: banner, prompt, command, answer, prompt... until `exit` or end of input.
     func runInteractive() -> Int32 {
+        ledger?.login(interactive: true)
         pause(milliseconds: faults.loginDelayMilliseconds)
         let banner = context.style.banner.replacing("{host}", with: context.name)
         output.write(context.style.family == .linux ? banner + "\n\n" : "\n" + banner + "\n\n")
@@ -105,6 +108,7 @@ struct Session {
             if !promptsHung { output.write(shell.promptPreamble + shell.prompt) }
             output.flush()
             guard let line = console.input.readLine() else { break }
+            ledger?.command(line)
             pauseIfSlow()
             let reply = shell.execute(line)
             deliver(reply, paging: true)
@@ -120,9 +124,11 @@ struct Session {
     /// Exec channel (`ssh host 'show version'`): run each command, never page, exit 1 if any
     /// command was rejected.
     func runExec(_ commandText: String) -> Int32 {
+        ledger?.login(interactive: false)
         pause(milliseconds: faults.loginDelayMilliseconds)
         var failed = false
         for command in Session.splitCommands(commandText) {
+            ledger?.command(command)
             pauseIfSlow()
             let reply = shell.execute(command)
             deliver(reply, paging: false)
