@@ -312,7 +312,7 @@ public final class EngineService: Sendable {
             let shutdown = shutdownState
             if shutdown == .none {
                 claimRuns()
-                claimUnits()
+                ClaimTrace.measure { claimUnits() }
                 tickScheduler()
             } else if shutdownStarted == nil {
                 shutdownStarted = Date()
