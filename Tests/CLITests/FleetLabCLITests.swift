@@ -181,4 +181,92 @@ final class FleetLabCLITests: XCTestCase {
             try self.psql("SELECT count(*) FROM engine WHERE heartbeat_at > now() - interval '5 seconds'") == "3"
         }
     }
+
+    /// kill -9 of the engine with the most units in flight, a third of the way through a spread run
+    /// over 90 lab devices (100 ms round trips, so units overlap their journal flushes): the run
+    /// completes, the dead engine's read-only units are retried once by the others, and the run holds
+    /// one result per device, as with one engine. The lab's ledger: every device ran `show version`,
+    /// a second time only when its unit was retried (the first attempt may have sent it before the kill).
+    func testAKilledEnginesUnitsAreRetriedWithOneResultPerDevice() throws {
+        let server = try PostgresTestServer.require()
+        let devices = try setUpLab(server: server, name: "fleetkill", labDevices: 90, latencyMs: 50, maxProcess: 10)
+        cli.environment["SWITCHBOARD_ENGINE_ACTIVE_THRESHOLD_S"] = "3"  // the lease: recovery within seconds
+        try startEngines(3)
+        let runId = try enqueue(devices)
+        try waitFor("a third of the units done", timeout: 90) {
+            try Int(self.psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status = 'succeeded'"))! >= 30
+        }
+        let busiest = try psql("""
+            SELECT e.pid || ' ' || count(*) FROM run_unit u JOIN engine e ON e.id = u.engine_id
+            WHERE u.run_id = \(runId) AND u.status = 'claimed' GROUP BY e.pid ORDER BY count(*) DESC LIMIT 1
+            """).split(separator: " ").compactMap { Int32($0) }
+        let victim = try XCTUnwrap(engines.first { $0.processIdentifier == busiest.first })
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        print("killed engine \(victim.processIdentifier) with \(busiest.last ?? 0) units in flight")
+        try waitFor("the run ended", timeout: 120) { !["queued", "running"].contains(try self.psql("SELECT status FROM run WHERE id = \(runId)")) }
+
+        XCTAssertEqual(try psql("SELECT status || ' ' || progress_done || '/' || progress_total || ' ' || progress_failed FROM run WHERE id = \(runId)"),
+                       "completed 90/90 0", engineLogs())
+        let retried = Set(try psql("SELECT string_agg(device_name, ',') FROM run_unit WHERE run_id = \(runId) AND attempts = 2")
+            .split(separator: ",").map(String.init))
+        XCTAssertFalse(retried.isEmpty, "the dead engine's units were retried")
+        XCTAssertEqual(try psql("SELECT max(attempts) FROM run_unit WHERE run_id = \(runId)"), "2")
+        let doubled = try psql("""
+            SELECT coalesce(string_agg(device_name || ' attempts ' || a, ', '), '') FROM (
+              SELECT device_name, string_agg(attempts::text, '+' ORDER BY id) AS a FROM result WHERE run_id = \(runId)
+              GROUP BY device_name HAVING count(*) > 1) d
+            """)
+        XCTAssertEqual(doubled, "", "devices with more than one result (one expected per device, as with one engine)")
+        XCTAssertEqual(try psql("SELECT count(*) || ' ' || count(DISTINCT device_name) || ' ' || bool_and(success) FROM result WHERE run_id = \(runId)"),
+                       "90 90 true")
+        let ledger = try ledger()
+        let counts = ledger.count(of: "show version")
+        XCTAssertEqual(Set(counts.keys), Set(devices), "every device ran it")
+        let twice = Set(counts.filter { $0.value > 1 }.keys)
+        XCTAssertTrue(twice.isSubset(of: retried), "only retried units ran twice: \(twice.subtracting(retried).sorted())")
+        XCTAssertEqual(counts.values.max(), retried.isEmpty ? 1 : counts.values.max().map { min($0, 2) }, "never more than twice")
+    }
+
+    /// A unit's result belongs with its end. An engine killed after its unit's result reached the
+    /// database but before the unit ended (the result went out with a periodic journal flush while
+    /// the unit was closing its session) leaves that result behind, and the unit's retry adds a
+    /// second: two results for one device, which one engine never writes. The test watches the
+    /// database for such a unit (a result in the run for a unit still claimed), which must never be
+    /// seen; if it is, it kills that engine there and then. The run must end with one result per device. 75 units in flight keep the engines' task
+    /// pools busy, which widens the moment between a unit's result and its end.
+    func testAKilledEngineLeavesNoResultOfAnUnfinishedUnit() throws {
+        let server = try PostgresTestServer.require()
+        let devices = try setUpLab(server: server, name: "fleetearly", labDevices: 150, maxProcess: 25)
+        cli.environment["SWITCHBOARD_ENGINE_ACTIVE_THRESHOLD_S"] = "3"
+        try startEngines(3)
+        let runId = try enqueue(devices)
+        var caught: (pid: Int32, device: String)?
+        let deadline = Date().addingTimeInterval(90)
+        while caught == nil && Date() < deadline {
+            let row = try psql("""
+                SELECT e.pid || ' ' || u.device_name FROM run_unit u JOIN engine e ON e.id = u.engine_id
+                JOIN result r ON r.run_id = u.run_id AND r.device_name = u.device_name
+                WHERE u.run_id = \(runId) AND u.status = 'claimed' LIMIT 1
+                """).split(separator: " ").map(String.init)
+            if row.count == 2, let pid = Int32(row[0]), let engine = engines.first(where: { $0.processIdentifier == pid }) {
+                kill(pid, SIGKILL)
+                engine.waitUntilExit()
+                caught = (pid, row[1])
+                break
+            }
+            if !["queued", "running"].contains(try psql("SELECT status FROM run WHERE id = \(runId)")) { break }
+        }
+        XCTAssertNil(caught.map { "\($0.device)'s result was in the database while its unit was still claimed by engine pid \($0.pid) (killed then)" },
+                     "a unit's result is written only with its end: written before it, it stays beside the retry's when the engine dies")
+        try waitFor("the run ended", timeout: 120) { !["queued", "running"].contains(try self.psql("SELECT status FROM run WHERE id = \(runId)")) }
+        XCTAssertEqual(try psql("SELECT status || ' ' || progress_done || '/' || progress_total FROM run WHERE id = \(runId)"), "completed 150/150", engineLogs())
+        let doubled = try psql("""
+            SELECT coalesce(string_agg(device_name || ' (attempts ' || a || ')', ', '), '') FROM (
+              SELECT device_name, string_agg(attempts::text, '+' ORDER BY id) AS a FROM result WHERE run_id = \(runId)
+              GROUP BY device_name HAVING count(*) > 1) d
+            """)
+        XCTAssertEqual(doubled, "", "devices with more than one result")
+        XCTAssertEqual(try psql("SELECT count(*) || ' ' || count(DISTINCT device_name) FROM result WHERE run_id = \(runId)"), "150 150")
+    }
 }
