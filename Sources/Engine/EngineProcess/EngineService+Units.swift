@@ -161,7 +161,9 @@ extension EngineService {
                 continue
             }
             state.withLock { $0.units[id]?.lastFlush = now }
-            let batch = work.journal.take()
+            // Not its result: a unit's result goes with its end (`finish`). Written here, between the
+            // result and the end, it stayed beside the retry's when this engine died in between.
+            let batch = work.journal.take(results: false)
             do {
                 if try !database.writeUnitJournal(batch, lease: work.lease) {
                     log("unit #\(id) is no longer this engine's (its lease expired): stopping its device operation")

@@ -76,11 +76,13 @@ public final class RunJournal: Sendable {
 
     /// Takes what is buffered without writing it: a unit's journal goes through its lease
     /// (`writeUnitJournal`, `finishUnit`), never `writeJournal`. Progress is not taken (the units count it).
-    public func take() -> JournalBatch {
+    /// `results: false` leaves the results buffered (a unit's periodic flush: its result goes with its end).
+    public func take(results: Bool = true) -> JournalBatch {
         state.withLock { s in
-            let batch = JournalBatch(lines: s.lines, results: s.results,
+            let batch = JournalBatch(lines: s.lines, results: results ? s.results : [],
                                      deviceStatus: s.deviceStatus.mapValues { JournalBatch.DeviceRunStatus(status: $0.status, time: $0.time) })
-            s.lines = []; s.results = []; s.progress = [:]; s.deviceStatus = [:]
+            s.lines = []; s.progress = [:]; s.deviceStatus = [:]
+            if results { s.results = [] }
             return batch
         }
     }
