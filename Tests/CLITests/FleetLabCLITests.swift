@@ -138,6 +138,10 @@ final class FleetLabCLITests: XCTestCase {
         let perEngine = try psql("SELECT string_agg(n::text, ',' ORDER BY n) FROM (SELECT count(*) AS n FROM run_unit WHERE run_id = \(runId) GROUP BY engine_id) c")
         print("units per engine: \(perEngine)")
         XCTAssertEqual(perEngine.split(separator: ",").count, 3, "each engine executed some units: \(perEngine)")
+        // The log as one engine writes it: each device's success line once, sequence numbers without a gap.
+        XCTAssertEqual(try psql("SELECT count(*) || ' ' || count(DISTINCT device) FROM run_log WHERE run_id = \(runId) AND message LIKE 'success in %'"),
+                       "600 600")
+        XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(runId)"), "t")
 
         let ledger = try ledger()
         assertLedgerShowsEachDeviceOnce(devices, ledger)
@@ -175,6 +179,8 @@ final class FleetLabCLITests: XCTestCase {
         XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND attempts = 1"), "60", "no unit was claimed twice")
         assertLedgerShowsEachDeviceOnce(devices, try ledger())
         XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(runId)"), "t", "gap-free log sequence")
+        XCTAssertEqual(try psql("SELECT count(*) || ' ' || count(DISTINCT device) FROM run_log WHERE run_id = \(runId) AND message LIKE 'success in %'"),
+                       "60 60", "each device's success line, once")
         // The engines came through: all alive, registered, heartbeating.
         XCTAssertTrue(engines.allSatisfy(\.isRunning))
         try waitFor("3 engines active", timeout: 20) {

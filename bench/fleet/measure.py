@@ -171,9 +171,12 @@ def run_figures(run_id):
         "SELECT status, progress_done, progress_total, progress_failed, extract(epoch FROM started_at), "
         f"extract(epoch FROM ended_at), extract(epoch FROM ended_at - started_at) FROM run WHERE id = {run_id}")
     results, ok = one(f"SELECT count(*), coalesce(sum(success::int), 0) FROM result WHERE run_id = {run_id}")
+    # Each unit logs one "success in N ms" line: a unit's lines lost between engines would show here.
+    success_lines = int(one(f"SELECT count(*) FROM run_log WHERE run_id = {run_id} AND message LIKE 'success in %'")[0])
     per_engine = [int(r[0]) for r in psql(f"SELECT count(*) FROM run_unit WHERE run_id = {run_id} GROUP BY engine_id ORDER BY 1 DESC")]
     return {"status": status, "done": int(done), "total": int(total), "failed": int(failed), "started": float(started),
-            "ended": float(ended), "wall": float(wall), "results": int(results), "ok": int(ok), "per_engine": per_engine}
+            "ended": float(ended), "wall": float(wall), "results": int(results), "ok": int(ok), "per_engine": per_engine,
+            "success_lines": success_lines}
 
 
 # ---- phase 1: 1, 2, 3 engines ----
@@ -274,6 +277,7 @@ row("claim overhead per unit: wall / engine CPU", [f"{r['claims'][1] / r['total'
 row("duplicates (ledger: a device's `show version` beyond its first)", [str(r["duplicates"]) for r in R])
 row("devices without `show version` (ledger)", [str(r["missing"]) for r in R])
 row("logins seen by the lab", [str(r["logins"]) for r in R])
+row("units' `success in …` log lines (one per unit expected)", [str(r["success_lines"]) for r in R])
 
 if kill:
     k = kill
