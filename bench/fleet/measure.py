@@ -125,14 +125,19 @@ def enqueue():
     return json.loads(out)["id"]
 
 
+RUN_TIMEOUT = float(os.environ.get("RUN_TIMEOUT", "900"))
+
+
 def wait_run(run_id, every=0.1, until=None):
-    while True:
+    deadline = time.time() + RUN_TIMEOUT
+    while time.time() < deadline:
         status = one(f"SELECT status FROM run WHERE id = {run_id}")[0]
         if status not in ("queued", "running"):
             return status
         if until and until():
             return None
         time.sleep(every)
+    sys.exit(f"run {run_id} did not end within {RUN_TIMEOUT:.0f} s (RUN_TIMEOUT); engine logs in {WORK} (KEEP=1 keeps them)")
 
 
 def claim_passes(tag, n, start_ms, end_ms):
@@ -216,7 +221,9 @@ if KILL:
     if status is not None:
         sys.exit(f"the kill phase's run ended ({status}) before a third of its units were done: use more DEVICES")
     ids = {int(e): int(p) for e, p in psql("SELECT id, pid FROM engine")}
-    busiest = one(f"SELECT engine_id, count(*) FROM run_unit WHERE run_id = {run_id} AND status = 'claimed' GROUP BY 1 ORDER BY 2 DESC LIMIT 1")
+    busiest = []
+    while not busiest:  # the moment between two claims, when no unit is in flight, is brief
+        busiest = one(f"SELECT engine_id, count(*) FROM run_unit WHERE run_id = {run_id} AND status = 'claimed' GROUP BY 1 ORDER BY 2 DESC LIMIT 1")
     victim_pid = ids[int(busiest[0])]
     victim = next(p for p in engines if p.pid == victim_pid)
     victim.kill()
