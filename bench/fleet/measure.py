@@ -308,8 +308,15 @@ print("\nWhere the CPU went (share of the machine's busy time during each run): 
     f"lab {r['cpu']['lab'] / r['cpu']['machine'] * 100:.0f} %, PostgreSQL {r['cpu']['pg'] / r['cpu']['machine'] * 100:.0f} %, "
     f"anything else on the machine {max(0.0, 1 - (sum(r['cpu']['engines']) + r['cpu']['lab'] + r['cpu']['pg']) / r['cpu']['machine']) * 100:.0f} %"
     for n, r in zip(ENGINES, R)) + ".")
+last = R[-1]
+parts = {"the lab": last["cpu"]["lab"], "the engines": sum(last["cpu"]["engines"]), "PostgreSQL": last["cpu"]["pg"]}
+largest = max(parts, key=parts.get)
 print(f"On one {CORES}-core machine the engines, the lab (a real sshd login and a device process per unit) and PostgreSQL "
       "share the same cores: once the machine is busy, more engines cannot make the run faster, only move CPU between "
-      "processes. The speed-up of several engines is that of several hosts, each with its own cores and its own "
-      "share of the network; this benchmark shows the cost of spreading (claims, duplicates: none) and where the "
-      "single machine's ceiling lies, not that speed-up.")
+      f"processes. With {ENGINES[-1]} engine{'s' if ENGINES[-1] > 1 else ''} the largest consumer was {largest} "
+      f"({parts[largest]:.2f} s of CPU); the lab alone needs {last['cpu']['lab'] / last['total'] * 1000:.2f} ms of CPU per unit, "
+      f"so {N} units cannot take less than {last['cpu']['lab'] / CORES:.2f} s here even with engines that cost nothing, and the "
+      f"whole CPU floor (engines + lab + PostgreSQL over {CORES} cores) is {sum(parts.values()) / CORES:.2f} s against a wall of "
+      f"{last['wall']:.2f} s. The speed-up of several engines is that of several hosts, each with its own cores and its own "
+      "share of the network; this benchmark shows the cost of spreading (claims, duplicates) and where the single "
+      "machine's ceiling lies, not that speed-up.")
