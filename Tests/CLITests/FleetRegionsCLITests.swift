@@ -89,7 +89,7 @@ extension FleetCLITests {
     }
 
     /// A filter region: the engine takes only the units of the devices its filter matches; the
-    /// others wait, named by device.
+    /// others wait, named by device; a device imported later that matches joins the region.
     func testAFilterRegionTakesOnlyItsDevicesAndNamesTheOthers() throws {
         try setUpRegions("fleetregionfilter")
         try startEngine(["--filter", "name~^lon-core"])
@@ -108,6 +108,56 @@ extension FleetCLITests {
         let ledger = try String(contentsOfFile: cli.dir + "/ledger-region", encoding: .utf8).split(separator: "\n").map { String($0.split(separator: " ")[0]) }
         XCTAssertEqual(Set(ledger), ["lon-core1", "lon-core2"])
         XCTAssertEqual(ledger.count, 2)
+
+        // A device that joins the region later is recorded within the refresh (5 s).
+        let joined = try cli.write("joined.json", #"{"devices": [{"name": "lon-core3", "address": "192.0.2.33", "location": "London"}]}"#)
+        XCTAssertEqual(try cli.run(["import", joined]).status, 0)
+        try waitFor("the engine's region grew", timeout: 15) { try self.listedEngines().first?.servedDevices == 3 }
+    }
+
+    /// Regions over the lab (real SSH): `show version` on the Paris and London lab devices with an
+    /// engine serving paris only: the Paris devices are done, London's wait (never claimed) with the
+    /// reason naming pool london; an engine serving london then runs them, each unit claimed once and
+    /// by the engine of its region.
+    func testRegionsOverTheLab() throws {
+        server = try PostgresTestServer.require()
+        cli = try CLI()
+        database = try server.createDatabase("fleetregionlab")
+        url = server.socketURL(database)
+        cli.environment["SWITCHBOARD_DB"] = url
+        cli.environment["SWITCHBOARD_ENGINE_UNIT_QUEUE"] = "true"
+        cli.environment["SWITCHBOARD_AUTOMATION_MAX_PROCESS"] = "3"
+        let demo = try cli.run(["demo", "--no-console", "--base-port", String(LabPorts.freeBasePort(devices: 20))])
+        XCTAssertEqual(demo.status, 0, demo.stdout + demo.stderr)
+        defer { _ = try? cli.run(["lab", "down"]) }
+        let pools = try cli.write("lab-pools.json", """
+            {"pools": [{"name": "london", "criteria": [{"property": "name", "value": "^lon-", "match": "regex", "invert": false}]},
+                       {"name": "paris-lab", "criteria": [{"property": "name", "value": "^par-", "match": "regex", "invert": false}]}]}
+            """)
+        XCTAssertEqual(try cli.run(["import", pools]).status, 0)
+        let paris = try startEngine(["--pools", "paris-lab"])
+        try waitFor("the paris engine serves its 6 devices") { try self.listedEngines().contains { $0.servedDevices == 6 && $0.state == .active } }
+        let run = try RunQueue(database: try backend()).enqueue(service: "show version", trigger: .cli, user: "test", pools: ["paris-lab", "london"])
+        let runId = try XCTUnwrap(run.id)
+        try waitFor("the Paris devices done", timeout: 120) {
+            try self.psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status = 'succeeded'") == "6"
+        }
+        try waitFor("runs says why London waits", timeout: 10) { try self.listedReason(String(runId)) == "waiting: no engine serves pool london" }
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND device_name LIKE 'lon-%' AND status = 'queued' AND attempts = 0"), "6")
+        let london = try startEngine(["--pools", "london"])
+        try waitFor("the run ended", timeout: 120) { !["queued", "running"].contains(try self.psql("SELECT status FROM run WHERE id = \(runId)")) }
+        XCTAssertEqual(try psql("SELECT status || ' ' || progress_done || '/' || progress_total FROM run WHERE id = \(runId)"), "completed 12/12", engineLogs())
+        XCTAssertEqual(try psql("SELECT count(*) || ' ' || count(DISTINCT device_name) || ' ' || bool_and(success) FROM result WHERE run_id = \(runId)"), "12 12 true")
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND attempts = 1"), "12", "each unit claimed once")
+        // Each unit on its region's engine: the engines' logs name the units they finished.
+        let byEngine = try listedEngines().reduce(into: [Int64: [String]]()) { $0[$1.id ?? 0] = $1.pools }
+        let placed = try psql("SELECT string_agg(device_name || ':' || engine_id, ',') FROM run_unit WHERE run_id = \(runId)").split(separator: ",")
+        for p in placed {
+            let parts = p.split(separator: ":")
+            let expected = parts[0].hasPrefix("par-") ? "paris-lab" : "london"
+            XCTAssertEqual(byEngine[Int64(parts[1]) ?? 0], [expected], "\(parts[0]) ran on the engine of its region")
+        }
+        _ = (paris, london)
     }
 
     /// What cannot be served is refused before the engine starts, naming why, exit 2: an unknown

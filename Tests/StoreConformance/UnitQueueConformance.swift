@@ -273,6 +273,8 @@ extension StoreBackendConformance {
         try expect(reasons == [run: "waiting: no engine serves pool edge"], "named by their pool: \(reasons)")
         let listed = try RunQueue(database: backend).runs(limit: 10, thresholds: thresholds).first { $0.id == run }
         try expect(listed?.reason == "waiting: no engine serves pool edge", "`runs` shows it: \(String(describing: listed?.reason))")
+        let console = try ConsoleStore(backend: backend, engineThresholds: thresholds).runs().first { $0.id == run }
+        try expect(console?.reason == "waiting: no engine serves pool edge", "the console's runs view too: \(String(describing: console?.reason))")
         // A filter region: devices, not pools.
         try backend.recordEngineRegion(engineId: core.id, pools: [], filter: "name=r1", devices: [units[0].deviceId!])
         try expect(try RunWaiting.reasons(backend, thresholds: thresholds) == [run: "waiting: no engine serves devices r2, r3"],
