@@ -72,6 +72,21 @@ extension FleetCLITests {
         let status = try cli.run(["engine", "--status"])
         XCTAssertTrue(status.stdout.contains("serves pool paris (8 devices)"), status.stdout)
 
+        // The console, in a real terminal: `:engines` shows the region, `:runs` the waiting reason.
+        let tmux = try Tmux(environment: cli.environment, width: 250, height: 20)
+        defer { tmux.kill() }
+        tmux.line(CLI.binary)
+        XCTAssertTrue(tmux.wait(for: "bastion"), tmux.capture())
+        tmux.type(":engines")
+        tmux.keys("Enter")
+        XCTAssertTrue(tmux.wait(for: "pool paris (8 devices)"), tmux.capture())
+        tmux.type(":runs")
+        tmux.keys("Enter")
+        XCTAssertTrue(tmux.wait(for: "waiting: no engine serves pool london"), tmux.capture())
+        tmux.type(":q")
+        tmux.keys("Enter")
+        XCTAssertTrue(tmux.wait(for: "sbshell$"), tmux.capture())
+
         let londonEngine = try startEngine(["--pools", "london"])
         try waitFor("the run completed", timeout: 60) { try self.psql("SELECT status FROM run WHERE id = \(runId)") == "completed" }
         XCTAssertEqual(try psql("SELECT progress_done || '/' || progress_total || ' ' || progress_failed FROM run WHERE id = \(runId)"), "14/14 0")
