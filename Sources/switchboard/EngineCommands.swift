@@ -15,7 +15,9 @@ struct EngineCommand: AsyncParsableCommand {
             SQLite: one engine per database, a second one exits (status 1, or 0 with --quiet-if-running). \
             PostgreSQL: several engines, on any hosts, may serve one database; each registers (see \
             `switchboard engines`) and claims queued runs. --status and --stop cover every engine; \
-            --stop signals only the engines of this host. \
+            --stop signals only the engines of this host. With engine.unit_queue on, --pools and \
+            --filter give an engine a region: it claims only the device units of those pools' devices \
+            (or the filter's); units no active engine serves wait, and `switchboard runs` says why. \
             The console and `switchboard run` start one in the background when none is running. \
             SIGTERM stops taking runs and lets device operations in flight finish within \
             engine.stop_grace_seconds; a second SIGTERM, or SIGINT, aborts at once. Unfinished runs are \
