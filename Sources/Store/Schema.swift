@@ -11,6 +11,7 @@ enum Schema {
         m.registerMigration("v4-run-engine-and-due-time", migrate: v4)
         m.registerMigration("v5-engine-registry", migrate: v5)
         m.registerMigration("v6-run-units", migrate: v6)
+        m.registerMigration("v7-engine-regions", migrate: v7)
         return m
     }
 
@@ -69,6 +70,23 @@ enum Schema {
         }
         try db.create(index: "run_unit_on_run", on: "run_unit", columns: ["run_id", "status"])
         try db.create(index: "run_unit_on_status", on: "run_unit", columns: ["status", "id"])
+    }
+
+    /// Regions (PostgreSQL's several engines): the filter an engine serves beside its pools, whether
+    /// it has a region (`restricted`), and its devices (`engine_device`), read by the unit claim
+    /// both backends share. SQLite's one engine never has a region in use (the CLI refuses one), so
+    /// these stay empty; no foreign key to `engine`, whose table stays empty here too.
+    static func v7(_ db: Database) throws {
+        try db.alter(table: "engine") { t in
+            t.add(column: "filter", .text).notNull().defaults(to: "")
+            t.add(column: "restricted", .boolean).notNull().defaults(to: false)
+        }
+        try db.create(table: "engine_device") { t in
+            t.column("engine_id", .integer).notNull()
+            t.column("device_id", .integer).notNull()
+            t.primaryKey(["engine_id", "device_id"])
+        }
+        try db.create(index: "engine_device_on_device", on: "engine_device", columns: ["device_id"])
     }
 
     static func v3(_ db: Database) throws {

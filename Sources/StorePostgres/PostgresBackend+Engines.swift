@@ -17,10 +17,13 @@ extension PostgresBackend {
     func register(_ identity: EngineIdentity) throws -> Int64 {
         try withConnection { c in
             let pools = try Self.json(identity.pools)
+            // A region is recorded from the start (`restricted`): until the engine records its
+            // devices it claims no unit that has one, never one outside its region.
             guard let id = try c.query("""
-                INSERT INTO engine (host, pid, version, capacity, pools, started_at, heartbeat_at)
-                VALUES ($1, $2, $3, $4, $5::jsonb, now(), now()) RETURNING id
-                """, [.text(identity.host), .int(Int(identity.pid)), .text(identity.version), .int(identity.capacity), .text(pools)])
+                INSERT INTO engine (host, pid, version, capacity, pools, filter, restricted, started_at, heartbeat_at)
+                VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, now(), now()) RETURNING id
+                """, [.text(identity.host), .int(Int(identity.pid)), .text(identity.version), .int(identity.capacity), .text(pools),
+                      .text(identity.filter), .bool(identity.isRestricted)])
                 .first?.value(0, as: Int64.self) else { throw StoreError(.database, "the engine's registration returned no id") }
             return id
         }
@@ -38,7 +41,9 @@ extension PostgresBackend {
             try c.query("""
                 SELECT e.id, e.host, e.pid::bigint, e.version, e.capacity::bigint, e.pools::text, e.started_at::text,
                        extract(epoch FROM now() - e.heartbeat_at)::float8,
-                       (SELECT count(*) FROM run r WHERE r.status = 'running' AND r.engine_id = e.id)::bigint
+                       (SELECT count(*) FROM run r WHERE r.status = 'running' AND r.engine_id = e.id)::bigint,
+                       e.filter, e.restricted,
+                       (SELECT count(*) FROM engine_device ed WHERE ed.engine_id = e.id)::bigint
                 FROM engine e ORDER BY e.id
                 """).map { row in
                 let age = max(0, try row.value(7, as: Double.self))
@@ -48,7 +53,8 @@ extension PostgresBackend {
                                    version: try row.value(3, as: String.self), capacity: Int(try row.value(4, as: Int64.self)),
                                    pools: pools, startedAt: PGRecords.parseTimestamp(try row.value(6, as: String.self)),
                                    heartbeatAgeSeconds: age, state: EngineEntry.state(age: age, thresholds),
-                                   inFlight: Int(try row.value(8, as: Int64.self)))
+                                   inFlight: Int(try row.value(8, as: Int64.self)), filter: try row.value(9, as: String.self),
+                                   servedDevices: try row.value(10, as: Bool.self) ? Int(try row.value(11, as: Int64.self)) : nil)
             }
         }
     }

@@ -65,7 +65,7 @@ extension PostgresBackend {
             try inTransaction(c) { tx -> [RunUnit] in
                 try tx.read("SELECT pg_advisory_xact_lock($1)", [.int(Self.unitClaimLockKey)])
                 let claimed = try tx.write("""
-                    \(RunUnitClaimSQL.candidates), picked AS MATERIALIZED (
+                    \(RunUnitClaimSQL.candidates(engine: "$1")), picked AS MATERIALIZED (
                         \(RunUnitClaimSQL.eligible(limit: "$3"))
                     ), locked AS MATERIALIZED (
                         SELECT u.id FROM run_unit u JOIN picked p ON p.id = u.id WHERE u.status = 'queued' FOR UPDATE OF u SKIP LOCKED

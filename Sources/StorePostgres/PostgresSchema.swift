@@ -22,6 +22,7 @@ enum PostgresSchema {
         // Used on PostgreSQL only (SQLite's one engine holds a file lock; its table stays empty).
         Migration(id: "v5-engine-registry", sql: v5),
         Migration(id: "v6-run-units", sql: v6),
+        Migration(id: "v7-engine-regions", sql: v7),
     ]
 
     /// Which registered engine runs a run, and on which host (its pid is `engine_pid`); the due time
@@ -76,6 +77,20 @@ enum PostgresSchema {
         CREATE INDEX run_unit_on_run ON run_unit (run_id, status);
         CREATE INDEX run_unit_queued ON run_unit (id) WHERE status = 'queued';
         CREATE INDEX run_unit_claimed ON run_unit (engine_id, lease_expires_at) WHERE status = 'claimed';
+        """
+
+    /// Regions: the filter an engine serves beside its pools, whether it has a region at all
+    /// (`restricted`), and the devices its region holds now (`engine_device`, rewritten by the
+    /// engine as membership changes), which the unit claim and the waiting reason read. Gone with
+    /// the registration. Not copied by `db migrate`.
+    static let v7 = """
+        ALTER TABLE engine ADD COLUMN filter text NOT NULL DEFAULT '', ADD COLUMN restricted boolean NOT NULL DEFAULT false;
+        CREATE TABLE engine_device (
+            engine_id bigint NOT NULL REFERENCES engine ON DELETE CASCADE,
+            device_id bigint NOT NULL,
+            PRIMARY KEY (engine_id, device_id)
+        );
+        CREATE INDEX engine_device_on_device ON engine_device (device_id);
         """
 
     static var version: Int { migrations.count }

@@ -15,7 +15,9 @@ struct EngineCommand: AsyncParsableCommand {
             SQLite: one engine per database, a second one exits (status 1, or 0 with --quiet-if-running). \
             PostgreSQL: several engines, on any hosts, may serve one database; each registers (see \
             `switchboard engines`) and claims queued runs. --status and --stop cover every engine; \
-            --stop signals only the engines of this host. \
+            --stop signals only the engines of this host. With engine.unit_queue on, --pools and \
+            --filter give an engine a region: it claims only the device units of those pools' devices \
+            (or the filter's); units no active engine serves wait, and `switchboard runs` says why. \
             The console and `switchboard run` start one in the background when none is running. \
             SIGTERM stops taking runs and lets device operations in flight finish within \
             engine.stop_grace_seconds; a second SIGTERM, or SIGINT, aborts at once. Unfinished runs are \
@@ -32,6 +34,12 @@ struct EngineCommand: AsyncParsableCommand {
 
     @Flag(help: "Ask the running engine to stop (SIGTERM: in-flight device operations finish) and wait for it.")
     var stop = false
+
+    @Option(help: ArgumentHelp("Serve only the devices of these pools (comma-separated): this engine claims only their device units. PostgreSQL, with engine.unit_queue on.", valueName: "pools"))
+    var pools: String?
+
+    @Option(help: ArgumentHelp("Serve only the devices matching this filter expression (as `devices --filter` takes), besides those of --pools.", valueName: "expr"))
+    var filter: String?
 
     func run() async throws {
         let settings = try global.settings()
@@ -62,7 +70,9 @@ struct EngineCommand: AsyncParsableCommand {
         // Several engines may serve a PostgreSQL database; the one `run` and the console start in the
         // background (--quiet-if-running) is started only when none is active.
         if quietIfRunning, database.capabilities.contains(.severalEngines), database.engineLockHolder() != nil { return }
-        let identity = EngineIdentity(version: Switchboard.version, capacity: settings.engine.maxRuns)
+        let region = try checkedRegion(database, settings: settings)
+        let identity = EngineIdentity(version: Switchboard.version, capacity: settings.engine.maxRuns,
+                                      pools: region?.pools ?? [], filter: region?.filter ?? "")
         guard let lock = try database.acquireEngineLock(identity) else {
             if quietIfRunning { return }
             let pid = database.engineLockHolder().map { " (pid \($0))" } ?? ""
@@ -89,7 +99,7 @@ struct EngineCommand: AsyncParsableCommand {
         let engine = try EngineService(database: database, settings: settings,
                                        transport: SSHTransportConfiguration(settings: settings, paths: paths),
                                        secrets: try SecretBox.load(paths: global.paths), scheduler: scheduler,
-                                       settingsSource: source, membership: lock, log: log)
+                                       settingsSource: source, membership: lock, region: region, log: log)
         let signals = EngineCommand.installSignals { immediate in engine.requestShutdown(immediate: immediate) }
         log("started on \(database.location)\(lock.engineId.map { " as engine #\($0) on host \(identity.host)" } ?? "")")
         await engine.run()
@@ -303,8 +313,10 @@ struct RunsCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
+        let settings = try global.settings()
         let database = try global.openBackend(readonly: true)
-        let runs = try RunQueue(database: database).runs(limit: limit)
+        // A running run whose units no active engine serves (regions) says why in its reason.
+        let runs = try RunQueue(database: database).runs(limit: limit, thresholds: EngineThresholds(settings))
         if json { print(String(decoding: try JSONEncoder.pretty.encode(runs), as: UTF8.self)); return }
         let rows = runs.map { r in
             [String(r.id ?? 0), inert(r.serviceName), r.status.rawValue, "\(r.progressDone)/\(r.progressTotal)", String(r.progressFailed),

@@ -35,9 +35,9 @@ struct EnginesCommand: ParsableCommand {
             let heartbeat: String = e.heartbeatAgeSeconds.map(EnginesCommand.age) ?? "-"
             let capacity: String = e.capacity > 0 ? String(e.capacity) : "-"
             let started: String = e.startedAt.map(LogsCommand.time) ?? "-"
-            return [id, e.host, String(e.pid), version, e.state.rawValue, heartbeat, String(e.inFlight), capacity, started]
+            return [id, e.host, String(e.pid), version, e.state.rawValue, heartbeat, String(e.inFlight), capacity, started, inert(e.serves)]
         }
-        print(TableFormatter.format(columns: ["ID", "HOST", "PID", "VERSION", "STATE", "HEARTBEAT", "IN FLIGHT", "CAPACITY", "STARTED"], rows: rows),
+        print(TableFormatter.format(columns: ["ID", "HOST", "PID", "VERSION", "STATE", "HEARTBEAT", "IN FLIGHT", "CAPACITY", "STARTED", "SERVES"], rows: rows),
               terminator: "")
     }
 
@@ -62,7 +62,7 @@ extension EngineCommand {
         for e in engines {
             let beat = e.heartbeatAgeSeconds.map { ", heartbeat \(EnginesCommand.age($0))" } ?? ""
             let host = e.host == here ? "" : " on host \(e.host.isEmpty ? "an unknown host" : e.host)"
-            print("engine \(e.state == .active ? "running" : e.state.rawValue) on \(database.location): pid \(e.pid)\(host) (#\(e.id ?? 0), \(e.state.rawValue)\(beat), \(e.inFlight) run\(e.inFlight == 1 ? "" : "s") in flight)")
+            print("engine \(e.state == .active ? "running" : e.state.rawValue) on \(database.location): pid \(e.pid)\(host) (#\(e.id ?? 0), \(e.state.rawValue)\(beat), \(e.inFlight) run\(e.inFlight == 1 ? "" : "s") in flight; serves \(inert(e.serves)))")
         }
         if !engines.contains(where: { $0.state == .active }) { throw ExitCode(1) }
     }
@@ -99,5 +99,33 @@ extension EngineCommand {
             let names = elsewhere.map { "engine #\($0.id ?? 0) (pid \($0.pid)) runs on host \($0.host.isEmpty ? "an unknown host" : $0.host)" }
             throw CommandFailure(message: names.joined(separator: "; ") + ", not on this one: stop \(elsewhere.count == 1 ? "it" : "them") there")
         }
+    }
+}
+
+extension EngineCommand {
+    /// The region `--pools`/`--filter` ask for (nil: none), checked before the engine starts: only
+    /// several engines on PostgreSQL with `engine.unit_queue` on claim device units, so only they
+    /// can serve a region; every pool must exist and the filter must parse and name known fields.
+    func checkedRegion(_ database: any StoreBackend, settings: Settings) throws -> EngineRegion? {
+        guard pools != nil || filter != nil else { return nil }
+        var names: [String] = []
+        for name in (pools ?? "").split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) where pools != nil {
+            if name.isEmpty { throw CommandFailure.usage("--pools '\(pools ?? "")': an empty pool name (pools are comma-separated names)") }
+            if !names.contains(name) { names.append(name) }
+        }
+        let expression = (filter ?? "").trimmingCharacters(in: .whitespaces)
+        if filter != nil, expression.isEmpty { throw CommandFailure.usage("--filter: an empty filter expression") }
+        guard database.capabilities.contains(.severalEngines) else {
+            throw CommandFailure.usage("--pools/--filter: regions need several engines on PostgreSQL; \(database.location) is SQLite, whose one engine serves every device")
+        }
+        guard settings.engine.unitQueue else {
+            throw CommandFailure.usage("--pools/--filter: a region applies to device units, which engines claim only with engine.unit_queue on (it is off: --set engine.unit_queue=true, or SWITCHBOARD_ENGINE_UNIT_QUEUE=true)")
+        }
+        do {
+            _ = try database.query { store in try EngineRegion.devices(store, pools: names, filter: expression) }
+        } catch let e as StoreError where e.kind == .invalid {
+            throw CommandFailure.usage(e.message)
+        }
+        return EngineRegion(pools: names, filter: expression)
     }
 }

@@ -41,6 +41,7 @@ final class TableDescriptorTests: XCTestCase {
             if kind == .engines {
                 XCTAssertEqual(data.rows.indices.map { data.value($0, "pid") }, [String(getpid())])
                 XCTAssertEqual(data.rows.indices.map { data.value($0, "state") }, ["active"])
+                XCTAssertEqual(data.rows.indices.map { data.value($0, "serves") }, ["all devices"], "SQLite's one engine has no region")
             }
         }
         // Fields by name, not by position: the credential table never holds a secret.

@@ -199,4 +199,89 @@ extension StoreBackendConformance {
         try expect(r.status == .aborted && r.reason == "stopped by ann" && r.progressDone == 3, "the run's end: \(r)")
         try expect(try backend.endStoppedUnitRuns().isEmpty, "ended once")
     }
+
+    /// An engine id for a region: a registration where engines register (PostgreSQL), else any id
+    /// (SQLite's `recordEngineRegion` writes the row the shared claim SQL reads).
+    static func regionEngine(_ backend: any StoreBackend, _ fallback: Int64, pools: [String] = ["edge"]) throws -> (id: Int64, lock: (any StoreEngineLock)?) {
+        guard backend.capabilities.contains(.severalEngines) else { return (fallback, nil) }
+        let lock = try backend.acquireEngineLock(EngineIdentity(host: "region-\(fallback)", pid: Int32(fallback), pools: pools))
+        guard let id = lock?.engineId else { throw Failure(description: "no registration") }
+        return (id, lock)
+    }
+
+    /// Regions: an engine with one (`recordEngineRegion`) claims only the units of its devices, and
+    /// those without a device; an engine without one claims the rest; a region recorded again is
+    /// the new set (what left it is no longer claimed, what joined it is). With registrations
+    /// (PostgreSQL) an engine registered with pools claims no device's unit before its devices are
+    /// recorded.
+    public static func anEnginesRegionLimitsItsClaims(_ backend: any StoreBackend) throws {
+        let (_, units) = try runningRun(backend) { d, s in
+            ["r1", "r2", "r3"].map { RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: d[$0], deviceName: $0, mutating: false, maxProcesses: 0) }
+                + [RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: nil, deviceName: "", mutating: false, maxProcesses: 0)]
+        }
+        let d = units.map { $0.deviceId }
+        let edge = try regionEngine(backend, 71), other = try regionEngine(backend, 72)
+        defer { edge.lock?.release(); other.lock?.release() }
+        let registers = backend.capabilities.contains(.severalEngines)
+        if registers {
+            try expect(try backend.claimUnits(engine: claimant(edge.id), limit: 10, leaseSeconds: 30).map(\.id) == [units[3].id],
+                       "registered with pools, devices not recorded yet: only the unit without a device")
+        }
+        try backend.recordEngineRegion(engineId: edge.id, pools: ["edge"], filter: "", devices: [d[1]!])
+        try backend.recordEngineRegion(engineId: other.id, pools: ["core"], filter: "", devices: [])
+        let empty = try backend.claimUnits(engine: claimant(other.id), limit: 10, leaseSeconds: 30)
+        try expect(empty.map(\.id) == (registers ? [] : [units[3].id]), "an empty region claims nothing of a device: \(empty.map(\.deviceName))")
+        let first = try backend.claimUnits(engine: claimant(edge.id), limit: 10, leaseSeconds: 30)
+        try expect(first.map(\.id) == [units[1].id], "only its device r2: \(first.map(\.deviceName))")
+        // The region changes: r1 and r3 join the other engine's, r2 leaves the first's (claimed already).
+        try backend.recordEngineRegion(engineId: other.id, pools: ["core"], filter: "", devices: [d[0]!, d[2]!, d[1]!])
+        try backend.recordEngineRegion(engineId: other.id, pools: ["core"], filter: "", devices: [d[0]!, d[2]!])
+        try expect(try backend.claimUnits(engine: claimant(edge.id), limit: 10, leaseSeconds: 30).isEmpty, "nothing more of its region")
+        let second = try backend.claimUnits(engine: claimant(other.id), limit: 10, leaseSeconds: 30)
+        try expect(second.map(\.id) == [units[0].id, units[2].id], "the other engine's region now: \(second.map(\.deviceName))")
+        try expect(try backend.units(run: units[0].runId).allSatisfy { $0.status == .claimed }, "every unit claimed once")
+    }
+
+    /// The units no active engine serves, and why: with registrations (PostgreSQL) a queued unit
+    /// whose device is in no active engine's region is named with its run (a unit without a device
+    /// never is); an engine without a region serves them all. SQLite's one engine serves every device.
+    public static func unitsNoEngineServesAreNamedWithTheirPools(_ backend: any StoreBackend) throws {
+        let (run, units) = try runningRun(backend) { d, s in
+            ["r1", "r2", "r3"].map { RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: d[$0], deviceName: $0, mutating: false, maxProcesses: 0) }
+                + [RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: nil, deviceName: "", mutating: false, maxProcesses: 0)]
+        }
+        try backend.transaction { tx in
+            try tx.upsert(pool: Pool(name: "core"), manualDevices: ["r1"])
+            try tx.upsert(pool: Pool(name: "edge"), manualDevices: ["r2", "r3"])
+        }
+        let thresholds = EngineThresholds(active: 15, drop: 120)
+        guard backend.capabilities.contains(.severalEngines) else {
+            try expect(try backend.unservedUnits(thresholds) == UnservedUnits(), "SQLite: one engine serves every device")
+            try expect(try RunWaiting.reasons(backend, thresholds: thresholds).isEmpty, "and no run waits for a region")
+            return
+        }
+        let none = try backend.unservedUnits(thresholds)
+        try expect(none.activeEngines == 0 && Set(none.devices.map(\.deviceName)) == ["r1", "r2", "r3"], "no engine active: every device waits: \(none)")
+        try expect(try RunWaiting.reasons(backend, thresholds: thresholds) == [run: "waiting: no engine is active"], "the reason says so")
+        let core = try regionEngine(backend, 81, pools: ["core"])
+        defer { core.lock?.release() }
+        try backend.recordEngineRegion(engineId: core.id, pools: ["core"], filter: "", devices: [units[0].deviceId!])
+        let waiting = try backend.unservedUnits(thresholds)
+        try expect(waiting.activeEngines == 1 && !waiting.filters && waiting.devices.map(\.deviceName) == ["r2", "r3"]
+                   && waiting.devices.allSatisfy { $0.runId == run }, "r2 and r3 wait for an engine of pool edge: \(waiting)")
+        let reasons = try RunWaiting.reasons(backend, thresholds: thresholds)
+        try expect(reasons == [run: "waiting: no engine serves pool edge"], "named by their pool: \(reasons)")
+        let listed = try RunQueue(database: backend).runs(limit: 10, thresholds: thresholds).first { $0.id == run }
+        try expect(listed?.reason == "waiting: no engine serves pool edge", "`runs` shows it: \(String(describing: listed?.reason))")
+        let console = try ConsoleStore(backend: backend, engineThresholds: thresholds).runs().first { $0.id == run }
+        try expect(console?.reason == "waiting: no engine serves pool edge", "the console's runs view too: \(String(describing: console?.reason))")
+        // A filter region: devices, not pools.
+        try backend.recordEngineRegion(engineId: core.id, pools: [], filter: "name=r1", devices: [units[0].deviceId!])
+        try expect(try RunWaiting.reasons(backend, thresholds: thresholds) == [run: "waiting: no engine serves devices r2, r3"],
+                   "a filter region names the devices")
+        let all = try backend.acquireEngineLock(EngineIdentity(host: "anywhere", pid: 99))
+        defer { all?.release() }
+        try expect(try backend.unservedUnits(thresholds).devices.isEmpty, "an engine without a region serves them all")
+        try expect(try RunQueue(database: backend).runs(limit: 10, thresholds: thresholds).first { $0.id == run }?.reason == "", "no reason then")
+    }
 }

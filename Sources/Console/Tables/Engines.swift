@@ -2,7 +2,7 @@ import Foundation
 import Store
 
 /// `:engines`: the engines serving the database, as `switchboard engines` lists them: host, pid,
-/// version, state, heartbeat age, runs in flight, capacity. On SQLite the one engine holding the
+/// version, state, heartbeat age, runs in flight, capacity, and what it serves (its region). On SQLite the one engine holding the
 /// lock (or none); its state comes from the lock, not the database, so the table reads every time.
 enum EnginesTable {
     typealias C = DeviceProperties.Column
@@ -17,6 +17,7 @@ enum EnginesTable {
         TableField("in_flight", numeric: true) { String($0.inFlight) },
         TableField("capacity", numeric: true) { $0.capacity > 0 ? String($0.capacity) : "" },
         TableField("started_at") { Formats.date($0.startedAt) },
+        TableField("serves") { $0.serves },
     ])
 
     static let descriptor = TableDescriptor(
@@ -31,9 +32,10 @@ enum EnginesTable {
             C(property: "in_flight", title: "In flight", width: 9),
             C(property: "capacity", title: "Capacity", width: 8),
             C(property: "started_at", title: "Started", width: 19),
+            C(property: "serves", title: "Serves", width: 30),
         ],
         numericFields: rows.numeric,
-        load: { load in rows.table(.engines, try load.store.engines(), load, searchable: ["host", "pid", "state", "version"]) },
+        load: { load in rows.table(.engines, try load.store.engines(), load, searchable: ["host", "pid", "state", "version", "serves"]) },
         emptyText: { _ in "no engine runs on this database (`switchboard engine`, or a run starts one)" },
         stamped: false)
 }

@@ -44,6 +44,8 @@ public final class EngineService: Sendable {
     let log: @Sendable (String) -> Void
     /// The engine lock (SQLite) or registration (PostgreSQL, `.severalEngines`) this engine holds.
     let membership: (any StoreEngineLock)?
+    /// The devices this engine serves (`engine --pools/--filter`; nil or empty: every device).
+    let region: EngineRegion?
     /// Wakes the loop early: a stop request arrived.
     private let waker = LoopWaker()
     /// The heartbeat and stop-listener threads, waited for at the end.
@@ -82,10 +84,11 @@ public final class EngineService: Sendable {
     public init(database: any StoreBackend, settings: Settings, transport configuration: SSHTransportConfiguration,
                 secrets: SecretBox, environment variables: [String: String] = ProcessInfo.processInfo.environment,
                 scheduler: SchedulerHook? = nil, settingsSource: SettingsSource? = nil,
-                membership: (any StoreEngineLock)? = nil,
+                membership: (any StoreEngineLock)? = nil, region: EngineRegion? = nil,
                 log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         self.database = database
         self.membership = membership
+        self.region = region
         self.settings = settings
         self.pid = getpid()
         self.scheduler = scheduler
@@ -312,6 +315,7 @@ public final class EngineService: Sendable {
             let shutdown = shutdownState
             if shutdown == .none {
                 claimRuns()
+                refreshRegion()
                 ClaimTrace.measure { claimUnits() }
                 tickScheduler()
             } else if shutdownStarted == nil {

@@ -102,7 +102,8 @@ public protocol StoreUnitQueue: AnyObject, Sendable {
     func enqueueUnits(run: Int64, _ units: [RunUnitSpec], lines: [RunLogLine]) throws -> [RunUnit]
     /// Claims up to `limit` queued units of running runs for `engine`, oldest first, each under a
     /// lease of `leaseSeconds` by the database's clock. Never more units of one run's service in
-    /// flight than its `maxProcesses` (across every engine), never two mutating units of one device.
+    /// flight than its `maxProcesses` (across every engine), never two mutating units of one device;
+    /// an engine with a region (`recordEngineRegion`) takes only units of its devices, or of none.
     func claimUnits(engine: EngineClaimant, limit: Int, leaseSeconds: Double) throws -> [RunUnit]
     /// Extends the leases of every unit `engineId` holds (its heartbeat); returns how many.
     @discardableResult func renewUnitLeases(engineId: Int64, leaseSeconds: Double) throws -> Int
@@ -121,6 +122,15 @@ public protocol StoreUnitQueue: AnyObject, Sendable {
     func endStoppedUnitRuns() throws -> [Int64]
     /// A run's units, in order.
     func units(run: Int64) throws -> [RunUnit]
+    /// Records an engine's region: the pools and filter it serves and the devices they hold now
+    /// (replacing the ones recorded before; writes only what changed). Its claims then take only
+    /// units of those devices (or of none). PostgreSQL updates the registration (gone: nothing);
+    /// SQLite, whose one engine registers nowhere and never has a region in use, writes the row.
+    func recordEngineRegion(engineId: Int64, pools: [String], filter: String, devices: Set<Int64>) throws
+    /// The queued units of running runs that no active engine serves (each engine with a region
+    /// serves its devices only): what `runs` and the console say a run waits for. Read only when
+    /// some unit is queued. SQLite: none (one engine serves every device).
+    func unservedUnits(_ thresholds: EngineThresholds) throws -> UnservedUnits
 }
 
 extension RunUnit {
@@ -145,7 +155,11 @@ extension Service {
 /// (`busy_devices`). A backend adds its own locking around it (PostgreSQL `SKIP LOCKED`).
 public enum RunUnitClaimSQL {
     /// `WITH busy …, busy_devices …, candidates …`: to be followed by more CTEs or a `SELECT`.
-    public static let candidates = """
+    /// `engine` is the backend's placeholder for the claiming engine's id (twice: SQLite's `?` is
+    /// bound twice). An engine marked `restricted` (it has a region) takes a unit only when the unit
+    /// has no device or its device is one of the engine's (`engine_device`).
+    public static func candidates(engine: String) -> String {
+        """
         WITH busy AS (
             SELECT run_id, service_id, count(*) AS n FROM run_unit WHERE status = 'claimed' GROUP BY run_id, service_id
         ), busy_devices AS (
@@ -157,8 +171,12 @@ public enum RunUnitClaimSQL {
             FROM run_unit u JOIN run r ON r.id = u.run_id
             WHERE u.status = 'queued' AND r.status = 'running' AND NOT r.stop_requested
               AND NOT (u.mutating AND u.device_id IS NOT NULL AND u.device_id IN (SELECT device_id FROM busy_devices))
+              AND (u.device_id IS NULL
+                   OR NOT EXISTS (SELECT 1 FROM engine e WHERE e.id = \(engine) AND e.restricted)
+                   OR EXISTS (SELECT 1 FROM engine_device ed WHERE ed.engine_id = \(engine) AND ed.device_id = u.device_id))
         )
         """
+    }
 
     /// The ids of the candidates a claim may take, oldest first, at most `limit` (the backend's
     /// placeholder): within the service's cap, and one mutating unit per device.

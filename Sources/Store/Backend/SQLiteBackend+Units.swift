@@ -47,9 +47,9 @@ extension AppDatabase {
             if !any { return [] }
             return try writer.write { db -> [RunUnit] in
                 let ids = try Int64.fetchAll(db, sql: """
-                    \(RunUnitClaimSQL.candidates)
+                    \(RunUnitClaimSQL.candidates(engine: "?"))
                     \(RunUnitClaimSQL.eligible(limit: "?"))
-                    """, arguments: [limit])
+                    """, arguments: [engine.id ?? 0, engine.id ?? 0, limit])
                 var out: [RunUnit] = []
                 for id in ids {
                     try db.execute(sql: """

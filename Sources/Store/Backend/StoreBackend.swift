@@ -136,13 +136,19 @@ public struct EngineIdentity: Sendable, Equatable {
     public var version: String
     /// Runs it executes at once (`engine.max_runs`); stage 2 counts units.
     public var capacity: Int
-    /// Pools it serves (empty: any device). Recorded for the unit-level queue; runs ignore it.
+    /// Pools it serves (`engine --pools`; with `filter` empty too: any device). Its region: it
+    /// claims only the units whose device is in one of them, or matches `filter`.
     public var pools: [String]
+    /// A device filter expression it serves (`engine --filter`), besides `pools`.
+    public var filter: String
 
     public init(host: String = EngineIdentity.thisHost, pid: Int32 = getpid(), version: String = "",
-                capacity: Int = 0, pools: [String] = []) {
-        self.host = host; self.pid = pid; self.version = version; self.capacity = capacity; self.pools = pools
+                capacity: Int = 0, pools: [String] = [], filter: String = "") {
+        self.host = host; self.pid = pid; self.version = version; self.capacity = capacity; self.pools = pools; self.filter = filter
     }
+
+    /// It serves only some devices (a region), not all.
+    public var isRestricted: Bool { !pools.isEmpty || !filter.isEmpty }
 
     /// This host's name (`gethostname`): a pid means something only on its own host.
     public static var thisHost: String {
@@ -180,7 +186,11 @@ public struct EngineEntry: Codable, Sendable, Equatable {
     public var pid: Int32
     public var version: String
     public var capacity: Int
+    /// Its region (`engine --pools`, `--filter`); both empty: it serves every device.
     public var pools: [String]
+    public var filter: String
+    /// The devices its region holds now (nil: it serves every device).
+    public var servedDevices: Int?
     public var startedAt: Date?
     /// Seconds since its last heartbeat, by the database's clock (nil when it has none).
     public var heartbeatAgeSeconds: Double?
@@ -189,9 +199,21 @@ public struct EngineEntry: Codable, Sendable, Equatable {
     public var inFlight: Int
 
     public init(id: Int64?, host: String, pid: Int32, version: String, capacity: Int, pools: [String], startedAt: Date?,
-                heartbeatAgeSeconds: Double?, state: State, inFlight: Int) {
+                heartbeatAgeSeconds: Double?, state: State, inFlight: Int, filter: String = "", servedDevices: Int? = nil) {
         self.id = id; self.host = host; self.pid = pid; self.version = version; self.capacity = capacity; self.pools = pools
         self.startedAt = startedAt; self.heartbeatAgeSeconds = heartbeatAgeSeconds; self.state = state; self.inFlight = inFlight
+        self.filter = filter; self.servedDevices = servedDevices
+    }
+
+    /// What it serves, as `engines` and `:engines` show it: "all devices", or "pools eu-core,eu-edge;
+    /// filter 'platform=x' (12 devices)".
+    public var serves: String {
+        if pools.isEmpty && filter.isEmpty { return "all devices" }
+        var parts: [String] = []
+        if !pools.isEmpty { parts.append("pool\(pools.count == 1 ? "" : "s") \(pools.joined(separator: ","))") }
+        if !filter.isEmpty { parts.append("filter '\(filter)'") }
+        let count = servedDevices.map { " (\($0) device\($0 == 1 ? "" : "s"))" } ?? ""
+        return parts.joined(separator: "; ") + count
     }
 
     /// The state an age gives.

@@ -48,7 +48,10 @@ public struct ConsoleStore: Sendable {
     // MARK: runs, results, sessions, configurations
 
     /// Every run, newest first.
-    public func runs() throws -> [Run] { try read { try $0.recentRuns(limit: Int(Int32.max)) } }
+    /// Running runs whose units no active engine serves (regions) say why in their reason.
+    public func runs() throws -> [Run] {
+        RunWaiting.annotate(try read { try $0.recentRuns(limit: Int(Int32.max)) }, backend, thresholds: engineThresholds)
+    }
 
     /// A result without its output (the table never shows it).
     public struct ResultSummary: Sendable, Codable, Equatable {

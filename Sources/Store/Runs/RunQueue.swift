@@ -132,8 +132,9 @@ public struct RunQueue: Sendable {
     }
 
     /// Runs, newest first.
-    public func runs(limit: Int = 100) throws -> [Run] {
-        try database.query { try $0.recentRuns(limit: limit) }
+    /// Running runs whose units no active engine serves (regions) say so in their reason.
+    public func runs(limit: Int = 100, thresholds: EngineThresholds = EngineThresholds()) throws -> [Run] {
+        RunWaiting.annotate(try database.query { try $0.recentRuns(limit: limit) }, database, thresholds: thresholds)
     }
 
     /// Log lines of a run after a sequence number, in order: the tail query.

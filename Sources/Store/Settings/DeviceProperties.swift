@@ -193,7 +193,7 @@ public struct DeviceProperties: Sendable, Equatable {
                     C(property: "user", title: "User", width: 10),
                     C(property: "started_at", title: "Started", width: 20),
                     C(property: "duration", title: "Duration", width: 10),
-                    C(property: "reason", title: "Reason", width: 30, visible: false),
+                    C(property: "reason", title: "Reason", width: 40),
                 ],
                 "task": [
                     C(property: "name", title: "Name", width: 24),
