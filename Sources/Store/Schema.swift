@@ -11,6 +11,7 @@ enum Schema {
         m.registerMigration("v4-run-engine-and-due-time", migrate: v4)
         m.registerMigration("v5-engine-registry", migrate: v5)
         m.registerMigration("v6-run-units", migrate: v6)
+        m.registerMigration("v7-result-engine", migrate: v7)
         return m
     }
 
@@ -69,6 +70,15 @@ enum Schema {
         }
         try db.create(index: "run_unit_on_run", on: "run_unit", columns: ["run_id", "status"])
         try db.create(index: "run_unit_on_status", on: "run_unit", columns: ["status", "id"])
+    }
+
+    /// Which engine produced a result (several engines spread a run's devices over them): the
+    /// engine's id and host as they were when it wrote it (the engine's row goes when it is dropped).
+    static func v7(_ db: Database) throws {
+        try db.alter(table: "result") { t in
+            t.add(column: "engine_id", .integer)
+            t.add(column: "engine_host", .text).notNull().defaults(to: "")
+        }
     }
 
     static func v3(_ db: Database) throws {

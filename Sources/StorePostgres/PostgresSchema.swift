@@ -22,6 +22,8 @@ enum PostgresSchema {
         // Used on PostgreSQL only (SQLite's one engine holds a file lock; its table stays empty).
         Migration(id: "v5-engine-registry", sql: v5),
         Migration(id: "v6-run-units", sql: v6),
+        // Which engine produced a result, and its host as it was then (its row goes when dropped).
+        Migration(id: "v7-result-engine", sql: "ALTER TABLE result ADD COLUMN engine_id bigint, ADD COLUMN engine_host text NOT NULL DEFAULT '';"),
     ]
 
     /// Which registered engine runs a run, and on which host (its pid is `engine_pid`); the due time

@@ -31,6 +31,8 @@ final class SQLiteBackendConformanceTests: XCTestCase {
     func testUnitClaims() throws { try StoreBackendConformance.unitsAreClaimedOnceWithinTheirCaps(backend) }
     func testUnitLeases() throws { try StoreBackendConformance.expiredLeasesRequeueReadOnlyUnitsAndLoseMutatingOnes(backend) }
     func testConcurrentUnitClaims() throws { try StoreBackendConformance.concurrentUnitClaimsNeverShareAUnit(backend) }
+    func testUnitHeartbeat() throws { try StoreBackendConformance.theHeartbeatKeepsOnlyTrackedUnitsAndReleasesTheRest(backend) }
+    func testUnitResults() throws { try StoreBackendConformance.resultsCountEarlierClaimsAndNameTheirEngine(backend) }
     func testStoppedSpreadRun() throws { try StoreBackendConformance.aStoppedSpreadRunEndsAbortedOnce(backend) }
     func testRunEnd() throws { try StoreBackendConformance.aRunsEndIsRecordedOnlyWhileItRuns(backend) }
     func testDueTasks() throws { try StoreBackendConformance.dueTasksAreClaimedByCompareAndSet(backend) }

@@ -50,6 +50,9 @@ public final class EngineService: Sendable {
     private let background = DispatchGroup()
     private let backgroundStopped = Mutex(false)
     let host = EngineIdentity.thisHost
+    /// Held while units are claimed and registered, and while the heartbeat reads which units the
+    /// engine works on and releases the others: a unit claimed is never taken for one let go.
+    let unitClaims = Mutex(0)
 
     public enum Shutdown: Sendable, Equatable { case none, drain, abort }
 
@@ -211,6 +214,23 @@ public final class EngineService: Sendable {
         }
     }
 
+    /// The heartbeat's part of the unit queue: the leases of the units this engine works on are
+    /// renewed, and those it holds but no longer works on (stopped before their end, or whose end it
+    /// could not record) are released at once, as an expired lease would be a lease length later.
+    func keepUnitLeases(engineId: Int64, _ thresholds: EngineThresholds) throws {
+        let released = try unitClaims.withLock { _ -> ExpiredUnits in
+            let tracked = state.withLock { Array($0.units.keys) }
+            try database.renewUnitLeases(engineId: engineId, units: tracked, leaseSeconds: thresholds.active)
+            return try database.releaseUnits(engineId: engineId, keeping: tracked) { _ in
+                "engine #\(engineId) (pid \(self.pid) on host \(self.host)) stopped it before its end and released it"
+            }
+        }
+        if !released.requeued.isEmpty || !released.lost.isEmpty {
+            log("released units this engine no longer works on: \((released.requeued + released.lost).map { "#\($0.id)" }.joined(separator: ", "))"
+                + " (read-only ones requeued, configuration-changing ones lost)")
+        }
+    }
+
     /// With several engines (PostgreSQL), on a thread of its own so device I/O never holds it back:
     /// the registration's heartbeat every `min(2 s, engine.active_threshold_s / 4)`, then the
     /// housekeeping any engine does for the others: runs of lost engines interrupted, dropped
@@ -230,9 +250,7 @@ public final class EngineService: Sendable {
                     failing = false
                     // The unit-level queue: this engine's leases live by its heartbeat; units whose
                     // lease expired (their engine killed, stopped or cut off) are recovered.
-                    if let engineId = membership.engineId {
-                        try database.renewUnitLeases(engineId: engineId, leaseSeconds: thresholds.active)
-                    }
+                    if let engineId = membership.engineId { try keepUnitLeases(engineId: engineId, thresholds) }
                     try recoverExpiredUnits(thresholds)
                     let stopped = try database.endStoppedUnitRuns()
                     if !stopped.isEmpty { log("ended stopped spread run \(stopped.map(String.init).joined(separator: ", "))") }
