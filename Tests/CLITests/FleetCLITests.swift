@@ -351,6 +351,74 @@ final class FleetCLITests: XCTestCase {
                        try psql("SELECT count(*) FROM result WHERE run_id = \(quick)"), "a whole run's results name its engine too")
     }
 
+    /// A spread run's end actions: the engine that ends it (its last unit's finish) sends its
+    /// notification, once, as a whole run's engine would, with the run's final counts.
+    func testASpreadRunSendsItsNotificationOnceAtItsEnd() throws {
+        try setUpPostgres("fleetunitnotify", settings: ["SWITCHBOARD_ENGINE_UNIT_QUEUE": "true", "SWITCHBOARD_AUTOMATION_MAX_PROCESS": "2"])
+        let http = try Receiver(python: "/usr/bin/python3", script: Receiver.http, directory: cli.dir + "/http")
+        defer { http.stop() }
+        cli.environment["SWITCHBOARD_WEBHOOK_URL"] = "http://127.0.0.1:\(http.port)/hook"
+        for _ in 0..<2 { try startEngine() }
+        try waitFor("two engines active") { try self.listedEngines().filter { $0.state == .active }.count == 2 }
+        let queued = try cli.run(["run", "spread nap", "--param", #"notify={"when": "always", "channels": ["webhook"]}"#])
+        XCTAssertEqual(queued.status, 0, queued.stderr)
+        let runId = try psql("SELECT max(id) FROM run")
+        try waitFor("the run ended", timeout: 90) { try self.psql("SELECT status FROM run WHERE id = \(runId)") == "completed" }
+        let devices = try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId)")
+        XCTAssertGreaterThanOrEqual(Int(try psql("SELECT count(DISTINCT engine_id) FROM run_unit WHERE run_id = \(runId)")) ?? 0, 2, "spread")
+        let posts = http.received(atLeast: 1).map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        sleep(2)
+        XCTAssertEqual(http.received(atLeast: 1).count, 1, "one notification, from the engine that ended the run")
+        let body = try XCTUnwrap(posts.first?["body"] as? [String: Any])
+        XCTAssertEqual(body["status"] as? String, "completed")
+        XCTAssertEqual((body["run"] as? Int).map(String.init), runId)
+        XCTAssertEqual((body["done"] as? Int).map(String.init), devices)
+        XCTAssertEqual((body["total"] as? Int).map(String.init), devices)
+        try waitFor("the delivery logged in the run") {
+            try self.psql("SELECT count(*) FROM run_log WHERE run_id = \(runId) AND message LIKE 'notify: sent to webhook%'") == "1"
+        }
+        XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(runId)"), "t", "gap-free sequence numbers")
+    }
+
+    /// A spread backup over the lab pushes its configurations as a whole run does: each engine that
+    /// committed some pushes them once its last unit of the run ends, so the remote ends with every
+    /// device's configuration and the local head.
+    func testASpreadBackupPushesItsConfigurations() throws {
+        server = try PostgresTestServer.require()
+        cli = try CLI()
+        database = try server.createDatabase("fleetunitgit")
+        url = server.socketURL(database)
+        cli.environment["SWITCHBOARD_DB"] = url
+        cli.environment["SWITCHBOARD_ENGINE_UNIT_QUEUE"] = "true"
+        cli.environment["SWITCHBOARD_AUTOMATION_MAX_PROCESS"] = "1"
+        cli.environment.removeValue(forKey: "SSH_AUTH_SOCK")
+        cli.environment["XDG_STATE_HOME"] = cli.dir + "/state"
+        let up = try cli.run(["lab", "up", "--base-port", String(LabPorts.freeBasePort(devices: 20))])
+        defer { _ = try? cli.run(["lab", "down"]) }
+        XCTAssertEqual(up.status, 0, up.stdout + up.stderr)
+        let remote = cli.dir + "/remote.git"
+        _ = try plainGit(["init", "-q", "--bare", "-b", "main", remote], home: cli.dir)
+        _ = try cli.write("config/switchboard/settings.json", #"{"git": {"remote": "\#(remote)"}}"#)
+        let devices = ["par-acc1", "par-acc2", "lon-acc1", "nyc-acc1"]
+        let services = try cli.write("services.json", """
+            {"format": "switchboard-inventory", "version": 1, "services": [
+             {"name": "backup", "kind": "backup", "devices": [\(devices.map { "\"\($0)\"" }.joined(separator: ", "))]}]}
+            """)
+        XCTAssertEqual(try cli.run(["import", services]).status, 0)
+        for _ in 0..<2 { try startEngine() }
+        try waitFor("two engines active") { try self.listedEngines().filter { $0.state == .active }.count == 2 }
+        XCTAssertEqual(try cli.run(["run", "backup"]).status, 0)
+        let runId = try psql("SELECT max(id) FROM run")
+        try waitFor("the run ended", timeout: 120) { !["queued", "running"].contains(try self.psql("SELECT status FROM run WHERE id = \(runId)")) }
+        XCTAssertEqual(try psql("SELECT r.status || ' ' || count(u.id) FROM run r JOIN run_unit u ON u.run_id = r.id WHERE r.id = \(runId) GROUP BY r.status"),
+                       "completed \(devices.count)", engineLogs())
+        let repo = cli.dir + "/data/switchboard/network_data"
+        let remoteFiles = try plainGit(["--git-dir", remote, "ls-tree", "-r", "--name-only", "main"], home: cli.dir)
+        for device in devices { XCTAssertTrue(remoteFiles.contains("configurations/\(device)"), "\(device) pushed: \(remoteFiles)\n\(engineLogs())") }
+        XCTAssertEqual(try plainGit(["--git-dir", remote, "rev-parse", "main"], home: cli.dir), try plainGit(["-C", repo, "rev-parse", "HEAD"], home: cli.dir))
+        XCTAssertNotEqual(try psql("SELECT count(*) FROM run_log WHERE run_id = \(runId) AND message LIKE 'git: pushed to%'"), "0")
+    }
+
     /// The unit queue, kill -9 mid-run: the engines holding a read-only unit (`wait`) and a
     /// configuration-changing one (`unix`) are killed; both runs complete on the engine left. The
     /// read-only unit is retried there, its attempt counted; the unix unit ends `lost` with the

@@ -73,6 +73,18 @@ extension EngineService {
         }
     }
 
+    /// A spread run ended here (its last unit's finish, or this engine's housekeeping ending its last
+    /// unit lost, or its stop): the run-end action a whole run's engine takes, its notification (the
+    /// configurations are pushed by each engine that committed some, with its units: `startUnit`).
+    /// Its lines go through the engine's journal, numbered after the run's last line (the run has
+    /// ended: no other engine writes to it any more).
+    func spreadRunEnded(_ runId: Int64) {
+        let environment = self.environment
+        guard let final = try? database.query({ try $0.run(id: runId) }), final.status.isFinished else { return }
+        try? environment.journal.open(run: runId)
+        RunExecution(run: final, environment: environment).notifyEnd(final)
+    }
+
     /// Claims units up to `automation.max_process` in flight on this engine. Each is registered in
     /// `state.units` before the claim step ends (under `unitClaims`, which the heartbeat takes too:
     /// it never sees a unit claimed and not yet registered, so it neither lets its lease lapse nor
@@ -124,10 +136,11 @@ extension EngineService {
                 }
             } catch { loaded = nil }
             guard let (run, service, device) = loaded else {
-                _ = try? database.finishUnit(lease, success: false, batch: JournalBatch(lines: [
+                let end = try? database.finishUnit(lease, success: false, batch: JournalBatch(lines: [
                     RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .error, device: unit.deviceName, service: unit.serviceName,
                                message: "the run, its service or its device no longer exists")]))
                 forget(lease)
+                if end?.runEnded != nil { spreadRunEnded(unit.runId) }
                 return
             }
             let execution = RunExecution(run: run, environment: unitEnvironment)
@@ -142,6 +155,15 @@ extension EngineService {
             state.withLock { s in if s.units[unit.id]?.lease == lease { s.units[unit.id]?.task = work } }
             let outcome = await work.value
             await execution.sessions.closeAll()
+            // This engine's commits of the run's configurations are pushed by it, as a whole run's
+            // engine pushes at the run's end: once its last unit of the run in flight ends (its lines
+            // go with the unit's end).
+            let push = state.withLock { s -> Bool in
+                if execution.events.gitUsed { s.unpushedRuns.insert(unit.runId) }
+                let others = s.units.values.contains { $0.unit.runId == unit.runId && $0.lease != lease }
+                return !others && s.unpushedRuns.remove(unit.runId) != nil
+            }
+            if push { await execution.pushConfigurations() }
             if let id = device?.id { journal.deviceFinished(id, status: outcome.success ? "success" : "failure") }
             finish(unit, lease: lease, journal: journal, success: outcome.success, recorded: outcome.recorded)
             forget(lease)
@@ -155,7 +177,7 @@ extension EngineService {
         if !recorded, state.withLock({ $0.units[unit.id]?.stopRequested ?? false }) {
             batch.lines.append(RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .warning, device: unit.deviceName,
                                           service: unit.serviceName, message: "stopped: the run's stop was requested"))
-            _ = try? database.finishUnit(lease, success: false, batch: batch)
+            if let end = try? database.finishUnit(lease, success: false, batch: batch), end.runEnded != nil { spreadRunEnded(unit.runId) }
             return
         }
         if !recorded {
@@ -170,6 +192,7 @@ extension EngineService {
                     log("unit #\(unit.id) (\(unit.deviceName)) is no longer this engine's (its lease expired): its result is not written")
                 } else if let status = end.runEnded {
                     log("run \(unit.runId) \(status.rawValue) (its last unit ended here)")
+                    spreadRunEnded(unit.runId)
                 }
                 return
             } catch {

@@ -70,6 +70,8 @@ public final class EngineService: Sendable {
         var nextSchedulerTick = Date.distantPast
         /// Units this engine executes (the unit queue), by unit id.
         var units: [Int64: UnitWork] = [:]
+        /// Spread runs whose configurations this engine committed and has not pushed yet.
+        var unpushedRuns: Set<Int64> = []
     }
 
     public convenience init(database: any StoreBackend, settings: Settings, paths: Paths, secrets: SecretBox,
@@ -209,6 +211,7 @@ public final class EngineService: Sendable {
         if !recovered.requeued.isEmpty {
             log("requeued \(recovered.requeued.count) read-only unit\(recovered.requeued.count == 1 ? "" : "s") of a lost engine: \(recovered.requeued.map { "#\($0.id)" }.joined(separator: ", "))")
         }
+        for run in recovered.endedRuns.keys.sorted() { spreadRunEnded(run) }
         if !recovered.lost.isEmpty {
             log("ended lost \(recovered.lost.count) configuration-changing unit\(recovered.lost.count == 1 ? "" : "s") of a lost engine: \(recovered.lost.map { "#\($0.id)" }.joined(separator: ", "))")
         }
@@ -225,6 +228,7 @@ public final class EngineService: Sendable {
                 "engine #\(engineId) (pid \(self.pid) on host \(self.host)) stopped it before its end and released it"
             }
         }
+        for run in released.endedRuns.keys.sorted() { spreadRunEnded(run) }
         if !released.requeued.isEmpty || !released.lost.isEmpty {
             log("released units this engine no longer works on: \((released.requeued + released.lost).map { "#\($0.id)" }.joined(separator: ", "))"
                 + " (read-only ones requeued, configuration-changing ones lost)")
@@ -254,6 +258,7 @@ public final class EngineService: Sendable {
                     try recoverExpiredUnits(thresholds)
                     let stopped = try database.endStoppedUnitRuns()
                     if !stopped.isEmpty { log("ended stopped spread run \(stopped.map(String.init).joined(separator: ", "))") }
+                    for run in stopped { spreadRunEnded(run) }
                     let ids = try recoverInterrupted()
                     if !ids.isEmpty { log("marked interrupted (their engine is lost): run \(ids.map(String.init).joined(separator: ", "))") }
                     for gone in try database.removeDroppedEngines(thresholds) {
