@@ -380,9 +380,10 @@ final class FleetCLITests: XCTestCase {
         XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(runId)"), "t", "gap-free sequence numbers")
     }
 
-    /// A spread backup over the lab pushes its configurations as a whole run does: each engine that
-    /// committed some pushes them once its last unit of the run ends, so the remote ends with every
-    /// device's configuration and the local head.
+    /// A spread backup over the lab ends as a whole run does: each engine that committed
+    /// configurations pushes them once its last unit of the run ends, so the remote ends with every
+    /// device's configuration and the local head; its `change` notification, sent by the engine
+    /// that ends the run, lists every device's change (read back from the run's snapshots).
     func testASpreadBackupPushesItsConfigurations() throws {
         server = try PostgresTestServer.require()
         cli = try CLI()
@@ -405,9 +406,12 @@ final class FleetCLITests: XCTestCase {
              {"name": "backup", "kind": "backup", "devices": [\(devices.map { "\"\($0)\"" }.joined(separator: ", "))]}]}
             """)
         XCTAssertEqual(try cli.run(["import", services]).status, 0)
+        let http = try Receiver(python: "/usr/bin/python3", script: Receiver.http, directory: cli.dir + "/http")
+        defer { http.stop() }
+        cli.environment["SWITCHBOARD_WEBHOOK_URL"] = "http://127.0.0.1:\(http.port)/hook"
         for _ in 0..<2 { try startEngine() }
         try waitFor("two engines active") { try self.listedEngines().filter { $0.state == .active }.count == 2 }
-        XCTAssertEqual(try cli.run(["run", "backup"]).status, 0)
+        XCTAssertEqual(try cli.run(["run", "backup", "--param", #"notify={"when": "change", "channels": ["webhook"]}"#]).status, 0)
         let runId = try psql("SELECT max(id) FROM run")
         try waitFor("the run ended", timeout: 120) { !["queued", "running"].contains(try self.psql("SELECT status FROM run WHERE id = \(runId)")) }
         XCTAssertEqual(try psql("SELECT r.status || ' ' || count(u.id) FROM run r JOIN run_unit u ON u.run_id = r.id WHERE r.id = \(runId) GROUP BY r.status"),
@@ -417,6 +421,11 @@ final class FleetCLITests: XCTestCase {
         for device in devices { XCTAssertTrue(remoteFiles.contains("configurations/\(device)"), "\(device) pushed: \(remoteFiles)\n\(engineLogs())") }
         XCTAssertEqual(try plainGit(["--git-dir", remote, "rev-parse", "main"], home: cli.dir), try plainGit(["-C", repo, "rev-parse", "HEAD"], home: cli.dir))
         XCTAssertNotEqual(try psql("SELECT count(*) FROM run_log WHERE run_id = \(runId) AND message LIKE 'git: pushed to%'"), "0")
+        let posts = http.received(atLeast: 1).map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let body = try XCTUnwrap(posts.first?["body"] as? [String: Any], "the change notification was sent")
+        let changes = (body["changes"] as? [[String: Any]]) ?? []
+        XCTAssertEqual(Set(changes.compactMap { $0["device"] as? String }), Set(devices), "\(body)")
+        XCTAssertTrue(changes.allSatisfy { ($0["diff"] as? String)?.contains("+++") == true }, "\(changes)")
     }
 
     /// The unit queue, kill -9 mid-run: the engines holding a read-only unit (`wait`) and a

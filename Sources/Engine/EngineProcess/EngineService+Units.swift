@@ -82,7 +82,26 @@ extension EngineService {
         let environment = self.environment
         guard let final = try? database.query({ try $0.run(id: runId) }), final.status.isFinished else { return }
         try? environment.journal.open(run: runId)
-        RunExecution(run: final, environment: environment).notifyEnd(final)
+        let execution = RunExecution(run: final, environment: environment)
+        // Each engine's configuration changes stayed in its own unit executions: a `change`
+        // notification reads the run's back from its snapshots (each against the device's previous one).
+        if let changes = try? database.query({ store -> [RunEvents.ConfigChange] in
+            guard try store.service(id: final.serviceId)?.kind == .backup else { return [] }
+            var out: [RunEvents.ConfigChange] = []
+            for device in Set(try store.results(run: runId, device: nil).map(\.deviceName)).sorted() where !device.isEmpty {
+                let history = try store.configSnapshots(device: device).sorted { ($0.id ?? 0) > ($1.id ?? 0) }
+                guard let index = history.firstIndex(where: { $0.runId == runId }) else { continue }
+                let stored = history[index], previous = history.indices.contains(index + 1) ? history[index + 1] : nil
+                let diff = LineDiff.unified(previous?.content ?? "", stored.content,
+                                            oldLabel: previous.map { "\(device) snapshot \($0.id ?? 0)" } ?? "/dev/null",
+                                            newLabel: "\(device) snapshot \(stored.id ?? 0)")
+                out.append(RunEvents.ConfigChange(device: device, diff: diff, commit: stored.gitCommit))
+            }
+            return out
+        }) {
+            for change in changes { execution.events.configChanged(device: change.device, diff: change.diff, commit: change.commit) }
+        }
+        execution.notifyEnd(final)
     }
 
     /// Claims units up to `automation.max_process` in flight on this engine. Each is registered in
