@@ -550,7 +550,7 @@ final class FleetCLITests: XCTestCase {
             // The holder executes units; the finder only keeps house (it takes none of them).
             cli.environment["SWITCHBOARD_ENGINE_UNIT_QUEUE"] = "true"
             let holder = try startEngine()
-            cli.environment["SWITCHBOARD_ENGINE_UNIT_QUEUE"] = nil
+            cli.environment["SWITCHBOARD_ENGINE_UNIT_QUEUE"] = "false"
             try waitFor("the holder registered") { try self.listedEngines().contains { $0.pid == holder.processIdentifier && $0.state == .active } }
             let holderId = try XCTUnwrap(try listedEngines().first { $0.pid == holder.processIdentifier }?.id)
             // A run spread over units (inserted running: the engines would otherwise execute it whole).
