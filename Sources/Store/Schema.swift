@@ -12,6 +12,7 @@ enum Schema {
         m.registerMigration("v5-engine-registry", migrate: v5)
         m.registerMigration("v6-run-units", migrate: v6)
         m.registerMigration("v7-engine-regions", migrate: v7)
+        m.registerMigration("v8-result-engine", migrate: v8)
         return m
     }
 
@@ -87,6 +88,15 @@ enum Schema {
             t.primaryKey(["engine_id", "device_id"])
         }
         try db.create(index: "engine_device_on_device", on: "engine_device", columns: ["device_id"])
+    }
+
+    /// Which engine produced a result (several engines spread a run's devices over them): the
+    /// engine's id and host as they were when it wrote it (the engine's row goes when it is dropped).
+    static func v8(_ db: Database) throws {
+        try db.alter(table: "result") { t in
+            t.add(column: "engine_id", .integer)
+            t.add(column: "engine_host", .text).notNull().defaults(to: "")
+        }
     }
 
     static func v3(_ db: Database) throws {

@@ -36,12 +36,16 @@ extension PostgresBackend {
         return (active.first { $0.host == EngineIdentity.thisHost } ?? active.first)?.pid
     }
 
+    /// In flight: the units an engine holds, plus the runs it executes whole (a run spread over
+    /// units is its units', whichever engine spread it).
     public func engines(_ thresholds: EngineThresholds) throws -> [EngineEntry] {
         try withConnection { c in
             try c.query("""
                 SELECT e.id, e.host, e.pid::bigint, e.version, e.capacity::bigint, e.pools::text, e.started_at::text,
                        extract(epoch FROM now() - e.heartbeat_at)::float8,
-                       (SELECT count(*) FROM run r WHERE r.status = 'running' AND r.engine_id = e.id)::bigint,
+                       ((SELECT count(*) FROM run_unit u WHERE u.status = 'claimed' AND u.engine_id = e.id)
+                        + (SELECT count(*) FROM run r WHERE r.status = 'running' AND r.engine_id = e.id
+                             AND NOT EXISTS (SELECT 1 FROM run_unit u WHERE u.run_id = r.id)))::bigint,
                        e.filter, e.restricted,
                        (SELECT count(*) FROM engine_device ed WHERE ed.engine_id = e.id)::bigint
                 FROM engine e ORDER BY e.id

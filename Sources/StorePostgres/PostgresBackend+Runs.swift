@@ -123,9 +123,12 @@ extension PostgresBackend {
                     INSERT INTO run_log (run_id, seq, time, level, device, service, message)
                     SELECT run_id, seq, time, level, device, service, message FROM jsonb_populate_recordset(NULL::run_log, $1::jsonb)),
                 res AS (
-                    INSERT INTO result (run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows)
-                    SELECT run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows
-                    FROM jsonb_populate_recordset(NULL::result, $2::jsonb) WITH ORDINALITY AS r ORDER BY ordinality),
+                    INSERT INTO result (run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows,
+                                        engine_id, engine_host)
+                    SELECT r.run_id, r.service_id, r.service_name, r.device_id, r.device_name, r.success, r.output, r.duration_ms, r.attempts,
+                           r.created_at, r.rows, run.engine_id, COALESCE(run.engine_host, '')
+                    FROM jsonb_populate_recordset(NULL::result, $2::jsonb) WITH ORDINALITY AS r LEFT JOIN run ON run.id = r.run_id
+                    ORDER BY ordinality),
                 p AS (
                     UPDATE run SET progress_done = (e->>1)::integer, progress_total = (e->>2)::integer, progress_failed = (e->>3)::integer
                     FROM jsonb_array_elements($3::jsonb) e WHERE run.id = (e->>0)::bigint),

@@ -81,22 +81,38 @@ extension PostgresBackend {
     }
 
     @discardableResult
-    public func renewUnitLeases(engineId: Int64, leaseSeconds: Double) throws -> Int {
-        try withConnection { c in
+    public func renewUnitLeases(engineId: Int64, units: [Int64], leaseSeconds: Double) throws -> Int {
+        if units.isEmpty { return 0 }
+        return try withConnection { c in
             // An expired lease is not revived: another engine may be recovering it now.
             try c.query("""
                 UPDATE run_unit SET lease_expires_at = now() + make_interval(secs => $2)
-                WHERE engine_id = $1 AND status = 'claimed' AND lease_expires_at > now() RETURNING id
-                """, [.int(Int(engineId)), .double(leaseSeconds)]).count
+                WHERE engine_id = $1 AND id = ANY($3::bigint[]) AND status = 'claimed' AND lease_expires_at > now() RETURNING id
+                """, [.int(Int(engineId)), .double(leaseSeconds), .text(Self.bigintArray(units))]).count
         }
     }
+
+    public func releaseUnits(engineId: Int64, keeping: [Int64], reason: @escaping (RunUnit) -> String) throws -> ExpiredUnits {
+        try withConnection { c in
+            try inTransaction(c) { tx -> ExpiredUnits in
+                let held = try tx.read("""
+                    SELECT \(Self.unitColumns) FROM run_unit WHERE engine_id = $1 AND status = 'claimed' AND NOT (id = ANY($2::bigint[]))
+                    ORDER BY id FOR UPDATE SKIP LOCKED
+                    """, [.int(Int(engineId)), .text(Self.bigintArray(keeping))]).map(Self.unit)
+                return try recover(tx, held, reason: reason)
+            }
+        }
+    }
+
+    /// `{1,2,3}`: a list of ids as one `bigint[]` parameter.
+    static func bigintArray(_ ids: [Int64]) -> String { "{" + ids.map(String.init).joined(separator: ",") + "}" }
 
     public func writeUnitJournal(_ batch: JournalBatch, lease: UnitLease) throws -> Bool {
         try withConnection { c in
             try inTransaction(c) { tx -> Bool in
                 guard let run = try holds(tx, lease) else { return false }
                 try tx.read("SELECT id FROM run WHERE id = $1 FOR UPDATE", [.int(Int(run))])
-                try writeUnitBatch(tx, run: run, batch)
+                try writeUnitBatch(tx, run: run, lease.counted(batch), engineId: lease.engineId)
                 return true
             }
         }
@@ -107,7 +123,7 @@ extension PostgresBackend {
             try inTransaction(c) { tx -> UnitFinish in
                 guard let run = try holds(tx, lease) else { return UnitFinish(accepted: false, runEnded: nil) }
                 try tx.read("SELECT id FROM run WHERE id = $1 FOR UPDATE", [.int(Int(run))])
-                try writeUnitBatch(tx, run: run, batch)
+                try writeUnitBatch(tx, run: run, lease.counted(batch), engineId: lease.engineId)
                 try tx.write("UPDATE run_unit SET status = $2, ended_at = now(), lease_expires_at = NULL WHERE id = $1",
                              [.int(Int(lease.unitId)), .text(success ? "succeeded" : "failed")])
                 return UnitFinish(accepted: true, runEnded: try settleRun(tx, run: run, endIfDone: true))
@@ -118,44 +134,50 @@ extension PostgresBackend {
     public func recoverExpiredUnits(reason: @escaping (RunUnit) -> String) throws -> ExpiredUnits {
         try withConnection { c in
             try inTransaction(c) { tx -> ExpiredUnits in
-                var out = ExpiredUnits()
                 let expired = try tx.read("""
                     SELECT \(Self.unitColumns) FROM run_unit WHERE status = 'claimed' AND lease_expires_at <= now()
                     ORDER BY id FOR UPDATE SKIP LOCKED
                     """).map(Self.unit)
-                for unit in expired {
-                    let text = reason(unit)
-                    try tx.read("SELECT id FROM run WHERE id = $1 FOR UPDATE", [.int(Int(unit.runId))])
-                    if unit.mutating {
-                        try tx.write("UPDATE run_unit SET status = 'lost', reason = $2, ended_at = now(), lease_expires_at = NULL WHERE id = $1",
-                                     [.int(Int(unit.id)), .text(text)])
-                        let message = "lost, not repeated (it changes configuration): \(text)"
-                        let result = RunResult(runId: unit.runId, serviceId: unit.serviceId, serviceName: unit.serviceName, deviceId: unit.deviceId,
-                                               deviceName: unit.deviceName, success: false, output: message, durationMs: 0,
-                                               attempts: unit.attempts)
-                        let line = RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .error, device: unit.deviceName,
-                                              service: unit.serviceName, message: message)
-                        try writeUnitBatch(tx, run: unit.runId, JournalBatch(lines: [line], results: [result]))
-                        var lost = unit
-                        lost.status = .lost; lost.reason = text
-                        out.lost.append(lost)
-                        if let end = try settleRun(tx, run: unit.runId, endIfDone: true) { out.endedRuns[unit.runId] = end }
-                    } else {
-                        try tx.write("""
-                            UPDATE run_unit SET status = 'queued', engine_id = NULL, claimed_at = NULL, lease_expires_at = NULL, reason = $2
-                            WHERE id = $1
-                            """, [.int(Int(unit.id)), .text(text)])
-                        let line = RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .warning, device: unit.deviceName,
-                                              service: unit.serviceName, message: "requeued after attempt \(unit.attempts): \(text)")
-                        try writeUnitBatch(tx, run: unit.runId, JournalBatch(lines: [line]))
-                        var requeued = unit
-                        requeued.status = .queued; requeued.engineId = nil; requeued.reason = text
-                        out.requeued.append(requeued)
-                    }
-                }
-                return out
+                return try recover(tx, expired, reason: reason)
             }
         }
+    }
+
+    /// Units whose claim ends without their engine (its lease expired, or it released them; the
+    /// caller holds their rows): read-only ones back in the queue, mutating ones `lost`.
+    private func recover(_ tx: PostgresExecutor, _ units: [RunUnit], reason: (RunUnit) -> String) throws -> ExpiredUnits {
+        var out = ExpiredUnits()
+        for unit in units {
+            let text = reason(unit)
+            try tx.read("SELECT id FROM run WHERE id = $1 FOR UPDATE", [.int(Int(unit.runId))])
+            if unit.mutating {
+                try tx.write("UPDATE run_unit SET status = 'lost', reason = $2, ended_at = now(), lease_expires_at = NULL WHERE id = $1",
+                             [.int(Int(unit.id)), .text(text)])
+                let message = "lost, not repeated (it changes configuration): \(text)"
+                let result = RunResult(runId: unit.runId, serviceId: unit.serviceId, serviceName: unit.serviceName, deviceId: unit.deviceId,
+                                       deviceName: unit.deviceName, success: false, output: message, durationMs: 0,
+                                       attempts: unit.attempts)
+                let line = RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .error, device: unit.deviceName,
+                                      service: unit.serviceName, message: message)
+                try writeUnitBatch(tx, run: unit.runId, JournalBatch(lines: [line], results: [result]), engineId: unit.engineId)
+                var lost = unit
+                lost.status = .lost; lost.reason = text
+                out.lost.append(lost)
+                if let end = try settleRun(tx, run: unit.runId, endIfDone: true) { out.endedRuns[unit.runId] = end }
+            } else {
+                try tx.write("""
+                    UPDATE run_unit SET status = 'queued', engine_id = NULL, claimed_at = NULL, lease_expires_at = NULL, reason = $2
+                    WHERE id = $1
+                    """, [.int(Int(unit.id)), .text(text)])
+                let line = RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .warning, device: unit.deviceName,
+                                      service: unit.serviceName, message: "requeued after attempt \(unit.attempts): \(text)")
+                try writeUnitBatch(tx, run: unit.runId, JournalBatch(lines: [line]), engineId: nil)
+                var requeued = unit
+                requeued.status = .queued; requeued.engineId = nil; requeued.reason = text
+                out.requeued.append(requeued)
+            }
+        }
+        return out
     }
 
     public func endStoppedUnitRuns() throws -> [Int64] {
@@ -207,8 +229,9 @@ extension PostgresBackend {
             """, [.text(try Self.json(rows))])
     }
 
-    /// A unit's journal: its lines (renumbered), results and device status; progress comes from the units.
-    private func writeUnitBatch(_ tx: PostgresExecutor, run: Int64, _ batch: JournalBatch) throws {
+    /// A unit's journal: its lines (renumbered), results and device status; progress comes from the
+    /// units. Results name `engineId` and its host (the engine that produced them).
+    private func writeUnitBatch(_ tx: PostgresExecutor, run: Int64, _ batch: JournalBatch, engineId: Int64?) throws {
         try appendLines(tx, run: run, batch.lines)
         if !batch.results.isEmpty {
             let results: [[String: Any]] = batch.results.map { r in
@@ -219,10 +242,12 @@ extension PostgresBackend {
                         "created_at": PGRecords.formatTimestamp(r.createdAt), "rows": rows]
             }
             try tx.write("""
-                INSERT INTO result (run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows)
-                SELECT run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows
+                INSERT INTO result (run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows,
+                                    engine_id, engine_host)
+                SELECT run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows,
+                       $2::bigint, COALESCE((SELECT host FROM engine WHERE id = $2::bigint), '')
                 FROM jsonb_populate_recordset(NULL::result, $1::jsonb) WITH ORDINALITY AS r ORDER BY ordinality
-                """, [.text(try Self.json(results))])
+                """, [.text(try Self.json(results)), engineId.map { .int(Int($0)) } ?? .null])
         }
         for (device, s) in batch.deviceStatus {
             try tx.write("UPDATE device SET last_run_status = $1, last_run_time = $2 WHERE id = $3",

@@ -89,7 +89,8 @@ extension PostgresExecutor {
     func resultSummaries(run: Int64?, device: String?) throws -> [ConsoleStore.ResultSummary] {
         var sql = """
             SELECT id, run_id AS "runId", service_name AS "serviceName", device_name AS "deviceName", success,
-                   duration_ms AS "durationMs", attempts, created_at AS "createdAt" FROM result
+                   duration_ms AS "durationMs", attempts, created_at AS "createdAt", engine_id AS "engineId", engine_host AS "engineHost"
+            FROM result
             """
         var values: [PGValue] = []
         if let run { sql += " WHERE run_id = $1"; values = [.int(Int(run))] } else if let device { sql += " WHERE device_name = $1"; values = [.text(device)] }

@@ -23,6 +23,8 @@ enum PostgresSchema {
         Migration(id: "v5-engine-registry", sql: v5),
         Migration(id: "v6-run-units", sql: v6),
         Migration(id: "v7-engine-regions", sql: v7),
+        // Which engine produced a result, and its host as it was then (its row goes when dropped).
+        Migration(id: "v8-result-engine", sql: "ALTER TABLE result ADD COLUMN engine_id bigint, ADD COLUMN engine_host text NOT NULL DEFAULT '';"),
     ]
 
     /// Which registered engine runs a run, and on which host (its pid is `engine_pid`); the due time

@@ -350,9 +350,12 @@ struct ResultsCommand: ParsableCommand {
         let results = try queue.results(run: runId, device: device)
         if rows { try printRows(results); return }
         if json { print(String(decoding: try JSONEncoder.pretty.encode(results), as: UTF8.self)); return }
+        // A run spread over several engines names the engine of each result; one engine's run reads as before.
+        let engines = RunResult.spanEngines(device == nil ? results : try queue.results(run: runId))
         for r in results {
             let who = r.deviceName.isEmpty ? "(once)" : r.deviceName
-            print("== \(inert(who)) · \(inert(r.serviceName)) · \(r.success ? "success" : "FAILED") · \(r.durationMs) ms · \(r.attempts) attempt\(r.attempts == 1 ? "" : "s")")
+            let engine = engines && !r.engine.isEmpty ? " · engine \(inert(r.engine))" : ""
+            print("== \(inert(who)) · \(inert(r.serviceName)) · \(r.success ? "success" : "FAILED") · \(r.durationMs) ms · \(r.attempts) attempt\(r.attempts == 1 ? "" : "s")\(engine)")
             if !r.output.isEmpty { print(inert(r.output).trimmingCharacters(in: .newlines)) }
         }
     }

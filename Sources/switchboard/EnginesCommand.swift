@@ -7,7 +7,7 @@ import Store
 struct EnginesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engines",
-        abstract: "List the engines serving the database: host, pid, version, state, heartbeat, runs in flight, capacity.",
+        abstract: "List the engines serving the database: host, pid, version, state, heartbeat, units and runs in flight, capacity.",
         discussion: """
             On PostgreSQL several engines may serve one database; each registers and heartbeats with \
             the database's clock. An engine without a heartbeat for engine.active_threshold_s is lost \
@@ -62,7 +62,7 @@ extension EngineCommand {
         for e in engines {
             let beat = e.heartbeatAgeSeconds.map { ", heartbeat \(EnginesCommand.age($0))" } ?? ""
             let host = e.host == here ? "" : " on host \(e.host.isEmpty ? "an unknown host" : e.host)"
-            print("engine \(e.state == .active ? "running" : e.state.rawValue) on \(database.location): pid \(e.pid)\(host) (#\(e.id ?? 0), \(e.state.rawValue)\(beat), \(e.inFlight) run\(e.inFlight == 1 ? "" : "s") in flight; serves \(inert(e.serves)))")
+            print("engine \(e.state == .active ? "running" : e.state.rawValue) on \(database.location): pid \(e.pid)\(host) (#\(e.id ?? 0), \(e.state.rawValue)\(beat), \(e.inFlight) in flight; serves \(inert(e.serves)))")
         }
         if !engines.contains(where: { $0.state == .active }) { throw ExitCode(1) }
     }

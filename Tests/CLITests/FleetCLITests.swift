@@ -27,6 +27,7 @@ final class FleetCLITests: XCTestCase {
         {"name": "spread ledger", "kind": "unix", "timeout": 30, "pools": ["all-devices"], "max_processes": 3,
          "parameters": {"command": "echo {{device.name}} $PPID >> LEDGER-units; sleep 0.3"}},
         {"name": "spread nap", "kind": "wait", "pools": ["all-devices"], "max_processes": 3, "parameters": {"seconds": 2}},
+        {"name": "unit nap", "kind": "wait", "parameters": {"seconds": 8}},
         {"name": "spread slow ledger", "kind": "unix", "timeout": 30, "pools": ["all-devices"], "max_processes": 3,
          "parameters": {"command": "echo {{device.name}} $PPID >> LEDGER-slow; sleep 2"}}
       ]
@@ -310,6 +311,123 @@ final class FleetCLITests: XCTestCase {
         XCTAssertEqual(try psql("SELECT max(attempts) FROM run_unit WHERE run_id = \(runId)"), "1")
     }
 
+    /// The unit queue seen from the CLI: `switchboard engines` counts the units each engine holds as
+    /// in flight (a spread run is not one run of the engine that spread it), and every result names
+    /// the engine that produced it: `results RUN` tags each device with it when the run involved
+    /// several engines, `--json` always carries it, and a whole run's results say nothing new.
+    func testEnginesCountTheirUnitsAndResultsNameTheirEngine() throws {
+        try setUpPostgres("fleetunitview", settings: ["SWITCHBOARD_ENGINE_UNIT_QUEUE": "true", "SWITCHBOARD_AUTOMATION_MAX_PROCESS": "2"])
+        try startThreeEngines()
+        XCTAssertEqual(try cli.run(["run", "spread nap"]).status, 0)
+        let runId = try psql("SELECT max(id) FROM run")
+        try waitFor("each engine's in-flight count is the units it holds, two or more in all", timeout: 30) {
+            let listed = try self.listedEngines()
+            let held = try self.psql("SELECT string_agg(engine_id || ':' || n, ',' ORDER BY engine_id) FROM (SELECT engine_id, count(*) n FROM run_unit WHERE status = 'claimed' GROUP BY engine_id) c")
+            let shown = listed.filter { $0.inFlight > 0 }.map { "\($0.id ?? 0):\($0.inFlight)" }.joined(separator: ",")
+            return shown == held && listed.reduce(0) { $0 + $1.inFlight } >= 2
+        }
+        try waitFor("the run ended", timeout: 90) { try self.psql("SELECT status FROM run WHERE id = \(runId)") == "completed" }
+        XCTAssertEqual(try psql("SELECT count(*) FROM result r JOIN run_unit u ON u.run_id = r.run_id AND u.device_name = r.device_name WHERE r.run_id = \(runId) AND r.engine_id IS DISTINCT FROM u.engine_id"),
+                       "0", "each result names the engine that ran its unit")
+        XCTAssertEqual(try psql("SELECT count(*) FROM result WHERE run_id = \(runId) AND engine_host <> '\(EngineIdentity.thisHost)'"), "0", "and its host")
+        let engines = Int(try psql("SELECT count(DISTINCT engine_id) FROM result WHERE run_id = \(runId)")) ?? 0
+        XCTAssertGreaterThanOrEqual(engines, 2, engineLogs())
+        let text = try cli.run(["results", runId])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        let heads = text.stdout.split(separator: "\n").filter { $0.hasPrefix("== ") }
+        XCTAssertFalse(heads.isEmpty)
+        XCTAssertTrue(heads.allSatisfy { $0.contains(" · engine #") && $0.contains(EngineIdentity.thisHost) }, text.stdout)
+        let json = try cli.run(["results", runId, "--json"])
+        let decoded = try JSONDecoder().decode([[String: JSONValue]].self, from: Data(json.stdout.utf8))
+        XCTAssertTrue(!decoded.isEmpty && decoded.allSatisfy { if case .int? = $0["engineId"] { return true }; return false }, json.stdout)
+
+        // A whole run (no devices to spread): one engine, so its results read as before.
+        XCTAssertEqual(try cli.run(["run", "quick"]).status, 0)
+        let quick = try psql("SELECT max(id) FROM run")
+        try waitFor("the quick run ended") { try self.psql("SELECT status FROM run WHERE id = \(quick)") == "completed" }
+        let single = try cli.run(["results", quick])
+        XCTAssertFalse(single.stdout.contains(" · engine"), single.stdout)
+        XCTAssertEqual(try psql("SELECT count(*) FROM result WHERE run_id = \(quick) AND engine_id IS NOT NULL"),
+                       try psql("SELECT count(*) FROM result WHERE run_id = \(quick)"), "a whole run's results name its engine too")
+    }
+
+    /// A spread run's end actions: the engine that ends it (its last unit's finish) sends its
+    /// notification, once, as a whole run's engine would, with the run's final counts.
+    func testASpreadRunSendsItsNotificationOnceAtItsEnd() throws {
+        try setUpPostgres("fleetunitnotify", settings: ["SWITCHBOARD_ENGINE_UNIT_QUEUE": "true", "SWITCHBOARD_AUTOMATION_MAX_PROCESS": "2"])
+        let http = try Receiver(python: "/usr/bin/python3", script: Receiver.http, directory: cli.dir + "/http")
+        defer { http.stop() }
+        cli.environment["SWITCHBOARD_WEBHOOK_URL"] = "http://127.0.0.1:\(http.port)/hook"
+        for _ in 0..<2 { try startEngine() }
+        try waitFor("two engines active") { try self.listedEngines().filter { $0.state == .active }.count == 2 }
+        let queued = try cli.run(["run", "spread nap", "--param", #"notify={"when": "always", "channels": ["webhook"]}"#])
+        XCTAssertEqual(queued.status, 0, queued.stderr)
+        let runId = try psql("SELECT max(id) FROM run")
+        try waitFor("the run ended", timeout: 90) { try self.psql("SELECT status FROM run WHERE id = \(runId)") == "completed" }
+        let devices = try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId)")
+        XCTAssertGreaterThanOrEqual(Int(try psql("SELECT count(DISTINCT engine_id) FROM run_unit WHERE run_id = \(runId)")) ?? 0, 2, "spread")
+        let posts = http.received(atLeast: 1).map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        sleep(2)
+        XCTAssertEqual(http.received(atLeast: 1).count, 1, "one notification, from the engine that ended the run")
+        let body = try XCTUnwrap(posts.first?["body"] as? [String: Any])
+        XCTAssertEqual(body["status"] as? String, "completed")
+        XCTAssertEqual((body["run"] as? Int).map(String.init), runId)
+        XCTAssertEqual((body["done"] as? Int).map(String.init), devices)
+        XCTAssertEqual((body["total"] as? Int).map(String.init), devices)
+        try waitFor("the delivery logged in the run") {
+            try self.psql("SELECT count(*) FROM run_log WHERE run_id = \(runId) AND message LIKE 'notify: sent to webhook%'") == "1"
+        }
+        XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(runId)"), "t", "gap-free sequence numbers")
+    }
+
+    /// A spread backup over the lab ends as a whole run does: each engine that committed
+    /// configurations pushes them once its last unit of the run ends, so the remote ends with every
+    /// device's configuration and the local head; its `change` notification, sent by the engine
+    /// that ends the run, lists every device's change (read back from the run's snapshots).
+    func testASpreadBackupPushesItsConfigurations() throws {
+        server = try PostgresTestServer.require()
+        cli = try CLI()
+        database = try server.createDatabase("fleetunitgit")
+        url = server.socketURL(database)
+        cli.environment["SWITCHBOARD_DB"] = url
+        cli.environment["SWITCHBOARD_ENGINE_UNIT_QUEUE"] = "true"
+        cli.environment["SWITCHBOARD_AUTOMATION_MAX_PROCESS"] = "1"
+        cli.environment.removeValue(forKey: "SSH_AUTH_SOCK")
+        cli.environment["XDG_STATE_HOME"] = cli.dir + "/state"
+        let up = try cli.run(["lab", "up", "--base-port", String(LabPorts.freeBasePort(devices: 20))])
+        defer { _ = try? cli.run(["lab", "down"]) }
+        XCTAssertEqual(up.status, 0, up.stdout + up.stderr)
+        let remote = cli.dir + "/remote.git"
+        _ = try plainGit(["init", "-q", "--bare", "-b", "main", remote], home: cli.dir)
+        _ = try cli.write("config/switchboard/settings.json", #"{"git": {"remote": "\#(remote)"}}"#)
+        let devices = ["par-acc1", "par-acc2", "lon-acc1", "nyc-acc1"]
+        let services = try cli.write("services.json", """
+            {"format": "switchboard-inventory", "version": 1, "services": [
+             {"name": "backup", "kind": "backup", "devices": [\(devices.map { "\"\($0)\"" }.joined(separator: ", "))]}]}
+            """)
+        XCTAssertEqual(try cli.run(["import", services]).status, 0)
+        let http = try Receiver(python: "/usr/bin/python3", script: Receiver.http, directory: cli.dir + "/http")
+        defer { http.stop() }
+        cli.environment["SWITCHBOARD_WEBHOOK_URL"] = "http://127.0.0.1:\(http.port)/hook"
+        for _ in 0..<2 { try startEngine() }
+        try waitFor("two engines active") { try self.listedEngines().filter { $0.state == .active }.count == 2 }
+        XCTAssertEqual(try cli.run(["run", "backup", "--param", #"notify={"when": "change", "channels": ["webhook"]}"#]).status, 0)
+        let runId = try psql("SELECT max(id) FROM run")
+        try waitFor("the run ended", timeout: 120) { !["queued", "running"].contains(try self.psql("SELECT status FROM run WHERE id = \(runId)")) }
+        XCTAssertEqual(try psql("SELECT r.status || ' ' || count(u.id) FROM run r JOIN run_unit u ON u.run_id = r.id WHERE r.id = \(runId) GROUP BY r.status"),
+                       "completed \(devices.count)", engineLogs())
+        let repo = cli.dir + "/data/switchboard/network_data"
+        let remoteFiles = try plainGit(["--git-dir", remote, "ls-tree", "-r", "--name-only", "main"], home: cli.dir)
+        for device in devices { XCTAssertTrue(remoteFiles.contains("configurations/\(device)"), "\(device) pushed: \(remoteFiles)\n\(engineLogs())") }
+        XCTAssertEqual(try plainGit(["--git-dir", remote, "rev-parse", "main"], home: cli.dir), try plainGit(["-C", repo, "rev-parse", "HEAD"], home: cli.dir))
+        XCTAssertNotEqual(try psql("SELECT count(*) FROM run_log WHERE run_id = \(runId) AND message LIKE 'git: pushed to%'"), "0")
+        let posts = http.received(atLeast: 1).map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let body = try XCTUnwrap(posts.first?["body"] as? [String: Any], "the change notification was sent")
+        let changes = (body["changes"] as? [[String: Any]]) ?? []
+        XCTAssertEqual(Set(changes.compactMap { $0["device"] as? String }), Set(devices), "\(body)")
+        XCTAssertTrue(changes.allSatisfy { ($0["diff"] as? String)?.contains("+++") == true }, "\(changes)")
+    }
+
     /// The unit queue, kill -9 mid-run: the engines holding a read-only unit (`wait`) and a
     /// configuration-changing one (`unix`) are killed; both runs complete on the engine left. The
     /// read-only unit is retried there, its attempt counted; the unix unit ends `lost` with the
@@ -418,40 +536,45 @@ final class FleetCLITests: XCTestCase {
         XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(runId)"), "t")
     }
 
-    /// Stage 2's store layer with real engine processes (the engines do not execute units yet: the
-    /// test claims them under an engine's registration, as its executor will). The engine's heartbeat
-    /// keeps its unit leases alive past their length; once it is stopped (SIGSTOP) past the lease, or
-    /// killed (kill -9), another engine's housekeeping requeues its read-only unit and ends its
-    /// configuration-changing one `lost`; every write under the old lease is refused, even after
-    /// SIGCONT (its heartbeat does not revive an expired lease); the run is not interrupted for its
-    /// engine's death but ends once its last unit does.
+    /// Leases with real engine processes: the holder executes two units (`engine.unit_queue`), so its
+    /// heartbeat keeps their leases alive past their length (it renews only the units it works on);
+    /// once it is stopped (SIGSTOP) past the lease, or killed (kill -9), another engine's housekeeping
+    /// requeues its read-only unit and ends its configuration-changing one `lost`; every write under
+    /// the old lease is refused, even after SIGCONT (its heartbeat does not revive an expired lease);
+    /// the run is not interrupted for its engine's death but ends once its last unit does.
     func testUnitLeasesLiveByTheHeartbeatAndAreRecoveredByAnotherEngine() throws {
         try setUpPostgres("fleetleases", settings: ["SWITCHBOARD_ENGINE_ACTIVE_THRESHOLD_S": "2", "SWITCHBOARD_ENGINE_DROP_THRESHOLD_S": "60"])
         let store = try backend()
+        let napId = try XCTUnwrap(Int64(try psql("SELECT id FROM service WHERE name = 'unit nap'")))
         for (index, signal) in [SIGSTOP, SIGKILL].enumerated() {
+            // The holder executes units; the finder only keeps house (it takes none of them).
+            cli.environment["SWITCHBOARD_ENGINE_UNIT_QUEUE"] = "true"
             let holder = try startEngine()
+            cli.environment["SWITCHBOARD_ENGINE_UNIT_QUEUE"] = "false"
             try waitFor("the holder registered") { try self.listedEngines().contains { $0.pid == holder.processIdentifier && $0.state == .active } }
             let holderId = try XCTUnwrap(try listedEngines().first { $0.pid == holder.processIdentifier }?.id)
             // A run spread over units (inserted running: the engines would otherwise execute it whole).
             let runId = try XCTUnwrap(Int64(try psql("""
                 INSERT INTO run (service_id, service_name, trigger, "user", status, created_at, started_at, engine_id, engine_pid)
-                SELECT id, name, 'cli', 'test', 'running', now(), now(), \(holderId), \(holder.processIdentifier) FROM service WHERE name = 'quick'
+                SELECT id, name, 'cli', 'test', 'running', now(), now(), \(holderId), \(holder.processIdentifier) FROM service WHERE name = 'unit nap'
                 RETURNING id
                 """).split(separator: "\n").first.map(String.init) ?? ""))
             let core1 = try XCTUnwrap(Int64(try psql("SELECT id FROM device WHERE name = 'par-core1'")))
             let core2 = try XCTUnwrap(Int64(try psql("SELECT id FROM device WHERE name = 'par-core2'")))
             let units = try store.enqueueUnits(run: runId, [
-                RunUnitSpec(serviceId: 1, serviceName: "quick", deviceId: core1, deviceName: "par-core1", mutating: false, maxProcesses: 0),
-                RunUnitSpec(serviceId: 2, serviceName: "ledger", deviceId: core2, deviceName: "par-core2", mutating: true, maxProcesses: 0)], lines: [])
-            let claimed = try store.claimUnits(engine: EngineClaimant(pid: holder.processIdentifier, host: EngineIdentity.thisHost, id: holderId),
-                                               limit: 2, leaseSeconds: 2)
+                RunUnitSpec(serviceId: napId, serviceName: "unit nap", deviceId: core1, deviceName: "par-core1", mutating: false, maxProcesses: 0),
+                RunUnitSpec(serviceId: napId, serviceName: "unit nap", deviceId: core2, deviceName: "par-core2", mutating: true, maxProcesses: 0)], lines: [])
+            try waitFor("the holder claimed both units") {
+                try self.psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status = 'claimed' AND engine_id = \(holderId)") == "2"
+            }
+            let claimed = try store.units(run: runId)
             XCTAssertEqual(claimed.map(\.id), units.map(\.id))
             sleep(4)
             XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status = 'claimed' AND lease_expires_at > now()"), "2",
                            "the holder's heartbeat renewed its leases past their 2 s\n\(engineLogs())")
             let lease = try XCTUnwrap(claimed[0].lease)
             XCTAssertTrue(try store.writeUnitJournal(JournalBatch(lines: [RunLogLine(runId: runId, seq: 1, time: Date(), level: .info,
-                device: "par-core1", service: "quick", message: "in time")]), lease: lease), "a write under a live lease lands")
+                device: "par-core1", service: "unit nap", message: "in time")]), lease: lease), "a write under a live lease lands")
 
             kill(holder.processIdentifier, signal)
             if signal == SIGKILL { holder.waitUntilExit() }
@@ -462,6 +585,11 @@ final class FleetCLITests: XCTestCase {
             let finderLog = try String(contentsOfFile: cli.dir + "/engine-\(engines.count - 1).log", encoding: .utf8)
             XCTAssertTrue(finderLog.contains("requeued 1 read-only unit of a lost engine"), finderLog)
             XCTAssertTrue(finderLog.contains("ended lost 1 configuration-changing unit of a lost engine"), finderLog)
+            // Another claim is the unit's second attempt: made here, before the holder can continue and
+            // take it back, under an id no engine process has (an engine's heartbeat releases the units
+            // it holds and does not work on).
+            let retry = try store.claimUnits(engine: EngineClaimant(pid: 1, host: "test", id: 900_000 + Int64(index)), limit: 5, leaseSeconds: 30)
+            XCTAssertEqual(retry.map(\.attempts), [2])
             if signal == SIGSTOP {
                 kill(holder.processIdentifier, SIGCONT)
                 try waitFor("the holder heartbeating again") {
@@ -477,17 +605,14 @@ final class FleetCLITests: XCTestCase {
             let lostReason = try psql("SELECT reason FROM run_unit WHERE run_id = \(runId) AND status = 'lost'")
             XCTAssertTrue(lostReason.contains("engine #\(holderId)") && lostReason.contains("found by engine \(finder.processIdentifier)@"), lostReason)
 
-            // Another engine's claim is the unit's second attempt; its finish ends the run, once.
-            let finderId = try XCTUnwrap(try listedEngines().first { $0.pid == finder.processIdentifier }?.id)
-            let retry = try store.claimUnits(engine: EngineClaimant(pid: finder.processIdentifier, host: EngineIdentity.thisHost, id: finderId),
-                                             limit: 5, leaseSeconds: 30)
-            XCTAssertEqual(retry.map(\.attempts), [2])
+            // The retry's finish ends the run, once; its result counts the lost claim.
             let end = try store.finishUnit(try XCTUnwrap(retry.first?.lease), success: true, batch: JournalBatch(results: [
-                RunResult(runId: runId, serviceId: 1, serviceName: "quick", deviceId: core1, deviceName: "par-core1", success: true,
-                          output: "ok", durationMs: 1, attempts: 2)]))
+                RunResult(runId: runId, serviceId: napId, serviceName: "unit nap", deviceId: core1, deviceName: "par-core1", success: true,
+                          output: "ok", durationMs: 1, attempts: 1)]))
             XCTAssertEqual(end, UnitFinish(accepted: true, runEnded: .failed))
             XCTAssertEqual(try psql("SELECT status || ' ' || progress_done || '/' || progress_total || ' ' || progress_failed FROM run WHERE id = \(runId)"),
                            "failed 2/2 1")
+            XCTAssertEqual(try psql("SELECT attempts FROM result WHERE run_id = \(runId) AND device_name = 'par-core1'"), "2")
             let messages = try psql("SELECT string_agg(message, '|' ORDER BY seq) FROM run_log WHERE run_id = \(runId)")
             XCTAssertTrue(messages.contains("in time") && !messages.contains("late") && messages.contains("requeued after attempt 1"), messages)
             XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(runId)"), "t", "gap-free sequence numbers")

@@ -56,6 +56,32 @@ final class TableDescriptorTests: XCTestCase {
         XCTAssertEqual(runs.value(0, "service_name"), "show version")
     }
 
+    /// A run spread over several engines tags each device in its results with the engine that did
+    /// it ("par-core1 @#1 host-a"); a run of one engine reads as it always did. The bare device name
+    /// stays the field the actions (ssh, log) use.
+    func testResultsOfARunSpreadOverEnginesNameEachDevicesEngine() throws {
+        let store = try ExampleStore()
+        let spread = try store.run(service: "show version", status: .completed, done: 2, total: 2)
+        let single = try store.run(service: "show version", status: .completed, done: 2, total: 2)
+        try store.database.writer.write { db in
+            for (run, device, engine, host) in [(spread, "par-core1", Int64(1), "host-a"), (spread, "par-core2", 2, "host-b"),
+                                                (single, "par-core1", 3, "host-c"), (single, "par-core2", 3, "host-c")] {
+                var r = RunResult(runId: run, serviceId: 1, serviceName: "show version", deviceId: nil, deviceName: device, success: true,
+                                  output: "ok", durationMs: 1, attempts: 1)
+                r.engineId = engine
+                r.engineHost = host
+                try r.insert(db)
+            }
+        }
+        let spreadRows = try store.loader.table(.results, scope: .run(spread))
+        XCTAssertEqual(Set(spreadRows.rows.indices.map { spreadRows.value($0, "device") }), ["par-core1 @#1 host-a", "par-core2 @#2 host-b"])
+        XCTAssertEqual(Set(spreadRows.rows.indices.map { spreadRows.value($0, "device_name") }), ["par-core1", "par-core2"])
+        XCTAssertEqual(ResultsTable.descriptor.columns?.first { $0.title == "Device" }?.property, "device", "the Device column shows the tag")
+        let singleRows = try store.loader.table(.results, scope: .run(single))
+        XCTAssertEqual(Set(singleRows.rows.indices.map { singleRows.value($0, "device") }), ["par-core1", "par-core2"], "one engine: no tag")
+        XCTAssertEqual(Set(singleRows.rows.indices.map { singleRows.value($0, "engine") }), [""])
+    }
+
     /// The `:` words are the descriptors' and each opens its own kind; the help lists them.
     func testCommandWordsComeFromTheDescriptors() {
         for d in TableDescriptor.all {

@@ -98,10 +98,10 @@ extension StoreBackendConformance {
         }
         let claimed = try backend.claimUnits(engine: claimant(7), limit: 2, leaseSeconds: 0.6)
         try expect(claimed.map(\.id) == [units[0].id, units[1].id], "engine 7 holds two: \(claimed.map(\.id))")
-        try expect(try backend.renewUnitLeases(engineId: 7, leaseSeconds: 0.6) == 2, "its heartbeat renews both")
+        try expect(try backend.renewUnitLeases(engineId: 7, units: claimed.map(\.id), leaseSeconds: 0.6) == 2, "its heartbeat renews both")
         try expect(try backend.recoverExpiredUnits { _ in "x" } == ExpiredUnits(), "nothing expired yet")
         usleep(1_000_000)
-        try expect(try backend.renewUnitLeases(engineId: 7, leaseSeconds: 30) == 0, "an expired lease is not revived")
+        try expect(try backend.renewUnitLeases(engineId: 7, units: claimed.map(\.id), leaseSeconds: 30) == 0, "an expired lease is not revived")
         try expect(!(try backend.writeUnitJournal(JournalBatch(lines: [line(claimed[0], "late")]), lease: claimed[0].lease!)),
                    "a write under an expired lease is refused")
         let recovered = try backend.recoverExpiredUnits { "the engine #\($0.engineId ?? 0) was lost" }
@@ -116,7 +116,8 @@ extension StoreBackendConformance {
                    "the old claim's finish is refused")
         var end: Run.Status?
         for unit in retry {
-            let f = try backend.finishUnit(unit.lease!, success: true, batch: JournalBatch(results: [result(unit, attempts: unit.attempts)]))
+            // The execution counts its own attempts (1); the store adds the unit's earlier claims.
+            let f = try backend.finishUnit(unit.lease!, success: true, batch: JournalBatch(results: [result(unit)]))
             try expect(f.accepted, "finished \(unit.id)")
             end = f.runEnded ?? end
         }
@@ -283,5 +284,73 @@ extension StoreBackendConformance {
         defer { all?.release() }
         try expect(try backend.unservedUnits(thresholds).devices.isEmpty, "an engine without a region serves them all")
         try expect(try RunQueue(database: backend).runs(limit: 10, thresholds: thresholds).first { $0.id == run }?.reason == "", "no reason then")
+    }
+
+    /// The heartbeat renews only the units its engine works on: a unit it holds but no longer tracks
+    /// lapses (it is not kept alive forever), and releasing it hands it on at once, as an expired
+    /// lease would be: read-only requeued, configuration-changing `lost` with the reason.
+    public static func theHeartbeatKeepsOnlyTrackedUnitsAndReleasesTheRest(_ backend: any StoreBackend) throws {
+        let (run, units) = try runningRun(backend) { d, s in
+            [RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: d["r1"], deviceName: "r1", mutating: false, maxProcesses: 0),
+             RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: d["r2"], deviceName: "r2", mutating: false, maxProcesses: 0),
+             RunUnitSpec(serviceId: 99, serviceName: "push", deviceId: d["r3"], deviceName: "r3", mutating: true, maxProcesses: 0)]
+        }
+        let claimed = try backend.claimUnits(engine: claimant(7), limit: 3, leaseSeconds: 0.8)
+        try expect(claimed.map(\.id) == units.map(\.id), "engine 7 holds all three: \(claimed.map(\.id))")
+        try expect(try backend.renewUnitLeases(engineId: 7, units: [units[0].id, units[2].id], leaseSeconds: 30) == 2,
+                   "the heartbeat renews the two it works on")
+        try expect(try backend.renewUnitLeases(engineId: 8, units: units.map(\.id), leaseSeconds: 30) == 0, "never another engine's")
+        try expect(try backend.renewUnitLeases(engineId: 7, units: [], leaseSeconds: 30) == 0, "nothing tracked, nothing renewed")
+        usleep(1_200_000)
+        try expect(!(try backend.writeUnitJournal(JournalBatch(lines: [line(claimed[1], "late")]), lease: claimed[1].lease!)),
+                   "the untracked unit's lease lapsed")
+        try expect(try backend.writeUnitJournal(JournalBatch(lines: [line(claimed[0], "alive")]), lease: claimed[0].lease!),
+                   "the tracked one's lives")
+
+        let released = try backend.releaseUnits(engineId: 7, keeping: [units[0].id]) { "engine #\($0.engineId ?? 0) released it" }
+        try expect(released.requeued.map(\.id) == [units[1].id] && released.lost.map(\.id) == [units[2].id] && released.endedRuns.isEmpty,
+                   "read-only requeued, mutating lost: \(released)")
+        try expect(try backend.releaseUnits(engineId: 7, keeping: [units[0].id]) { _ in "x" } == ExpiredUnits(), "released once")
+        try expect(try backend.recoverExpiredUnits { _ in "x" } == ExpiredUnits(), "nothing left for the recovery")
+        try expect(try backend.units(run: run).map(\.status) == [.claimed, .queued, .lost], "the kept unit is still held")
+        let lost = try backend.query { try $0.results(run: run, device: "r3") }
+        try expect(lost.count == 1 && lost[0].output.contains("engine #7 released it") && lost[0].engineId == 7,
+                   "the lost unit's result names why and whose it was: \(lost)")
+        try expect(try backend.writeUnitJournal(JournalBatch(), lease: claimed[0].lease!), "the kept unit's lease holds")
+    }
+
+    /// A retried unit's results count its earlier claims whichever write carries them (flushed
+    /// early through `writeUnitJournal` or written at its end), and name the engine of the lease;
+    /// a whole run's results name the run's engine.
+    public static func resultsCountEarlierClaimsAndNameTheirEngine(_ backend: any StoreBackend) throws {
+        let (run, units) = try runningRun(backend) { d, s in
+            ["r1", "r2"].map { RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: d[$0], deviceName: $0, mutating: false, maxProcesses: 0) }
+        }
+        let first = try backend.claimUnits(engine: claimant(7), limit: 2, leaseSeconds: 0.5)
+        try expect(first.count == 2, "engine 7 holds both")
+        usleep(800_000)
+        try expect(try backend.recoverExpiredUnits { _ in "lost" }.requeued.count == 2, "both requeued")
+        let retry = try backend.claimUnits(engine: claimant(8), limit: 2, leaseSeconds: 30)
+        try expect(retry.map(\.attempts) == [2, 2], "second claims: \(retry)")
+        // r1's result flushed before its end, r2's written with its end: both counted alike.
+        try expect(try backend.writeUnitJournal(JournalBatch(results: [result(retry[0])]), lease: retry[0].lease!), "flushed")
+        try expect(try backend.finishUnit(retry[0].lease!, success: true, batch: JournalBatch()).accepted, "r1 ended")
+        try expect(try backend.finishUnit(retry[1].lease!, success: true, batch: JournalBatch(results: [result(retry[1])])).accepted, "r2 ended")
+        let results = try backend.query { try $0.results(run: run, device: nil) }
+        try expect(results.map(\.attempts) == [2, 2], "the earlier claim counted on both paths: \(results.map(\.attempts))")
+        try expect(results.allSatisfy { $0.engineId == 8 }, "the engine of the lease: \(results.map(\.engineId))")
+        try expect(RunResult.spanEngines(results) == false && results[0].engine == "#8", "one engine: \(results.map(\.engine))")
+
+        // A whole run: its results are its engine's (the run's claim names it).
+        let whole = try backend.transaction { tx in try tx.enqueueRun(service: "show", trigger: .cli, user: "ann", devices: ["r1"]).id! }
+        let claimedRun = try backend.claimQueuedRuns(limit: 5, engine: EngineClaimant(pid: 77, host: "host-w", id: 5), at: Date())
+        try expect(claimedRun.map(\.id) == [whole], "claimed the whole run")
+        try backend.writeJournal(JournalBatch(results: [RunResult(runId: whole, serviceId: units[0].serviceId, serviceName: "show",
+                                                                  deviceId: units[0].deviceId, deviceName: "r1", success: true, output: "ok",
+                                                                  durationMs: 1, attempts: 1)]))
+        let wholeResults = try backend.query { try $0.results(run: whole, device: nil) }
+        try expect(wholeResults.map(\.engineHost) == ["host-w"] && wholeResults.map(\.engineId) == [5], "the run's engine: \(wholeResults)")
+        let mixed = results + wholeResults
+        try expect(RunResult.spanEngines(mixed) && mixed.map(\.engine).last == "#5 host-w", "two engines: \(mixed.map(\.engine))")
     }
 }

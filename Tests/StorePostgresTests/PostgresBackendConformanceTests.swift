@@ -47,6 +47,8 @@ final class PostgresBackendConformanceTests: XCTestCase {
     func testConcurrentUnitClaims() throws { try StoreBackendConformance.concurrentUnitClaimsNeverShareAUnit(backend) }
     func testRegionClaims() throws { try StoreBackendConformance.anEnginesRegionLimitsItsClaims(backend) }
     func testUnservedUnits() throws { try StoreBackendConformance.unitsNoEngineServesAreNamedWithTheirPools(backend) }
+    func testUnitHeartbeat() throws { try StoreBackendConformance.theHeartbeatKeepsOnlyTrackedUnitsAndReleasesTheRest(backend) }
+    func testUnitResults() throws { try StoreBackendConformance.resultsCountEarlierClaimsAndNameTheirEngine(backend) }
     func testStoppedSpreadRun() throws { try StoreBackendConformance.aStoppedSpreadRunEndsAbortedOnce(backend) }
     func testRunEnd() throws { try StoreBackendConformance.aRunsEndIsRecordedOnlyWhileItRuns(backend) }
     func testDueTasks() throws { try StoreBackendConformance.dueTasksAreClaimedByCompareAndSet(backend) }

@@ -2,7 +2,7 @@ import Foundation
 import Store
 
 /// `:engines`: the engines serving the database, as `switchboard engines` lists them: host, pid,
-/// version, state, heartbeat age, runs in flight, capacity, and what it serves (its region). On SQLite the one engine holding the
+/// version, state, heartbeat age, units and whole runs in flight, capacity, and what it serves (its region). On SQLite the one engine holding the
 /// lock (or none); its state comes from the lock, not the database, so the table reads every time.
 enum EnginesTable {
     typealias C = DeviceProperties.Column

@@ -12,20 +12,34 @@ import Synchronization
 /// (another engine recovered the unit): the unit's device operation is stopped and nothing more of
 /// it is written. Workflows, services run once, and runs without devices still execute whole.
 extension EngineService {
+    /// A unit this engine works on, from its claim (registered at once, in the same step as the
+    /// claim: a unit still loading takes its slot of `automation.max_process`, holds its lease and
+    /// keeps a shutdown waiting) to its end.
     struct UnitWork: Sendable {
         var lease: UnitLease
-        var execution: RunExecution
+        var unit: RunUnit
         var journal: RunJournal
         var lastFlush: Date
         /// Its run's stop was requested: it ends failed ("stopped"), at once.
         var stopRequested = false
+        /// Set once its run, service and device are loaded.
+        var execution: RunExecution?
         /// The unit's work, cancelled when it is stopped so sleeps and waits end at once.
         var task: Task<RunExecution.UnitOutcome, Never>?
+        /// Stopped (its lease lost, its run stopped, the engine aborting): a unit still loading
+        /// never starts its device work.
+        var halted: (status: Run.Status, reason: String)?
+    }
 
-        func stop(reason: String, status: Run.Status) async {
-            await execution.stop(status: status, reason: reason)
-            task?.cancel()
+    /// Stops a unit's device work (or, while it loads, keeps it from starting).
+    func haltUnit(_ id: Int64, status: Run.Status, reason: String) async {
+        let work = state.withLock { s -> UnitWork? in
+            if s.units[id] != nil, s.units[id]?.halted == nil { s.units[id]?.halted = (status, reason) }
+            return s.units[id]
         }
+        guard let work else { return }
+        if let execution = work.execution { await execution.stop(status: status, reason: reason) }
+        work.task?.cancel()
     }
 
     var unitQueueOn: Bool {
@@ -59,7 +73,41 @@ extension EngineService {
         }
     }
 
-    /// Claims units up to `automation.max_process` in flight on this engine.
+    /// A spread run ended here (its last unit's finish, or this engine's housekeeping ending its last
+    /// unit lost, or its stop): the run-end action a whole run's engine takes, its notification (the
+    /// configurations are pushed by each engine that committed some, with its units: `startUnit`).
+    /// Its lines go through the engine's journal, numbered after the run's last line (the run has
+    /// ended: no other engine writes to it any more).
+    func spreadRunEnded(_ runId: Int64) {
+        let environment = self.environment
+        guard let final = try? database.query({ try $0.run(id: runId) }), final.status.isFinished else { return }
+        try? environment.journal.open(run: runId)
+        let execution = RunExecution(run: final, environment: environment)
+        // Each engine's configuration changes stayed in its own unit executions: a `change`
+        // notification reads the run's back from its snapshots (each against the device's previous one).
+        if let changes = try? database.query({ store -> [RunEvents.ConfigChange] in
+            guard try store.service(id: final.serviceId)?.kind == .backup else { return [] }
+            var out: [RunEvents.ConfigChange] = []
+            for device in Set(try store.results(run: runId, device: nil).map(\.deviceName)).sorted() where !device.isEmpty {
+                let history = try store.configSnapshots(device: device).sorted { ($0.id ?? 0) > ($1.id ?? 0) }
+                guard let index = history.firstIndex(where: { $0.runId == runId }) else { continue }
+                let stored = history[index], previous = history.indices.contains(index + 1) ? history[index + 1] : nil
+                let diff = LineDiff.unified(previous?.content ?? "", stored.content,
+                                            oldLabel: previous.map { "\(device) snapshot \($0.id ?? 0)" } ?? "/dev/null",
+                                            newLabel: "\(device) snapshot \(stored.id ?? 0)")
+                out.append(RunEvents.ConfigChange(device: device, diff: diff, commit: stored.gitCommit))
+            }
+            return out
+        }) {
+            for change in changes { execution.events.configChanged(device: change.device, diff: change.diff, commit: change.commit) }
+        }
+        execution.notifyEnd(final)
+    }
+
+    /// Claims units up to `automation.max_process` in flight on this engine. Each is registered in
+    /// `state.units` before the claim step ends (under `unitClaims`, which the heartbeat takes too:
+    /// it never sees a unit claimed and not yet registered, so it neither lets its lease lapse nor
+    /// releases it), and only then loaded and started.
     func claimUnits() {
         guard unitQueueOn, let engineId = membership?.engineId else { return }
         let settings = environment.settings
@@ -67,8 +115,19 @@ extension EngineService {
         if free <= 0 { return }
         let claimed: [RunUnit]
         do {
-            claimed = try database.claimUnits(engine: EngineClaimant(pid: pid, host: host, id: engineId), limit: free,
-                                              leaseSeconds: EngineThresholds(settings).active)
+            claimed = try unitClaims.withLock { _ -> [RunUnit] in
+                let claimed = try database.claimUnits(engine: EngineClaimant(pid: pid, host: host, id: engineId), limit: free,
+                                                      leaseSeconds: EngineThresholds(settings).active)
+                let redactor = environment.journal.secretRedactor
+                state.withLock { s in
+                    for unit in claimed {
+                        guard let lease = unit.lease else { continue }
+                        s.units[unit.id] = UnitWork(lease: lease, unit: unit, journal: RunJournal(database: database, redactor: redactor),
+                                                    lastFlush: Date())
+                    }
+                }
+                return claimed
+            }
         } catch {
             log("cannot claim units: \(StoreError.describe(error))")
             return
@@ -76,10 +135,15 @@ extension EngineService {
         for unit in claimed { startUnit(unit) }
     }
 
+    /// A registered unit's entry is removed only by its own claim (a unit requeued and claimed here
+    /// again is another claim, with its own entry).
+    func forget(_ lease: UnitLease) {
+        state.withLock { s in if s.units[lease.unitId]?.lease == lease { s.units[lease.unitId] = nil } }
+    }
+
     func startUnit(_ unit: RunUnit) {
-        guard let lease = unit.lease else { return }
+        guard let lease = unit.lease, let journal = state.withLock({ $0.units[unit.id]?.journal }) else { return }
         let environment = self.environment
-        let journal = RunJournal(database: database, redactor: environment.journal.secretRedactor)
         let unitEnvironment = RunEnvironment(database: database, settings: environment.settings, journal: journal,
                                              transport: environment.transport, targets: environment.targets)
         Task { [self] in
@@ -91,35 +155,52 @@ extension EngineService {
                 }
             } catch { loaded = nil }
             guard let (run, service, device) = loaded else {
-                _ = try? database.finishUnit(lease, success: false, batch: JournalBatch(lines: [
+                let end = try? database.finishUnit(lease, success: false, batch: JournalBatch(lines: [
                     RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .error, device: unit.deviceName, service: unit.serviceName,
                                message: "the run, its service or its device no longer exists")]))
+                forget(lease)
+                if end?.runEnded != nil { spreadRunEnded(unit.runId) }
                 return
             }
             let execution = RunExecution(run: run, environment: unitEnvironment)
+            let halted = state.withLock { s -> (status: Run.Status, reason: String)? in
+                guard s.units[unit.id]?.lease == lease else { return nil }
+                s.units[unit.id]?.execution = execution
+                return s.units[unit.id]?.halted
+            }
+            // Stopped while it loaded: the execution starts stopped, and its unit ends unrecorded at once.
+            if let halted { await execution.stop(status: halted.status, reason: halted.reason) }
             let work = Task { await execution.runUnit(service, device: device, payload: run.parameters, previous: nil) }
-            state.withLock { $0.units[unit.id] = UnitWork(lease: lease, execution: execution, journal: journal, lastFlush: Date(), task: work) }
+            state.withLock { s in if s.units[unit.id]?.lease == lease { s.units[unit.id]?.task = work } }
             let outcome = await work.value
             await execution.sessions.closeAll()
+            // This engine's commits of the run's configurations are pushed by it, as a whole run's
+            // engine pushes at the run's end: once its last unit of the run in flight ends (its lines
+            // go with the unit's end).
+            let push = state.withLock { s -> Bool in
+                if execution.events.gitUsed { s.unpushedRuns.insert(unit.runId) }
+                let others = s.units.values.contains { $0.unit.runId == unit.runId && $0.lease != lease }
+                return !others && s.unpushedRuns.remove(unit.runId) != nil
+            }
+            if push { await execution.pushConfigurations() }
             if let id = device?.id { journal.deviceFinished(id, status: outcome.success ? "success" : "failure") }
             finish(unit, lease: lease, journal: journal, success: outcome.success, recorded: outcome.recorded)
-            state.withLock { _ = $0.units.removeValue(forKey: unit.id) }
+            forget(lease)
         }
     }
 
     /// Ends a unit through its lease, retried on transient errors (the lease lives by the heartbeat meanwhile).
     func finish(_ unit: RunUnit, lease: UnitLease, journal: RunJournal, success: Bool, recorded: Bool) {
+        // The store counts the unit's earlier claims in its results' attempts (`UnitLease.counted`).
         var batch = journal.take()
-        // The attempts of earlier claims (an engine lost while it ran the unit) count in the result.
-        for i in batch.results.indices { batch.results[i].attempts += unit.attempts - 1 }
         if !recorded, state.withLock({ $0.units[unit.id]?.stopRequested ?? false }) {
             batch.lines.append(RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .warning, device: unit.deviceName,
                                           service: unit.serviceName, message: "stopped: the run's stop was requested"))
-            _ = try? database.finishUnit(lease, success: false, batch: batch)
+            if let end = try? database.finishUnit(lease, success: false, batch: batch), end.runEnded != nil { spreadRunEnded(unit.runId) }
             return
         }
         if !recorded {
-            log("unit #\(unit.id) (\(unit.deviceName)) was stopped before its end: its lease lapses and another engine recovers it")
+            log("unit #\(unit.id) (\(unit.deviceName)) was stopped before its end: the heartbeat releases it (read-only: back in the queue; configuration-changing: lost)")
             return
         }
         var delay: useconds_t = 100_000
@@ -130,6 +211,7 @@ extension EngineService {
                     log("unit #\(unit.id) (\(unit.deviceName)) is no longer this engine's (its lease expired): its result is not written")
                 } else if let status = end.runEnded {
                     log("run \(unit.runId) \(status.rawValue) (its last unit ended here)")
+                    spreadRunEnded(unit.runId)
                 }
                 return
             } catch {
@@ -148,16 +230,16 @@ extension EngineService {
         let due = state.withLock { s -> [(Int64, UnitWork)] in
             s.units.filter { abort || now.timeIntervalSince($0.value.lastFlush) >= 1 }.map { ($0.key, $0.value) }
         }
-        let runs = Array(Set(due.map { $0.1.lease }.compactMap { l in state.withLock { $0.units[l.unitId]?.execution.run.id } }))
+        let runs = Array(Set(due.map { $0.1.unit.runId }))
         let stops = Set((try? await database.query { store in try store.stopRequests(among: runs).map(\.run) }) ?? [])
         for (id, work) in due {
-            if let run = work.execution.run.id, stops.contains(run), !work.stopRequested {
+            if stops.contains(work.unit.runId), !work.stopRequested {
                 state.withLock { $0.units[id]?.stopRequested = true }
-                await work.stop(reason: "stopped", status: .aborted)
+                await haltUnit(id, status: .aborted, reason: "stopped")
                 continue
             }
             if abort {
-                await work.stop(reason: "the engine (pid \(pid)) was stopped", status: .interrupted)
+                await haltUnit(id, status: .interrupted, reason: "the engine (pid \(pid)) was stopped")
                 continue
             }
             state.withLock { $0.units[id]?.lastFlush = now }
@@ -167,7 +249,7 @@ extension EngineService {
             do {
                 if try !database.writeUnitJournal(batch, lease: work.lease) {
                     log("unit #\(id) is no longer this engine's (its lease expired): stopping its device operation")
-                    await work.stop(reason: "the unit's lease was lost", status: .interrupted)
+                    await haltUnit(id, status: .interrupted, reason: "the unit's lease was lost")
                 }
             } catch {
                 work.journal.putBack(batch)

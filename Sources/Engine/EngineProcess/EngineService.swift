@@ -52,6 +52,9 @@ public final class EngineService: Sendable {
     private let background = DispatchGroup()
     private let backgroundStopped = Mutex(false)
     let host = EngineIdentity.thisHost
+    /// Held while units are claimed and registered, and while the heartbeat reads which units the
+    /// engine works on and releases the others: a unit claimed is never taken for one let go.
+    let unitClaims = Mutex(0)
 
     public enum Shutdown: Sendable, Equatable { case none, drain, abort }
 
@@ -69,6 +72,8 @@ public final class EngineService: Sendable {
         var nextSchedulerTick = Date.distantPast
         /// Units this engine executes (the unit queue), by unit id.
         var units: [Int64: UnitWork] = [:]
+        /// Spread runs whose configurations this engine committed and has not pushed yet.
+        var unpushedRuns: Set<Int64> = []
     }
 
     public convenience init(database: any StoreBackend, settings: Settings, paths: Paths, secrets: SecretBox,
@@ -209,8 +214,27 @@ public final class EngineService: Sendable {
         if !recovered.requeued.isEmpty {
             log("requeued \(recovered.requeued.count) read-only unit\(recovered.requeued.count == 1 ? "" : "s") of a lost engine: \(recovered.requeued.map { "#\($0.id)" }.joined(separator: ", "))")
         }
+        for run in recovered.endedRuns.keys.sorted() { spreadRunEnded(run) }
         if !recovered.lost.isEmpty {
             log("ended lost \(recovered.lost.count) configuration-changing unit\(recovered.lost.count == 1 ? "" : "s") of a lost engine: \(recovered.lost.map { "#\($0.id)" }.joined(separator: ", "))")
+        }
+    }
+
+    /// The heartbeat's part of the unit queue: the leases of the units this engine works on are
+    /// renewed, and those it holds but no longer works on (stopped before their end, or whose end it
+    /// could not record) are released at once, as an expired lease would be a lease length later.
+    func keepUnitLeases(engineId: Int64, _ thresholds: EngineThresholds) throws {
+        let released = try unitClaims.withLock { _ -> ExpiredUnits in
+            let tracked = state.withLock { Array($0.units.keys) }
+            try database.renewUnitLeases(engineId: engineId, units: tracked, leaseSeconds: thresholds.active)
+            return try database.releaseUnits(engineId: engineId, keeping: tracked) { _ in
+                "engine #\(engineId) (pid \(self.pid) on host \(self.host)) stopped it before its end and released it"
+            }
+        }
+        for run in released.endedRuns.keys.sorted() { spreadRunEnded(run) }
+        if !released.requeued.isEmpty || !released.lost.isEmpty {
+            log("released units this engine no longer works on: \((released.requeued + released.lost).map { "#\($0.id)" }.joined(separator: ", "))"
+                + " (read-only ones requeued, configuration-changing ones lost)")
         }
     }
 
@@ -233,12 +257,11 @@ public final class EngineService: Sendable {
                     failing = false
                     // The unit-level queue: this engine's leases live by its heartbeat; units whose
                     // lease expired (their engine killed, stopped or cut off) are recovered.
-                    if let engineId = membership.engineId {
-                        try database.renewUnitLeases(engineId: engineId, leaseSeconds: thresholds.active)
-                    }
+                    if let engineId = membership.engineId { try keepUnitLeases(engineId: engineId, thresholds) }
                     try recoverExpiredUnits(thresholds)
                     let stopped = try database.endStoppedUnitRuns()
                     if !stopped.isEmpty { log("ended stopped spread run \(stopped.map(String.init).joined(separator: ", "))") }
+                    for run in stopped { spreadRunEnded(run) }
                     let ids = try recoverInterrupted()
                     if !ids.isEmpty { log("marked interrupted (their engine is lost): run \(ids.map(String.init).joined(separator: ", "))") }
                     for gone in try database.removeDroppedEngines(thresholds) {

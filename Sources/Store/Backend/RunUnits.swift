@@ -105,13 +105,21 @@ public protocol StoreUnitQueue: AnyObject, Sendable {
     /// flight than its `maxProcesses` (across every engine), never two mutating units of one device;
     /// an engine with a region (`recordEngineRegion`) takes only units of its devices, or of none.
     func claimUnits(engine: EngineClaimant, limit: Int, leaseSeconds: Double) throws -> [RunUnit]
-    /// Extends the leases of every unit `engineId` holds (its heartbeat); returns how many.
-    @discardableResult func renewUnitLeases(engineId: Int64, leaseSeconds: Double) throws -> Int
+    /// The heartbeat: extends the leases of `units` that `engineId` still holds (the units it works
+    /// on, never every unit it holds: one it no longer tracks must lapse, not live on); returns how many.
+    @discardableResult func renewUnitLeases(engineId: Int64, units: [Int64], leaseSeconds: Double) throws -> Int
+    /// Units `engineId` holds but no longer works on (every claimed one not in `keeping`), handled at
+    /// once as an expired lease is (read-only ones requeued, mutating ones `lost` with `reason(unit)`),
+    /// rather than a lease length later.
+    func releaseUnits(engineId: Int64, keeping: [Int64], reason: @escaping (RunUnit) -> String) throws -> ExpiredUnits
     /// Writes a claimed unit's journal (lines get the run's next sequence numbers, whatever theirs
-    /// were) if `lease` still holds; false (nothing written) when it does not.
+    /// were) if `lease` still holds; false (nothing written) when it does not. Results count the
+    /// unit's earlier claims in their attempts (an attempt of the lease's epoch 2 after one of its own
+    /// is stored as 2), and name the engine that produced them (the lease's, with its host).
     func writeUnitJournal(_ batch: JournalBatch, lease: UnitLease) throws -> Bool
-    /// Ends a claimed unit with its last journal (results, lines, device status), if `lease` holds:
-    /// the run's progress comes from its units, and the engine finishing its last unit ends it.
+    /// Ends a claimed unit with its last journal (results, lines, device status; results as
+    /// `writeUnitJournal` writes them), if `lease` holds: the run's progress comes from its units, and
+    /// the engine finishing its last unit ends it.
     func finishUnit(_ lease: UnitLease, success: Bool, batch: JournalBatch) throws -> UnitFinish
     /// Units whose lease expired (their engine killed, stopped or cut off): read-only ones go back to
     /// the queue, mutating ones end `lost` with `reason(unit)` as their failed result.
@@ -187,5 +195,16 @@ public enum RunUnitClaimSQL {
           AND (NOT c.mutating OR c.device_id IS NULL OR c.on_device = 1)
         ORDER BY c.id LIMIT \(limit)
         """
+    }
+}
+
+extension UnitLease {
+    /// `batch` as the store writes it under this lease: its results count the unit's earlier claims
+    /// (each an attempt whose engine was lost) in their attempts. Done in the store, for every write
+    /// of the lease, so a result flushed early and one written at the unit's end count alike.
+    public func counted(_ batch: JournalBatch) -> JournalBatch {
+        var out = batch
+        for i in out.results.indices { out.results[i].attempts += max(0, epoch - 1) }
+        return out
     }
 }

@@ -66,23 +66,39 @@ extension AppDatabase {
     }
 
     @discardableResult
-    public func renewUnitLeases(engineId: Int64, leaseSeconds: Double) throws -> Int {
-        try Self.mappingErrors {
+    public func renewUnitLeases(engineId: Int64, units: [Int64], leaseSeconds: Double) throws -> Int {
+        if units.isEmpty { return 0 }
+        return try Self.mappingErrors {
             try writer.write { db in
                 try db.execute(sql: """
                     UPDATE run_unit SET lease_expires_at = \(Self.leaseSQL())
-                    WHERE engine_id = ? AND status = 'claimed' AND lease_expires_at > \(Self.nowSQL)
-                    """, arguments: [leaseSeconds, engineId])
+                    WHERE engine_id = ? AND id IN (SELECT value FROM json_each(?)) AND status = 'claimed' AND lease_expires_at > \(Self.nowSQL)
+                    """, arguments: [leaseSeconds, engineId, Self.idList(units)])
                 return db.changesCount
             }
         }
     }
 
+    public func releaseUnits(engineId: Int64, keeping: [Int64], reason: @escaping (RunUnit) -> String) throws -> ExpiredUnits {
+        try Self.mappingErrors {
+            try writer.write { db in
+                let held = try Row.fetchAll(db, sql: """
+                    SELECT \(Self.unitColumns) FROM run_unit WHERE engine_id = ? AND status = 'claimed'
+                      AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY id
+                    """, arguments: [engineId, Self.idList(keeping)]).map(Self.unit)
+                return try Self.recover(db, held, reason: reason)
+            }
+        }
+    }
+
+    /// `[1,2,3]`: a list of ids as one JSON parameter (`json_each`).
+    static func idList(_ ids: [Int64]) -> String { "[" + ids.map(String.init).joined(separator: ",") + "]" }
+
     public func writeUnitJournal(_ batch: JournalBatch, lease: UnitLease) throws -> Bool {
         try Self.mappingErrors {
             try writer.write { db in
                 guard let run = try Self.holds(db, lease) else { return false }
-                try Self.writeUnitBatch(db, run: run, batch)
+                try Self.writeUnitBatch(db, run: run, lease.counted(batch), engineId: lease.engineId)
                 return true
             }
         }
@@ -92,7 +108,7 @@ extension AppDatabase {
         try Self.mappingErrors {
             try writer.write { db in
                 guard let run = try Self.holds(db, lease) else { return UnitFinish(accepted: false, runEnded: nil) }
-                try Self.writeUnitBatch(db, run: run, batch)
+                try Self.writeUnitBatch(db, run: run, lease.counted(batch), engineId: lease.engineId)
                 try db.execute(sql: "UPDATE run_unit SET status = ?, ended_at = \(Self.nowSQL), lease_expires_at = NULL WHERE id = ?",
                                arguments: [success ? "succeeded" : "failed", lease.unitId])
                 return UnitFinish(accepted: true, runEnded: try Self.settleRun(db, run: run, endIfDone: true))
@@ -103,40 +119,46 @@ extension AppDatabase {
     public func recoverExpiredUnits(reason: @escaping (RunUnit) -> String) throws -> ExpiredUnits {
         try Self.mappingErrors {
             try writer.write { db in
-                var out = ExpiredUnits()
                 let expired = try Row.fetchAll(db, sql: """
                     SELECT \(Self.unitColumns) FROM run_unit WHERE status = 'claimed' AND lease_expires_at <= \(Self.nowSQL) ORDER BY id
                     """).map(Self.unit)
-                for unit in expired {
-                    let text = reason(unit)
-                    if unit.mutating {
-                        try db.execute(sql: "UPDATE run_unit SET status = 'lost', reason = ?, ended_at = \(Self.nowSQL), lease_expires_at = NULL WHERE id = ?",
-                                       arguments: [text, unit.id])
-                        let message = "lost, not repeated (it changes configuration): \(text)"
-                        let result = RunResult(runId: unit.runId, serviceId: unit.serviceId, serviceName: unit.serviceName, deviceId: unit.deviceId,
-                                               deviceName: unit.deviceName, success: false, output: message, durationMs: 0, attempts: unit.attempts)
-                        let line = RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .error, device: unit.deviceName,
-                                              service: unit.serviceName, message: message)
-                        try Self.writeUnitBatch(db, run: unit.runId, JournalBatch(lines: [line], results: [result]))
-                        var lost = unit
-                        lost.status = .lost; lost.reason = text
-                        out.lost.append(lost)
-                        if let end = try Self.settleRun(db, run: unit.runId, endIfDone: true) { out.endedRuns[unit.runId] = end }
-                    } else {
-                        try db.execute(sql: """
-                            UPDATE run_unit SET status = 'queued', engine_id = NULL, claimed_at = NULL, lease_expires_at = NULL, reason = ? WHERE id = ?
-                            """, arguments: [text, unit.id])
-                        let line = RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .warning, device: unit.deviceName,
-                                              service: unit.serviceName, message: "requeued after attempt \(unit.attempts): \(text)")
-                        try Self.writeUnitBatch(db, run: unit.runId, JournalBatch(lines: [line]))
-                        var requeued = unit
-                        requeued.status = .queued; requeued.engineId = nil; requeued.reason = text
-                        out.requeued.append(requeued)
-                    }
-                }
-                return out
+                return try Self.recover(db, expired, reason: reason)
             }
         }
+    }
+
+    /// Units whose claim ends without their engine (its lease expired, or it released them):
+    /// read-only ones back in the queue, mutating ones `lost`.
+    static func recover(_ db: Database, _ units: [RunUnit], reason: (RunUnit) -> String) throws -> ExpiredUnits {
+        var out = ExpiredUnits()
+        for unit in units {
+            let text = reason(unit)
+            if unit.mutating {
+                try db.execute(sql: "UPDATE run_unit SET status = 'lost', reason = ?, ended_at = \(Self.nowSQL), lease_expires_at = NULL WHERE id = ?",
+                               arguments: [text, unit.id])
+                let message = "lost, not repeated (it changes configuration): \(text)"
+                let result = RunResult(runId: unit.runId, serviceId: unit.serviceId, serviceName: unit.serviceName, deviceId: unit.deviceId,
+                                       deviceName: unit.deviceName, success: false, output: message, durationMs: 0, attempts: unit.attempts)
+                let line = RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .error, device: unit.deviceName,
+                                      service: unit.serviceName, message: message)
+                try writeUnitBatch(db, run: unit.runId, JournalBatch(lines: [line], results: [result]), engineId: unit.engineId)
+                var lost = unit
+                lost.status = .lost; lost.reason = text
+                out.lost.append(lost)
+                if let end = try settleRun(db, run: unit.runId, endIfDone: true) { out.endedRuns[unit.runId] = end }
+            } else {
+                try db.execute(sql: """
+                    UPDATE run_unit SET status = 'queued', engine_id = NULL, claimed_at = NULL, lease_expires_at = NULL, reason = ? WHERE id = ?
+                    """, arguments: [text, unit.id])
+                let line = RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .warning, device: unit.deviceName,
+                                      service: unit.serviceName, message: "requeued after attempt \(unit.attempts): \(text)")
+                try writeUnitBatch(db, run: unit.runId, JournalBatch(lines: [line]), engineId: nil)
+                var requeued = unit
+                requeued.status = .queued; requeued.engineId = nil; requeued.reason = text
+                out.requeued.append(requeued)
+            }
+        }
+        return out
     }
 
     public func endStoppedUnitRuns() throws -> [Int64] {
@@ -181,14 +203,16 @@ extension AppDatabase {
         }
     }
 
-    static func writeUnitBatch(_ db: Database, run: Int64, _ batch: JournalBatch) throws {
+    /// Results name `engineId` and its host (the engine that produced them).
+    static func writeUnitBatch(_ db: Database, run: Int64, _ batch: JournalBatch, engineId: Int64?) throws {
         try appendLines(db, run: run, batch.lines)
         for r in batch.results {
             try db.execute(sql: """
-                INSERT INTO result (run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO result (run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows,
+                                    engine_id, engine_host)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE((SELECT host FROM engine WHERE id = ?), ''))
                 """, arguments: [run, r.serviceId, r.serviceName, r.deviceId, r.deviceName, r.success, r.output, r.durationMs, r.attempts,
-                                 r.createdAt, r.rows])
+                                 r.createdAt, r.rows, engineId, engineId])
         }
         for (device, s) in batch.deviceStatus {
             try db.execute(sql: "UPDATE device SET last_run_status = ?, last_run_time = ? WHERE id = ?", arguments: [s.status, s.time, device])

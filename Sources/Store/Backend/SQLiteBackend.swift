@@ -100,11 +100,13 @@ extension AppDatabase: StoreBackend {
                 }
                 let insertResult = try db.cachedStatement(sql: """
                     INSERT INTO result (run_id, service_id, service_name, device_id, device_name, success, output,
-                                        duration_ms, attempts, created_at, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                        duration_ms, attempts, created_at, rows, engine_id, engine_host)
+                    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, run.engine_id, run.engine_host FROM run WHERE run.id = ?
                     """)
+                // A whole run's results are its engine's (the run names it).
                 for r in batch.results {
                     try insertResult.execute(arguments: [r.runId, r.serviceId, r.serviceName, r.deviceId, r.deviceName, r.success,
-                                                         r.output, r.durationMs, r.attempts, r.createdAt, r.rows])
+                                                         r.output, r.durationMs, r.attempts, r.createdAt, r.rows, r.runId])
                 }
                 for (run, p) in batch.progress {
                     try db.execute(sql: "UPDATE run SET progress_done = ?, progress_total = ?, progress_failed = ? WHERE id = ?",

@@ -195,7 +195,8 @@ public struct EngineEntry: Codable, Sendable, Equatable {
     /// Seconds since its last heartbeat, by the database's clock (nil when it has none).
     public var heartbeatAgeSeconds: Double?
     public var state: State
-    /// Its runs now `running`.
+    /// What it works on now: the units it holds (the unit queue) plus the runs it executes whole
+    /// (a spread run counts as its units, not as a run of the engine that spread it).
     public var inFlight: Int
 
     public init(id: Int64?, host: String, pid: Int32, version: String, capacity: Int, pools: [String], startedAt: Date?,

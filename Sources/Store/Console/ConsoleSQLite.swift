@@ -64,14 +64,14 @@ extension SQLiteExecutor {
     }
 
     func resultSummaries(run: Int64?, device: String?) throws -> [ConsoleStore.ResultSummary] {
-        var sql = "SELECT id, run_id, service_name, device_name, success, duration_ms, attempts, created_at FROM result"
+        var sql = "SELECT id, run_id, service_name, device_name, success, duration_ms, attempts, created_at, engine_id, engine_host FROM result"
         var args: StatementArguments = []
         if let run { sql += " WHERE run_id = ?"; args = [run] } else if let device { sql += " WHERE device_name = ?"; args = [device] }
         sql += " ORDER BY id DESC"
         return try Row.fetchAll(db, sql: sql, arguments: args).map { r in
             ConsoleStore.ResultSummary(id: r["id"], runId: r["run_id"], serviceName: r["service_name"], deviceName: r["device_name"],
                                        success: r["success"], durationMs: r["duration_ms"], attempts: r["attempts"],
-                                       createdAt: r["created_at"])
+                                       createdAt: r["created_at"], engineId: r["engine_id"], engineHost: r["engine_host"])
         }
     }
 

@@ -60,16 +60,32 @@ public struct ConsoleStore: Sendable {
         public var success: Bool
         public var durationMs: Int, attempts: Int
         public var createdAt: Date?
+        /// The engine that produced it, named only when its run's results came from more than one
+        /// engine (`results` blanks it otherwise: one engine's run reads as it always did).
+        public var engineId: Int64?
+        public var engineHost: String
         public init(id: Int64, runId: Int64, serviceName: String, deviceName: String, success: Bool, durationMs: Int,
-                    attempts: Int, createdAt: Date?) {
+                    attempts: Int, createdAt: Date?, engineId: Int64? = nil, engineHost: String = "") {
             self.id = id; self.runId = runId; self.serviceName = serviceName; self.deviceName = deviceName
             self.success = success; self.durationMs = durationMs; self.attempts = attempts; self.createdAt = createdAt
+            self.engineId = engineId; self.engineHost = engineHost
         }
+
+        /// "#3 host-a", or "" when not named.
+        public var engine: String { RunResult.engineLabel(id: engineId, host: engineHost) }
     }
 
-    /// Results, newest first, of one run or one device (or all).
+    /// Results, newest first, of one run or one device (or all). Each names its engine only when
+    /// its run's results came from several engines (a run spread over them).
     public func results(run: Int64? = nil, device: String? = nil) throws -> [ResultSummary] {
-        try read { try $0.resultSummaries(run: run, device: run == nil ? device : nil) }
+        var results = try read { try $0.resultSummaries(run: run, device: run == nil ? device : nil) }
+        var engines: [Int64: Set<String>] = [:]
+        for r in results { engines[r.runId, default: []].insert(r.engine) }
+        for i in results.indices where (engines[results[i].runId]?.count ?? 0) < 2 {
+            results[i].engineId = nil
+            results[i].engineHost = ""
+        }
+        return results
     }
 
     /// A recorded session without its transcript.

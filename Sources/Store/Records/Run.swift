@@ -70,6 +70,10 @@ public struct RunResult: Codable, Equatable, Sendable, Identifiable {
     public var createdAt: Date = Date()
     /// Parsed output (`parse: textfsm`): `ParsedRows` as JSON; nil when the output was not parsed.
     public var rows: String?
+    /// The engine that produced it (several engines: its registration's id; nil on SQLite's one
+    /// engine) and that engine's host; the store sets both when it writes the result.
+    public var engineId: Int64?
+    public var engineHost: String = ""
 
     public init(id: Int64? = nil, runId: Int64, serviceId: Int64, serviceName: String, deviceId: Int64?,
                 deviceName: String, success: Bool, output: String, durationMs: Int, attempts: Int, rows: String? = nil) {
@@ -80,6 +84,18 @@ public struct RunResult: Codable, Equatable, Sendable, Identifiable {
 
     /// The parsed rows, decoded; nil when the output was not parsed.
     public var parsedRows: ParsedRows? { ParsedRows.decode(rows) }
+
+    /// The engine that produced it, as the run's views name it: "#3 host-a" ("host-a" without a
+    /// registration, "" when unknown).
+    public var engine: String { Self.engineLabel(id: engineId, host: engineHost) }
+
+    public static func engineLabel(id: Int64?, host: String) -> String {
+        [id.map { "#\($0)" }, host.isEmpty ? nil : host].compactMap { $0 }.joined(separator: " ")
+    }
+
+    /// Results of more than one engine (a run spread over several): only then do the views name
+    /// each result's engine.
+    public static func spanEngines(_ results: [RunResult]) -> Bool { Set(results.map(\.engine)).count > 1 }
 }
 
 extension RunResult: FetchableRecord, MutablePersistableRecord {
