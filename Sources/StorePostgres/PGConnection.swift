@@ -51,8 +51,10 @@ public final class PGConnection: @unchecked Sendable {
 
     /// Connects to `url`, with the password from `PGPASSWORD` or the password file (never the URL).
     /// Errors name the host, port, database and user, never the password.
+    /// `sessionParameters` (run-time settings such as `TimeZone`) go in the start-up message: the
+    /// server applies them as it sets the session up, with no statement of their own.
     public static func connect(_ url: PostgresURL, environment: [String: String] = ProcessInfo.processInfo.environment,
-                               home: String = NSHomeDirectory()) throws -> PGConnection {
+                               home: String = NSHomeDirectory(), sessionParameters: [(String, String)] = []) throws -> PGConnection {
         let lookup = PostgresPassword.lookup(for: url, environment: environment, home: home)
         var configuration: PostgresConnection.Configuration
         if let socket = url.socketPath {
@@ -62,6 +64,7 @@ public final class PGConnection: @unchecked Sendable {
                                   database: url.database, tls: try tls(for: url, environment: environment, home: home))
         }
         configuration.options = options(for: url)
+        configuration.options.additionalStartupParameters += sessionParameters
         let logger = quietLogger()
         do {
             let connection = try PostgresConnection.connect(on: group.any(), configuration: configuration, id: 1, logger: logger).wait()
