@@ -168,6 +168,36 @@ public final class PGConnection: @unchecked Sendable {
         }
     }
 
+    /// Sends every statement at once and hands each one's rows to `each`, in order, as soon as that
+    /// one is answered: the server runs the next while the caller works on the last (one
+    /// connection answers in order). The first failure is thrown; the statements after it still run.
+    public func pipeline(_ statements: [(sql: String, values: [PGValue])], each: (Int, [PostgresRow]) throws -> Void) throws {
+        lock.lock(); defer { lock.unlock() }
+        let sent = pending
+        pending = []
+        if connection.isClosed { throw lost("the connection is closed") }
+        var answers: [Answer] = []
+        for statement in statements {
+            var bindings = PostgresBindings(capacity: statement.values.count)
+            for v in statement.values { v.append(to: &bindings) }
+            let answer = Answer()
+            connection.query(PostgresQuery(unsafeSQL: statement.sql, binds: bindings), logger: logger).whenComplete { answer.set($0) }
+            connection.closeFuture.whenComplete { _ in answer.wake() }
+            answers.append(answer)
+        }
+        for (i, answer) in answers.enumerated() {
+            guard let result = answer.wait() else { throw lost("the server closed the connection") }
+            let rows: [PostgresRow]
+            do {
+                rows = try result.get().rows
+                if i == 0 { for f in sent { _ = try f.wait() } }
+            } catch {
+                throw PGConnection.storeError(error, url: url)
+            }
+            try each(i, rows)
+        }
+    }
+
     /// Sends a statement without waiting for its answer: the `BEGIN` and `COMMIT` of a read, which
     /// then cost no wait of their own (a wait is a wake-up of the server, the event loop and this
     /// thread: on a busy machine, milliseconds each). The server runs statements in the order they

@@ -21,9 +21,10 @@ extension PostgresExecutor {
         return (Int(try row.value(0, as: Int64.self)), Int(try row.value(1, as: Int64.self)))
     }
 
-    /// The device table's SQL: the number of devices, and one text value with a record per device
-    /// in name order. Values are not cleaned of the separators (a `translate` per text value was a
-    /// third of the query's time); the count shows whether any value held one (see `deviceTable`).
+    /// The device table's SQL for the devices with ids in `$1 ... $2`: their number, and one text
+    /// value with a record per device in name order. Values are not cleaned of the separators (a
+    /// `translate` per text value was a third of the query's time); the count shows whether any
+    /// value held one (see `deviceTable`).
     static let deviceTableSQL: String = {
         let unit = "E'\\x1f'", record = "E'\\x1e'"
         let columns = DeviceTable.columns.map { c -> String in
@@ -34,8 +35,11 @@ extension PostgresExecutor {
             case .yesNo: return "CASE WHEN \"\(c.name)\" IS NULL THEN '' WHEN \"\(c.name)\" THEN 'yes' ELSE 'no' END"
             }
         } + ["CASE WHEN properties = '{}'::jsonb THEN '' ELSE properties::text END"]
-        return "SELECT count(*), string_agg(concat_ws(\(unit), \(columns.joined(separator: ", "))), \(record) ORDER BY name COLLATE \"C\") FROM device"
+        return "SELECT count(*), string_agg(concat_ws(\(unit), \(columns.joined(separator: ", "))), \(record) ORDER BY name COLLATE \"C\") FROM device WHERE id BETWEEN $1 AND $2"
     }()
+
+    /// Devices per part of the device table's read, and at most this many parts.
+    static let devicesPerPart = 10_000, maxParts = 8
 
     /// The device table's SQL read as rows: the columns as stored (binary on the wire), custom
     /// properties as text when there are any.
@@ -44,11 +48,13 @@ extension PostgresExecutor {
         return "SELECT \(columns.joined(separator: ", ")) FROM device ORDER BY name COLLATE \"C\""
     }()
 
-    /// The device table in one text value, split here. A separator inside a stored value would add
-    /// a record (0x1e) or a field (0x1f), so the split is trusted only when it found exactly one
-    /// record per device and every record has every field: then no value held either. Otherwise
-    /// (a value with a control character: rare) the table is read again as rows, in the same
-    /// snapshot, and every value comes back exactly as stored.
+    /// The device table as text, split here, in parts by id range sent at once (`PGConnection.pipeline`),
+    /// all in this read's snapshot: the server aggregates the next part while this thread splits the
+    /// last, and the parts' name-ordered records are merged at the end. A separator inside a stored
+    /// value would add a record (0x1e) or a field (0x1f), so a part's split is trusted only when it
+    /// found exactly one record per device and every record has every field: then no value held
+    /// either. Otherwise (a value with a control character: rare) the table is read again as rows,
+    /// in the same snapshot, and every value comes back exactly as stored.
     func deviceTable<R>(pool: String?, properties: [String], date: (Date) -> String,
                         make: (_ id: String, _ values: [String]) -> R) throws -> (fields: [String], rows: [R]) {
         var wanted: MemberSet?
@@ -57,59 +63,38 @@ extension PostgresExecutor {
             wanted = try memberSet(poolId: id)
         }
         StartTrace.mark("pg-devices-query")
-        let answer = try read(Self.deviceTableSQL).first
-        let devices = Int(try answer?.value(0, as: Int64.self) ?? 0)
-        let fetched = try answer?.value(1, as: String?.self) ?? nil
-        StartTrace.mark("pg-devices-answered \(fetched?.utf8.count ?? 0) bytes")
-        let kinds = DeviceTable.columns.map(\.kind)
-        var values: [[String]] = []
-        var ids: [String] = []
-        values.reserveCapacity(wanted?.count ?? devices)
-        ids.reserveCapacity(wanted?.count ?? devices)
-        var custom: [(row: Int, properties: [String: JSONValue])] = []
-        var keys = Set(properties)
-        guard var text = fetched, !text.isEmpty, devices > 0 else { return DeviceTable.assemble(values: [], ids: [], custom: [], keys: keys, make: make) }
-        var records = 0
+        let bounds = try read("SELECT COALESCE(min(id), 0), COALESCE(max(id), 0), count(*) FROM device").first
+        let low = try bounds?.value(0, as: Int64.self) ?? 0, high = try bounds?.value(1, as: Int64.self) ?? 0
+        let devices = Int(try bounds?.value(2, as: Int64.self) ?? 0)
+        guard devices > 0 else { return DeviceTable.assemble(values: [], ids: [], custom: [], keys: Set(properties), make: make) }
+        let parts = max(1, min(Self.maxParts, devices / Self.devicesPerPart))
+        let step = (high - low) / Int64(parts) + 1
+        let statements = (0..<Int64(parts)).map { i in
+            (sql: Self.deviceTableSQL, values: [PGValue.int(Int(low + i * step)), .int(Int(min(high, low + (i + 1) * step - 1)))])
+        }
+        var split: [DeviceTablePart] = []
         var whole = true
-        text.withUTF8 { buf in
-            let n = buf.count
-            var i = 0
-            var row: [String] = []
-            row.reserveCapacity(kinds.count + 1)
-            var start = 0
-            func finishRow() {
-                defer { row.removeAll(keepingCapacity: true) }
-                records += 1
-                guard row.count == kinds.count + 1 else { whole = false; return }
-                if let wanted, let id = Int64(row[0]), !wanted.contains(id) { return }
-                var v = Array(row.prefix(kinds.count))
-                for (k, kind) in kinds.enumerated() where kind == .date && !v[k].isEmpty {
-                    v[k] = Double(v[k]).map { date(Date(timeIntervalSince1970: $0)) } ?? ""
-                }
-                if !row[kinds.count].isEmpty, let props = DeviceTable.customProperties(json: row[kinds.count]) {
-                    keys.formUnion(props.keys)
-                    custom.append((values.count, props))
-                }
-                ids.append(v[1])
-                values.append(v)
-            }
-            while i <= n && whole {
-                let b: UInt8 = i < n ? buf[i] : 0x1e
-                if b == 0x1f || b == 0x1e {
-                    row.append(String(decoding: UnsafeBufferPointer(rebasing: buf[start..<i]), as: UTF8.self))
-                    start = i + 1
-                    if b == 0x1e { finishRow() }
-                }
-                i += 1
+        try connection.pipeline(statements) { i, rows in
+            guard whole, let row = rows.first else { return }
+            let count = Int(try row.value(0, as: Int64.self))
+            guard count > 0 else { return }
+            let text = try row.value(1, as: String?.self) ?? ""
+            if let part = DeviceTablePart(text: text, devices: count, wanted: wanted, date: date) {
+                split.append(part)
+                StartTrace.mark("pg-devices-part \(i)")
+            } else {
+                whole = false
             }
         }
-        guard whole && records == devices else {
+        guard whole else {
             StartTrace.mark("pg-devices-separator-in-a-value")
             return try deviceTableRows(wanted: wanted, properties: properties, date: date, make: make)
         }
-        StartTrace.mark("pg-devices-split")
+        let (values, custom) = DeviceTablePart.merge(split)
+        StartTrace.mark("pg-devices-merged")
         defer { StartTrace.mark("pg-devices-assembled") }
-        return DeviceTable.assemble(values: values, ids: ids, custom: custom, keys: keys, make: make)
+        let keys = split.reduce(into: Set(properties)) { $0.formUnion($1.keys) }
+        return DeviceTable.assemble(values: values, ids: values.map { $0[1] }, custom: custom, keys: keys, make: make)
     }
 
     /// The device table as one row per device, each cell decoded from PostgreSQL's binary format:
