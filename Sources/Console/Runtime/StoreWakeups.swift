@@ -19,12 +19,6 @@ public final class StoreChangeCounter: Sendable {
 /// counter moves anyway (a slow poll), so a lost notification delays a view, never freezes it. A
 /// waiter whose LISTEN connection is gone (a server restart) is replaced by a new one, and the
 /// counter moves once for what may have been missed meanwhile.
-///
-/// The first waiter is made on the thread too, not before the console starts: its connection
-/// (a server process forked, authenticated) would otherwise delay the first frame. The first
-/// loads may therefore read before LISTEN is in place; the counter moves once when it is (as
-/// after a reconnect), so what was committed in between is read at the view's next refresh. Until
-/// a waiter exists, the counter moves at each attempt (every second), as a poll.
 final class StoreWakeups: @unchecked Sendable {
     let counter = StoreChangeCounter()
     private let stopped = Atomic<Bool>(false)
@@ -33,22 +27,21 @@ final class StoreWakeups: @unchecked Sendable {
     /// Nil when the backend has a stamp (SQLite: the file and WAL are the stamp) or no wake-ups.
     static func start(_ backend: any StoreBackend, post: @escaping @Sendable (Event) -> Void) -> StoreWakeups? {
         let caps = backend.capabilities
-        guard !caps.contains(.changeStamp), caps.contains(.changeWakeups) else { return nil }
+        guard !caps.contains(.changeStamp), caps.contains(.changeWakeups), let waiter = backend.changeWaiter() else { return nil }
         let w = StoreWakeups()
+        let box = WaiterBox(waiter)
         let thread = Thread { [w] in
-            var waiter: (any StoreChangeWaiting)?
             var quiet = Date()
             while !w.stopped.load(ordering: .relaxed) {
-                guard let current = waiter, current.isAlive else {
-                    waiter = backend.changeWaiter()
-                    StartTrace.mark("wakeups-listening \(waiter != nil)")
+                if !box.waiter.isAlive {
+                    guard let fresh = backend.changeWaiter() else { Thread.sleep(forTimeInterval: 1); continue }
+                    box.waiter = fresh
                     quiet = Date()
                     w.counter.bump()
                     post(.storeChanged)
-                    if waiter == nil { Thread.sleep(forTimeInterval: 1) }
                     continue
                 }
-                if current.wait(timeoutMs: 500) {
+                if box.waiter.wait(timeoutMs: 500) {
                     quiet = Date()
                     w.counter.bump()
                     post(.storeChanged)
@@ -65,4 +58,9 @@ final class StoreWakeups: @unchecked Sendable {
     }
 
     func stop() { stopped.store(true, ordering: .relaxed) }
+
+    private final class WaiterBox: @unchecked Sendable {
+        var waiter: any StoreChangeWaiting
+        init(_ waiter: any StoreChangeWaiting) { self.waiter = waiter }
+    }
 }
