@@ -73,14 +73,22 @@ extension PostgresExecutor {
             (sql: Self.deviceTableSQL, values: [PGValue.int(Int(low + i * step)), .int(Int(min(high, low + (i + 1) * step - 1)))])
         }
         var split: [DeviceTablePart] = []
+        // The table's rows are made as each part is split, while the server aggregates the next,
+        // with the declared custom properties as fields. A device with another custom property adds
+        // a field to every row, so then (rare) the rows are made again at the end.
+        let declared = Set(properties).subtracting(DeviceTable.fields).sorted()
+        let known = Set(declared).union(DeviceTable.fields)
+        var made: [[R]]? = []
         var whole = true
         try connection.pipeline(statements) { i, rows in
             guard whole, let row = rows.first else { return }
             let count = Int(try row.value(0, as: Int64.self))
             guard count > 0 else { return }
             let text = try row.value(1, as: String?.self) ?? ""
-            if let part = DeviceTablePart(text: text, devices: count, wanted: wanted, date: date) {
+            if let part = DeviceTablePart(text: text, devices: count, wanted: wanted, extra: declared, date: date) {
                 split.append(part)
+                if !part.keys.isSubset(of: known) { made = nil }
+                if made != nil { made!.append(part.values.map { make($0[1], $0) }) }
                 StartTrace.mark("pg-devices-part \(i)")
             } else {
                 whole = false
@@ -90,9 +98,16 @@ extension PostgresExecutor {
             StartTrace.mark("pg-devices-separator-in-a-value")
             return try deviceTableRows(wanted: wanted, properties: properties, date: date, make: make)
         }
-        let (values, custom) = DeviceTablePart.merge(split)
+        let order = DeviceTablePart.mergeOrder(split)
         StartTrace.mark("pg-devices-merged")
         defer { StartTrace.mark("pg-devices-assembled") }
+        if let made {
+            var rows: [R] = []
+            rows.reserveCapacity(order.count)
+            for (p, r) in order { rows.append(made[p][r]) }
+            return (DeviceTable.fields + declared, rows)
+        }
+        let (values, custom) = DeviceTablePart.merge(split, order: order)
         let keys = split.reduce(into: Set(properties)) { $0.formUnion($1.keys) }
         return DeviceTable.assemble(values: values, ids: values.map { $0[1] }, custom: custom, keys: keys, make: make)
     }

@@ -57,6 +57,14 @@ final class ConsoleStorePostgresTests: XCTestCase {
             if !values[rank].isEmpty { ranked += 1 }
         }
         XCTAssertEqual(ranked, 25)
+        // With `rank` declared, the rows are made part by part (no device has another property): the same table.
+        let declared = try DeviceTable.read(backend, pool: nil, properties: ["rank"], date: { "\($0)" }) { id, values in (id, values) }
+        XCTAssertEqual(declared.fields, fields)
+        XCTAssertTrue(declared.rows.elementsEqual(rows) { $0.0 == $1.0 && $0.1 == $1.1 }, "the same rows either way")
+        // Declared but held by no device: an empty field in every row.
+        let owner = try DeviceTable.read(backend, pool: nil, properties: ["owner"], date: { "\($0)" }) { id, values in (id, values) }
+        XCTAssertEqual(owner.fields, DeviceTable.fields + ["owner", "rank"])
+        XCTAssertTrue(owner.rows.allSatisfy { $0.1.count == owner.fields.count && $0.1[DeviceTable.fields.count].isEmpty })
         try backend.transaction { tx in
             try tx.upsert(pool: Pool(name: "n1", criteria: [PoolCriterion(property: "name", value: "^n1", match: .regex)]))
         }
