@@ -63,11 +63,12 @@ extension PostgresExecutor {
             wanted = try memberSet(poolId: id)
         }
         StartTrace.mark("pg-devices-query")
-        let bounds = try read("SELECT COALESCE(min(id), 0), COALESCE(max(id), 0), count(*) FROM device").first
-        let low = try bounds?.value(0, as: Int64.self) ?? 0, high = try bounds?.value(1, as: Int64.self) ?? 0
-        let devices = Int(try bounds?.value(2, as: Int64.self) ?? 0)
-        guard devices > 0 else { return DeviceTable.assemble(values: [], ids: [], custom: [], keys: Set(properties), make: make) }
-        let parts = max(1, min(Self.maxParts, devices / Self.devicesPerPart))
+        // The id range from the primary key's index (no scan): each part counts its own devices.
+        let bounds = try read("SELECT min(id), max(id) FROM device").first
+        guard let low = try bounds?.value(0, as: Int64?.self), let high = try bounds?.value(1, as: Int64?.self) else {
+            return DeviceTable.assemble(values: [], ids: [], custom: [], keys: Set(properties), make: make)
+        }
+        let parts = Int(max(1, min(Int64(Self.maxParts), (high - low + 1) / Int64(Self.devicesPerPart))))
         let step = (high - low) / Int64(parts) + 1
         let statements = (0..<Int64(parts)).map { i in
             (sql: Self.deviceTableSQL, values: [PGValue.int(Int(low + i * step)), .int(Int(min(high, low + (i + 1) * step - 1)))])
