@@ -25,13 +25,16 @@ public enum ConsoleApp {
         let inbox = try Inbox()
         sb_signals_install(inbox.writeFD)
         defer { sb_signals_restore() }
+        StartTrace.mark("console-run")
         let terminal = try CursesTerminal(utf8: utf8)
         defer { terminal.shutdown() }
         terminal.apply(theme)
+        StartTrace.mark("terminal-ready")
 
         var loader = DataLoader(database: database, properties: properties)
         let wakeups = StoreWakeups.start(database) { [inbox] in inbox.post($0) }
         defer { wakeups?.stop() }
+        StartTrace.mark("wakeups-started")
         loader.changes = wakeups?.counter
         loader.engineThresholds = EngineThresholds(settings)
         // The executable's task rule also knows the scheduler's arithmetic (a task's next fires).

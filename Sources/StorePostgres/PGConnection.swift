@@ -51,8 +51,10 @@ public final class PGConnection: @unchecked Sendable {
 
     /// Connects to `url`, with the password from `PGPASSWORD` or the password file (never the URL).
     /// Errors name the host, port, database and user, never the password.
+    /// `sessionParameters` (run-time settings such as `TimeZone`) go in the start-up message: the
+    /// server applies them as it sets the session up, with no statement of their own.
     public static func connect(_ url: PostgresURL, environment: [String: String] = ProcessInfo.processInfo.environment,
-                               home: String = NSHomeDirectory()) throws -> PGConnection {
+                               home: String = NSHomeDirectory(), sessionParameters: [(String, String)] = []) throws -> PGConnection {
         let lookup = PostgresPassword.lookup(for: url, environment: environment, home: home)
         var configuration: PostgresConnection.Configuration
         if let socket = url.socketPath {
@@ -62,6 +64,7 @@ public final class PGConnection: @unchecked Sendable {
                                   database: url.database, tls: try tls(for: url, environment: environment, home: home))
         }
         configuration.options = options(for: url)
+        configuration.options.additionalStartupParameters += sessionParameters
         let logger = quietLogger()
         do {
             let connection = try PostgresConnection.connect(on: group.any(), configuration: configuration, id: 1, logger: logger).wait()
@@ -162,6 +165,36 @@ public final class PGConnection: @unchecked Sendable {
             return rows
         } catch {
             throw PGConnection.storeError(error, url: url)
+        }
+    }
+
+    /// Sends every statement at once and hands each one's rows to `each`, in order, as soon as that
+    /// one is answered: the server runs the next while the caller works on the last (one
+    /// connection answers in order). The first failure is thrown; the statements after it still run.
+    public func pipeline(_ statements: [(sql: String, values: [PGValue])], each: (Int, [PostgresRow]) throws -> Void) throws {
+        lock.lock(); defer { lock.unlock() }
+        let sent = pending
+        pending = []
+        if connection.isClosed { throw lost("the connection is closed") }
+        var answers: [Answer] = []
+        for statement in statements {
+            var bindings = PostgresBindings(capacity: statement.values.count)
+            for v in statement.values { v.append(to: &bindings) }
+            let answer = Answer()
+            connection.query(PostgresQuery(unsafeSQL: statement.sql, binds: bindings), logger: logger).whenComplete { answer.set($0) }
+            connection.closeFuture.whenComplete { _ in answer.wake() }
+            answers.append(answer)
+        }
+        for (i, answer) in answers.enumerated() {
+            guard let result = answer.wait() else { throw lost("the server closed the connection") }
+            let rows: [PostgresRow]
+            do {
+                rows = try result.get().rows
+                if i == 0 { for f in sent { _ = try f.wait() } }
+            } catch {
+                throw PGConnection.storeError(error, url: url)
+            }
+            try each(i, rows)
         }
     }
 

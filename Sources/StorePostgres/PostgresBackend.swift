@@ -18,9 +18,8 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     public let url: PostgresURL
     let environment: [String: String]
     let home: String
-    /// The opening connection (migrations, `info`), serialised by `adminLock`.
+    /// What opened the database (migrations); its connection then joins the pool.
     let store: PostgresStore
-    private let adminLock = NSLock()
     /// Every table's columns, in order: what records are read and written as.
     let columns: [String: [String]]
     private let poolLock = NSLock()
@@ -57,20 +56,21 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
         self.reconnectSeconds = reconnectSeconds
         self.environment = environment
         self.home = home
-        store = try PostgresStore(url: url, environment: environment, home: home)
-        var columns: [String: [String]] = [:]
-        for row in try store.connection.query("""
-            SELECT table_name::text, column_name::text FROM information_schema.columns
-            WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position
-            """) {
-            columns[try row.value(0, as: String.self), default: []].append(try row.value(1, as: String.self))
-        }
-        self.columns = columns
+        store = try PostgresStore(url: url, environment: environment, home: home,
+                              sessionParameters: Self.sessionParameters(lockTimeoutMs: lockTimeoutMs))
+        columns = store.columns
+        // The opening connection is the pool's first: the console's first read needs no connect.
+        idle.append(store.connection)
+        StartTrace.mark("pg-open-catalogue")
     }
+
+    /// Every connection's session settings, sent in its start-up message (no round trips): times
+    /// come back in UTC whatever the server's zone (`PGRecords.parseTimestamp` reads any offset),
+    /// and a statement waits `lockTimeoutMs` for a lock before failing as busy.
+    static func sessionParameters(lockTimeoutMs: Int) -> [(String, String)] { [("TimeZone", "UTC"), ("lock_timeout", "\(lockTimeoutMs)ms")] }
 
     deinit {
         for c in idle { c.close() }
-        store.connection.close()
     }
 
     public var location: String { url.description }
@@ -90,15 +90,10 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
         let deadline = Date().addingTimeInterval(reconnectSeconds)
         while true {
             do {
-                let c = try PGConnection.connect(url, environment: environment, home: home)
-                do {
-                    // Times come back in UTC whatever the server's zone (`PGRecords.parseTimestamp` reads any offset).
-                    try c.query("SET TIME ZONE 'UTC'")
-                    try c.query("SELECT set_config('lock_timeout', $1, false)", [.text("\(lockTimeoutMs)ms")])
-                } catch {
-                    c.close()
-                    throw error
-                }
+                StartTrace.mark("pg-connect")
+                let c = try PGConnection.connect(url, environment: environment, home: home,
+                                                 sessionParameters: Self.sessionParameters(lockTimeoutMs: lockTimeoutMs))
+                StartTrace.mark("pg-connected")
                 return c
             } catch let e as StoreError where e.kind == .connectionLost && Date() < deadline {
                 usleep(delay)
@@ -237,7 +232,7 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     }
 
     public func info() throws -> [(String, String)] {
-        try adminLock.withLock { try store.info() }
+        try withConnection { try PostgresStore.info(url: url, connection: $0) }
     }
 
     // MARK: engines (PostgresBackend+Engines.swift)

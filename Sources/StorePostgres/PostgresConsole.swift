@@ -21,22 +21,40 @@ extension PostgresExecutor {
         return (Int(try row.value(0, as: Int64.self)), Int(try row.value(1, as: Int64.self)))
     }
 
-    /// The device table's SQL: one text value, a record per device in name order.
+    /// The device table's SQL for the devices with ids in `$1 ... $2`: their number, and one text
+    /// value with a record per device in name order. Values are not cleaned of the separators (a
+    /// `translate` per text value was a third of the query's time); the count shows whether any
+    /// value held one (see `deviceTable`).
     static let deviceTableSQL: String = {
         let unit = "E'\\x1f'", record = "E'\\x1e'"
-        // The separators cannot appear inside a value: any in a stored text becomes a space.
-        func clean(_ e: String) -> String { "translate(\(e), E'\\x1e\\x1f', '  ')" }
         let columns = DeviceTable.columns.map { c -> String in
             switch c.kind {
-            case .text: return clean("COALESCE(\"\(c.name)\", '')")
+            case .text: return "COALESCE(\"\(c.name)\", '')"
             case .integer: return "\"\(c.name)\"::text"
             case .date: return "COALESCE(extract(epoch FROM \"\(c.name)\")::text, '')"
             case .yesNo: return "CASE WHEN \"\(c.name)\" IS NULL THEN '' WHEN \"\(c.name)\" THEN 'yes' ELSE 'no' END"
             }
         } + ["CASE WHEN properties = '{}'::jsonb THEN '' ELSE properties::text END"]
-        return "SELECT string_agg(concat_ws(\(unit), \(columns.joined(separator: ", "))), \(record) ORDER BY name COLLATE \"C\") FROM device"
+        return "SELECT count(*), string_agg(concat_ws(\(unit), \(columns.joined(separator: ", "))), \(record) ORDER BY name COLLATE \"C\") FROM device WHERE id BETWEEN $1 AND $2"
     }()
 
+    /// Devices per part of the device table's read, and at most this many parts.
+    static let devicesPerPart = 10_000, maxParts = 8
+
+    /// The device table's SQL read as rows: the columns as stored (binary on the wire), custom
+    /// properties as text when there are any.
+    static let deviceRowsSQL: String = {
+        let columns = DeviceTable.columns.map { "\"\($0.name)\"" } + ["CASE WHEN properties = '{}'::jsonb THEN NULL ELSE properties::text END"]
+        return "SELECT \(columns.joined(separator: ", ")) FROM device ORDER BY name COLLATE \"C\""
+    }()
+
+    /// The device table as text, split here, in parts by id range sent at once (`PGConnection.pipeline`),
+    /// all in this read's snapshot: the server aggregates the next part while this thread splits the
+    /// last, and the parts' name-ordered records are merged at the end. A separator inside a stored
+    /// value would add a record (0x1e) or a field (0x1f), so a part's split is trusted only when it
+    /// found exactly one record per device and every record has every field: then no value held
+    /// either. Otherwise (a value with a control character: rare) the table is read again as rows,
+    /// in the same snapshot, and every value comes back exactly as stored.
     func deviceTable<R>(pool: String?, properties: [String], date: (Date) -> String,
                         make: (_ id: String, _ values: [String]) -> R) throws -> (fields: [String], rows: [R]) {
         var wanted: MemberSet?
@@ -44,44 +62,108 @@ extension PostgresExecutor {
             let id = try poolId(named: pool)
             wanted = try memberSet(poolId: id)
         }
-        let fetched = try read(Self.deviceTableSQL).first?.value(0, as: String?.self) ?? nil
+        StartTrace.mark("pg-devices-query")
+        // The id range from the primary key's index (no scan): each part counts its own devices.
+        let bounds = try read("SELECT min(id), max(id) FROM device").first
+        guard let low = try bounds?.value(0, as: Int64?.self), let high = try bounds?.value(1, as: Int64?.self) else {
+            return DeviceTable.assemble(values: [], ids: [], custom: [], keys: Set(properties), make: make)
+        }
+        let parts = Int(max(1, min(Int64(Self.maxParts), (high - low + 1) / Int64(Self.devicesPerPart))))
+        let step = (high - low) / Int64(parts) + 1
+        let statements = (0..<Int64(parts)).map { i in
+            (sql: Self.deviceTableSQL, values: [PGValue.int(Int(low + i * step)), .int(Int(min(high, low + (i + 1) * step - 1)))])
+        }
+        var split: [DeviceTablePart] = []
+        // The table's rows are made as each part is split, while the server aggregates the next,
+        // with the declared custom properties as fields. A device with another custom property adds
+        // a field to every row, so then (rare) the rows are made again at the end.
+        let declared = Set(properties).subtracting(DeviceTable.fields).sorted()
+        let known = Set(declared).union(DeviceTable.fields)
+        var made: [[R]]? = []
+        var whole = true
+        try connection.pipeline(statements) { i, rows in
+            guard whole, let row = rows.first else { return }
+            let count = Int(try row.value(0, as: Int64.self))
+            guard count > 0 else { return }
+            let text = try row.value(1, as: String?.self) ?? ""
+            if let part = DeviceTablePart(text: text, devices: count, wanted: wanted, extra: declared, date: date) {
+                split.append(part)
+                if !part.keys.isSubset(of: known) { made = nil }
+                if made != nil { made!.append(part.values.map { make($0[1], $0) }) }
+                StartTrace.mark("pg-devices-part \(i)")
+            } else {
+                whole = false
+            }
+        }
+        guard whole else {
+            StartTrace.mark("pg-devices-separator-in-a-value")
+            return try deviceTableRows(wanted: wanted, properties: properties, date: date, make: make)
+        }
+        let order = DeviceTablePart.mergeOrder(split)
+        StartTrace.mark("pg-devices-merged")
+        defer { StartTrace.mark("pg-devices-assembled") }
+        if let made {
+            var rows: [R] = []
+            rows.reserveCapacity(order.count)
+            for (p, r) in order { rows.append(made[p][r]) }
+            return (DeviceTable.fields + declared, rows)
+        }
+        let (values, custom) = DeviceTablePart.merge(split, order: order)
+        let keys = split.reduce(into: Set(properties)) { $0.formUnion($1.keys) }
+        return DeviceTable.assemble(values: values, ids: values.map { $0[1] }, custom: custom, keys: keys, make: make)
+    }
+
+    /// The device table as one row per device, each cell decoded from PostgreSQL's binary format:
+    /// exact whatever the values hold, and slower than the single text value (80,000 rows are
+    /// 80,000 messages), so only the fallback.
+    func deviceTableRows<R>(wanted: MemberSet?, properties: [String], date: (Date) -> String,
+                            make: (_ id: String, _ values: [String]) -> R) throws -> (fields: [String], rows: [R]) {
+        let rows = try read(Self.deviceRowsSQL)
         let kinds = DeviceTable.columns.map(\.kind)
         var values: [[String]] = []
         var ids: [String] = []
-        values.reserveCapacity(wanted?.count ?? 1024)
+        values.reserveCapacity(wanted?.count ?? rows.count)
+        ids.reserveCapacity(wanted?.count ?? rows.count)
         var custom: [(row: Int, properties: [String: JSONValue])] = []
         var keys = Set(properties)
-        guard var text = fetched, !text.isEmpty else { return DeviceTable.assemble(values: [], ids: [], custom: [], keys: keys, make: make) }
-        text.withUTF8 { buf in
-            let n = buf.count
-            var i = 0
-            var row: [String] = []
-            row.reserveCapacity(kinds.count + 1)
-            var start = 0
-            func finishRow() {
-                defer { row.removeAll(keepingCapacity: true) }
-                guard row.count == kinds.count + 1 else { return }
-                if let wanted, let id = Int64(row[0]), !wanted.contains(id) { return }
-                var v = Array(row.prefix(kinds.count))
-                for (k, kind) in kinds.enumerated() where kind == .date && !v[k].isEmpty {
-                    v[k] = Double(v[k]).map { date(Date(timeIntervalSince1970: $0)) } ?? ""
+        // PostgreSQL's binary encodings: integers big-endian, timestamps as microseconds since 2000-01-01 UTC.
+        let epoch2000 = 946_684_800.0
+        for row in rows {
+            var v: [String] = []
+            v.reserveCapacity(kinds.count)
+            var skip = false
+            var propertiesText: String?
+            for (i, cell) in row.enumerated() {
+                guard var bytes = cell.bytes else {
+                    if i < kinds.count { v.append("") }
+                    continue
                 }
-                if !row[kinds.count].isEmpty, let props = DeviceTable.customProperties(json: row[kinds.count]) {
-                    keys.formUnion(props.keys)
-                    custom.append((values.count, props))
+                if i == kinds.count {
+                    propertiesText = bytes.readString(length: bytes.readableBytes)
+                    continue
                 }
-                ids.append(v[1])
-                values.append(v)
+                switch kinds[i] {
+                case .text:
+                    v.append(bytes.readString(length: bytes.readableBytes) ?? "")
+                case .integer:
+                    let n: Int64 = bytes.readableBytes == 8 ? bytes.readInteger(as: Int64.self) ?? 0 : Int64(bytes.readInteger(as: Int32.self) ?? 0)
+                    if i == 0, let wanted, !wanted.contains(n) { skip = true; break }
+                    v.append(String(n))
+                case .date:
+                    let micros = bytes.readInteger(as: Int64.self) ?? 0
+                    v.append(date(Date(timeIntervalSince1970: epoch2000 + Double(micros) / 1_000_000)))
+                case .yesNo:
+                    v.append((bytes.readInteger(as: UInt8.self) ?? 0) != 0 ? "yes" : "no")
+                }
+                if skip { break }
             }
-            while i <= n {
-                let b: UInt8 = i < n ? buf[i] : 0x1e
-                if b == 0x1f || b == 0x1e {
-                    row.append(String(decoding: UnsafeBufferPointer(rebasing: buf[start..<i]), as: UTF8.self))
-                    start = i + 1
-                    if b == 0x1e { finishRow() }
-                }
-                i += 1
+            if skip { continue }
+            if let propertiesText, let props = DeviceTable.customProperties(json: propertiesText) {
+                keys.formUnion(props.keys)
+                custom.append((values.count, props))
             }
+            ids.append(v[1])
+            values.append(v)
         }
         return DeviceTable.assemble(values: values, ids: ids, custom: custom, keys: keys, make: make)
     }

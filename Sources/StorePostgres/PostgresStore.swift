@@ -11,37 +11,68 @@ public final class PostgresStore: @unchecked Sendable {
     /// The schema version this build writes.
     public static var schemaVersion: Int { PostgresSchema.version }
 
+    /// Every table's columns, in order, as the schema stood when this store was opened (after migrating).
+    public private(set) var columns: [String: [String]] = [:]
+
+    /// Opens the database: one catalogue query and one read of the applied migrations; the
+    /// migration transaction (an advisory lock, a write) only when a migration is missing.
+    /// `sessionParameters` are set at connection start-up (no round trip of their own).
     public init(url: PostgresURL, environment: [String: String] = ProcessInfo.processInfo.environment,
-                home: String = NSHomeDirectory(), migrate: Bool = true) throws {
+                home: String = NSHomeDirectory(), migrate: Bool = true, sessionParameters: [(String, String)] = []) throws {
         self.url = url
-        connection = try PGConnection.connect(url, environment: environment, home: home)
-        try refuseForeignOrNewer()
-        if migrate { try self.migrate() }
+        connection = try PGConnection.connect(url, environment: environment, home: home, sessionParameters: sessionParameters)
+        StartTrace.mark("pg-open-connected")
+        columns = try readCatalogue()
+        // The catalogue says whether the migrations table exists: no separate probe.
+        let applied = columns["switchboard_migrations"] == nil ? nil : try Self.migrationIds(connection)
+        try refuseForeignOrNewer(applied: applied)
+        StartTrace.mark("pg-open-schema-checked")
+        if migrate && Set(applied ?? []) != Set(PostgresSchema.migrations.map(\.id)) {
+            try self.migrate()
+            columns = try readCatalogue()
+        }
+        StartTrace.mark("pg-open-migrated")
     }
 
     var place: String { "PostgreSQL database \(url.database) at \(url.host.map { "\($0):\(url.port)" } ?? "socket \(url.socketPath ?? "")")" }
+
+    /// The tables of the current schema and their columns in order, from the system catalogue
+    /// (information_schema's views cost several times more for the same answer).
+    func readCatalogue() throws -> [String: [String]] {
+        var columns: [String: [String]] = [:]
+        for row in try connection.query("""
+            SELECT c.relname::text, a.attname::text FROM pg_catalog.pg_class c
+            JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+            WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
+            ORDER BY c.relname, a.attnum
+            """) {
+            columns[try row.value(0, as: String.self), default: []].append(try row.value(1, as: String.self))
+        }
+        return columns
+    }
 
     /// The migrations already applied, in order; nil when the database has no switchboard schema.
     func appliedMigrations() throws -> [String]? {
         let exists = try connection.query("SELECT to_regclass('switchboard_migrations') IS NOT NULL").first?.value(0, as: Bool.self) ?? false
         if !exists { return nil }
-        return try connection.query("SELECT id FROM switchboard_migrations ORDER BY applied_at, id").map { try $0.value(0, as: String.self) }
+        return try Self.migrationIds(connection)
+    }
+
+    static func migrationIds(_ connection: PGConnection) throws -> [String] {
+        try connection.query("SELECT id FROM switchboard_migrations ORDER BY applied_at, id").map { try $0.value(0, as: String.self) }
     }
 
     /// A database with tables but no switchboard schema, or with migrations this build does not know,
     /// is refused before anything is written to it.
-    func refuseForeignOrNewer() throws {
+    func refuseForeignOrNewer(applied: [String]?) throws {
         let known = Set(PostgresSchema.migrations.map(\.id))
-        if let applied = try appliedMigrations() {
+        if let applied {
             let unknown = applied.filter { !known.contains($0) }
             if !unknown.isEmpty {
                 throw StoreError(.database, "\(place) was written by a newer switchboard (schema migrations \(unknown.joined(separator: ", ")) are unknown to this version); it was not changed. Upgrade switchboard to use it.")
             }
         } else {
-            let tables = try connection.query("""
-                SELECT table_name FROM information_schema.tables
-                WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name LIMIT 5
-                """).map { try $0.value(0, as: String.self) }
+            let tables = columns.keys.sorted().prefix(5)
             if !tables.isEmpty {
                 throw StoreError(.database, "\(place) is not a switchboard database (tables: \(tables.joined(separator: ", "))); it was not changed")
             }
@@ -68,7 +99,10 @@ public final class PostgresStore: @unchecked Sendable {
     }
 
     /// A summary for `switchboard db info`: backend, server, schema, sizes and counts.
-    public func info() throws -> [(String, String)] {
+    public func info() throws -> [(String, String)] { try Self.info(url: url, connection: connection) }
+
+    /// `info` on a connection of the caller's (the backend's pool).
+    static func info(url: PostgresURL, connection: PGConnection) throws -> [(String, String)] {
         var rows: [(String, String)] = [("backend", "postgresql"), ("url", url.description)]
         let server = try connection.query("SHOW server_version").first?.value(0, as: String.self) ?? "?"
         rows.append(("server version", server))
@@ -77,7 +111,7 @@ public final class PostgresStore: @unchecked Sendable {
         rows.append(("tls", url.host == nil ? "no (Unix socket)" : tls ? "yes" : "no"))
         let version = try connection.query("SELECT value FROM meta WHERE key = 'schema_version'").first?.value(0, as: String.self) ?? "?"
         rows.append(("schema version", version))
-        rows.append(("migrations", (try appliedMigrations() ?? []).joined(separator: ", ")))
+        rows.append(("migrations", try migrationIds(connection).joined(separator: ", ")))
         let size = try connection.query("SELECT pg_database_size(current_database())").first?.value(0, as: Int.self) ?? 0
         rows.append(("size", ByteCountFormatter.string(fromByteCount: Int64(size), countStyle: .file)))
         for table in ["device", "link", "pool", "credential", "service", "run", "result", "run_log", "task", "session", "config_snapshot", "changelog"] {

@@ -107,9 +107,12 @@ struct ConsoleCommand: ParsableCommand {
     }
 
     static func open(global: GlobalOptions, readonly: Bool) throws {
+        StartTrace.mark("console-command")
         let settings = try global.settings()
         let properties = try DevicePropertiesLoader(paths: global.paths).load()
+        StartTrace.mark("settings-loaded")
         let database = try global.openBackend()
+        StartTrace.mark("backend-open")
         let status: Int32
         let sessions = EngineSessionOpener(database: database, settings: settings, paths: global.paths)
         defer { sessions.shutdown() }

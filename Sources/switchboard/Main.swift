@@ -10,6 +10,7 @@ import StorePostgres
 @main
 struct Main {
     static func main() async {
+        StartTrace.mark("main")
         do {
             var command = try Switchboard.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -58,6 +58,28 @@ public enum ConsoleStoreConformance {
         try expect(empty.rows.count == 3, "three devices")
     }
 
+    /// Values come back as stored, control characters included (drawing them is the console's
+    /// sanitiser's business, on either backend), custom properties too; names sort by their bytes.
+    public static func theDeviceTableKeepsValuesAsStored(_ backend: any StoreBackend) throws {
+        let odd = "rack\u{1e}4\u{1f}row\tB\nend \u{e9}"
+        try backend.transaction { tx in
+            var d = Device(name: "b-odd", address: "192.0.2.9")
+            d.description = odd
+            d.location = "\u{1f}"
+            d.properties = ["note": .string("a\u{1e}b\u{1f}c")]
+            try tx.upsert(device: d)
+            try tx.upsert(device: Device(name: "B-upper", address: "192.0.2.10"))
+            try tx.upsert(device: Device(name: "a-lower", address: "192.0.2.11"))
+        }
+        let (fields, rows) = try DeviceTable.read(backend, pool: nil, properties: [], date: epoch) { id, values in (id, values) }
+        try expect(rows.map(\.0) == ["B-upper", "a-lower", "b-odd"], "byte order: \(rows.map(\.0))")
+        try expect(rows.allSatisfy { $0.1.count == fields.count }, "every row has every field: \(rows.map(\.1.count))")
+        func value(_ row: Int, _ field: String) -> String { rows[row].1[fields.firstIndex(of: field)!] }
+        try expect(value(2, "description") == odd, "as stored: \(value(2, "description").debugDescription)")
+        try expect(value(2, "location") == "\u{1f}" && value(2, "address") == "192.0.2.9", "\(rows[2].1)")
+        try expect(value(2, "note") == "a\u{1e}b\u{1f}c" && value(0, "note") == "", "a custom property: \(value(2, "note").debugDescription)")
+    }
+
     /// The table of an empty database is empty, with the built-in fields.
     public static func anEmptyDeviceTableHasTheBuiltInFields(_ backend: any StoreBackend) throws {
         let (fields, rows) = try DeviceTable.read(backend, pool: nil, properties: [], date: epoch) { id, _ in id }

@@ -12,6 +12,7 @@ final class ConsoleStoreSQLiteTests: XCTestCase {
 
     func testDeviceTable() throws { try ConsoleStoreConformance.theDeviceTableReadsEveryDeviceAsText(backend) }
     func testEmptyDeviceTable() throws { try ConsoleStoreConformance.anEmptyDeviceTableHasTheBuiltInFields(backend) }
+    func testDeviceTableValuesAsStored() throws { try ConsoleStoreConformance.theDeviceTableKeepsValuesAsStored(backend) }
     func testLogTail() throws { try ConsoleStoreConformance.theLogTailKeepsTheEndAndCountsWhatItSkips(backend) }
     func testSessions() throws { try ConsoleStoreConformance.sessionsAreRecordedListedAndReadBack(backend) }
     func testSummariesAndDocuments() throws { try ConsoleStoreConformance.summariesAndDocumentsRead(backend) }

@@ -45,10 +45,13 @@ public struct DataLoader: Sendable {
                 let stamp = currentStamp()
                 if kind.descriptor.stamped, let stamp, stamp == request.unlessStamp { return .unchanged }
                 let data = try table(kind, scope: scope)
+                StartTrace.mark("table-read \(kind)")
                 let order = data.sortedOrder(request.sort)
                 let filter = try? CompiledFilter(request.filter, for: data)
-                return .table(PreparedTable(data: data, sort: request.sort, filter: request.filter, order: order,
-                                            visible: data.filtered(order, by: filter), stamp: stamp))
+                let prepared = PreparedTable(data: data, sort: request.sort, filter: request.filter, order: order,
+                                             visible: data.filtered(order, by: filter), stamp: stamp)
+                StartTrace.mark("table-sorted \(kind)")
+                return .table(prepared)
             case .workflow(let name):
                 return .workflow(try workflow(name))
             case .document(let source):
@@ -81,7 +84,9 @@ public struct DataLoader: Sendable {
     /// Running and queued runs (one indexed query) and the engine lock's holder (one `flock` probe).
     func header() throws -> HeaderInfo {
         let (running, queued) = try store.activeRunCounts()
+        StartTrace.mark("header-runs")
         let pid = database.engineLockHolder()
+        StartTrace.mark("header-engines")
         return HeaderInfo(database: Self.headerName(database), user: user,
                           engine: pid.map { String($0) } ?? "off", running: running, enginePid: pid, queued: queued)
     }

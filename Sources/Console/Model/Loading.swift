@@ -58,6 +58,13 @@ public struct LoadRequest: Sendable, Equatable {
         self.viewID = viewID; self.content = content; self.sort = sort; self.filter = filter
         self.afterSeq = afterSeq; self.capacity = capacity
     }
+
+    /// What the start trace (`StartTrace`) calls this load.
+    var traceName: String {
+        guard let content else { return "header" }
+        if case .table(let kind, _) = content { return "table-\(kind)" }
+        return "view"
+    }
 }
 
 /// A table with its rows already sorted and filtered the way the view asked, off the input thread.

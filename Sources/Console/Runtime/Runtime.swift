@@ -92,7 +92,9 @@ public final class Runtime {
         case .load(let request):
             let loader = self.loader, inbox = self.inbox
             work.async {
+                StartTrace.mark("load-start \(request.traceName)")
                 let result = loader.load(request)
+                StartTrace.mark("load-end \(request.traceName)")
                 inbox.post(.loaded(request, result, Date()))
             }
         case .quit:
@@ -152,6 +154,7 @@ public final class Runtime {
             terminal.draw(runs, cursor: frame.cursor)
             cellsWritten += runs.reduce(0) { $0 + $1.cells.count }
             trace?.frame(model, cells: runs.reduce(0) { $0 + $1.cells.count })
+            if StartTrace.isOn { StartTrace.mark("frame \(model.headerLastLoad != nil && model.top.lastLoad != nil ? "complete" : "partial") rows=\(model.top.table.visible.count)") }
         }
         previous = frame.buffer
         previousCursor = frame.cursor
