@@ -29,6 +29,16 @@ extension EngineService {
         /// Stopped (its lease lost, its run stopped, the engine aborting): a unit still loading
         /// never starts its device work.
         var halted: (status: Run.Status, reason: String)?
+        /// Its end and its periodic flush, one at a time (see `UnitWriter`).
+        let writer = UnitWriter()
+    }
+
+    /// Serialises a unit's two kinds of writes. A flush that took the unit's last lines just before
+    /// its end was then refused (the end had committed, the lease was over): the lines were lost and
+    /// the engine wrongly stopped a finished unit. The end holds the lock from its `take` to its
+    /// commit and marks the unit ended; a flush that finds it busy or ended leaves the lines to the end.
+    final class UnitWriter: Sendable {
+        let ended = Mutex(false)
     }
 
     /// Stops a unit's device work (or, while it loads, keeps it from starting).
@@ -191,6 +201,14 @@ extension EngineService {
 
     /// Ends a unit through its lease, retried on transient errors (the lease lives by the heartbeat meanwhile).
     func finish(_ unit: RunUnit, lease: UnitLease, journal: RunJournal, success: Bool, recorded: Bool) {
+        let writer = state.withLock { $0.units[unit.id]?.writer } ?? UnitWriter()
+        writer.ended.withLock { ended in
+            ended = true
+            finishLocked(unit, lease: lease, journal: journal, success: success, recorded: recorded)
+        }
+    }
+
+    private func finishLocked(_ unit: RunUnit, lease: UnitLease, journal: RunJournal, success: Bool, recorded: Bool) {
         // The store counts the unit's earlier claims in its results' attempts (`UnitLease.counted`).
         var batch = journal.take()
         if !recorded, state.withLock({ $0.units[unit.id]?.stopRequested ?? false }) {
@@ -245,14 +263,18 @@ extension EngineService {
             state.withLock { $0.units[id]?.lastFlush = now }
             // Not its result: a unit's result goes with its end (`finish`). Written here, between the
             // result and the end, it stayed beside the retry's when this engine died in between.
-            let batch = work.journal.take(results: false)
-            do {
-                if try !database.writeUnitJournal(batch, lease: work.lease) {
-                    log("unit #\(id) is no longer this engine's (its lease expired): stopping its device operation")
-                    await haltUnit(id, status: .interrupted, reason: "the unit's lease was lost")
+            // Skipped while the unit's end is being written, and after: the end takes the lines.
+            let accepted = work.writer.ended.withLockIfAvailable { ended -> Bool in
+                if ended { return true }
+                let batch = work.journal.take(results: false)
+                do { return try database.writeUnitJournal(batch, lease: work.lease) } catch {
+                    work.journal.putBack(batch)
+                    return true
                 }
-            } catch {
-                work.journal.putBack(batch)
+            }
+            if accepted == false {
+                log("unit #\(id) is no longer this engine's (its lease expired): stopping its device operation")
+                await haltUnit(id, status: .interrupted, reason: "the unit's lease was lost")
             }
         }
     }
