@@ -442,12 +442,21 @@ public final class LabManager {
         return try Daemon.spawn(relayBinary, ["lab", "relay", path], log: directory + "/relay.log")
     }
 
-    /// Waits until every device port accepts TCP connections (sshd and relay are ready).
+    /// Waits until every device port accepts TCP connections (sshd and relay are ready). 30 s: on a
+    /// loaded 2-core machine an sshd started beside busy tests was once not listening after 15 s.
+    /// The error carries the end of sshd's logs: the lab's directory goes when a test cleans up.
     func waitUntilListening(_ status: LabStatus) throws {
-        let deadline = Date().addingTimeInterval(15)
+        let deadline = Date().addingTimeInterval(30)
         for d in status.devices where d.group != "behind" {
             while !TCPProbe.canConnect(host: d.address, port: d.port) {
-                if Date() > deadline { throw LabError("\(d.name) (127.0.0.1:\(d.port)) does not accept connections; see \(sshdDirectory)/*.log") }
+                if Date() > deadline {
+                    let logs = ((try? FileManager.default.contentsOfDirectory(atPath: sshdDirectory)) ?? []).filter { $0.hasSuffix(".log") }.sorted()
+                        .map { name -> String in
+                            let text = (try? String(contentsOfFile: sshdDirectory + "/" + name, encoding: .utf8)) ?? ""
+                            return "\(name): " + text.split(separator: "\n").suffix(3).joined(separator: " | ")
+                        }.joined(separator: "; ")
+                    throw LabError("\(d.name) (127.0.0.1:\(d.port)) does not accept connections; see \(sshdDirectory)/*.log (\(logs.isEmpty ? "no log" : logs))")
+                }
                 usleep(20_000)
             }
         }

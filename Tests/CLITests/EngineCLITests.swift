@@ -9,7 +9,7 @@ import XCTest
 /// exit codes, one engine per database, kill -9 recovery, restart from a node, SIGTERM semantics and
 /// stop. Services here are `wait`/`validate` over the example inventory, so no device is contacted;
 /// the lab-backed behaviour of each service kind is covered in EngineTests.
-final class EngineCLITests: XCTestCase {
+final class EngineCLITests: XCTestCase, EngineProcesses {
     var cli: CLI!
     var engines: [Process] = []
     /// Set by `usePostgres()`: the tests that run on both backends (issue #14) use a database of
@@ -49,7 +49,7 @@ final class EngineCLITests: XCTestCase {
     }
 
     override func tearDownWithError() throws {
-        for p in engines where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        killEngines()
         // Engines started in the background by `run`.
         if let pid = engineHolder(), pid > 0 { kill(pid, SIGKILL) }
         postgres?.close()
@@ -81,16 +81,7 @@ final class EngineCLITests: XCTestCase {
 
     /// A foreground `switchboard engine`, its log in a file; returns once it holds the lock.
     func startEngine(_ extra: [String] = []) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CLI.binary)
-        p.arguments = ["engine"] + extra
-        p.environment = cli.environment
-        let log = cli.dir + "/engine-\(engines.count).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        engines.append(p)
+        let p = try launchEngine(extra)
         try waitFor("the engine holds the lock") { self.engineHolder() == p.processIdentifier }
         return p
     }

@@ -8,7 +8,7 @@ import XCTest
 /// Several engines on one PostgreSQL database (issue 15, stage 1: work shared at the run level):
 /// real `switchboard engine` processes of the built binary registering, claiming, heartbeating,
 /// losing one to kill -9, firing scheduled tasks, and seeing stop requests; and SQLite's one engine.
-final class FleetCLITests: XCTestCase {
+final class FleetCLITests: XCTestCase, EngineProcesses {
     var cli: CLI!
     var engines: [Process] = []
     var server: PostgresTestServer!
@@ -35,7 +35,7 @@ final class FleetCLITests: XCTestCase {
     """
 
     override func tearDownWithError() throws {
-        for p in engines where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        killEngines()
     }
 
     /// A PostgreSQL database with the example inventory and this test's services.
@@ -58,25 +58,9 @@ final class FleetCLITests: XCTestCase {
 
     /// A foreground `switchboard engine`, its log in a file.
     @discardableResult
-    func startEngine(_ extra: [String] = []) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CLI.binary)
-        p.arguments = ["engine"] + extra
-        p.environment = cli.environment
-        let log = cli.dir + "/engine-\(engines.count).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        engines.append(p)
-        return p
-    }
+    func startEngine(_ extra: [String] = []) throws -> Process { try launchEngine(extra) }
 
-    func engineLogs() -> String {
-        (0..<engines.count).map { i in
-            "--- engine \(i) (pid \(engines[i].processIdentifier)):\n" + ((try? String(contentsOfFile: cli.dir + "/engine-\(i).log", encoding: .utf8)) ?? "")
-        }.joined(separator: "\n")
-    }
+    func engineLogs() -> String { engineLogs(lastLines: nil) }
 
     /// `switchboard engines --json`.
     func listedEngines() throws -> [EngineEntry] {

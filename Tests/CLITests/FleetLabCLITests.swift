@@ -9,14 +9,14 @@ import XCTest
 /// on one PostgreSQL database spread one `cli` run over hundreds of lab devices, and the lab's own
 /// ledger (every login and command its devices received) is the witness that each unit ran once,
 /// independent of anything the engines or the database say.
-final class FleetLabCLITests: XCTestCase {
+final class FleetLabCLITests: XCTestCase, EngineProcesses {
     var cli: CLI!
     var engines: [Process] = []
     var database = ""
     var psqlOn: ((String) throws -> String)!
 
     override func tearDownWithError() throws {
-        for p in engines where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        killEngines()
         if cli != nil { _ = try? cli.run(["lab", "down"], limit: 30) }
     }
 
@@ -58,26 +58,9 @@ final class FleetLabCLITests: XCTestCase {
     }
 
     @discardableResult
-    func startEngine() throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CLI.binary)
-        p.arguments = ["engine"]
-        p.environment = cli.environment
-        let log = cli.dir + "/engine-\(engines.count).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        engines.append(p)
-        return p
-    }
+    func startEngine() throws -> Process { try launchEngine() }
 
-    func engineLogs() -> String {
-        (0..<engines.count).map { i in
-            let text = (try? String(contentsOfFile: cli.dir + "/engine-\(i).log", encoding: .utf8)) ?? ""
-            return "--- engine \(i) (pid \(engines[i].processIdentifier)):\n" + text.split(separator: "\n").suffix(30).joined(separator: "\n")
-        }.joined(separator: "\n")
-    }
+    func engineLogs() -> String { engineLogs(lastLines: 30) }
 
     func waitFor(_ what: String, timeout: Double, _ condition: () throws -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
