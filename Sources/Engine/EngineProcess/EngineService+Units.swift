@@ -10,7 +10,9 @@ import Synchronization
 /// through the unit's lease: its lines every second (`writeUnitJournal`) and its end with its result
 /// (`finishUnit`, which ends the run when it was the last). A refused write means the lease is gone
 /// (another engine recovered the unit): the unit's device operation is stopped and nothing more of
-/// it is written. Workflows, services run once, and runs without devices still execute whole.
+/// it is written. A workflow with device traversal is spread too, one unit per device's walk
+/// (`runWorkflowUnit`); workflows with service traversal, services run once, and runs without devices
+/// still execute whole.
 extension EngineService {
     /// A unit this engine works on, from its claim (registered at once, in the same step as the
     /// claim: a unit still loading takes its slot of `automation.max_process`, holds its lease and
@@ -57,25 +59,44 @@ extension EngineService {
     }
 
     /// Enqueues a claimed run's units; false when the run is not one to spread (it then runs whole).
+    /// A service over devices gives one unit per device; so does a workflow with device traversal,
+    /// each unit that device's whole walk (`RunExecution.runWorkflowUnit`), configuration-changing
+    /// when any node the walk can reach is (`WorkflowGraph.changesConfiguration`) and capped across
+    /// the engines by the workflow's `max_processes`. A workflow with service traversal, a service run
+    /// once and a run without devices run whole.
     func spread(_ run: Run) async -> Bool {
         guard let id = run.id else { return false }
         do {
-            let plan = try await database.query { store -> (Service, [Device])? in
-                guard let service = try store.service(id: run.serviceId), service.kind != .workflow, service.runMethod == .perDevice,
-                      let devices = try TargetResolver.devices(store, TargetResolver.targets(of: run, service: service)), !devices.isEmpty
+            let plan = try await database.query { store -> (Service, [Device], Bool)? in
+                guard let service = try store.service(id: run.serviceId) else { return nil }
+                if service.kind == .workflow {
+                    guard WorkflowGraph.spreadsPerDevice(service) else { return nil }
+                } else if service.runMethod != .perDevice {
+                    return nil
+                }
+                guard let devices = try TargetResolver.devices(store, TargetResolver.targets(of: run, service: service)), !devices.isEmpty
                 else { return nil }
-                return (service, devices)
+                // A graph that does not load (no start node, a restart's node gone) runs whole: the
+                // whole run fails with the error, once, as it always has.
+                let mutating = service.kind == .workflow
+                    ? try WorkflowGraph.load(store, service, startAt: run.restartFrom).changesConfiguration(store)
+                    : service.changesConfiguration
+                return (service, devices, mutating)
             }
-            guard let (service, devices) = plan else { return false }
-            let mutating = service.changesConfiguration
+            guard let (service, devices, mutating) = plan else { return false }
             let specs = devices.map {
                 RunUnitSpec(serviceId: service.id ?? run.serviceId, serviceName: service.name, deviceId: $0.id, deviceName: $0.name,
                             mutating: mutating, maxProcesses: service.maxProcesses)
             }
-            let opening = RunLogLine(runId: id, seq: 0, time: Date(), level: .info, device: "", service: service.name,
-                                     message: "run \(id) of service '\(service.name)' started by \(run.user) (\(run.trigger.rawValue)) on \(devices.count) device\(devices.count == 1 ? "" : "s"), spread over the engines")
-            _ = try database.enqueueUnits(run: id, specs, lines: [opening])
-            log("run \(id) (\(run.serviceName)) spread as \(specs.count) unit\(specs.count == 1 ? "" : "s")")
+            let what = service.kind == .workflow ? "workflow" : "service"
+            var lines = [RunLogLine(runId: id, seq: 0, time: Date(), level: .info, device: "", service: service.name,
+                                    message: "run \(id) of \(what) '\(service.name)' started by \(run.user) (\(run.trigger.rawValue)) on \(devices.count) device\(devices.count == 1 ? "" : "s"), spread over the engines")]
+            if service.kind == .workflow, !run.restartFrom.isEmpty {
+                lines.append(RunLogLine(runId: id, seq: 0, time: Date(), level: .info, device: "", service: service.name,
+                                        message: "restarting from '\(run.restartFrom)' (restart of run \(run.restartOf.map(String.init) ?? "?"))"))
+            }
+            _ = try database.enqueueUnits(run: id, specs, lines: lines)
+            log("run \(id) (\(run.serviceName)) spread as \(specs.count) unit\(specs.count == 1 ? "" : "s")\(mutating ? " (configuration-changing)" : "")")
             return true
         } catch {
             log("run \(id): cannot spread it over the engines (\(StoreError.describe(error))): it runs here whole")
@@ -96,7 +117,9 @@ extension EngineService {
         // Each engine's configuration changes stayed in its own unit executions: a `change`
         // notification reads the run's back from its snapshots (each against the device's previous one).
         if let changes = try? database.query({ store -> [RunEvents.ConfigChange] in
-            guard try store.service(id: final.serviceId)?.kind == .backup else { return [] }
+            // A backup service, or a workflow (whose nodes may back up): whole runs report the
+            // changes their backups saw, whatever node saw them.
+            guard let kind = try store.service(id: final.serviceId)?.kind, kind == .backup || kind == .workflow else { return [] }
             var out: [RunEvents.ConfigChange] = []
             for device in Set(try store.results(run: runId, device: nil).map(\.deviceName)).sorted() where !device.isEmpty {
                 let history = try store.configSnapshots(device: device).sorted { ($0.id ?? 0) > ($1.id ?? 0) }
@@ -180,7 +203,10 @@ extension EngineService {
             }
             // Stopped while it loaded: the execution starts stopped, and its unit ends unrecorded at once.
             if let halted { await execution.stop(status: halted.status, reason: halted.reason) }
-            let work = Task { await execution.runUnit(service, device: device, payload: run.parameters, previous: nil) }
+            let work = Task { () async -> RunExecution.UnitOutcome in
+                if service.kind == .workflow { return await execution.runWorkflowUnit(service, device: device, payload: run.parameters) }
+                return await execution.runUnit(service, device: device, payload: run.parameters, previous: nil)
+            }
             state.withLock { s in if s.units[unit.id]?.lease == lease { s.units[unit.id]?.task = work } }
             let outcome = await work.value
             await execution.sessions.closeAll()

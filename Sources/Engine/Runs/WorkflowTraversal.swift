@@ -81,8 +81,14 @@ extension RunExecution {
 
     private func recordWorkflowOutcome(_ workflow: Service, _ f: DeviceFlow) {
         if endingStatus != nil { return }
-        record(workflow, f.device, success: f.success, output: f.success ? "workflow completed" : "workflow failed", ms: 0, attempts: 1)
+        recordWorkflowResult(workflow, f)
         deviceDoneForWorkflow(f)
+    }
+
+    /// A device's workflow outcome as a result row; a whole run also counts it in its progress, a
+    /// spread walk's unit is counted by the queue (`runWorkflowUnit`).
+    func recordWorkflowResult(_ workflow: Service, _ f: DeviceFlow) {
+        record(workflow, f.device, success: f.success, output: f.success ? "workflow completed" : "workflow failed", ms: 0, attempts: 1)
     }
 
     private func deviceDoneForWorkflow(_ f: DeviceFlow) {

@@ -1,7 +1,7 @@
 import Foundation
 
-// The unit-level queue (several engines, stage 2): a run's units (one service on one device; a
-// device's walk through a workflow is not spread yet) in `run_unit`, claimed by engines in batches under a lease kept
+// The unit-level queue (several engines, stage 2): a run's units (one service on one device, or one
+// device's whole walk through a workflow with device traversal) in `run_unit`, claimed by engines in batches under a lease kept
 // by the database's clock. Every write of a claimed unit carries its lease (`UnitLease`) and is
 // refused once the unit is no longer that claim's: an engine that lost its lease (killed, stopped,
 // cut off) can never write a result or a log line for it again.
