@@ -263,6 +263,10 @@ final class EngineCLITests: XCTestCase, EngineProcesses {
     func testKill9LeavesAnInterruptedRunThatRestartsFromANodeOnPostgreSQL() throws {
         // Lost after 2 s without a heartbeat (15 s by default) keeps the test short.
         cli.environment["SWITCHBOARD_ENGINE_ACTIVE_THRESHOLD_S"] = "2"
+        // The run-level recovery of a run executed whole (interrupted, naming the lost engine). With the
+        // unit queue on, this workflow's read-only walks are requeued instead and the run completes:
+        // FleetWorkflowLabCLITests covers that, and a restart from a node of a spread run.
+        cli.environment["SWITCHBOARD_ENGINE_UNIT_QUEUE"] = "false"
         try usePostgres()
         try kill9LeavesAnInterruptedRunThatRestartsFromANode()
     }

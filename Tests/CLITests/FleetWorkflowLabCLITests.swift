@@ -34,19 +34,24 @@ final class FleetWorkflowLabCLITests: XCTestCase, EngineProcesses {
           {"name": "wf checked", "kind": "workflow", "traversal": "device", "max_processes": 100,
            "members": ["wf interfaces", "wf check"], "start": "wf interfaces"},
           {"name": "wf change", "kind": "workflow", "traversal": "device", "max_processes": 100,
-           "members": ["wf version", "wf loopback"], "start": "wf version"}],
+           "members": ["wf version", "wf loopback"], "start": "wf version"},
+          {"name": "wf backup node", "kind": "backup"},
+          {"name": "wf backup", "kind": "workflow", "traversal": "device", "max_processes": 100,
+           "members": ["wf version", "wf backup node"], "start": "wf version"}],
          "workflow_edges": [
           {"name": "audit", "workflow": "wf audit", "source": "wf interfaces", "destination": "wf version", "subtype": "success"},
           {"name": "checked", "workflow": "wf checked", "source": "wf interfaces", "destination": "wf check", "subtype": "success"},
-          {"name": "change", "workflow": "wf change", "source": "wf version", "destination": "wf loopback", "subtype": "success"}]}
+          {"name": "change", "workflow": "wf change", "source": "wf version", "destination": "wf loopback", "subtype": "success"},
+          {"name": "backup", "workflow": "wf backup", "source": "wf version", "destination": "wf backup node", "subtype": "success"}]}
         """
 
     /// A lab of `labDevices` generated devices (`lab-NNNN`, platforms in turn) plus the example
     /// network's, in the database with the workflows above. The unit queue is switched on explicitly.
-    func setUpLab(name: String, labDevices: Int, latencyMs: Int, maxProcess: Int) throws -> [String] {
+    func setUpLab(name: String, labDevices: Int, latencyMs: Int, maxProcess: Int, settings: String? = nil) throws -> [String] {
         let server = try PostgresTestServer.require()
         cli = try CLI()
         cli.environment.removeValue(forKey: "SSH_AUTH_SOCK")
+        if let settings { _ = try cli.write("config/switchboard/settings.json", settings) }
         let database = try server.createDatabase(name)
         psqlOn = { [server, database] sql in try server.psql(database, sql).trimmingCharacters(in: .whitespacesAndNewlines) }
         cli.environment["SWITCHBOARD_DB"] = server.socketURL(database)
@@ -305,5 +310,46 @@ final class FleetWorkflowLabCLITests: XCTestCase, EngineProcesses {
         let versions = ledger.count(of: "show version")
         XCTAssertEqual(Set(versions.filter { $0.value == 2 }.keys), remaining)
         XCTAssertEqual(Set(versions.filter { $0.value == 1 }.keys), passed)
+    }
+
+    /// A spread workflow run's end is a whole run's: its backup node's configurations, committed by
+    /// each engine that walked some devices, are pushed by that engine once its last walk of the run
+    /// ends (the remote ends at the local head with every device's configuration), and its `change`
+    /// notification, sent once by the engine that ends the run, lists every device's change (read
+    /// back from the run's snapshots, whichever engine took them).
+    func testASpreadWorkflowRunPushesItsBackupsAndNotifiesItsChanges() throws {
+        let remote = NSTemporaryDirectory() + "wfunits-remote-\(UUID().uuidString).git"
+        defer { try? FileManager.default.removeItem(atPath: remote) }
+        _ = try plainGit(["init", "-q", "--bare", "-b", "main", remote], home: NSTemporaryDirectory())
+        _ = try setUpLab(name: "wfbackup", labDevices: 0, latencyMs: 50, maxProcess: 1, settings: #"{"git": {"remote": "\#(remote)"}}"#)
+        cli.environment["XDG_STATE_HOME"] = cli.dir + "/state"
+        let http = try Receiver(python: "/usr/bin/python3", script: Receiver.http, directory: cli.dir + "/http")
+        defer { http.stop() }
+        cli.environment["SWITCHBOARD_WEBHOOK_URL"] = "http://127.0.0.1:\(http.port)/hook"
+        try startEngines(2)
+        let devices = ["par-acc1", "par-acc2", "lon-acc1", "nyc-acc1"]
+        let backend = try PostgresBackend(url: try PostgresURL(parsing: cli.environment["SWITCHBOARD_DB"]!, source: "test"), environment: [:])
+        let runId = try XCTUnwrap(try RunQueue(database: backend).enqueue(
+            service: "wf backup", trigger: .cli, user: "test", devices: devices,
+            parameters: ["notify": .object(["when": .string("change"), "channels": .array([.string("webhook")])])]).id)
+        try waitForEnd(runId, timeout: 120)
+        XCTAssertEqual(try psql("SELECT status || ' ' || progress_done || '/' || progress_total FROM run WHERE id = \(runId)"), "completed 4/4",
+                       engineLogs(lastLines: 30))
+        XCTAssertEqual(try psql("SELECT count(DISTINCT engine_id) FROM run_unit WHERE run_id = \(runId)"), "2", "walked by both engines")
+        let repo = cli.dir + "/data/switchboard/network_data"
+        let remoteFiles = try plainGit(["--git-dir", remote, "ls-tree", "-r", "--name-only", "main"], home: cli.dir)
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_log WHERE run_id = \(runId) AND message LIKE 'git: the configuration was not committed%'"), "0",
+                       "every backup committed (two engines once raced to create the repository)")
+        let runLog = try psql("SELECT string_agg(device || ' ' || service || ' ' || message, E'\\n' ORDER BY seq) FROM run_log WHERE run_id = \(runId)")
+        for device in devices { XCTAssertTrue(remoteFiles.contains("configurations/\(device)"), "\(device) pushed: \(remoteFiles)\n\(runLog)\n\(engineLogs(lastLines: 30))") }
+        XCTAssertEqual(try plainGit(["--git-dir", remote, "rev-parse", "main"], home: cli.dir), try plainGit(["-C", repo, "rev-parse", "HEAD"], home: cli.dir))
+        let posts = http.received(atLeast: 1).map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        sleep(2)
+        XCTAssertEqual(http.received(atLeast: 1).count, 1, "one notification, from the engine that ended the run")
+        let body = try XCTUnwrap(posts.first?["body"] as? [String: Any], "the change notification was sent")
+        XCTAssertEqual(body["status"] as? String, "completed")
+        let changes = (body["changes"] as? [[String: Any]]) ?? []
+        XCTAssertEqual(Set(changes.compactMap { $0["device"] as? String }), Set(devices), "\(body)")
+        XCTAssertTrue(changes.allSatisfy { ($0["diff"] as? String)?.contains("+++") == true }, "\(changes)")
     }
 }

@@ -39,6 +39,31 @@ final class ConfigRepositoryTests: XCTestCase {
         return path
     }
 
+    /// Several engines sharing one data directory find no repository at once: each creates it (on
+    /// its own descriptor, as separate processes do; flock locks conflict between descriptors), and
+    /// every one's commit lands. Before, two `git init`s raced and one failed, losing its commit.
+    func testConcurrentFirstCommitsAllLandWhenTheRepositoryIsCreatedAtOnce() throws {
+        for round in 0..<5 {
+            let path = dir + "/network_data_\(round)"
+            let failures = Failures()
+            DispatchQueue.concurrentPerform(iterations: 6) { i in
+                let repo = ConfigRepository(path: path)
+                do { _ = try repo.locked { try repo.commit(device: "d\(i)", content: "hostname d\(i)\n", author: "ann", message: "d\(i)") } }
+                catch { failures.add("d\(i): \(error)") }
+            }
+            XCTAssertEqual(failures.all, [], "round \(round)")
+            let files = try git(["-C", path, "ls-tree", "-r", "--name-only", "HEAD"]).split(separator: "\n").map(String.init)
+            XCTAssertEqual(Set(files), Set((0..<6).map { "configurations/d\($0)" } + [".gitattributes"]), "round \(round)")
+        }
+    }
+
+    final class Failures: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [String] = []
+        func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
+        var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
+    }
+
     func testCommitsOnlyChangesWithAuthorAndMessage() throws {
         let repo = ConfigRepository(path: dir + "/network_data")
         let first = try repo.locked { try repo.commit(device: "edge1", content: "hostname edge1\n", author: "alice", message: "edge1: service 'b', run 1") }

@@ -77,12 +77,7 @@ public final class ConfigRepository: Sendable {
 
     /// Runs `body` holding the repository's lock (created with the repository when missing).
     public func locked<T>(_ body: () throws -> T) throws -> T {
-        if !FileManager.default.fileExists(atPath: path + "/.git") {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            // `git init` on an existing repository changes nothing, so two processes racing here is harmless.
-            let r = try git.run(["-C", path] + identity() + ["init", "-q", "-b", branch])
-            guard r.ok else { throw GitError("git init \(path): \(r.message)") }
-        }
+        if !FileManager.default.fileExists(atPath: path + "/.git/switchboard.lock") { try create() }
         let fd = open(path + "/.git/switchboard.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw GitError("cannot open \(path)/.git/switchboard.lock: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -90,6 +85,29 @@ public final class ConfigRepository: Sendable {
         defer { flock(fd, LOCK_UN) }
         try prepare()
         return try body()
+    }
+
+    /// Creates the repository, once, whoever else is creating it. Two engines on one host that share
+    /// the data directory found no repository at the same moment (their first backups at once, as
+    /// in a run spread over both): both ran `git init`, and one failed on the other's half-made
+    /// `.git`, losing that backup's commit. The creation is serialised by a lock beside the
+    /// repository, and is done only by whoever finds no lock file inside it (made last).
+    private func create() throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let guardPath = (path as NSString).standardizingPath + ".init.lock"
+        let fd = open(guardPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw GitError("cannot open \(guardPath): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 { if errno != EINTR { break } }
+        defer { flock(fd, LOCK_UN) }
+        if FileManager.default.fileExists(atPath: path + "/.git/switchboard.lock") { return }
+        if !FileManager.default.fileExists(atPath: path + "/.git/HEAD") {
+            let r = try git.run(["-C", path] + identity() + ["init", "-q", "-b", branch])
+            guard r.ok else { throw GitError("git init \(path): \(r.message)") }
+        }
+        let made = open(path + "/.git/switchboard.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard made >= 0 else { throw GitError("cannot create \(path)/.git/switchboard.lock: \(String(cString: strerror(errno)))") }
+        close(made)
     }
 
     /// Serial queues by repository path: blocking git work never runs on the cooperative pool.

@@ -117,11 +117,13 @@ extension EngineService {
         // Each engine's configuration changes stayed in its own unit executions: a `change`
         // notification reads the run's back from its snapshots (each against the device's previous one).
         if let changes = try? database.query({ store -> [RunEvents.ConfigChange] in
-            // A backup service, or a workflow (whose nodes may back up): whole runs report the
-            // changes their backups saw, whatever node saw them.
+            // A backup service, or a workflow one of whose backup nodes ran: a whole run reports the
+            // changes its backups saw, whatever node saw them. (Other runs read no snapshots.)
             guard let kind = try store.service(id: final.serviceId)?.kind, kind == .backup || kind == .workflow else { return [] }
+            let results = try store.results(run: runId, device: nil)
+            if kind == .workflow, try !Set(results.map(\.serviceId)).contains(where: { try store.service(id: $0)?.kind == .backup }) { return [] }
             var out: [RunEvents.ConfigChange] = []
-            for device in Set(try store.results(run: runId, device: nil).map(\.deviceName)).sorted() where !device.isEmpty {
+            for device in Set(results.map(\.deviceName)).sorted() where !device.isEmpty {
                 let history = try store.configSnapshots(device: device).sorted { ($0.id ?? 0) > ($1.id ?? 0) }
                 guard let index = history.firstIndex(where: { $0.runId == runId }) else { continue }
                 let stored = history[index], previous = history.indices.contains(index + 1) ? history[index + 1] : nil
