@@ -123,17 +123,23 @@ final class FleetWorkflowLabCLITests: XCTestCase, EngineProcesses {
         Set(try psql("SELECT coalesce(string_agg(device_name, ','), '') FROM run_unit WHERE run_id = \(run) AND attempts > 1").split(separator: ",").map(String.init))
     }
 
-    /// The engine with the most of the run's units in flight: its process and how many it holds.
-    func busiestEngine(_ run: Int64) throws -> (Process, Set<String>) {
+    /// kill -9 of the engine with the most of the run's units in flight; returns it and the devices
+    /// whose walks it held when it died (read after the kill: they stay claimed by it until their
+    /// lease, 3 s, expires).
+    func killBusiestEngine(_ run: Int64) throws -> (Process, Set<String>) {
         let pid = try XCTUnwrap(Int32(try psql("""
             SELECT e.pid FROM run_unit u JOIN engine e ON e.id = u.engine_id
             WHERE u.run_id = \(run) AND u.status = 'claimed' GROUP BY e.pid ORDER BY count(*) DESC LIMIT 1
             """)))
+        let victim = try XCTUnwrap(engines.first { $0.processIdentifier == pid })
+        kill(pid, SIGKILL)
+        victim.waitUntilExit()
         let held = Set(try psql("""
-            SELECT string_agg(u.device_name, ',') FROM run_unit u JOIN engine e ON e.id = u.engine_id
+            SELECT coalesce(string_agg(u.device_name, ','), '') FROM run_unit u JOIN engine e ON e.id = u.engine_id
             WHERE u.run_id = \(run) AND u.status = 'claimed' AND e.pid = \(pid)
             """).split(separator: ",").map(String.init))
-        return (try XCTUnwrap(engines.first { $0.processIdentifier == pid }), held)
+        print("killed engine \(pid) walking \(held.sorted())")
+        return (victim, held)
     }
 
     // MARK: tests
@@ -202,10 +208,7 @@ final class FleetWorkflowLabCLITests: XCTestCase, EngineProcesses {
             try Int(self.psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status = 'succeeded'"))! >= 10
                 && Int(self.psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status = 'claimed'"))! >= 2
         }
-        let (victim, held) = try busiestEngine(runId)
-        kill(victim.processIdentifier, SIGKILL)
-        victim.waitUntilExit()
-        print("killed engine \(victim.processIdentifier) walking \(held.sorted())")
+        let (victim, held) = try killBusiestEngine(runId)
         try waitForEnd(runId)
 
         XCTAssertEqual(try psql("SELECT status || ' ' || progress_done || '/' || progress_total || ' ' || progress_failed FROM run WHERE id = \(runId)"),
@@ -248,10 +251,7 @@ final class FleetWorkflowLabCLITests: XCTestCase, EngineProcesses {
             try Int(self.psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status = 'succeeded'"))! >= 3
                 && Int(self.psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status = 'claimed'"))! >= 2
         }
-        let (victim, held) = try busiestEngine(runId)
-        kill(victim.processIdentifier, SIGKILL)
-        victim.waitUntilExit()
-        print("killed engine \(victim.processIdentifier) walking \(held.sorted())")
+        let (_, held) = try killBusiestEngine(runId)
         try waitForEnd(runId)
 
         XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND NOT mutating"), "0", "every walk can change configuration")
