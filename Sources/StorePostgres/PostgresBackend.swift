@@ -140,12 +140,27 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
         }
     }
 
+    /// A second connection for a read that spreads over two (the console's device table,
+    /// `DeviceTableHelper`): an idle one of the pool, else one connect attempt (no retries: the
+    /// read then does the work on its own connection). Given back with `checkIn` (or closed).
+    func borrowConnection() -> PGConnection? {
+        var pooled: PGConnection? = poolLock.withLock { idle.popLast() }
+        while let p = pooled, p.isClosed {
+            p.close()
+            pooled = poolLock.withLock { idle.popLast() }
+        }
+        if let pooled { return pooled }
+        StartTrace.mark("pg-connect-helper")
+        return try? PGConnection.connect(url, environment: environment, home: home,
+                                         sessionParameters: Self.sessionParameters(lockTimeoutMs: lockTimeoutMs))
+    }
+
     /// A transaction whose connection was lost at its BEGIN: nothing of it ran.
     struct NotBegun: Error {
         let error: StoreError
     }
 
-    private func checkIn(_ c: PGConnection) {
+    func checkIn(_ c: PGConnection) {
         let kept = poolLock.withLock { () -> Bool in
             if idle.count < maxIdle { idle.append(c); return true }
             return false
@@ -180,6 +195,7 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     func inSnapshot<T>(_ c: PGConnection, _ body: (PostgresExecutor) throws -> T) throws -> T {
         c.send("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", reportFailure: true)
         let executor = PostgresExecutor(connection: c, columns: columns)
+        executor.backend = self
         do {
             let value = try body(executor)
             c.send("COMMIT", reportFailure: false)
