@@ -285,7 +285,7 @@ final class PostgresChangeWaiter: StoreChangeWaiting, @unchecked Sendable {
         self.connection = connection
         // The handler holds the signal, never the waiter: the waiter's last release (which closes
         // its connection and waits for that) must not happen on an event-loop thread.
-        connection.connection.addListener(channel: channel) { [signal] _, _ in signal.raise() }
+        connection.connection.addListener(channel: channel) { [signal] _, note in signal.raise(note.payload) }
         // Explicitly too: when this returns, the server has registered the LISTEN (the listener's own
         // LISTEN is sent asynchronously), so a commit after `init` is never missed.
         try connection.query("LISTEN \(channel)")
@@ -298,16 +298,35 @@ final class PostgresChangeWaiter: StoreChangeWaiting, @unchecked Sendable {
     @discardableResult
     func wait(timeoutMs: Int32) -> Bool { signal.wait(until: Date().addingTimeInterval(Double(timeoutMs) / 1000)) }
 
-    /// A wake-up flag: raised by notifications (coalesced), consumed by `wait`.
+    /// The lines journal flushes carried (`PostgresBackend.journalStatement`), in commit order.
+    func takeCarriedLines() -> [RunLogLine] {
+        signal.takeNotes().flatMap { PostgresBackend.carriedLines($0) ?? [] }
+    }
+
+    /// A wake-up flag: raised by notifications (coalesced), consumed by `wait`; and the payloads that
+    /// came with them (the last `maxNotes`: a reader that misses some reads instead).
     final class Signal: @unchecked Sendable {
         private let condition = NSCondition()
         private var pending = false
+        private var notes: [String] = []
+        static let maxNotes = 64
 
-        func raise() {
+        func raise(_ note: String = "") {
             condition.lock()
             pending = true
+            if !note.isEmpty {
+                notes.append(note)
+                if notes.count > Self.maxNotes { notes.removeFirst(notes.count - Self.maxNotes) }
+            }
             condition.signal()
             condition.unlock()
+        }
+
+        func takeNotes() -> [String] {
+            condition.lock(); defer { condition.unlock() }
+            let taken = notes
+            notes = []
+            return taken
         }
 
         func wait(until deadline: Date) -> Bool {
