@@ -128,6 +128,7 @@ extension PostgresExecutor {
                     try runHere(theirs)
                 }
             }
+            StartTrace.mark("pg-devices-parts-taken")
             guard whole else {
                 StartTrace.mark("pg-devices-separator-in-a-value")
                 return try deviceTableRows(wanted: wanted, properties: properties, date: date, make: make)
