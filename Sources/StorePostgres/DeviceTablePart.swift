@@ -63,22 +63,57 @@ struct DeviceTablePart {
     }
 
     /// The parts' rows in one name order (byte order, as PostgreSQL's `COLLATE "C"` and SQLite sort):
-    /// each as its part and its index there.
+    /// each as its part and its index there. Each part is in name order already: a merge through a
+    /// heap of the parts' next rows, names compared with `memcmp` (80,000 rows from 8 parts: a few
+    /// milliseconds; a scan of every part per row, comparing `utf8` views, took ~30 ms of the first frame).
     static func mergeOrder(_ parts: [DeviceTablePart]) -> [(part: Int, row: Int)] {
-        var order: [(part: Int, row: Int)] = []
-        order.reserveCapacity(parts.reduce(0) { $0 + $1.values.count })
         if parts.count == 1 { return parts[0].values.indices.map { (0, $0) } }
+        let names: [[String]] = parts.map { $0.values.map { $0[1] } }
+        var order: [(part: Int, row: Int)] = []
+        order.reserveCapacity(names.reduce(0) { $0 + $1.count })
         var next = [Int](repeating: 0, count: parts.count)
-        while true {
-            var best = -1
-            for p in parts.indices where next[p] < parts[p].values.count {
-                if best < 0 || parts[p].values[next[p]][1].utf8.lexicographicallyPrecedes(parts[best].values[next[best]][1].utf8) { best = p }
+        var heap = names.indices.filter { !names[$0].isEmpty }
+        func less(_ p: Int, _ q: Int) -> Bool {
+            let a = names[p][next[p]], b = names[q][next[q]]
+            let ordered = bytesPrecede(a, b)
+            return ordered || (!bytesPrecede(b, a) && p < q)
+        }
+        func siftDown(_ start: Int) {
+            var i = start
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < heap.count && less(heap[l], heap[m]) { m = l }
+                if r < heap.count && less(heap[r], heap[m]) { m = r }
+                if m == i { return }
+                heap.swapAt(i, m)
+                i = m
             }
-            if best < 0 { break }
-            order.append((best, next[best]))
-            next[best] += 1
+        }
+        for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
+        while let p = heap.first {
+            order.append((p, next[p]))
+            next[p] += 1
+            if next[p] == names[p].count {
+                let last = heap.removeLast()
+                if heap.isEmpty { break }
+                heap[0] = last
+            }
+            siftDown(0)
         }
         return order
+    }
+
+    /// Whether `a` sorts before `b` in byte order (UTF-8, shorter first on a common prefix).
+    static func bytesPrecede(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { pa in
+            b.withUTF8 { pb in
+                let n = min(pa.count, pb.count)
+                let c = n == 0 ? 0 : memcmp(pa.baseAddress!, pb.baseAddress!, n)
+                return c != 0 ? c < 0 : pa.count < pb.count
+            }
+        }
     }
 
     /// The built-in values in `order` (without `extra`'s), with the custom properties' indexes following their rows.

@@ -168,9 +168,13 @@ public final class PGConnection: @unchecked Sendable {
         }
     }
 
-    /// Sends every statement at once and hands each one's rows to `each`, in order, as soon as that
-    /// one is answered: the server runs the next while the caller works on the last (one
-    /// connection answers in order). The first failure is thrown; the statements after it still run.
+    /// Queues every statement at once and hands each one's rows to `each`, in order, as soon as that
+    /// one is answered: the server runs the next while the caller works on the last. postgres-nio
+    /// runs one statement at a time per connection (the next goes out from its event loop when the
+    /// last one's answer is in, no round trip through this thread); it does not pipeline on the wire,
+    /// so two statements are never on one server process at once: work that should run in parallel
+    /// needs connections of its own (`DeviceTableHelper`). The first failure is thrown; the
+    /// statements after it still run.
     public func pipeline(_ statements: [(sql: String, values: [PGValue])], each: (Int, [PostgresRow]) throws -> Void) throws {
         lock.lock(); defer { lock.unlock() }
         let sent = pending

@@ -94,15 +94,17 @@ extension PostgresBackend {
             // Lost during COMMIT (a server restart): the batch may have landed, and written again it
             // would conflict on its lines for ever (the journal keeps a failed batch). It landed
             // whole or not at all: its first line says which.
-            guard let first = batch.lines.first, let landed = try? withConnection({ c in
-                try c.query("SELECT count(*) FROM run_log WHERE run_id = $1 AND seq = $2 AND message = $3",
-                            [.int(Int(first.runId)), .int(Int(first.seq)), .text(first.message)]).first?.value(0, as: Int.self) ?? 0
-            }) else { throw e }
-            if landed == 0 { throw e }
+            guard journalLanded(batch) == true else { throw e }
         }
     }
 
     private func writeJournalOnce(_ batch: JournalBatch) throws {
+        let (sql, values) = try Self.journalStatement(batch)
+        try withConnection { c in try c.query(sql, values) }
+    }
+
+    /// The journal's one statement for `batch`.
+    static func journalStatement(_ batch: JournalBatch) throws -> (String, [PGValue]) {
         let lines: [[String: Any]] = batch.lines.map { l in
             ["run_id": l.runId, "seq": l.seq, "time": PGRecords.formatTimestamp(l.time), "level": l.level.rawValue,
              "device": l.device, "service": l.service, "message": l.message]
@@ -117,27 +119,57 @@ extension PostgresBackend {
         }
         let progress: [[Any]] = batch.progress.sorted { $0.key < $1.key }.map { [$0.key, $0.value.done, $0.value.total, $0.value.failed] }
         let status: [[Any]] = batch.deviceStatus.sorted { $0.key < $1.key }.map { [$0.key, $0.value.status, PGRecords.formatTimestamp($0.value.time)] }
-        try withConnection { c in
-            try c.query("""
-                WITH l AS (
-                    INSERT INTO run_log (run_id, seq, time, level, device, service, message)
-                    SELECT run_id, seq, time, level, device, service, message FROM jsonb_populate_recordset(NULL::run_log, $1::jsonb)),
-                res AS (
-                    INSERT INTO result (run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows,
-                                        engine_id, engine_host)
-                    SELECT r.run_id, r.service_id, r.service_name, r.device_id, r.device_name, r.success, r.output, r.duration_ms, r.attempts,
-                           r.created_at, r.rows, run.engine_id, COALESCE(run.engine_host, '')
-                    FROM jsonb_populate_recordset(NULL::result, $2::jsonb) WITH ORDINALITY AS r LEFT JOIN run ON run.id = r.run_id
-                    ORDER BY ordinality),
-                p AS (
-                    UPDATE run SET progress_done = (e->>1)::integer, progress_total = (e->>2)::integer, progress_failed = (e->>3)::integer
-                    FROM jsonb_array_elements($3::jsonb) e WHERE run.id = (e->>0)::bigint),
-                d AS (
-                    UPDATE device SET last_run_status = e->>1, last_run_time = (e->>2)::timestamptz
-                    FROM jsonb_array_elements($4::jsonb) e WHERE device.id = (e->>0)::bigint)
-                SELECT pg_notify('\(Self.channel)', '')
-                """, [.text(try Self.json(lines)), .text(try Self.json(results)), .text(try Self.json(progress)), .text(try Self.json(status))])
+        let values: [PGValue] = [.text(try Self.json(lines)), .text(try Self.json(results)), .text(try Self.json(progress)), .text(try Self.json(status))]
+        return ("""
+            WITH l AS (
+                INSERT INTO run_log (run_id, seq, time, level, device, service, message)
+                SELECT run_id, seq, time, level, device, service, message FROM jsonb_populate_recordset(NULL::run_log, $1::jsonb)),
+            res AS (
+                INSERT INTO result (run_id, service_id, service_name, device_id, device_name, success, output, duration_ms, attempts, created_at, rows,
+                                    engine_id, engine_host)
+                SELECT r.run_id, r.service_id, r.service_name, r.device_id, r.device_name, r.success, r.output, r.duration_ms, r.attempts,
+                       r.created_at, r.rows, run.engine_id, COALESCE(run.engine_host, '')
+                FROM jsonb_populate_recordset(NULL::result, $2::jsonb) WITH ORDINALITY AS r LEFT JOIN run ON run.id = r.run_id
+                ORDER BY ordinality),
+            p AS (
+                UPDATE run SET progress_done = (e->>1)::integer, progress_total = (e->>2)::integer, progress_failed = (e->>3)::integer
+                FROM jsonb_array_elements($3::jsonb) e WHERE run.id = (e->>0)::bigint),
+            d AS (
+                UPDATE device SET last_run_status = e->>1, last_run_time = (e->>2)::timestamptz
+                FROM jsonb_array_elements($4::jsonb) e WHERE device.id = (e->>0)::bigint)
+            SELECT pg_notify('\(Self.channel)', CASE WHEN octet_length($1) <= \(Self.maxCarried) THEN $1 ELSE '' END)
+            """, values)
+    }
+
+    /// The largest lines payload a journal flush's NOTIFY carries (PostgreSQL's limit is 8000 bytes).
+    static let maxCarried = 7900
+
+    /// The lines a journal flush's NOTIFY payload carries (the `$1` of `journalStatement`: a JSON
+    /// array of `run_log` rows), nil for any other payload.
+    static func carriedLines(_ payload: String) -> [RunLogLine]? {
+        guard payload.hasPrefix("["), let array = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [[String: Any]] else { return nil }
+        var lines: [RunLogLine] = []
+        lines.reserveCapacity(array.count)
+        for o in array {
+            guard let run = (o["run_id"] as? NSNumber)?.int64Value, let seq = (o["seq"] as? NSNumber)?.int64Value,
+                  let time = (o["time"] as? String).flatMap(PGRecords.parseTimestamp),
+                  let level = (o["level"] as? String).flatMap(RunLogLine.Level.init(rawValue:)),
+                  let device = o["device"] as? String, let service = o["service"] as? String, let message = o["message"] as? String
+            else { return nil }
+            lines.append(RunLogLine(runId: run, seq: seq, time: time, level: level, device: device, service: service, message: message))
         }
+        return lines
+    }
+
+    /// Whether `batch` committed, when the answer was lost with the connection (a server restart
+    /// during COMMIT): a batch lands whole or not at all, and its first line says which. Nil: no
+    /// line to tell by, or the server cannot be asked now.
+    func journalLanded(_ batch: JournalBatch) -> Bool? {
+        guard let first = batch.lines.first else { return nil }
+        return try? withConnection { c in
+            try c.query("SELECT count(*) FROM run_log WHERE run_id = $1 AND seq = $2 AND message = $3",
+                        [.int(Int(first.runId)), .int(Int(first.seq)), .text(first.message)]).first?.value(0, as: Int.self) ?? 0
+        } > 0
     }
 
     static func json(_ value: Any) throws -> String {

@@ -140,12 +140,27 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
         }
     }
 
+    /// A second connection for a read that spreads over two (the console's device table,
+    /// `DeviceTableHelper`): an idle one of the pool, else one connect attempt (no retries: the
+    /// read then does the work on its own connection). Given back with `checkIn` (or closed).
+    func borrowConnection() -> PGConnection? {
+        var pooled: PGConnection? = poolLock.withLock { idle.popLast() }
+        while let p = pooled, p.isClosed {
+            p.close()
+            pooled = poolLock.withLock { idle.popLast() }
+        }
+        if let pooled { return pooled }
+        StartTrace.mark("pg-connect-helper")
+        return try? PGConnection.connect(url, environment: environment, home: home,
+                                         sessionParameters: Self.sessionParameters(lockTimeoutMs: lockTimeoutMs))
+    }
+
     /// A transaction whose connection was lost at its BEGIN: nothing of it ran.
     struct NotBegun: Error {
         let error: StoreError
     }
 
-    private func checkIn(_ c: PGConnection) {
+    func checkIn(_ c: PGConnection) {
         let kept = poolLock.withLock { () -> Bool in
             if idle.count < maxIdle { idle.append(c); return true }
             return false
@@ -180,6 +195,7 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     func inSnapshot<T>(_ c: PGConnection, _ body: (PostgresExecutor) throws -> T) throws -> T {
         c.send("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", reportFailure: true)
         let executor = PostgresExecutor(connection: c, columns: columns)
+        executor.backend = self
         do {
             let value = try body(executor)
             c.send("COMMIT", reportFailure: false)
@@ -269,7 +285,7 @@ final class PostgresChangeWaiter: StoreChangeWaiting, @unchecked Sendable {
         self.connection = connection
         // The handler holds the signal, never the waiter: the waiter's last release (which closes
         // its connection and waits for that) must not happen on an event-loop thread.
-        connection.connection.addListener(channel: channel) { [signal] _, _ in signal.raise() }
+        connection.connection.addListener(channel: channel) { [signal] _, note in signal.raise(note.payload) }
         // Explicitly too: when this returns, the server has registered the LISTEN (the listener's own
         // LISTEN is sent asynchronously), so a commit after `init` is never missed.
         try connection.query("LISTEN \(channel)")
@@ -282,16 +298,35 @@ final class PostgresChangeWaiter: StoreChangeWaiting, @unchecked Sendable {
     @discardableResult
     func wait(timeoutMs: Int32) -> Bool { signal.wait(until: Date().addingTimeInterval(Double(timeoutMs) / 1000)) }
 
-    /// A wake-up flag: raised by notifications (coalesced), consumed by `wait`.
+    /// The lines journal flushes carried (`PostgresBackend.journalStatement`), in commit order.
+    func takeCarriedLines() -> [RunLogLine] {
+        signal.takeNotes().flatMap { PostgresBackend.carriedLines($0) ?? [] }
+    }
+
+    /// A wake-up flag: raised by notifications (coalesced), consumed by `wait`; and the payloads that
+    /// came with them (the last `maxNotes`: a reader that misses some reads instead).
     final class Signal: @unchecked Sendable {
         private let condition = NSCondition()
         private var pending = false
+        private var notes: [String] = []
+        static let maxNotes = 64
 
-        func raise() {
+        func raise(_ note: String = "") {
             condition.lock()
             pending = true
+            if !note.isEmpty {
+                notes.append(note)
+                if notes.count > Self.maxNotes { notes.removeFirst(notes.count - Self.maxNotes) }
+            }
             condition.signal()
             condition.unlock()
+        }
+
+        func takeNotes() -> [String] {
+            condition.lock(); defer { condition.unlock() }
+            let taken = notes
+            notes = []
+            return taken
         }
 
         func wait(until deadline: Date) -> Bool {

@@ -50,10 +50,12 @@ extension PostgresExecutor {
 
     /// The device table as text, split here, in parts by id range sent at once (`PGConnection.pipeline`),
     /// all in this read's snapshot: the server aggregates the next part while this thread splits the
-    /// last, and the parts' name-ordered records are merged at the end. A separator inside a stored
-    /// value would add a record (0x1e) or a field (0x1f), so a part's split is trusted only when it
-    /// found exactly one record per device and every record has every field: then no value held
-    /// either. Otherwise (a value with a control character: rare) the table is read again as rows,
+    /// last, and the parts' name-ordered records are merged at the end. With two parts or more, half of
+    /// them go to a second connection in the same snapshot (`DeviceTableHelper`): two server processes
+    /// build parts at once, and each connection's parts are split on a thread of their own. A separator
+    /// inside a stored value would add a record (0x1e) or a field (0x1f), so a part's split is trusted
+    /// only when it found exactly one record per device and every record has every field: then no value
+    /// held either. Otherwise (a value with a control character: rare) the table is read again as rows,
     /// in the same snapshot, and every value comes back exactly as stored.
     func deviceTable<R>(pool: String?, properties: [String], date: (Date) -> String,
                         make: (_ id: String, _ values: [String]) -> R) throws -> (fields: [String], rows: [R]) {
@@ -63,54 +65,87 @@ extension PostgresExecutor {
             wanted = try memberSet(poolId: id)
         }
         StartTrace.mark("pg-devices-query")
-        // The id range from the primary key's index (no scan): each part counts its own devices.
-        let bounds = try read("SELECT min(id), max(id) FROM device").first
+        // Borrowed now, so that a connect overlaps the bounds' query; given back unused for a small table.
+        let helper = backend.map { DeviceTableHelper(backend: $0) }
+        var helperStarted = false
+        defer { if !helperStarted { helper?.cancel(); _ = helper?.wait() } }
+        // The id range from the primary key's index (no scan): each part counts its own devices. The
+        // snapshot's id lets the helper's connection read in this very snapshot.
+        let bounds = try read("SELECT (SELECT min(id) FROM device), (SELECT max(id) FROM device), \(helper == nil ? "NULL::text" : "pg_export_snapshot()")").first
         guard let low = try bounds?.value(0, as: Int64?.self), let high = try bounds?.value(1, as: Int64?.self) else {
             return DeviceTable.assemble(values: [], ids: [], custom: [], keys: Set(properties), make: make)
         }
+        let snapshot = try bounds?.value(2, as: String?.self)
         let parts = Int(max(1, min(Int64(Self.maxParts), (high - low + 1) / Int64(Self.devicesPerPart))))
         let step = (high - low) / Int64(parts) + 1
         let statements = (0..<Int64(parts)).map { i in
             (sql: Self.deviceTableSQL, values: [PGValue.int(Int(low + i * step)), .int(Int(min(high, low + (i + 1) * step - 1)))])
         }
-        var split: [DeviceTablePart] = []
         // The table's rows are made as each part is split, while the server aggregates the next,
         // with the declared custom properties as fields. A device with another custom property adds
         // a field to every row, so then (rare) the rows are made again at the end.
         let declared = Set(properties).subtracting(DeviceTable.fields).sorted()
         let known = Set(declared).union(DeviceTable.fields)
-        var made: [[R]]? = []
-        var whole = true
-        try connection.pipeline(statements) { i, rows in
-            guard whole, let row = rows.first else { return }
-            let count = Int(try row.value(0, as: Int64.self))
-            guard count > 0 else { return }
-            let text = try row.value(1, as: String?.self) ?? ""
-            if let part = DeviceTablePart(text: text, devices: count, wanted: wanted, extra: declared, date: date) {
+        let members = wanted
+        return try withoutActuallyEscaping(date) { date in
+            let splitPart: DeviceTableHelper.Split = { text, count in
+                DeviceTablePart(text: text, devices: count, wanted: members, extra: declared, date: date)
+            }
+            // However this read ends, the helper is done with `date` before it returns.
+            defer { if helperStarted { _ = helper?.wait() } }
+            var split: [DeviceTablePart] = []
+            var made: [[R]]? = []
+            var whole = true
+            func take(_ part: DeviceTablePart?) {
+                guard whole, let part else { whole = false; return }
                 split.append(part)
                 if !part.keys.isSubset(of: known) { made = nil }
                 if made != nil { made!.append(part.values.map { make($0[1], $0) }) }
-                StartTrace.mark("pg-devices-part \(i)")
-            } else {
-                whole = false
             }
+            // Every other part to the helper: both connections' parts span the whole id range.
+            var mine = statements, theirs: [(sql: String, values: [PGValue])] = []
+            if let helper, let snapshot, parts >= 2 {
+                mine = statements.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+                theirs = statements.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
+                helper.start(snapshot: snapshot, statements: theirs, split: splitPart)
+                helperStarted = true
+            }
+            func runHere(_ statements: [(sql: String, values: [PGValue])]) throws {
+                try connection.pipeline(statements) { i, rows in
+                    guard whole, let row = rows.first else { return }
+                    let count = Int(try row.value(0, as: Int64.self))
+                    guard count > 0 else { return }
+                    take(splitPart(try row.value(1, as: String?.self) ?? "", count))
+                    StartTrace.mark("pg-devices-part \(i)")
+                }
+            }
+            try runHere(mine)
+            if helperStarted, let helper {
+                if let theirs = helper.wait() {
+                    for part in theirs { take(part) }
+                } else {
+                    StartTrace.mark("pg-devices-helper-failed")
+                    try runHere(theirs)
+                }
+            }
+            StartTrace.mark("pg-devices-parts-taken")
+            guard whole else {
+                StartTrace.mark("pg-devices-separator-in-a-value")
+                return try deviceTableRows(wanted: wanted, properties: properties, date: date, make: make)
+            }
+            let order = DeviceTablePart.mergeOrder(split)
+            StartTrace.mark("pg-devices-merged")
+            defer { StartTrace.mark("pg-devices-assembled") }
+            if let made {
+                var rows: [R] = []
+                rows.reserveCapacity(order.count)
+                for (p, r) in order { rows.append(made[p][r]) }
+                return (DeviceTable.fields + declared, rows)
+            }
+            let (values, custom) = DeviceTablePart.merge(split, order: order)
+            let keys = split.reduce(into: Set(properties)) { $0.formUnion($1.keys) }
+            return DeviceTable.assemble(values: values, ids: values.map { $0[1] }, custom: custom, keys: keys, make: make)
         }
-        guard whole else {
-            StartTrace.mark("pg-devices-separator-in-a-value")
-            return try deviceTableRows(wanted: wanted, properties: properties, date: date, make: make)
-        }
-        let order = DeviceTablePart.mergeOrder(split)
-        StartTrace.mark("pg-devices-merged")
-        defer { StartTrace.mark("pg-devices-assembled") }
-        if let made {
-            var rows: [R] = []
-            rows.reserveCapacity(order.count)
-            for (p, r) in order { rows.append(made[p][r]) }
-            return (DeviceTable.fields + declared, rows)
-        }
-        let (values, custom) = DeviceTablePart.merge(split, order: order)
-        let keys = split.reduce(into: Set(properties)) { $0.formUnion($1.keys) }
-        return DeviceTable.assemble(values: values, ids: values.map { $0[1] }, custom: custom, keys: keys, make: make)
     }
 
     /// The device table as one row per device, each cell decoded from PostgreSQL's binary format:

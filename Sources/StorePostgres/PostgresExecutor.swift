@@ -15,6 +15,8 @@ final class PostgresExecutor: StoreTransaction {
     /// Whether the transaction wrote anything: only then does its commit notify listeners.
     var wrote = false
     var savepointDepth = 0
+    /// The backend, in a read (`inSnapshot`): where a read that spreads over two connections borrows the second.
+    var backend: PostgresBackend?
 
     init(connection: PGConnection, columns: [String: [String]]) {
         self.connection = connection

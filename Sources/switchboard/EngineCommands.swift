@@ -443,10 +443,13 @@ struct LogsCommand: AsyncParsableCommand {
         while true {
             // A LISTEN whose connection the server closed hears nothing more: listen anew.
             if let w = watcher, !w.isAlive { watcher = queue.database.changeWaiter() }
-            // New lines first; the run is read only when there are none (one read per wake-up while
-            // lines flow: on PostgreSQL each read is a round trip). A run's lines are committed
-            // before its end, so once it is seen ended, one more look finds every line left.
-            var lines = try queue.logLines(run: id, after: after, device: device)
+            // Lines the wake-up carried (PostgreSQL: a journal flush's NOTIFY), when they follow on
+            // from the last one printed: no read at all. Otherwise new lines first; the run is read
+            // only when there are none (one read per wake-up while lines flow: on PostgreSQL each
+            // read is a round trip). A run's lines are committed before its end, so once it is seen
+            // ended, one more look finds every line left.
+            var lines = device == nil ? Self.following(watcher?.takeCarriedLines() ?? [], run: id, after: after) : []
+            if lines.isEmpty { lines = try queue.logLines(run: id, after: after, device: device) }
             var ended: Run?
             if lines.isEmpty, let run = try queue.run(id), run.status.isFinished {
                 lines = try queue.logLines(run: id, after: after, device: device)
@@ -465,6 +468,20 @@ struct LogsCommand: AsyncParsableCommand {
                 if let watcher { watcher.wait(timeoutMs: 250) } else { try await Task.sleep(nanoseconds: 20_000_000) }
             }
         }
+    }
+
+    /// The lines of run `id` among `carried` after `after`, when they follow on from it without a
+    /// gap (seq after+1, after+2, …); empty (read them instead) when any does not, as when a commit
+    /// in between carried none. A later commit's wake-up comes after these were taken.
+    static func following(_ carried: [RunLogLine], run id: Int64, after: Int64) -> [RunLogLine] {
+        var next = after + 1
+        var lines: [RunLogLine] = []
+        for l in carried where l.runId == id && l.seq > after {
+            guard l.seq == next else { return [] }
+            lines.append(l)
+            next += 1
+        }
+        return lines
     }
 
     static func format(_ l: RunLogLine) -> String {

@@ -34,6 +34,27 @@ final class ScaleTests: XCTestCase {
         return dt
     }
 
+    /// A large table's search text and digest are built in the background (the first frame does not
+    /// wait for them): a filter right after the table is made, and a comparison with the same rows,
+    /// wait for them and are exact.
+    func testALargeTablesSearchIndexIsBuiltInTheBackgroundAndWaitedFor() throws {
+        let prepared = ScaleTests.bigTable(30_000)
+        let data = prepared.data
+        let filter = try CompiledFilter(try FilterExpression.parse("2999"), for: data)
+        let hits = data.filtered(prepared.order, by: filter).map { data.rows[Int($0)].id }
+        // Only the name and the description ("device number N") can hold 2999.
+        XCTAssertEqual(hits, data.rows.map(\.id).filter { $0.contains("2999") })
+        XCTAssertEqual(hits.count, 13)
+        XCTAssertTrue(filter.matches(data, 2999))
+        XCTAssertFalse(filter.matches(data, 3000))
+        let again = ScaleTests.bigTable(30_000).data
+        XCTAssertEqual(again, data, "the same rows: the same digest")
+        var changed = prepared.data.rows
+        changed[17].values[2] = "10.9.9.9"
+        XCTAssertNotEqual(TableData(kind: .devices, fields: data.fields, searchable: ["name"], rows: changed), data)
+        XCTAssertEqual(TableData(kind: .devices, fields: data.fields, searchable: ["name"], rows: changed).count, 30_000)
+    }
+
     func testEightyThousandRows() {
         let n = 80_000
         var prepared: PreparedTable!

@@ -71,5 +71,31 @@ final class ConsoleStorePostgresTests: XCTestCase {
         let pool = try DeviceTable.read(backend, pool: "n1", properties: [], date: { "\($0)" }) { id, _ in id }
         XCTAssertEqual(pool.rows, names.filter { $0.hasPrefix("n1") })
         XCTAssertEqual(pool.rows.count, 10_000)
+
+        // A separator in a value, in a part the second connection reads: the table is read again as
+        // rows, every value as stored.
+        _ = try server.psql(database, "UPDATE device SET description = E'a\\x1eb\\x1fc' WHERE id = 2")
+        let again = try DeviceTable.read(backend, pool: nil, properties: [], date: { "\($0)" }) { id, values in (id, values) }
+        XCTAssertEqual(again.rows.count, 25_000)
+        let description = fields.firstIndex(of: "description")!
+        XCTAssertEqual(again.rows.first { $0.1[id] == "2" }?.1[description], "a\u{1e}b\u{1f}c")
+        XCTAssertEqual(again.rows.map(\.0), names)
+    }
+
+    /// The second connection reads in the first one's snapshot: devices another session deleted after
+    /// the read began are still in the table, in the parts the second connection reads too.
+    func testALargeDeviceTableIsOneSnapshotAcrossItsConnections() throws {
+        _ = try server.psql(database, "INSERT INTO device (name) SELECT 'd' || lpad(i::text, 5, '0') FROM generate_series(1, 30000) i")
+        let other = try PGConnection.connect(try PostgresURL(parsing: server.socketURL(database), source: "test"), environment: [:])
+        defer { other.close() }
+        let rows = try backend.query { reader -> Int in
+            // The read's snapshot is taken by its first statement; the table is read after a commit elsewhere.
+            _ = try reader.run(id: 1)
+            // Ids 10001-20000 are the second part of three: the second connection's.
+            try other.query("DELETE FROM device WHERE id BETWEEN 10001 AND 10100")
+            return try reader.deviceTable(pool: nil, properties: [], date: { "\($0)" }) { id, _ in id }.rows.count
+        }
+        XCTAssertEqual(rows, 30_000)
+        XCTAssertEqual(try DeviceTable.read(backend, pool: nil, properties: [], date: { "\($0)" }) { id, _ in id }.rows.count, 29_900)
     }
 }

@@ -50,6 +50,7 @@ public struct DataLoader: Sendable {
                 let filter = try? CompiledFilter(request.filter, for: data)
                 let prepared = PreparedTable(data: data, sort: request.sort, filter: request.filter, order: order,
                                              visible: data.filtered(order, by: filter), stamp: stamp)
+                if request.replacesData { data.waitForIndex() }
                 StartTrace.mark("table-sorted \(kind)")
                 return .table(prepared)
             case .workflow(let name):

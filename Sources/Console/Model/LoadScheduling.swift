@@ -26,6 +26,7 @@ extension AppModel {
         var load = request(for: stack[index])
         // A periodic refresh skips the read when nothing was written; a reload someone asked for reads.
         if !asked, v.content == .pulse || v.tableKind != nil { load.unlessStamp = v.tableStamp }
+        load.replacesData = v.lastLoad != nil
         effects.append(.load(load))
         return effects
     }

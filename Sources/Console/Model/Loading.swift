@@ -52,6 +52,11 @@ public struct LoadRequest: Sendable, Equatable {
     public var unlessStamp: StoreStamp?
     /// For the pulse: the console's clock, which its histogram ends at (nil: the loader's clock).
     public var now: Date?
+    /// The view already shows a table, which the input thread will compare this one with
+    /// (`TableState.take`): the loader finishes the new table's search index and digest first, so
+    /// that the comparison does not wait for them there. A first load does not: its frame is drawn
+    /// while the index is built.
+    public var replacesData = false
 
     public init(viewID: Int, content: ViewContent?, sort: SortOrder? = nil,
                 filter: FilterExpression = FilterExpression(terms: []), afterSeq: Int64? = nil, capacity: Int = 10_000) {

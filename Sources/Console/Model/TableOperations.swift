@@ -118,7 +118,7 @@ extension TableState {
             let expr = try FilterExpression.parse(text)
             let compiled = try CompiledFilter(expr, for: data)
             if let old = filter, old.isRefined(by: expr), filterError == nil {
-                visible = visible.filter { compiled.matches(data, Int($0)) }
+                visible = data.filtered(visible, by: compiled)
             } else {
                 visible = data.filtered(order, by: compiled)
             }

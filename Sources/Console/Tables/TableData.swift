@@ -20,26 +20,36 @@ public struct TableData: Sendable, Equatable {
     public private(set) var rows: [TableRow]
     /// Fields a bare filter term searches.
     public private(set) var searchable: [Int]
-    /// Lower-cased searchable values of all rows, fields separated by 0x01, rows by offsets.
-    private var haystack: [UInt8]
-    private var offsets: [Int32]
+    /// The search text and the digest (`TableSearchIndex`): built off the thread that made the table,
+    /// and waited for only by what needs it (a filter term, a comparison with another table).
+    private let index: TableSearchIndex
     /// A digest of every row, computed off the input thread: a refresh that brings back the same
     /// rows is recognised without comparing 80,000 rows on the main thread.
-    public private(set) var digest: Int
+    public var digest: Int { index.built.digest }
 
     public init(kind: TableKind, fields: [String], aliases: [String: String] = [:], searchable: [String],
                 rows: [TableRow]) {
         self.kind = kind
         self.fields = fields
-        var index: [String: Int] = [:]
-        for (i, f) in fields.enumerated() where index[f] == nil { index[f] = i }
-        for (alias, target) in aliases { if let i = index[target] { index[alias] = i } }
-        fieldIndex = index
+        var positions: [String: Int] = [:]
+        for (i, f) in fields.enumerated() where positions[f] == nil { positions[f] = i }
+        for (alias, target) in aliases { if let i = positions[target] { positions[alias] = i } }
+        fieldIndex = positions
         self.rows = rows
-        self.searchable = searchable.compactMap { index[$0] }
-        // The search text and the digest of a large table are built in two halves at once: the
-        // console's load runs while the input thread waits, and this is a third of it at 80,000 rows.
-        let searchable = self.searchable
+        let searchable = searchable.compactMap { positions[$0] }
+        self.searchable = searchable
+        // A large table's index (a third of the load at 80,000 rows) is built in the background:
+        // the first frame needs only the rows and their order, so it is drawn meanwhile; a filter
+        // or a refresh that compares tables waits for it (`TableSearchIndex.built`).
+        self.index = TableSearchIndex(background: rows.count >= 20_000) { TableData.build(rows, fields: fields, searchable: searchable) }
+    }
+
+    /// Waits until the search text and digest are built (a load that will be compared on the input
+    /// thread calls this first, so that the comparison there does not wait).
+    public func waitForIndex() { _ = index.built }
+
+    /// The search text and the digest of `rows`, in two halves at once when large.
+    private static func build(_ rows: [TableRow], fields: [String], searchable: [Int]) -> TableSearchIndex.Built {
         let parts = rows.count >= 20_000 ? 2 : 1
         let chunk = (rows.count + parts - 1) / max(1, parts)
         // Each iteration writes only its own slot of this buffer (no shared Swift array, so no
@@ -64,9 +74,7 @@ public struct TableData: Sendable, Equatable {
             offs.append(contentsOf: p.offsets.map { $0 + base })
             hasher.combine(p.digest)
         }
-        haystack = hay
-        offsets = offs
-        digest = hasher.finalize()
+        return TableSearchIndex.Built(haystack: hay, offsets: offs, digest: hasher.finalize())
     }
 
     /// The lower-cased search text of some rows (end offsets relative to its start) and their digest.
@@ -101,32 +109,70 @@ public struct TableData: Sendable, Equatable {
         return rows[row].values[i]
     }
 
+    /// The search text, once built (waits for it).
+    var searchIndex: TableSearchIndex.Built { index.built }
+
     /// Whether the lower-cased search text of a row contains `needle` (lower-cased UTF-8).
-    func searchText(_ row: Int, contains needle: [UInt8]) -> Bool {
-        if needle.isEmpty { return true }
-        let start = Int(offsets[row]), end = Int(offsets[row + 1])
-        let n = needle.count
-        if end - start < n { return false }
-        let first = needle[0]
-        return haystack.withUnsafeBufferPointer { h in
-            needle.withUnsafeBufferPointer { nd in
-                var i = start
-                let last = end - n
-                while i <= last {
-                    if h[i] == first {
-                        var j = 1
-                        while j < n && h[i + j] == nd[j] { j += 1 }
-                        if j == n { return true }
+    func searchText(_ row: Int, contains needle: [UInt8]) -> Bool { searchIndex.contains(row, needle) }
+
+    public static func == (a: TableData, b: TableData) -> Bool {
+        a.kind == b.kind && a.rows.count == b.rows.count && a.fields == b.fields && a.digest == b.digest
+    }
+}
+
+/// A table's lower-cased searchable values (fields separated by 0x01, rows by offsets) and the digest
+/// of its rows: built at once, or on a thread of its own for a large table, and waited for by the
+/// first reader that needs it.
+final class TableSearchIndex: @unchecked Sendable {
+    struct Built: Sendable {
+        var haystack: [UInt8]
+        var offsets: [Int32]
+        var digest: Int
+
+        /// Whether the search text of `row` contains `needle` (lower-cased UTF-8).
+        func contains(_ row: Int, _ needle: [UInt8]) -> Bool {
+            if needle.isEmpty { return true }
+            let start = Int(offsets[row]), end = Int(offsets[row + 1])
+            let n = needle.count
+            if end - start < n { return false }
+            let first = needle[0]
+            return haystack.withUnsafeBufferPointer { h in
+                needle.withUnsafeBufferPointer { nd in
+                    var i = start
+                    let last = end - n
+                    while i <= last {
+                        if h[i] == first {
+                            var j = 1
+                            while j < n && h[i + j] == nd[j] { j += 1 }
+                            if j == n { return true }
+                        }
+                        i += 1
                     }
-                    i += 1
+                    return false
                 }
-                return false
             }
         }
     }
 
-    public static func == (a: TableData, b: TableData) -> Bool {
-        a.kind == b.kind && a.rows.count == b.rows.count && a.digest == b.digest && a.fields == b.fields
+    private let condition = NSCondition()
+    private var value: Built?
+
+    init(background: Bool, build: @escaping @Sendable () -> Built) {
+        if background {
+            DispatchQueue.global(qos: .userInitiated).async { [self] in
+                let built = build()
+                condition.lock(); value = built; condition.broadcast(); condition.unlock()
+            }
+        } else {
+            value = build()
+        }
+    }
+
+    /// The index; waits while it is being built.
+    var built: Built {
+        condition.lock(); defer { condition.unlock() }
+        while value == nil { condition.wait() }
+        return value!
     }
 }
 
@@ -164,11 +210,21 @@ public struct CompiledFilter: @unchecked Sendable {
     }
 
     public func matches(_ data: TableData, _ row: Int) -> Bool {
+        matches(data, row, index: needsIndex ? data.searchIndex : nil)
+    }
+
+    /// Whether a term searches the search text (only then is the table's index waited for).
+    var needsIndex: Bool {
+        terms.contains { if case .contains = $0 { return true } else { return false } }
+    }
+
+    /// `matches`, with the table's search text already in hand (`index`: nil when no term needs it).
+    func matches(_ data: TableData, _ row: Int, index: TableSearchIndex.Built?) -> Bool {
         for t in terms {
             let hit: Bool, negated: Bool
             switch t {
             case .contains(let needle, let n):
-                hit = data.searchText(row, contains: needle); negated = n
+                hit = index!.contains(row, needle); negated = n
             case .equals(let i, let v, let n):
                 let value = data.rows[row].values[i]
                 hit = value.lowercased() == v
@@ -242,7 +298,8 @@ extension TableData {
     /// The rows of `order` that the filter keeps.
     public func filtered(_ order: [Int32], by filter: CompiledFilter?) -> [Int32] {
         guard let filter, !filter.expression.isEmpty else { return order }
-        return order.filter { filter.matches(self, Int($0)) }
+        let index = filter.needsIndex ? searchIndex : nil
+        return order.filter { filter.matches(self, Int($0), index: index) }
     }
 }
 

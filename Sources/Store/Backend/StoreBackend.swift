@@ -273,10 +273,16 @@ public protocol StoreChangeWaiting: AnyObject {
     /// False once the waiter can never be woken again (PostgreSQL: its LISTEN connection closed, a
     /// server restart): the caller makes a new one.
     var isAlive: Bool { get }
+    /// The log lines that commits since the last call carried with their wake-up, in commit order
+    /// (PostgreSQL: a journal flush's NOTIFY holds its lines when they fit), so that a live tail can
+    /// print them without reading them back. Not every commit that adds lines carries them: a
+    /// reader uses them only when they follow on from the last line it has, else it reads.
+    func takeCarriedLines() -> [RunLogLine]
 }
 
 extension StoreChangeWaiting {
     public var isAlive: Bool { true }
+    public func takeCarriedLines() -> [RunLogLine] { [] }
 }
 
 extension DatabaseChangeWatcher: StoreChangeWaiting {}
