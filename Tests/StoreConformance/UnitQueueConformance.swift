@@ -354,3 +354,61 @@ extension StoreBackendConformance {
         try expect(RunResult.spanEngines(mixed) && mixed.map(\.engine).last == "#5 host-w", "two engines: \(mixed.map(\.engine))")
     }
 }
+
+extension StoreBackendConformance {
+    /// An engine leaves (SIGTERM, stopped at once, grace time over): a run's queued units that another
+    /// active engine could take stay queued for it; a draining engine, or one whose region holds none
+    /// of them, does not count. Otherwise they end `interrupted` with the leaving engine's reason and
+    /// a line in the run's log, and the run ends `interrupted` (once its last unit in flight ends), as
+    /// a whole run does when its one engine shuts down: progress counts what ran. SQLite's one engine
+    /// is always the last.
+    public static func anEngineLeavingInterruptsTheUnitsNoOtherEngineCanTake(_ backend: any StoreBackend) throws {
+        let (run, units) = try runningRun(backend) { d, s in
+            ["r1", "r2", "r3"].map { RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: d[$0], deviceName: $0, mutating: false, maxProcesses: 0) }
+        }
+        let thresholds = EngineThresholds(active: 15, drop: 120)
+        let registers = backend.capabilities.contains(.severalEngines)
+        let leaving = try regionEngine(backend, 91, pools: [])
+        defer { leaving.lock?.release() }
+        let claimed = try backend.claimUnits(engine: claimant(leaving.id), limit: 1, leaseSeconds: 30)
+        try expect(claimed.map(\.id) == [units[0].id], "one unit in flight")
+        let reason: (Int, Int) -> String = { "the engine #\(leaving.id) shut down before \($0) of \($1) devices ran" }
+        if registers {
+            let other = try regionEngine(backend, 92, pools: [])
+            defer { other.lock?.release() }
+            try backend.markEngineDraining(engineId: leaving.id)
+            try expect(try backend.leaveUnits(engineId: leaving.id, thresholds: thresholds, reason: reason) == LeftUnits(),
+                       "another active engine could take them: they stay queued")
+            try expect(try backend.units(run: run).map(\.status) == [.claimed, .queued, .queued], "still queued")
+            // An engine whose region holds none of the run's devices could not take them.
+            let edge = try regionEngine(backend, 93, pools: ["edge"])
+            defer { edge.lock?.release() }
+            try backend.recordEngineRegion(engineId: edge.id, pools: ["edge"], filter: "", devices: [])
+            try backend.markEngineDraining(engineId: other.id)
+            try expect(try backend.unservedUnits(thresholds).devices.map(\.deviceName) == ["r2", "r3"],
+                       "a draining engine serves nothing: the queued units wait")
+        }
+        let left = try backend.leaveUnits(engineId: leaving.id, thresholds: thresholds, reason: reason)
+        try expect(left == LeftUnits(interrupted: [run: 2], endedRuns: [:]), "the queued units interrupted, the run not ended yet: \(left)")
+        try expect(try backend.units(run: run).map(\.status) == [.claimed, .interrupted, .interrupted], "interrupted, never claimed")
+        try expect(try backend.claimUnits(engine: claimant(leaving.id), limit: 5, leaseSeconds: 30).isEmpty, "nothing left to claim")
+        try expect(try backend.leaveUnits(engineId: leaving.id, thresholds: thresholds, reason: reason) == LeftUnits(), "left once")
+        let end = try backend.finishUnit(claimed[0].lease!, success: true, batch: JournalBatch(results: [result(claimed[0])]))
+        try expect(end == UnitFinish(accepted: true, runEnded: .interrupted), "its last unit in flight ends it interrupted: \(end)")
+        let (r, lines) = try backend.query { q in (try q.run(id: run)!, try q.logLines(run: run, after: 0, device: nil, limit: 100)) }
+        try expect(r.status == .interrupted && r.reason == "the engine #\(leaving.id) shut down before 2 of 3 devices ran"
+                   && r.progressDone == 1 && r.progressTotal == 3 && r.progressFailed == 0 && r.endedAt != nil, "the run's end: \(r)")
+        let messages = lines.map(\.message)
+        try expect(messages.contains("interrupted: the engine #\(leaving.id) shut down before 2 of 3 devices ran")
+                   && messages.last?.hasPrefix("run \(run) interrupted in ") == true && messages.last?.hasSuffix(" s: 1/3 done, 0 failed") == true,
+                   "its lines say why and how it ended, as a whole run's do: \(messages)")
+        try expect(lines.map(\.seq) == Array(1...Int64(lines.count)), "gap-free: \(lines.map(\.seq))")
+
+        // Nothing in flight: the leave ends the run at once.
+        let (second, _) = try runningRun(backend) { d, s in
+            [RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: d["r1"], deviceName: "r1", mutating: false, maxProcesses: 0)]
+        }
+        let now = try backend.leaveUnits(engineId: leaving.id, thresholds: thresholds, reason: reason)
+        try expect(now == LeftUnits(interrupted: [second: 1], endedRuns: [second: .interrupted]), "ended at once: \(now)")
+    }
+}
