@@ -717,11 +717,15 @@ final class FleetCLITests: XCTestCase, EngineProcesses {
         try setUpPostgres("fleetleave", settings: ["SWITCHBOARD_AUTOMATION_MAX_PROCESS": "1"])
         for _ in 0..<2 { try startEngine() }
         try waitFor("two engines active") { try self.listedEngines().filter { $0.state == .active }.count == 2 }
-        let drained = engines[0], last = engines[1]
         XCTAssertEqual(try cli.run(["run", "nap"]).status, 0)
-        try waitFor("a unit in flight on the first engine") {
-            try self.psql("SELECT count(*) FROM run_unit u JOIN engine e ON e.id = u.engine_id WHERE u.status = 'claimed' AND e.pid = \(drained.processIdentifier)") == "1"
+        // The engine that holds a unit drains (which engine claims first is the engines' race).
+        var holder = ""
+        try waitFor("a unit in flight") {
+            holder = try self.psql("SELECT e.pid FROM run_unit u JOIN engine e ON e.id = u.engine_id WHERE u.status = 'claimed' LIMIT 1")
+            return !holder.isEmpty
         }
+        let drained = try XCTUnwrap(engines.first { String($0.processIdentifier) == holder })
+        let last = try XCTUnwrap(engines.first { $0 !== drained })
         kill(drained.processIdentifier, SIGTERM)
         try waitFor("the drained engine exits", timeout: 20) { !drained.isRunning }
         XCTAssertEqual(drained.terminationStatus, 0)
