@@ -190,7 +190,7 @@ extension PostgresBackend {
                     ORDER BY r.id FOR UPDATE OF r SKIP LOCKED
                     """) {
                     let run = try row.value(0, as: Int64.self)
-                    try tx.write("UPDATE run_unit SET status = 'lost', reason = 'the run was stopped before it started', ended_at = now() WHERE run_id = $1 AND status = 'queued'",
+                    try tx.write("UPDATE run_unit SET status = 'interrupted', reason = 'the run was stopped before it started', ended_at = now() WHERE run_id = $1 AND status = 'queued'",
                                  [.int(Int(run))])
                     if try settleRun(tx, run: run, endIfDone: true) != nil { ended.append(run) }
                 }

@@ -468,6 +468,12 @@ final class FleetCLITests: XCTestCase, EngineProcesses {
         XCTAssertTrue(try psql("SELECT reason FROM run WHERE id = \(runId)").hasPrefix("stopped by "))
         let statuses = try psql("SELECT string_agg(status, ',') FROM run_unit WHERE run_id = \(runId)")
         XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status IN ('queued', 'claimed', 'succeeded')"), "0", statuses)
+        // As a whole run's: progress counts what ran, not the units that never started.
+        XCTAssertEqual(try psql("""
+            SELECT progress_done = (SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status IN ('failed', 'lost')) AND progress_done < progress_total
+            FROM run WHERE id = \(runId)
+            """), "t", statuses)
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_log WHERE run_id = \(runId) AND message LIKE 'run \(runId) aborted in %'"), "1", "one closing line")
         sleep(1)
         XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND attempts > 1"), "0", "nothing started again")
     }

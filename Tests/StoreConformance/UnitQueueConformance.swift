@@ -182,7 +182,7 @@ extension StoreBackendConformance {
         try expect(try backend.query { try $0.run(id: run)?.status } == .completed, "completed")
     }
 
-    /// A stop of a spread run: no more claims; its queued units end `lost` (never started); the run
+    /// A stop of a spread run: no more claims; its queued units end `interrupted` (never started, not counted in progress); the run
     /// ends `aborted` with the stop's reason once its in-flight unit ends, once.
     public static func aStoppedSpreadRunEndsAbortedOnce(_ backend: any StoreBackend) throws {
         let (run, units) = try runningRun(backend) { d, s in
@@ -193,11 +193,12 @@ extension StoreBackendConformance {
         try backend.transaction { tx in _ = try tx.requestStop(run: run, user: "ann") }
         try expect(try backend.claimUnits(engine: claimant(2), limit: 5, leaseSeconds: 30).isEmpty, "a stopped run's units are not claimed")
         try expect(try backend.endStoppedUnitRuns().isEmpty, "not ended while a unit is in flight")
-        try expect(try backend.units(run: run).map(\.status) == [.claimed, .lost, .lost], "queued units lost")
+        try expect(try backend.units(run: run).map(\.status) == [.claimed, .interrupted, .interrupted], "queued units never start")
         let end = try backend.finishUnit(claimed[0].lease!, success: false, batch: JournalBatch(results: [result(claimed[0], success: false)]))
         try expect(end == UnitFinish(accepted: true, runEnded: .aborted), "the last unit ends it aborted: \(end)")
         let r = try backend.query { try $0.run(id: run)! }
-        try expect(r.status == .aborted && r.reason == "stopped by ann" && r.progressDone == 3, "the run's end: \(r)")
+        try expect(r.status == .aborted && r.reason == "stopped by ann" && r.progressDone == 1 && r.progressTotal == 3 && r.progressFailed == 1,
+                   "the run's end, its progress what ran (as a whole run's): \(r)")
         try expect(try backend.endStoppedUnitRuns().isEmpty, "ended once")
     }
 

@@ -38,8 +38,10 @@ public struct UnitLease: Sendable, Hashable, Codable {
 /// A unit of the queue.
 public struct RunUnit: Sendable, Equatable, Codable {
     public enum Status: String, Codable, Sendable, CaseIterable {
-        /// `interrupted`: never run, because the last engine that could take it left (SIGTERM, or
-        /// stopped at once) while it waited in the queue; its run ends `interrupted` as a whole run does.
+        /// `interrupted`: never run: its run was stopped, or the last engine that could take it left
+        /// (SIGTERM, or stopped at once) while it waited in the queue. Not counted in progress (as a
+        /// whole run counts only the devices that ran); a run left with such units ends `aborted`
+        /// (stopped) or `interrupted` with their reason.
         case queued, claimed, succeeded, failed, lost, interrupted
         public var isFinished: Bool { [.succeeded, .failed, .lost, .interrupted].contains(self) }
     }
@@ -137,7 +139,7 @@ public protocol StoreUnitQueue: AnyObject, Sendable {
     /// Units whose lease expired (their engine killed, stopped or cut off): read-only ones go back to
     /// the queue, mutating ones end `lost` with `reason(unit)` as their failed result.
     func recoverExpiredUnits(reason: @escaping (RunUnit) -> String) throws -> ExpiredUnits
-    /// Spread runs whose stop was requested: their queued units end `lost` (never started), and a run
+    /// Spread runs whose stop was requested: their queued units end `interrupted` (never started), and a run
     /// with no unit left in flight ends `aborted` with its stop's reason (else its last unit's finish
     /// ends it so). Returns the runs ended.
     func endStoppedUnitRuns() throws -> [Int64]

@@ -169,7 +169,7 @@ extension AppDatabase {
                     SELECT r.id FROM run r WHERE r.status = 'running' AND r.stop_requested
                       AND EXISTS (SELECT 1 FROM run_unit u WHERE u.run_id = r.id) ORDER BY r.id
                     """) {
-                    try db.execute(sql: "UPDATE run_unit SET status = 'lost', reason = 'the run was stopped before it started', ended_at = \(Self.nowSQL) WHERE run_id = ? AND status = 'queued'",
+                    try db.execute(sql: "UPDATE run_unit SET status = 'interrupted', reason = 'the run was stopped before it started', ended_at = \(Self.nowSQL) WHERE run_id = ? AND status = 'queued'",
                                    arguments: [run])
                     if try Self.settleRun(db, run: run, endIfDone: true) != nil { ended.append(run) }
                 }
