@@ -758,6 +758,25 @@ final class FleetCLITests: XCTestCase, EngineProcesses {
         XCTAssertEqual(try psql("SELECT count(*) FROM engine"), "0", "both registrations gone")
     }
 
+    /// The unit queue and the grace time: the only engine's SIGTERM with a unit in flight longer than
+    /// `engine.stop_grace_seconds` and units queued: once the grace time runs out the unit is stopped
+    /// and released, and the run ends `interrupted` with a reason saying so (it stayed `running`).
+    func testTheLastEnginesGraceTimeRunningOutInterruptsItsSpreadRun() throws {
+        try setUpPostgres("fleetgrace", settings: ["SWITCHBOARD_AUTOMATION_MAX_PROCESS": "1", "SWITCHBOARD_ENGINE_STOP_GRACE_SECONDS": "0.5"])
+        let engine = try startEngine()
+        XCTAssertEqual(try cli.run(["run", "spread nap"]).status, 0)
+        try waitFor("a unit in flight") { try self.psql("SELECT count(*) FROM run_unit WHERE status = 'claimed'") == "1" }
+        kill(engine.processIdentifier, SIGTERM)
+        try waitFor("the engine exits after its grace time", timeout: 10) { !engine.isRunning }
+        XCTAssertEqual(engine.terminationStatus, 0)
+        let total = try psql("SELECT count(*) FROM run_unit WHERE run_id = 1")
+        XCTAssertEqual(try psql("SELECT status || ' ' || progress_done || '/' || progress_total FROM run WHERE id = 1"), "interrupted 0/\(total)", engineLogs())
+        let reason = try psql("SELECT reason FROM run WHERE id = 1")
+        XCTAssertTrue(reason.contains("the engine pid \(engine.processIdentifier)") && reason.contains("its grace time of 0.5 s ran out")
+                      && reason.contains("before \(total) of \(total) devices ran"), reason)
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = 1 AND status <> 'interrupted'"), "0")
+    }
+
     /// The server terminates every connection of 3 engines while each works on a unit of one of 3
     /// spread runs (the unit queue: each engine holds one unit at a time): they reconnect (heartbeats
     /// included, so none is taken for lost and no lease lapses), and every run completes once, each
