@@ -378,6 +378,9 @@ extension StoreBackendConformance {
             let other = try regionEngine(backend, 92, pools: [])
             defer { other.lock?.release() }
             try backend.markEngineDraining(engineId: leaving.id)
+            let listed = try backend.engines(thresholds)
+            try expect(listed.first { $0.id == leaving.id }.map { $0.draining && $0.serves == "nothing more (draining)" } == true
+                       && listed.first { $0.id == other.id }?.draining == false, "`engines` shows which one drains: \(listed)")
             try expect(try backend.leaveUnits(engineId: leaving.id, thresholds: thresholds, reason: reason) == LeftUnits(),
                        "another active engine could take them: they stay queued")
             try expect(try backend.units(run: run).map(\.status) == [.claimed, .queued, .queued], "still queued")
