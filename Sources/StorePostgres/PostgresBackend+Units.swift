@@ -119,13 +119,21 @@ extension PostgresBackend {
     }
 
     public func finishUnit(_ lease: UnitLease, success: Bool, batch: JournalBatch) throws -> UnitFinish {
+        try endUnit(lease, status: success ? "succeeded" : "failed", batch: batch)
+    }
+
+    public func stopUnit(_ lease: UnitLease, batch: JournalBatch) throws -> UnitFinish {
+        try endUnit(lease, status: "interrupted", batch: batch)
+    }
+
+    private func endUnit(_ lease: UnitLease, status: String, batch: JournalBatch) throws -> UnitFinish {
         try withConnection { c in
             try inTransaction(c) { tx -> UnitFinish in
                 guard let run = try holds(tx, lease) else { return UnitFinish(accepted: false, runEnded: nil) }
                 try tx.read("SELECT id FROM run WHERE id = $1 FOR UPDATE", [.int(Int(run))])
                 try writeUnitBatch(tx, run: run, lease.counted(batch), engineId: lease.engineId)
                 try tx.write("UPDATE run_unit SET status = $2, ended_at = now(), lease_expires_at = NULL WHERE id = $1",
-                             [.int(Int(lease.unitId)), .text(success ? "succeeded" : "failed")])
+                             [.int(Int(lease.unitId)), .text(status)])
                 return UnitFinish(accepted: true, runEnded: try settleRun(tx, run: run, endIfDone: true))
             }
         }

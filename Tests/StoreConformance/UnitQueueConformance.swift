@@ -194,11 +194,15 @@ extension StoreBackendConformance {
         try expect(try backend.claimUnits(engine: claimant(2), limit: 5, leaseSeconds: 30).isEmpty, "a stopped run's units are not claimed")
         try expect(try backend.endStoppedUnitRuns().isEmpty, "not ended while a unit is in flight")
         try expect(try backend.units(run: run).map(\.status) == [.claimed, .interrupted, .interrupted], "queued units never start")
-        let end = try backend.finishUnit(claimed[0].lease!, success: false, batch: JournalBatch(results: [result(claimed[0], success: false)]))
+        // The engine stops its unit in flight: it ends `interrupted`, as a whole run's cut-short device
+        // operation is not counted.
+        let end = try backend.stopUnit(claimed[0].lease!, batch: JournalBatch(lines: [line(claimed[0], "stopped")]))
         try expect(end == UnitFinish(accepted: true, runEnded: .aborted), "the last unit ends it aborted: \(end)")
+        try expect(!(try backend.stopUnit(claimed[0].lease!, batch: JournalBatch())).accepted, "stopped once")
         let r = try backend.query { try $0.run(id: run)! }
-        try expect(r.status == .aborted && r.reason == "stopped by ann" && r.progressDone == 1 && r.progressTotal == 3 && r.progressFailed == 1,
+        try expect(r.status == .aborted && r.reason == "stopped by ann" && r.progressDone == 0 && r.progressTotal == 3 && r.progressFailed == 0,
                    "the run's end, its progress what ran (as a whole run's): \(r)")
+        try expect(try backend.units(run: run).map(\.status) == [.interrupted, .interrupted, .interrupted], "none ran to its end")
         try expect(try backend.endStoppedUnitRuns().isEmpty, "ended once")
     }
 

@@ -214,7 +214,7 @@ extension EngineService {
         if !recorded, state.withLock({ $0.units[unit.id]?.stopRequested ?? false }) {
             batch.lines.append(RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .warning, device: unit.deviceName,
                                           service: unit.serviceName, message: "stopped: the run's stop was requested"))
-            if let end = try? database.finishUnit(lease, success: false, batch: batch), end.runEnded != nil { spreadRunEnded(unit.runId) }
+            if let end = try? database.stopUnit(lease, batch: batch), end.runEnded != nil { spreadRunEnded(unit.runId) }
             return
         }
         if !recorded {

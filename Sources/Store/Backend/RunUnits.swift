@@ -136,6 +136,10 @@ public protocol StoreUnitQueue: AnyObject, Sendable {
     /// `writeUnitJournal` writes them), if `lease` holds: the run's progress comes from its units, and
     /// the engine finishing its last unit ends it.
     func finishUnit(_ lease: UnitLease, success: Bool, batch: JournalBatch) throws -> UnitFinish
+    /// Ends a claimed unit stopped by its run's stop before its end, if `lease` holds: `interrupted`
+    /// with its last lines, not counted in progress (as a whole run does not count a device
+    /// operation its stop cut short); the engine finishing the run's last unit ends it.
+    func stopUnit(_ lease: UnitLease, batch: JournalBatch) throws -> UnitFinish
     /// Units whose lease expired (their engine killed, stopped or cut off): read-only ones go back to
     /// the queue, mutating ones end `lost` with `reason(unit)` as their failed result.
     func recoverExpiredUnits(reason: @escaping (RunUnit) -> String) throws -> ExpiredUnits

@@ -105,12 +105,20 @@ extension AppDatabase {
     }
 
     public func finishUnit(_ lease: UnitLease, success: Bool, batch: JournalBatch) throws -> UnitFinish {
+        try endUnit(lease, status: success ? "succeeded" : "failed", batch: batch)
+    }
+
+    public func stopUnit(_ lease: UnitLease, batch: JournalBatch) throws -> UnitFinish {
+        try endUnit(lease, status: "interrupted", batch: batch)
+    }
+
+    private func endUnit(_ lease: UnitLease, status: String, batch: JournalBatch) throws -> UnitFinish {
         try Self.mappingErrors {
             try writer.write { db in
                 guard let run = try Self.holds(db, lease) else { return UnitFinish(accepted: false, runEnded: nil) }
                 try Self.writeUnitBatch(db, run: run, lease.counted(batch), engineId: lease.engineId)
                 try db.execute(sql: "UPDATE run_unit SET status = ?, ended_at = \(Self.nowSQL), lease_expires_at = NULL WHERE id = ?",
-                               arguments: [success ? "succeeded" : "failed", lease.unitId])
+                               arguments: [status, lease.unitId])
                 return UnitFinish(accepted: true, runEnded: try Self.settleRun(db, run: run, endIfDone: true))
             }
         }
