@@ -13,6 +13,7 @@ enum Schema {
         m.registerMigration("v6-run-units", migrate: v6)
         m.registerMigration("v7-engine-regions", migrate: v7)
         m.registerMigration("v8-result-engine", migrate: v8)
+        m.registerMigration("v9-engine-draining", migrate: v9)
         return m
     }
 
@@ -97,6 +98,12 @@ enum Schema {
             t.add(column: "engine_id", .integer)
             t.add(column: "engine_host", .text).notNull().defaults(to: "")
         }
+    }
+
+    /// An engine shutting down (SIGTERM) serves nothing more (PostgreSQL's registrations; here, as
+    /// `engine` itself, only so both backends keep one schema version).
+    static func v9(_ db: Database) throws {
+        try db.alter(table: "engine") { t in t.add(column: "draining", .boolean).notNull().defaults(to: false) }
     }
 
     static func v3(_ db: Database) throws {

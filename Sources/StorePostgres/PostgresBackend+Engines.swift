@@ -47,7 +47,7 @@ extension PostgresBackend {
                         + (SELECT count(*) FROM run r WHERE r.status = 'running' AND r.engine_id = e.id
                              AND NOT EXISTS (SELECT 1 FROM run_unit u WHERE u.run_id = r.id)))::bigint,
                        e.filter, e.restricted,
-                       (SELECT count(*) FROM engine_device ed WHERE ed.engine_id = e.id)::bigint
+                       (SELECT count(*) FROM engine_device ed WHERE ed.engine_id = e.id)::bigint, e.draining
                 FROM engine e ORDER BY e.id
                 """).map { row in
                 let age = max(0, try row.value(7, as: Double.self))
@@ -58,7 +58,8 @@ extension PostgresBackend {
                                    pools: pools, startedAt: PGRecords.parseTimestamp(try row.value(6, as: String.self)),
                                    heartbeatAgeSeconds: age, state: EngineEntry.state(age: age, thresholds),
                                    inFlight: Int(try row.value(8, as: Int64.self)), filter: try row.value(9, as: String.self),
-                                   servedDevices: try row.value(10, as: Bool.self) ? Int(try row.value(11, as: Int64.self)) : nil)
+                                   servedDevices: try row.value(10, as: Bool.self) ? Int(try row.value(11, as: Int64.self)) : nil,
+                                   draining: try row.value(12, as: Bool.self))
             }
         }
     }

@@ -32,10 +32,10 @@ extension PostgresBackend {
     public func unservedUnits(_ thresholds: EngineThresholds) throws -> UnservedUnits {
         try withConnection { c in
             // Over queued units only (a partial index); an active engine without a region serves
-            // every unit, so with one of those this returns nothing.
+            // every unit, so with one of those this returns nothing. A draining engine serves nothing.
             let rows = try c.query("""
                 WITH active AS (
-                    SELECT id, restricted, filter FROM engine WHERE heartbeat_at > now() - make_interval(secs => $1)
+                    SELECT id, restricted, filter FROM engine WHERE heartbeat_at > now() - make_interval(secs => $1) AND NOT draining
                 )
                 SELECT u.run_id, u.device_id, min(u.device_name),
                        (SELECT count(*) FROM active)::bigint, COALESCE((SELECT bool_or(restricted AND filter <> '') FROM active), false)

@@ -119,13 +119,21 @@ extension PostgresBackend {
     }
 
     public func finishUnit(_ lease: UnitLease, success: Bool, batch: JournalBatch) throws -> UnitFinish {
+        try endUnit(lease, status: success ? "succeeded" : "failed", batch: batch)
+    }
+
+    public func stopUnit(_ lease: UnitLease, batch: JournalBatch) throws -> UnitFinish {
+        try endUnit(lease, status: "interrupted", batch: batch)
+    }
+
+    private func endUnit(_ lease: UnitLease, status: String, batch: JournalBatch) throws -> UnitFinish {
         try withConnection { c in
             try inTransaction(c) { tx -> UnitFinish in
                 guard let run = try holds(tx, lease) else { return UnitFinish(accepted: false, runEnded: nil) }
                 try tx.read("SELECT id FROM run WHERE id = $1 FOR UPDATE", [.int(Int(run))])
                 try writeUnitBatch(tx, run: run, lease.counted(batch), engineId: lease.engineId)
                 try tx.write("UPDATE run_unit SET status = $2, ended_at = now(), lease_expires_at = NULL WHERE id = $1",
-                             [.int(Int(lease.unitId)), .text(success ? "succeeded" : "failed")])
+                             [.int(Int(lease.unitId)), .text(status)])
                 return UnitFinish(accepted: true, runEnded: try settleRun(tx, run: run, endIfDone: true))
             }
         }
@@ -190,11 +198,60 @@ extension PostgresBackend {
                     ORDER BY r.id FOR UPDATE OF r SKIP LOCKED
                     """) {
                     let run = try row.value(0, as: Int64.self)
-                    try tx.write("UPDATE run_unit SET status = 'lost', reason = 'the run was stopped before it started', ended_at = now() WHERE run_id = $1 AND status = 'queued'",
+                    try tx.write("UPDATE run_unit SET status = 'interrupted', reason = 'the run was stopped before it started', ended_at = now() WHERE run_id = $1 AND status = 'queued'",
                                  [.int(Int(run))])
                     if try settleRun(tx, run: run, endIfDone: true) != nil { ended.append(run) }
                 }
                 return ended
+            }
+        }
+    }
+
+    public func markEngineDraining(engineId: Int64) throws {
+        try withConnection { c in _ = try c.query("UPDATE engine SET draining = true WHERE id = $1 RETURNING id", [.int(Int(engineId))]) }
+    }
+
+    public func leaveUnits(engineId: Int64, thresholds: EngineThresholds, reason: @escaping (Int, Int) -> String) throws -> LeftUnits {
+        // Nothing queued (one index entry read): nothing to leave.
+        if try withConnection({ c in try c.query("SELECT 1 FROM run_unit WHERE status = 'queued' LIMIT 1").isEmpty }) { return LeftUnits() }
+        return try withConnection { c in
+            try inTransaction(c) { tx -> LeftUnits in
+                // The claims' lock: no claim takes a unit between the look at the engines and the
+                // units' end. An engine whose registration committed before this look keeps the run
+                // going; one registering after it claims only once this commits, and finds them ended.
+                try tx.read("SELECT pg_advisory_xact_lock($1)", [.int(Self.unitClaimLockKey)])
+                let runs = try tx.read("""
+                    WITH serving AS (
+                        SELECT id, restricted FROM engine
+                        WHERE id <> $1 AND NOT draining AND heartbeat_at > now() - make_interval(secs => $2)
+                    )
+                    SELECT r.id FROM run r
+                    WHERE r.status = 'running' AND NOT r.stop_requested
+                      AND EXISTS (SELECT 1 FROM run_unit u WHERE u.run_id = r.id AND u.status = 'queued')
+                      AND NOT EXISTS (
+                          SELECT 1 FROM run_unit u, serving e
+                          WHERE u.run_id = r.id AND u.status = 'queued'
+                            AND (u.device_id IS NULL OR NOT e.restricted
+                                 OR EXISTS (SELECT 1 FROM engine_device ed WHERE ed.engine_id = e.id AND ed.device_id = u.device_id)))
+                    ORDER BY r.id FOR UPDATE OF r
+                    """, [.int(Int(engineId)), .double(thresholds.active)]).map { try $0.value(0, as: Int64.self) }
+                var out = LeftUnits()
+                for run in runs {
+                    guard let counts = try tx.read("""
+                        SELECT count(*) FILTER (WHERE status = 'queued')::bigint, count(*)::bigint FROM run_unit WHERE run_id = $1
+                        """, [.int(Int(run))]).first else { continue }
+                    let queued = Int(try counts.value(0, as: Int64.self)), total = Int(try counts.value(1, as: Int64.self))
+                    if queued == 0 { continue }
+                    let text = reason(queued, total)
+                    try tx.write("""
+                        UPDATE run_unit SET status = 'interrupted', reason = $2, ended_at = now() WHERE run_id = $1 AND status = 'queued'
+                        """, [.int(Int(run)), .text(text)])
+                    try appendLines(tx, run: run, [RunLogLine(runId: run, seq: 0, time: Date(), level: .warning, device: "", service: "",
+                                                              message: "interrupted: \(text)")])
+                    out.interrupted[run] = queued
+                    if let end = try settleRun(tx, run: run, endIfDone: true) { out.endedRuns[run] = end }
+                }
+                return out
             }
         }
     }
@@ -255,31 +312,40 @@ extension PostgresBackend {
         }
     }
 
-    /// The run's progress from its units; when none is left and `endIfDone`, its end (once: only
-    /// while it is `running`), a closing line and its task's last status. The caller holds the run's row.
+    /// The run's progress from its units (those that ran, as a whole run counts its devices); when
+    /// none is left and `endIfDone`, its end (once: only while it is `running`): `interrupted` with
+    /// their reason when some never ran because no engine was left to take them; a closing line and
+    /// its task's last status (the closing line a whole run has, with the run's time by the
+    /// database's clock). The caller holds the run's row.
     @discardableResult
     private func settleRun(_ tx: PostgresExecutor, run: Int64, endIfDone: Bool) throws -> Run.Status? {
         guard let row = try tx.read("""
             SELECT count(*) FILTER (WHERE status IN ('succeeded', 'failed', 'lost'))::bigint, count(*)::bigint,
-                   count(*) FILTER (WHERE status IN ('failed', 'lost'))::bigint
+                   count(*) FILTER (WHERE status IN ('failed', 'lost'))::bigint,
+                   count(*) FILTER (WHERE status = 'interrupted')::bigint, max(reason) FILTER (WHERE status = 'interrupted')
             FROM run_unit WHERE run_id = $1
             """, [.int(Int(run))]).first else { return nil }
         let done = Int(try row.value(0, as: Int64.self)), total = Int(try row.value(1, as: Int64.self))
-        let failed = Int(try row.value(2, as: Int64.self))
+        let failed = Int(try row.value(2, as: Int64.self)), interrupted = Int(try row.value(3, as: Int64.self))
         try tx.write("UPDATE run SET progress_done = $1, progress_total = $2, progress_failed = $3 WHERE id = $4",
                      [.int(done), .int(total), .int(failed), .int(Int(run))])
-        guard endIfDone, done == total else { return nil }
-        let stop = try tx.read("SELECT stop_requested, reason FROM run WHERE id = $1", [.int(Int(run))]).first
+        guard endIfDone, done + interrupted == total else { return nil }
+        let stop = try tx.read("""
+            SELECT stop_requested, reason, extract(epoch FROM now() - COALESCE(started_at, now()))::float8 FROM run WHERE id = $1
+            """, [.int(Int(run))]).first
         let stopped = try stop?.value(0, as: Bool.self) ?? false
-        let status = stopped ? .aborted : RunUnit.runStatus(failed: failed)
+        let seconds = try stop?.value(2, as: Double.self) ?? 0
+        let status: Run.Status = stopped ? .aborted : interrupted > 0 ? .interrupted : RunUnit.runStatus(failed: failed)
         let reason = stopped ? (try stop?.value(1, as: String.self) ?? "stopped")
+            : interrupted > 0 ? (try row.value(4, as: String?.self) ?? "")
             : failed > 0 ? "\(failed) of \(total) device\(total == 1 ? "" : "s") failed" : ""
         let ended = try tx.write("""
             UPDATE run SET status = $1, ended_at = now(), reason = $2 WHERE id = $3 AND status = 'running' RETURNING task_id
             """, [.text(status.rawValue), .text(reason), .int(Int(run))])
         guard let first = ended.first else { return nil }
-        try appendLines(tx, run: run, [RunLogLine(runId: run, seq: 0, time: Date(), level: failed > 0 ? .warning : .info, device: "", service: "",
-                                                  message: "run \(run) \(status.rawValue): \(done)/\(total) done, \(failed) failed")])
+        try appendLines(tx, run: run, [RunLogLine(runId: run, seq: 0, time: Date(), level: status == .completed ? .info : .warning,
+                                                  device: "", service: "",
+                                                  message: "run \(run) \(status.rawValue) in \(String(format: "%.1f", seconds)) s: \(done)/\(total) done, \(failed) failed")])
         if let task = try first.value(0, as: Int64?.self) {
             try tx.write("UPDATE task SET last_run_status = $1 WHERE id = $2 AND last_run_id = $3",
                          [.text(status.rawValue), .int(Int(task)), .int(Int(run))])

@@ -25,6 +25,9 @@ enum PostgresSchema {
         Migration(id: "v7-engine-regions", sql: v7),
         // Which engine produced a result, and its host as it was then (its row goes when dropped).
         Migration(id: "v8-result-engine", sql: "ALTER TABLE result ADD COLUMN engine_id bigint, ADD COLUMN engine_host text NOT NULL DEFAULT '';"),
+        // An engine shutting down (SIGTERM) serves nothing more: the others do not count on it for
+        // queued units (`leaveUnits`, `unservedUnits`).
+        Migration(id: "v9-engine-draining", sql: "ALTER TABLE engine ADD COLUMN draining boolean NOT NULL DEFAULT false;"),
     ]
 
     /// Which registered engine runs a run, and on which host (its pid is `engine_pid`); the due time

@@ -85,6 +85,14 @@ final class FleetCLITests: XCTestCase, EngineProcesses {
         try server.psql(database, sql).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// The example network on the lab in a fresh database (`DemoLabOnPostgres`), as this test's.
+    func startDemoLab(_ name: String, _ environment: [String: String] = [:]) throws -> DemoLabOnPostgres {
+        server = try PostgresTestServer.require()
+        let lab = try DemoLabOnPostgres.start(server, name: name, environment: environment)
+        (cli, database, url) = (lab.cli, lab.database, lab.url)
+        return lab
+    }
+
     func startThreeEngines(_ extra: [String] = []) throws {
         for _ in 0..<3 { try startEngine(extra) }
         try waitFor("three engines registered and active") {
@@ -137,17 +145,9 @@ final class FleetCLITests: XCTestCase, EngineProcesses {
     /// The same over SSH: the example network on the lab (real sshd), `show version` runs queued two
     /// per device and shared by 3 engines: every run completes with exactly one result, on its device.
     func testThreeEnginesShareRunsOverTheLab() throws {
-        server = try PostgresTestServer.require()
-        cli = try CLI()
-        database = try server.createDatabase("fleetlab")
-        url = server.socketURL(database)
-        cli.environment["SWITCHBOARD_DB"] = url
-        cli.environment["SWITCHBOARD_ENGINE_MAX_RUNS"] = "3"
-        let demo = try cli.run(["demo", "--no-console", "--base-port", String(LabPorts.freeBasePort(devices: 20))])
-        XCTAssertEqual(demo.status, 0, demo.stdout + demo.stderr)
-        defer { _ = try? cli.run(["lab", "down"]) }
-        let devices = try psql("SELECT string_agg(name, ',' ORDER BY name) FROM device WHERE name ~ '^(par|lon|nyc)-'").split(separator: ",").map(String.init)
-        XCTAssertEqual(devices.count, 18)
+        let lab = try startDemoLab("fleetlab", ["SWITCHBOARD_ENGINE_MAX_RUNS": "3"])
+        defer { lab.down() }
+        let devices = lab.devices
         let queue = RunQueue(database: try backend())
         for _ in 0..<2 {
             for device in devices { _ = try queue.enqueue(service: "show version", trigger: .cli, user: "test", devices: [device]) }
@@ -173,18 +173,9 @@ final class FleetCLITests: XCTestCase, EngineProcesses {
     /// over 3 engines, each unit claimed once (`run_unit`: one claim each, by several engines) and the
     /// run as with one engine: completed, one successful result per device, gap-free lines.
     func testOneRunOverTheLabSpreadsOverThreeEngines() throws {
-        server = try PostgresTestServer.require()
-        cli = try CLI()
-        database = try server.createDatabase("fleetlabunits")
-        url = server.socketURL(database)
-        cli.environment["SWITCHBOARD_DB"] = url
-        cli.environment["SWITCHBOARD_ENGINE_UNIT_QUEUE"] = "true"
-        cli.environment["SWITCHBOARD_AUTOMATION_MAX_PROCESS"] = "2"
-        let demo = try cli.run(["demo", "--no-console", "--base-port", String(LabPorts.freeBasePort(devices: 20))])
-        XCTAssertEqual(demo.status, 0, demo.stdout + demo.stderr)
-        defer { _ = try? cli.run(["lab", "down"]) }
-        let devices = try psql("SELECT string_agg(name, ',' ORDER BY name) FROM device WHERE name ~ '^(par|lon|nyc)-'").split(separator: ",").map(String.init)
-        XCTAssertEqual(devices.count, 18)
+        let lab = try startDemoLab("fleetlabunits", ["SWITCHBOARD_AUTOMATION_MAX_PROCESS": "2"])
+        defer { lab.down() }
+        let devices = lab.devices
         try startThreeEngines()
         let run = try RunQueue(database: try backend()).enqueue(service: "show version", trigger: .cli, user: "test", devices: devices)
         let runId = try XCTUnwrap(run.id)
@@ -477,6 +468,12 @@ final class FleetCLITests: XCTestCase, EngineProcesses {
         XCTAssertTrue(try psql("SELECT reason FROM run WHERE id = \(runId)").hasPrefix("stopped by "))
         let statuses = try psql("SELECT string_agg(status, ',') FROM run_unit WHERE run_id = \(runId)")
         XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status IN ('queued', 'claimed', 'succeeded')"), "0", statuses)
+        // As a whole run's: progress counts what ran, not the units that never started.
+        XCTAssertEqual(try psql("""
+            SELECT progress_done = (SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND status IN ('failed', 'lost')) AND progress_done < progress_total
+            FROM run WHERE id = \(runId)
+            """), "t", statuses)
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_log WHERE run_id = \(runId) AND message LIKE 'run \(runId) aborted in %'"), "1", "one closing line")
         sleep(1)
         XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND attempts > 1"), "0", "nothing started again")
     }
@@ -717,19 +714,94 @@ final class FleetCLITests: XCTestCase, EngineProcesses {
         XCTAssertEqual(try psql("SELECT count(*) FROM run WHERE status = 'running'"), "1")
     }
 
-    /// The server terminates every connection of 3 engines while each runs a run: they reconnect
-    /// (heartbeats included, so none is taken for lost), and every run completes.
+    /// The unit queue and shutdowns: SIGTERM drains one of two engines while a spread run still has
+    /// queued units: the run goes on on the other and completes, each unit once. Then the last
+    /// engine is stopped at once (a second SIGTERM) with units queued: its unit in flight and the
+    /// queued ones end `interrupted`, and the run ends `interrupted` with a reason naming the engine
+    /// and why, said in its log, as a whole run does when its one engine stops (it stayed `running`).
+    func testASpreadRunGoesOnWithAnotherEngineAndEndsInterruptedWhenTheLastLeaves() throws {
+        try setUpPostgres("fleetleave", settings: ["SWITCHBOARD_AUTOMATION_MAX_PROCESS": "1"])
+        for _ in 0..<2 { try startEngine() }
+        try waitFor("two engines active") { try self.listedEngines().filter { $0.state == .active }.count == 2 }
+        XCTAssertEqual(try cli.run(["run", "nap"]).status, 0)
+        // The engine that holds a unit drains (which engine claims first is the engines' race).
+        var holder = ""
+        try waitFor("a unit in flight") {
+            holder = try self.psql("SELECT e.pid FROM run_unit u JOIN engine e ON e.id = u.engine_id WHERE u.status = 'claimed' LIMIT 1")
+            return !holder.isEmpty
+        }
+        let drained = try XCTUnwrap(engines.first { String($0.processIdentifier) == holder })
+        let last = try XCTUnwrap(engines.first { $0 !== drained })
+        kill(drained.processIdentifier, SIGTERM)
+        try waitFor("the drained engine exits", timeout: 20) { !drained.isRunning }
+        XCTAssertEqual(drained.terminationStatus, 0)
+        try waitFor("the run ended", timeout: 30) { try self.psql("SELECT status FROM run WHERE id = 1") != "running" }
+        XCTAssertEqual(try psql("SELECT status || ' ' || progress_done || '/' || progress_total FROM run WHERE id = 1"), "completed 4/4", engineLogs())
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = 1 AND status = 'succeeded' AND attempts = 1"), "4")
+        XCTAssertEqual(try psql("SELECT count(DISTINCT device_name) || ' ' || count(*) FROM result WHERE run_id = 1"), "4 4")
+
+        XCTAssertEqual(try cli.run(["run", "spread nap"]).status, 0)
+        try waitFor("a unit of run 2 in flight") { try self.psql("SELECT count(*) FROM run_unit WHERE run_id = 2 AND status = 'claimed'") == "1" }
+        let total = try psql("SELECT count(*) FROM run_unit WHERE run_id = 2")
+        kill(last.processIdentifier, SIGTERM)
+        usleep(300_000)
+        kill(last.processIdentifier, SIGTERM)
+        try waitFor("the last engine exits at once", timeout: 5) { !last.isRunning }
+        let end = try psql("SELECT status || ' ' || progress_total FROM run WHERE id = 2")
+        XCTAssertEqual(end, "interrupted \(total)", engineLogs())
+        let reason = try psql("SELECT reason FROM run WHERE id = 2")
+        XCTAssertTrue(reason.contains("the engine pid \(last.processIdentifier) on host \(EngineIdentity.thisHost)")
+                      && reason.contains("was stopped at once by a signal before") && reason.contains("no other active engine could take them"), reason)
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = 2 AND status IN ('queued', 'claimed')"), "0")
+        let logs = try cli.run(["logs", "2"])
+        XCTAssertTrue(logs.stdout.contains("interrupted: the engine pid \(last.processIdentifier)") && logs.stdout.contains("run 2 interrupted in "), logs.stdout)
+        XCTAssertEqual(try psql("SELECT count(*) FROM engine"), "0", "both registrations gone")
+    }
+
+    /// The unit queue and the grace time: the only engine's SIGTERM with a unit in flight longer than
+    /// `engine.stop_grace_seconds` and units queued: once the grace time runs out the unit is stopped
+    /// and released, and the run ends `interrupted` with a reason saying so (it stayed `running`).
+    func testTheLastEnginesGraceTimeRunningOutInterruptsItsSpreadRun() throws {
+        try setUpPostgres("fleetgrace", settings: ["SWITCHBOARD_AUTOMATION_MAX_PROCESS": "1", "SWITCHBOARD_ENGINE_STOP_GRACE_SECONDS": "0.5"])
+        let engine = try startEngine()
+        XCTAssertEqual(try cli.run(["run", "spread nap"]).status, 0)
+        try waitFor("a unit in flight") { try self.psql("SELECT count(*) FROM run_unit WHERE status = 'claimed'") == "1" }
+        kill(engine.processIdentifier, SIGTERM)
+        try waitFor("the engine exits after its grace time", timeout: 10) { !engine.isRunning }
+        XCTAssertEqual(engine.terminationStatus, 0)
+        let total = try psql("SELECT count(*) FROM run_unit WHERE run_id = 1")
+        XCTAssertEqual(try psql("SELECT status || ' ' || progress_done || '/' || progress_total FROM run WHERE id = 1"), "interrupted 0/\(total)", engineLogs())
+        let reason = try psql("SELECT reason FROM run WHERE id = 1")
+        XCTAssertTrue(reason.contains("the engine pid \(engine.processIdentifier)") && reason.contains("its grace time of 0.5 s ran out")
+                      && reason.contains("before \(total) of \(total) devices ran"), reason)
+        XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = 1 AND status <> 'interrupted'"), "0")
+    }
+
+    /// The server terminates every connection of 3 engines while each works on a unit of one of 3
+    /// spread runs (the unit queue: each engine holds one unit at a time): they reconnect (heartbeats
+    /// included, so none is taken for lost and no lease lapses), and every run completes once, each
+    /// device's unit claimed once with one result, nothing duplicated.
     func testThreeEnginesSurviveTheServerDroppingTheirConnections() throws {
-        try setUpPostgres("fleetdrop", settings: ["SWITCHBOARD_ENGINE_MAX_RUNS": "1", "SWITCHBOARD_ENGINE_ACTIVE_THRESHOLD_S": "5"])
+        try setUpPostgres("fleetdrop", settings: ["SWITCHBOARD_AUTOMATION_MAX_PROCESS": "1", "SWITCHBOARD_ENGINE_ACTIVE_THRESHOLD_S": "5"])
         try startThreeEngines()
         for _ in 0..<3 { XCTAssertEqual(try cli.run(["run", "nap"]).status, 0) }
-        try waitFor("three runs running") { try self.psql("SELECT count(DISTINCT engine_pid) FROM run WHERE status = 'running'") == "3" }
+        try waitFor("a unit of each run in flight, on three engines") {
+            try self.psql("SELECT count(DISTINCT run_id) || ' ' || count(DISTINCT engine_id) FROM run_unit WHERE status = 'claimed'") == "3 3"
+        }
         usleep(1_200_000)
         let killed = try psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
         XCTAssertGreaterThanOrEqual(Int(killed) ?? 0, 3, "connections terminated")
         try waitFor("every run ended", timeout: 40) { try self.psql("SELECT count(*) FROM run WHERE status IN ('queued', 'running')") == "0" }
         XCTAssertEqual(try psql("SELECT string_agg(status || ' ' || progress_done || '/' || progress_total, ',') FROM run"),
                        "completed 4/4,completed 4/4,completed 4/4", engineLogs())
+        XCTAssertEqual(try psql("SELECT count(*) || ' ' || count(*) FILTER (WHERE status = 'succeeded' AND attempts = 1) FROM run_unit"), "12 12",
+                       "each unit claimed once and succeeded")
+        XCTAssertEqual(try psql("SELECT count(*) || ' ' || count(DISTINCT (run_id, device_name)) || ' ' || bool_and(success) FROM result"),
+                       "12 12 true", "one result per run and device")
+        for run in 1...3 {
+            XCTAssertEqual(try psql("SELECT count(*) FROM run_log WHERE run_id = \(run) AND message LIKE 'run \(run) completed%'"), "1", "run \(run) ended once")
+            XCTAssertEqual(try psql("SELECT count(*) = max(seq) FROM run_log WHERE run_id = \(run)"), "t", "gap-free lines")
+        }
         let listed = try listedEngines()
         XCTAssertEqual(listed.count, 3)
         XCTAssertTrue(listed.allSatisfy { $0.state == .active }, "\(listed)")

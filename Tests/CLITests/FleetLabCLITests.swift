@@ -22,14 +22,13 @@ final class FleetLabCLITests: XCTestCase, EngineProcesses {
 
     /// A lab of `labDevices` generated devices plus the example network's, its devices in the
     /// database, and a `cli` service running `show version` over the generated ones (`lab-NNNN`).
-    /// The unit queue is switched on explicitly: it is off by default.
+    /// The unit queue is on by default on PostgreSQL: nothing switches it on here.
     func setUpLab(server: PostgresTestServer, name: String, labDevices: Int, latencyMs: Int = 0, maxProcess: Int) throws -> [String] {
         cli = try CLI()
         cli.environment.removeValue(forKey: "SSH_AUTH_SOCK")
         database = try server.createDatabase(name)
         psqlOn = { [server, database] sql in try server.psql(database, sql).trimmingCharacters(in: .whitespacesAndNewlines) }
         cli.environment["SWITCHBOARD_DB"] = server.socketURL(database)
-        cli.environment["SWITCHBOARD_ENGINE_UNIT_QUEUE"] = "true"
         cli.environment["SWITCHBOARD_AUTOMATION_MAX_PROCESS"] = String(maxProcess)
         let count = labDevices + LabTopology.standard.count
         var up = ["lab", "up", "--devices", String(count), "--crypto", "p256",

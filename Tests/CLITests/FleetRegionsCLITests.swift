@@ -136,15 +136,9 @@ extension FleetCLITests {
     /// by the engine of its region.
     func testRegionsOverTheLab() throws {
         server = try PostgresTestServer.require()
-        cli = try CLI()
-        database = try server.createDatabase("fleetregionlab")
-        url = server.socketURL(database)
-        cli.environment["SWITCHBOARD_DB"] = url
-        cli.environment["SWITCHBOARD_ENGINE_UNIT_QUEUE"] = "true"
-        cli.environment["SWITCHBOARD_AUTOMATION_MAX_PROCESS"] = "3"
-        let demo = try cli.run(["demo", "--no-console", "--base-port", String(LabPorts.freeBasePort(devices: 20))])
-        XCTAssertEqual(demo.status, 0, demo.stdout + demo.stderr)
-        defer { _ = try? cli.run(["lab", "down"]) }
+        let lab = try DemoLabOnPostgres.start(server, name: "fleetregionlab", environment: ["SWITCHBOARD_AUTOMATION_MAX_PROCESS": "3"])
+        defer { lab.down() }
+        (cli, database, url) = (lab.cli, lab.database, lab.url)
         let pools = try cli.write("lab-pools.json", """
             {"pools": [{"name": "london", "criteria": [{"property": "name", "value": "^lon-", "match": "regex", "invert": false}]},
                        {"name": "paris-lab", "criteria": [{"property": "name", "value": "^par-", "match": "regex", "invert": false}]}]}

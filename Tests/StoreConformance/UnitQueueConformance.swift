@@ -182,7 +182,7 @@ extension StoreBackendConformance {
         try expect(try backend.query { try $0.run(id: run)?.status } == .completed, "completed")
     }
 
-    /// A stop of a spread run: no more claims; its queued units end `lost` (never started); the run
+    /// A stop of a spread run: no more claims; its queued units end `interrupted` (never started, not counted in progress); the run
     /// ends `aborted` with the stop's reason once its in-flight unit ends, once.
     public static func aStoppedSpreadRunEndsAbortedOnce(_ backend: any StoreBackend) throws {
         let (run, units) = try runningRun(backend) { d, s in
@@ -193,11 +193,16 @@ extension StoreBackendConformance {
         try backend.transaction { tx in _ = try tx.requestStop(run: run, user: "ann") }
         try expect(try backend.claimUnits(engine: claimant(2), limit: 5, leaseSeconds: 30).isEmpty, "a stopped run's units are not claimed")
         try expect(try backend.endStoppedUnitRuns().isEmpty, "not ended while a unit is in flight")
-        try expect(try backend.units(run: run).map(\.status) == [.claimed, .lost, .lost], "queued units lost")
-        let end = try backend.finishUnit(claimed[0].lease!, success: false, batch: JournalBatch(results: [result(claimed[0], success: false)]))
+        try expect(try backend.units(run: run).map(\.status) == [.claimed, .interrupted, .interrupted], "queued units never start")
+        // The engine stops its unit in flight: it ends `interrupted`, as a whole run's cut-short device
+        // operation is not counted.
+        let end = try backend.stopUnit(claimed[0].lease!, batch: JournalBatch(lines: [line(claimed[0], "stopped")]))
         try expect(end == UnitFinish(accepted: true, runEnded: .aborted), "the last unit ends it aborted: \(end)")
+        try expect(!(try backend.stopUnit(claimed[0].lease!, batch: JournalBatch())).accepted, "stopped once")
         let r = try backend.query { try $0.run(id: run)! }
-        try expect(r.status == .aborted && r.reason == "stopped by ann" && r.progressDone == 3, "the run's end: \(r)")
+        try expect(r.status == .aborted && r.reason == "stopped by ann" && r.progressDone == 0 && r.progressTotal == 3 && r.progressFailed == 0,
+                   "the run's end, its progress what ran (as a whole run's): \(r)")
+        try expect(try backend.units(run: run).map(\.status) == [.interrupted, .interrupted, .interrupted], "none ran to its end")
         try expect(try backend.endStoppedUnitRuns().isEmpty, "ended once")
     }
 
@@ -352,5 +357,66 @@ extension StoreBackendConformance {
         try expect(wholeResults.map(\.engineHost) == ["host-w"] && wholeResults.map(\.engineId) == [5], "the run's engine: \(wholeResults)")
         let mixed = results + wholeResults
         try expect(RunResult.spanEngines(mixed) && mixed.map(\.engine).last == "#5 host-w", "two engines: \(mixed.map(\.engine))")
+    }
+}
+
+extension StoreBackendConformance {
+    /// An engine leaves (SIGTERM, stopped at once, grace time over): a run's queued units that another
+    /// active engine could take stay queued for it; a draining engine, or one whose region holds none
+    /// of them, does not count. Otherwise they end `interrupted` with the leaving engine's reason and
+    /// a line in the run's log, and the run ends `interrupted` (once its last unit in flight ends), as
+    /// a whole run does when its one engine shuts down: progress counts what ran. SQLite's one engine
+    /// is always the last.
+    public static func anEngineLeavingInterruptsTheUnitsNoOtherEngineCanTake(_ backend: any StoreBackend) throws {
+        let (run, units) = try runningRun(backend) { d, s in
+            ["r1", "r2", "r3"].map { RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: d[$0], deviceName: $0, mutating: false, maxProcesses: 0) }
+        }
+        let thresholds = EngineThresholds(active: 15, drop: 120)
+        let registers = backend.capabilities.contains(.severalEngines)
+        let leaving = try regionEngine(backend, 91, pools: [])
+        defer { leaving.lock?.release() }
+        let claimed = try backend.claimUnits(engine: claimant(leaving.id), limit: 1, leaseSeconds: 30)
+        try expect(claimed.map(\.id) == [units[0].id], "one unit in flight")
+        let reason: (Int, Int) -> String = { "the engine #\(leaving.id) shut down before \($0) of \($1) devices ran" }
+        if registers {
+            let other = try regionEngine(backend, 92, pools: [])
+            defer { other.lock?.release() }
+            try backend.markEngineDraining(engineId: leaving.id)
+            let listed = try backend.engines(thresholds)
+            try expect(listed.first { $0.id == leaving.id }.map { $0.draining && $0.serves == "nothing more (draining)" } == true
+                       && listed.first { $0.id == other.id }?.draining == false, "`engines` shows which one drains: \(listed)")
+            try expect(try backend.leaveUnits(engineId: leaving.id, thresholds: thresholds, reason: reason) == LeftUnits(),
+                       "another active engine could take them: they stay queued")
+            try expect(try backend.units(run: run).map(\.status) == [.claimed, .queued, .queued], "still queued")
+            // An engine whose region holds none of the run's devices could not take them.
+            let edge = try regionEngine(backend, 93, pools: ["edge"])
+            defer { edge.lock?.release() }
+            try backend.recordEngineRegion(engineId: edge.id, pools: ["edge"], filter: "", devices: [])
+            try backend.markEngineDraining(engineId: other.id)
+            try expect(try backend.unservedUnits(thresholds).devices.map(\.deviceName) == ["r2", "r3"],
+                       "a draining engine serves nothing: the queued units wait")
+        }
+        let left = try backend.leaveUnits(engineId: leaving.id, thresholds: thresholds, reason: reason)
+        try expect(left == LeftUnits(interrupted: [run: 2], endedRuns: [:]), "the queued units interrupted, the run not ended yet: \(left)")
+        try expect(try backend.units(run: run).map(\.status) == [.claimed, .interrupted, .interrupted], "interrupted, never claimed")
+        try expect(try backend.claimUnits(engine: claimant(leaving.id), limit: 5, leaseSeconds: 30).isEmpty, "nothing left to claim")
+        try expect(try backend.leaveUnits(engineId: leaving.id, thresholds: thresholds, reason: reason) == LeftUnits(), "left once")
+        let end = try backend.finishUnit(claimed[0].lease!, success: true, batch: JournalBatch(results: [result(claimed[0])]))
+        try expect(end == UnitFinish(accepted: true, runEnded: .interrupted), "its last unit in flight ends it interrupted: \(end)")
+        let (r, lines) = try backend.query { q in (try q.run(id: run)!, try q.logLines(run: run, after: 0, device: nil, limit: 100)) }
+        try expect(r.status == .interrupted && r.reason == "the engine #\(leaving.id) shut down before 2 of 3 devices ran"
+                   && r.progressDone == 1 && r.progressTotal == 3 && r.progressFailed == 0 && r.endedAt != nil, "the run's end: \(r)")
+        let messages = lines.map(\.message)
+        try expect(messages.contains("interrupted: the engine #\(leaving.id) shut down before 2 of 3 devices ran")
+                   && messages.last?.hasPrefix("run \(run) interrupted in ") == true && messages.last?.hasSuffix(" s: 1/3 done, 0 failed") == true,
+                   "its lines say why and how it ended, as a whole run's do: \(messages)")
+        try expect(lines.map(\.seq) == Array(1...Int64(lines.count)), "gap-free: \(lines.map(\.seq))")
+
+        // Nothing in flight: the leave ends the run at once.
+        let (second, _) = try runningRun(backend) { d, s in
+            [RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: d["r1"], deviceName: "r1", mutating: false, maxProcesses: 0)]
+        }
+        let now = try backend.leaveUnits(engineId: leaving.id, thresholds: thresholds, reason: reason)
+        try expect(now == LeftUnits(interrupted: [second: 1], endedRuns: [second: .interrupted]), "ended at once: \(now)")
     }
 }

@@ -50,6 +50,7 @@ final class PostgresBackendConformanceTests: XCTestCase {
     func testUnitHeartbeat() throws { try StoreBackendConformance.theHeartbeatKeepsOnlyTrackedUnitsAndReleasesTheRest(backend) }
     func testUnitResults() throws { try StoreBackendConformance.resultsCountEarlierClaimsAndNameTheirEngine(backend) }
     func testStoppedSpreadRun() throws { try StoreBackendConformance.aStoppedSpreadRunEndsAbortedOnce(backend) }
+    func testLeavingEngine() throws { try StoreBackendConformance.anEngineLeavingInterruptsTheUnitsNoOtherEngineCanTake(backend) }
     func testRunEnd() throws { try StoreBackendConformance.aRunsEndIsRecordedOnlyWhileItRuns(backend) }
     func testDueTasks() throws { try StoreBackendConformance.dueTasksAreClaimedByCompareAndSet(backend) }
     func testMissing() throws { try StoreBackendConformance.missingRecordsAreNilOrNotFound(backend) }

@@ -17,7 +17,7 @@ final class PostgresStoreTests: XCTestCase {
         XCTAssertEqual(info["backend"], "postgresql")
         XCTAssertTrue(info["server version"]?.hasPrefix("1") ?? false, "\(info)")
         XCTAssertEqual(info["schema version"], String(PostgresStore.schemaVersion))
-        XCTAssertEqual(info["migrations"], "v1-initial, v2-result-rows, v3-snapshot-git-commit, v4-run-engine-and-due-time, v5-engine-registry, v6-run-units, v7-engine-regions, v8-result-engine")
+        XCTAssertEqual(info["migrations"], "v1-initial, v2-result-rows, v3-snapshot-git-commit, v4-run-engine-and-due-time, v5-engine-registry, v6-run-units, v7-engine-regions, v8-result-engine, v9-engine-draining")
         XCTAssertEqual(info["devices"], "0")
         XCTAssertEqual(info["tls"], "no (Unix socket)")
         first.connection.close()

@@ -2,7 +2,7 @@ import Foundation
 import Store
 import Synchronization
 
-/// The unit queue (several engines, stage 2; `engine.unit_queue`, off by default): a service's run
+/// The unit queue (several engines, stage 2; `engine.unit_queue`, on by default): a service's run
 /// over devices is not executed whole by the engine that claims it. That engine resolves its targets
 /// and enqueues one unit per device (`enqueueUnits`); every engine then claims units up to
 /// `automation.max_process` in flight, executes each as a run would (`RunExecution.runUnit`: the
@@ -242,7 +242,7 @@ extension EngineService {
         if !recorded, state.withLock({ $0.units[unit.id]?.stopRequested ?? false }) {
             batch.lines.append(RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .warning, device: unit.deviceName,
                                           service: unit.serviceName, message: "stopped: the run's stop was requested"))
-            if let end = try? database.finishUnit(lease, success: false, batch: batch), end.runEnded != nil { spreadRunEnded(unit.runId) }
+            if let end = try? database.stopUnit(lease, batch: batch), end.runEnded != nil { spreadRunEnded(unit.runId) }
             return
         }
         if !recorded {
@@ -262,6 +262,47 @@ extension EngineService {
                 return
             } catch {
                 if attempt == 19 { log("unit #\(unit.id): cannot record its end: \(StoreError.describe(error))") }
+                usleep(delay)
+                delay = min(delay * 2, 2_000_000)
+            }
+        }
+    }
+
+    /// The first SIGTERM (or SIGINT): this engine serves nothing more, so the others, and `runs`,
+    /// no longer count on it for queued units.
+    func markDraining() {
+        guard unitQueueOn, let engineId = membership?.engineId else { return }
+        do { try database.markEngineDraining(engineId: engineId) } catch {
+            log("cannot mark this engine draining: \(StoreError.describe(error))")
+        }
+    }
+
+    /// This engine leaves (drained, stopped at once, or out of grace time; its heartbeat has stopped
+    /// and none of its units is in flight): the units it still holds (stopped before their end) are
+    /// released as its heartbeat would (read-only ones requeued, configuration-changing ones lost),
+    /// stopped spread runs are ended, and the queued units that no other active engine could take
+    /// end `interrupted`, their runs ending `interrupted` with `why` as a whole run does when its one
+    /// engine shuts down. With another active engine the runs go on there.
+    func leaveUnits(why: String) {
+        guard unitQueueOn, let engineId = membership?.engineId else { return }
+        let thresholds = EngineThresholds(environment.settings)
+        let who = "the engine pid \(pid) on host \(host) (#\(engineId))"
+        var delay: useconds_t = 100_000
+        // A server restarting right now delays the leave, it does not skip it (about 20 s in all).
+        for attempt in 0..<12 {
+            do {
+                try keepUnitLeases(engineId: engineId, thresholds)
+                for run in try database.endStoppedUnitRuns() { spreadRunEnded(run) }
+                let left = try database.leaveUnits(engineId: engineId, thresholds: thresholds) { interrupted, total in
+                    "\(who) \(why) before \(interrupted) of \(total) device\(total == 1 ? "" : "s") ran, and no other active engine could take \(interrupted == 1 ? "it" : "them")"
+                }
+                for (run, count) in left.interrupted.sorted(by: { $0.key < $1.key }) {
+                    log("run \(run): \(count) queued unit\(count == 1 ? "" : "s") interrupted (no other active engine could take \(count == 1 ? "it" : "them"))")
+                }
+                for run in left.endedRuns.keys.sorted() { spreadRunEnded(run) }
+                return
+            } catch {
+                if attempt == 11 { log("cannot leave the unit queue: \(StoreError.describe(error)) (the next engine to start takes the queued units)") }
                 usleep(delay)
                 delay = min(delay * 2, 2_000_000)
             }

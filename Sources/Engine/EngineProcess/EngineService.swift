@@ -74,6 +74,8 @@ public final class EngineService: Sendable {
         var units: [Int64: UnitWork] = [:]
         /// Spread runs whose configurations this engine committed and has not pushed yet.
         var unpushedRuns: Set<Int64> = []
+        /// Runs claimed and being spread into units (`spread`): a shutdown waits for them.
+        var spreading = 0
     }
 
     public convenience init(database: any StoreBackend, settings: Settings, paths: Paths, secrets: SecretBox,
@@ -334,6 +336,7 @@ public final class EngineService: Sendable {
         startStopListener()
         let poll = UInt64(settings.engine.pollMs) * 1_000_000
         var shutdownStarted: Date?
+        var graceOver = false
         while true {
             let shutdown = shutdownState
             if shutdown == .none {
@@ -343,14 +346,16 @@ public final class EngineService: Sendable {
                 tickScheduler()
             } else if shutdownStarted == nil {
                 shutdownStarted = Date()
+                markDraining()
             }
             await checkStops()
             await flushUnits()
             if shutdown != .none {
-                if activeRuns.isEmpty && state.withLock({ $0.units.isEmpty }) { break }
+                if activeRuns.isEmpty && state.withLock({ $0.units.isEmpty && $0.spreading == 0 }) { break }
                 if shutdown == .drain, let started = shutdownStarted,
                    Date().timeIntervalSince(started) > settings.engine.stopGraceSeconds {
                     log("grace time over: interrupting what remains")
+                    graceOver = true
                     state.withLock { $0.shutdown = .abort }
                     for e in state.withLock({ Array($0.executions.values) }) {
                         await e.stop(status: .interrupted, reason: "the engine (pid \(pid)) shut down (SIGTERM) before the run finished")
@@ -367,6 +372,9 @@ public final class EngineService: Sendable {
             await waker.sleep(nanoseconds: sleep)
         }
         stopBackground()
+        leaveUnits(why: shutdownState == .drain ? "shut down"
+                   : graceOver ? "shut down (SIGTERM; its grace time of \(Deadline.format(settings.engine.stopGraceSeconds)) s ran out)"
+                   : "was stopped at once by a signal")
         // Notifications of runs that just ended are still being delivered: give them a bounded time.
         let pending = await Notifier.drain(timeout: 15)
         if pending > 0 { log("\(pending) notification\(pending == 1 ? "" : "s") still undelivered at shutdown") }
@@ -397,7 +405,11 @@ public final class EngineService: Sendable {
 
     func start(_ run: Run) {
         if unitQueueOn {
-            Task { [self] in if await !spread(run) { startWhole(run) } }
+            state.withLock { $0.spreading += 1 }
+            Task { [self] in
+                if await !spread(run) { startWhole(run) }
+                state.withLock { $0.spreading -= 1 }
+            }
             return
         }
         startWhole(run)

@@ -38,8 +38,12 @@ public struct UnitLease: Sendable, Hashable, Codable {
 /// A unit of the queue.
 public struct RunUnit: Sendable, Equatable, Codable {
     public enum Status: String, Codable, Sendable, CaseIterable {
-        case queued, claimed, succeeded, failed, lost
-        public var isFinished: Bool { [.succeeded, .failed, .lost].contains(self) }
+        /// `interrupted`: never run: its run was stopped, or the last engine that could take it left
+        /// (SIGTERM, or stopped at once) while it waited in the queue. Not counted in progress (as a
+        /// whole run counts only the devices that ran); a run left with such units ends `aborted`
+        /// (stopped) or `interrupted` with their reason.
+        case queued, claimed, succeeded, failed, lost, interrupted
+        public var isFinished: Bool { [.succeeded, .failed, .lost, .interrupted].contains(self) }
     }
     public var id: Int64
     public var runId: Int64
@@ -79,6 +83,17 @@ public struct UnitFinish: Sendable, Equatable {
     /// The run's end when this unit was its last (recorded once, by this call), else nil.
     public var runEnded: Run.Status?
     public init(accepted: Bool, runEnded: Run.Status?) { self.accepted = accepted; self.runEnded = runEnded }
+}
+
+/// What an engine leaving did to the queued units no other engine could take.
+public struct LeftUnits: Sendable, Equatable {
+    /// Units ended `interrupted`, by run.
+    public var interrupted: [Int64: Int]
+    /// Runs this ended (no unit of theirs left in flight), with their end.
+    public var endedRuns: [Int64: Run.Status]
+    public init(interrupted: [Int64: Int] = [:], endedRuns: [Int64: Run.Status] = [:]) {
+        self.interrupted = interrupted; self.endedRuns = endedRuns
+    }
 }
 
 /// What recovering expired leases did.
@@ -121,15 +136,31 @@ public protocol StoreUnitQueue: AnyObject, Sendable {
     /// `writeUnitJournal` writes them), if `lease` holds: the run's progress comes from its units, and
     /// the engine finishing its last unit ends it.
     func finishUnit(_ lease: UnitLease, success: Bool, batch: JournalBatch) throws -> UnitFinish
+    /// Ends a claimed unit stopped by its run's stop before its end, if `lease` holds: `interrupted`
+    /// with its last lines, not counted in progress (as a whole run does not count a device
+    /// operation its stop cut short); the engine finishing the run's last unit ends it.
+    func stopUnit(_ lease: UnitLease, batch: JournalBatch) throws -> UnitFinish
     /// Units whose lease expired (their engine killed, stopped or cut off): read-only ones go back to
     /// the queue, mutating ones end `lost` with `reason(unit)` as their failed result.
     func recoverExpiredUnits(reason: @escaping (RunUnit) -> String) throws -> ExpiredUnits
-    /// Spread runs whose stop was requested: their queued units end `lost` (never started), and a run
+    /// Spread runs whose stop was requested: their queued units end `interrupted` (never started), and a run
     /// with no unit left in flight ends `aborted` with its stop's reason (else its last unit's finish
     /// ends it so). Returns the runs ended.
     func endStoppedUnitRuns() throws -> [Int64]
     /// A run's units, in order.
     func units(run: Int64) throws -> [RunUnit]
+    /// A shutting-down engine (SIGTERM) says so: from now on it counts as serving nothing, for
+    /// `leaveUnits` of the other engines and for `unservedUnits`. PostgreSQL only (SQLite: nothing).
+    func markEngineDraining(engineId: Int64) throws
+    /// An engine leaves (drained, aborted, or out of grace time; its own units already ended or
+    /// released): each running, unstopped run whose queued units no other engine that is active
+    /// (heartbeat within `thresholds.active`) and not draining could take (none serves any of them)
+    /// has those units ended `interrupted`, with the reason `reason(units interrupted, units of the
+    /// run)`, and a line saying so in its log; the run ends `interrupted` with that reason once none
+    /// of its units is in flight (now, or by its last unit's finish). One transaction, serialised
+    /// with claims: an engine that registered before it goes on with the run, one registering after
+    /// finds the units ended. SQLite's one engine: every queued unit of a running run.
+    func leaveUnits(engineId: Int64, thresholds: EngineThresholds, reason: @escaping (_ interrupted: Int, _ total: Int) -> String) throws -> LeftUnits
     /// Records an engine's region: the pools and filter it serves and the devices they hold now
     /// (replacing the ones recorded before; writes only what changed). Its claims then take only
     /// units of those devices (or of none). PostgreSQL updates the registration (gone: nothing);

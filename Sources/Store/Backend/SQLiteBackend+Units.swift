@@ -105,12 +105,20 @@ extension AppDatabase {
     }
 
     public func finishUnit(_ lease: UnitLease, success: Bool, batch: JournalBatch) throws -> UnitFinish {
+        try endUnit(lease, status: success ? "succeeded" : "failed", batch: batch)
+    }
+
+    public func stopUnit(_ lease: UnitLease, batch: JournalBatch) throws -> UnitFinish {
+        try endUnit(lease, status: "interrupted", batch: batch)
+    }
+
+    private func endUnit(_ lease: UnitLease, status: String, batch: JournalBatch) throws -> UnitFinish {
         try Self.mappingErrors {
             try writer.write { db in
                 guard let run = try Self.holds(db, lease) else { return UnitFinish(accepted: false, runEnded: nil) }
                 try Self.writeUnitBatch(db, run: run, lease.counted(batch), engineId: lease.engineId)
                 try db.execute(sql: "UPDATE run_unit SET status = ?, ended_at = \(Self.nowSQL), lease_expires_at = NULL WHERE id = ?",
-                               arguments: [success ? "succeeded" : "failed", lease.unitId])
+                               arguments: [status, lease.unitId])
                 return UnitFinish(accepted: true, runEnded: try Self.settleRun(db, run: run, endIfDone: true))
             }
         }
@@ -169,11 +177,40 @@ extension AppDatabase {
                     SELECT r.id FROM run r WHERE r.status = 'running' AND r.stop_requested
                       AND EXISTS (SELECT 1 FROM run_unit u WHERE u.run_id = r.id) ORDER BY r.id
                     """) {
-                    try db.execute(sql: "UPDATE run_unit SET status = 'lost', reason = 'the run was stopped before it started', ended_at = \(Self.nowSQL) WHERE run_id = ? AND status = 'queued'",
+                    try db.execute(sql: "UPDATE run_unit SET status = 'interrupted', reason = 'the run was stopped before it started', ended_at = \(Self.nowSQL) WHERE run_id = ? AND status = 'queued'",
                                    arguments: [run])
                     if try Self.settleRun(db, run: run, endIfDone: true) != nil { ended.append(run) }
                 }
                 return ended
+            }
+        }
+    }
+
+    /// SQLite's one engine registers nowhere: nothing to mark.
+    public func markEngineDraining(engineId: Int64) throws {}
+
+    /// SQLite's one engine is the last: every queued unit of a running, unstopped run ends `interrupted`.
+    public func leaveUnits(engineId: Int64, thresholds: EngineThresholds, reason: @escaping (Int, Int) -> String) throws -> LeftUnits {
+        try Self.mappingErrors {
+            try writer.write { db in
+                var out = LeftUnits()
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT r.id, (SELECT count(*) FROM run_unit u WHERE u.run_id = r.id AND u.status = 'queued'),
+                           (SELECT count(*) FROM run_unit u WHERE u.run_id = r.id)
+                    FROM run r WHERE r.status = 'running' AND NOT r.stop_requested
+                      AND EXISTS (SELECT 1 FROM run_unit u WHERE u.run_id = r.id AND u.status = 'queued') ORDER BY r.id
+                    """) {
+                    let run: Int64 = row[0], queued: Int = row[1], total: Int = row[2]
+                    let text = reason(queued, total)
+                    try db.execute(sql: """
+                        UPDATE run_unit SET status = 'interrupted', reason = ?, ended_at = \(Self.nowSQL) WHERE run_id = ? AND status = 'queued'
+                        """, arguments: [text, run])
+                    try Self.appendLines(db, run: run, [RunLogLine(runId: run, seq: 0, time: Date(), level: .warning, device: "", service: "",
+                                                                   message: "interrupted: \(text)")])
+                    out.interrupted[run] = queued
+                    if let end = try Self.settleRun(db, run: run, endIfDone: true) { out.endedRuns[run] = end }
+                }
+                return out
             }
         }
     }
@@ -219,25 +256,33 @@ extension AppDatabase {
         }
     }
 
+    /// The run's progress from its units (those that ran); once none is left, its end: `interrupted`
+    /// with their reason when some never ran (no engine was left), as on PostgreSQL.
     @discardableResult
     static func settleRun(_ db: Database, run: Int64, endIfDone: Bool) throws -> Run.Status? {
         guard let row = try Row.fetchOne(db, sql: """
-            SELECT COALESCE(SUM(status IN ('succeeded', 'failed', 'lost')), 0), count(*), COALESCE(SUM(status IN ('failed', 'lost')), 0)
+            SELECT COALESCE(SUM(status IN ('succeeded', 'failed', 'lost')), 0), count(*), COALESCE(SUM(status IN ('failed', 'lost')), 0),
+                   COALESCE(SUM(status = 'interrupted'), 0), MAX(CASE WHEN status = 'interrupted' THEN reason END)
             FROM run_unit WHERE run_id = ?
             """, arguments: [run]) else { return nil }
-        let done: Int = row[0], total: Int = row[1], failed: Int = row[2]
+        let done: Int = row[0], total: Int = row[1], failed: Int = row[2], interrupted: Int = row[3]
         try db.execute(sql: "UPDATE run SET progress_done = ?, progress_total = ?, progress_failed = ? WHERE id = ?",
                        arguments: [done, total, failed, run])
-        guard endIfDone, done == total else { return nil }
-        let stop = try Row.fetchOne(db, sql: "SELECT stop_requested, reason FROM run WHERE id = ?", arguments: [run])
+        guard endIfDone, done + interrupted == total else { return nil }
+        let stop = try Row.fetchOne(db, sql: "SELECT stop_requested, reason, started_at FROM run WHERE id = ?", arguments: [run])
         let stopped: Bool = stop?[0] ?? false
-        let status = stopped ? .aborted : RunUnit.runStatus(failed: failed)
-        let reason: String = stopped ? (stop?[1] ?? "stopped") : failed > 0 ? "\(failed) of \(total) device\(total == 1 ? "" : "s") failed" : ""
+        let started: Date? = stop?[2]
+        let seconds = max(0, Date().timeIntervalSince(started ?? Date()))
+        let status: Run.Status = stopped ? .aborted : interrupted > 0 ? .interrupted : RunUnit.runStatus(failed: failed)
+        let reason: String = stopped ? (stop?[1] ?? "stopped")
+            : interrupted > 0 ? ((row[4] as String?) ?? "")
+            : failed > 0 ? "\(failed) of \(total) device\(total == 1 ? "" : "s") failed" : ""
         try db.execute(sql: "UPDATE run SET status = ?, ended_at = ?, reason = ? WHERE id = ? AND status = 'running'",
                        arguments: [status.rawValue, Date(), reason, run])
         guard db.changesCount == 1 else { return nil }
-        try appendLines(db, run: run, [RunLogLine(runId: run, seq: 0, time: Date(), level: failed > 0 ? .warning : .info, device: "", service: "",
-                                                  message: "run \(run) \(status.rawValue): \(done)/\(total) done, \(failed) failed")])
+        try appendLines(db, run: run, [RunLogLine(runId: run, seq: 0, time: Date(), level: status == .completed ? .info : .warning,
+                                                  device: "", service: "",
+                                                  message: "run \(run) \(status.rawValue) in \(String(format: "%.1f", seconds)) s: \(done)/\(total) done, \(failed) failed")])
         try db.execute(sql: "UPDATE task SET last_run_status = ? WHERE id = (SELECT task_id FROM run WHERE id = ?) AND last_run_id = ?",
                        arguments: [status.rawValue, run, run])
         return status

@@ -198,17 +198,21 @@ public struct EngineEntry: Codable, Sendable, Equatable {
     /// What it works on now: the units it holds (the unit queue) plus the runs it executes whole
     /// (a spread run counts as its units, not as a run of the engine that spread it).
     public var inFlight: Int
+    /// Shutting down (SIGTERM): it takes no new work, and no other engine counts on it.
+    public var draining: Bool
 
     public init(id: Int64?, host: String, pid: Int32, version: String, capacity: Int, pools: [String], startedAt: Date?,
-                heartbeatAgeSeconds: Double?, state: State, inFlight: Int, filter: String = "", servedDevices: Int? = nil) {
+                heartbeatAgeSeconds: Double?, state: State, inFlight: Int, filter: String = "", servedDevices: Int? = nil,
+                draining: Bool = false) {
         self.id = id; self.host = host; self.pid = pid; self.version = version; self.capacity = capacity; self.pools = pools
         self.startedAt = startedAt; self.heartbeatAgeSeconds = heartbeatAgeSeconds; self.state = state; self.inFlight = inFlight
-        self.filter = filter; self.servedDevices = servedDevices
+        self.filter = filter; self.servedDevices = servedDevices; self.draining = draining
     }
 
     /// What it serves, as `engines` and `:engines` show it: "all devices", or "pools eu-core,eu-edge;
-    /// filter 'platform=x' (12 devices)".
+    /// filter 'platform=x' (12 devices)", or "nothing more (draining)" once it is shutting down.
     public var serves: String {
+        if draining { return "nothing more (draining)" }
         if pools.isEmpty && filter.isEmpty { return "all devices" }
         var parts: [String] = []
         if !pools.isEmpty { parts.append("pool\(pools.count == 1 ? "" : "s") \(pools.joined(separator: ","))") }

@@ -228,8 +228,8 @@ extension Settings {
                        "Runs the engine executes at the same time; more wait queued."),
             SettingKey("engine.active_threshold_s", .number(.above(0, max: 86_400)), .double(15),
                        "PostgreSQL: an engine without a heartbeat for this many seconds is lost; its runs end interrupted."),
-            SettingKey("engine.unit_queue", .boolean, .bool(false),
-                       "PostgreSQL, experimental: a service's run over devices is spread device by device over every engine (the unit queue)."),
+            SettingKey("engine.unit_queue", .boolean, .bool(true),
+                       "PostgreSQL: a service's run over devices is spread device by device over every engine (the unit queue); false: each run runs whole on the engine that claims it."),
             SettingKey("engine.drop_threshold_s", .number(.above(0, max: 604_800)), .double(120),
                        "PostgreSQL: a lost engine is dropped (removed from the engine list) after this many seconds without a heartbeat."),
 
