@@ -118,6 +118,70 @@ extension PostgresBackend {
         }
     }
 
+    /// A fixed number of round trips whatever the number of units (it was one transaction of ~5 per
+    /// unit, one unit after the other): every lease checked and its unit's row locked in one
+    /// statement; each run with lines locked once (in id order) and its last line number read; every
+    /// line of every unit inserted in one statement whose `pg_notify` carries them, as a journal
+    /// flush's does (`journalStatement`), so `logs --follow` prints them without a read.
+    public func writeUnitJournals(_ batches: [(lease: UnitLease, batch: JournalBatch)]) throws -> Set<Int64> {
+        if batches.isEmpty { return [] }
+        return try withConnection { c in
+            try inTransaction(c) { tx -> Set<Int64> in
+                var runOf: [Int64: Int64] = [:]
+                for row in try tx.read("""
+                    SELECT u.id, u.run_id FROM run_unit u
+                    JOIN unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS l(id, engine_id, epoch)
+                      ON u.id = l.id AND u.engine_id = l.engine_id AND u.attempts = l.epoch
+                    WHERE u.status = 'claimed' AND u.lease_expires_at > now()
+                    ORDER BY u.id FOR UPDATE OF u
+                    """, [.text(Self.bigintArray(batches.map { $0.lease.unitId })), .text(Self.bigintArray(batches.map { $0.lease.engineId })),
+                          .text(Self.bigintArray(batches.map { Int64($0.lease.epoch) }))]) {
+                    runOf[try row.value(0, as: Int64.self)] = try row.value(1, as: Int64.self)
+                }
+                let held = batches.filter { runOf[$0.lease.unitId] != nil && !$0.batch.isEmpty }
+                let runs = Set(held.map { runOf[$0.lease.unitId]! }).sorted()
+                if !runs.isEmpty {
+                    // The run's row serialises its line numbers across engines (as `writeUnitJournal`);
+                    // the last numbers are read after the locks, in a statement of their own (a fresh snapshot).
+                    try tx.read("SELECT id FROM run WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", [.text(Self.bigintArray(runs))])
+                }
+                let withLines = Set(held.filter { !$0.batch.lines.isEmpty }.map { runOf[$0.lease.unitId]! }).sorted()
+                var next: [Int64: Int64] = [:]
+                if !withLines.isEmpty {
+                    for row in try tx.read("""
+                        SELECT r, (SELECT COALESCE(max(seq), 0) FROM run_log WHERE run_id = r)::bigint FROM unnest($1::bigint[]) AS r
+                        """, [.text(Self.bigintArray(withLines))]) {
+                        next[try row.value(0, as: Int64.self)] = try row.value(1, as: Int64.self)
+                    }
+                }
+                var rows: [[String: Any]] = []
+                for (lease, batch) in held {
+                    let run = runOf[lease.unitId]!
+                    for l in batch.lines {
+                        let seq = (next[run] ?? 0) + 1
+                        next[run] = seq
+                        rows.append(["run_id": run, "seq": seq, "time": PGRecords.formatTimestamp(l.time), "level": l.level.rawValue,
+                                     "device": l.device, "service": l.service, "message": l.message])
+                    }
+                    var rest = lease.counted(batch)
+                    rest.lines = []
+                    if !rest.isEmpty { try writeUnitBatch(tx, run: run, rest, engineId: lease.engineId) }
+                }
+                if !rows.isEmpty {
+                    // A read, not a write: this statement's own NOTIFY is the commit's wake-up (a
+                    // write would add an empty one, which has every follower read).
+                    try tx.read("""
+                        WITH l AS (
+                            INSERT INTO run_log (run_id, seq, time, level, device, service, message)
+                            SELECT run_id, seq, time, level, device, service, message FROM jsonb_populate_recordset(NULL::run_log, $1::jsonb))
+                        SELECT pg_notify('\(Self.channel)', CASE WHEN octet_length($1) <= \(Self.maxCarried) THEN $1 ELSE '' END)
+                        """, [.text(try Self.json(rows))])
+                }
+                return Set(batches.map { $0.lease.unitId }.filter { runOf[$0] == nil })
+            }
+        }
+    }
+
     public func finishUnit(_ lease: UnitLease, success: Bool, batch: JournalBatch) throws -> UnitFinish {
         try endUnit(lease, status: success ? "succeeded" : "failed", batch: batch)
     }

@@ -20,13 +20,19 @@ final class FleetWorkflowCLITests: XCTestCase, EngineProcesses {
           {"name": "wf nap", "kind": "wait", "parameters": {"seconds": 1}},
           {"name": "wf short nap", "kind": "wait", "parameters": {"seconds": 0.5}},
           {"name": "wf long nap", "kind": "wait", "parameters": {"seconds": 30}},
+          {"name": "wf blink", "kind": "wait", "parameters": {"seconds": 0.2}},
+          {"name": "wf 3s nap", "kind": "wait", "parameters": {"seconds": 3}},
+          {"name": "wf prompt", "kind": "workflow", "traversal": "device", "max_processes": 100, "devices": [\(list)],
+           "members": ["wf nap", "wf blink", "wf 3s nap"], "start": "wf nap"},
           {"name": "wf naps", "kind": "workflow", "traversal": "device", "max_processes": 2, "devices": [\(list)],
            "members": ["wf nap", "wf short nap"], "start": "wf nap"},
           {"name": "wf long", "kind": "workflow", "traversal": "device", "max_processes": 100, "devices": [\(list)],
            "members": ["wf short nap", "wf long nap"], "start": "wf short nap"}],
          "workflow_edges": [
           {"name": "naps", "workflow": "wf naps", "source": "wf nap", "destination": "wf short nap", "subtype": "success"},
-          {"name": "long", "workflow": "wf long", "source": "wf short nap", "destination": "wf long nap", "subtype": "success"}]}
+          {"name": "long", "workflow": "wf long", "source": "wf short nap", "destination": "wf long nap", "subtype": "success"},
+          {"name": "prompt", "workflow": "wf prompt", "source": "wf nap", "destination": "wf blink", "subtype": "success"},
+          {"name": "prompt 2", "workflow": "wf prompt", "source": "wf blink", "destination": "wf 3s nap", "subtype": "success"}]}
         """
     }
 
@@ -123,5 +129,60 @@ final class FleetWorkflowCLITests: XCTestCase, EngineProcesses {
         XCTAssertTrue(text.contains("stopped: the run's stop was requested"), text)
         sleep(1)
         XCTAssertEqual(try psql("SELECT count(*) FROM run_unit WHERE run_id = \(runId) AND attempts > 1"), "0", "nothing started again")
+    }
+
+    /// A spread run's lines reach `logs --follow` at the journal's cadence (`engine.log_flush_ms`),
+    /// not at a unit's once-a-second flush from the engine's loop: each walk's second node ends (a
+    /// line) 3 s before the walk does, and that line is printed within a fraction of a second of being
+    /// logged. (A unit's flush came about a second after its claim, taking its first node's line, and
+    /// the next a second later: about 0.8 s after the second node's line (0.2 s later), every walk
+    /// alike. `logs --follow` is running by then, started while the first node's 1 s passes.)
+    func testASpreadRunsLinesReachLogsFollowPromptly() throws {
+        try setUpPostgres("wfprompt", maxProcess: 4)
+        XCTAssertEqual(try cli.run(["run", "wf prompt"]).status, 0)
+        let runId = try psql("SELECT max(id) FROM run")
+        let follow = Process()
+        follow.executableURL = URL(fileURLWithPath: CLI.binary)
+        follow.arguments = ["logs", runId, "--follow"]
+        follow.environment = cli.environment
+        let pipe = Pipe()
+        follow.standardOutput = pipe
+        follow.standardError = FileHandle.nullDevice
+        let seen = NSLock()
+        nonisolated(unsafe) var arrivals: [String: Date] = [:]
+        nonisolated(unsafe) var buffer = ""
+        pipe.fileHandleForReading.readabilityHandler = { h in
+            let text = String(decoding: h.availableData, as: UTF8.self)
+            let now = Date()
+            seen.withLock {
+                buffer += text
+                while let nl = buffer.firstIndex(of: "\n") {
+                    let line = String(buffer[..<nl])
+                    buffer = String(buffer[buffer.index(after: nl)...])
+                    guard line.contains("[wf blink] success in") else { continue }
+                    for device in Self.devices where line.contains(" \(device) [") { arrivals[device] = now }
+                }
+            }
+        }
+        try follow.run()
+        defer { if follow.isRunning { follow.terminate() } }
+        try waitFor("the run ended", timeout: 60) { try self.psql("SELECT status FROM run WHERE id = \(runId)") == "completed" }
+        let deadline = Date().addingTimeInterval(10)
+        while follow.isRunning, Date() < deadline { usleep(50_000) }
+        var delays: [Double] = []
+        for row in try psql("""
+            SELECT device || ' ' || extract(epoch FROM time) FROM run_log WHERE run_id = \(runId) AND service = 'wf blink' AND message LIKE 'success in %'
+            """).split(separator: "\n") {
+            let parts = row.split(separator: " ")
+            guard parts.count == 2, let logged = Double(parts[1]), let arrived = seen.withLock({ arrivals[String(parts[0])] }) else { continue }
+            delays.append(arrived.timeIntervalSince1970 - logged)
+        }
+        delays.sort()
+        XCTAssertEqual(delays.count, Self.devices.count, "each walk's first line printed: \(delays)")
+        guard !delays.isEmpty else { return }
+        let median = delays[delays.count / 2]
+        print("spread run, logs --follow: line delay median \(Int(median * 1000)) ms, max \(Int(delays.last! * 1000)) ms")
+        XCTAssertLessThan(median, 0.4, "median \(median) s from logged to printed: \(delays)")
+        XCTAssertLessThan(delays.last!, 2.5, "every line printed before its walk ended (its 3 s node): \(delays)")
     }
 }

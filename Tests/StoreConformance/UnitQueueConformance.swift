@@ -324,6 +324,46 @@ extension StoreBackendConformance {
         try expect(try backend.writeUnitJournal(JournalBatch(), lease: claimed[0].lease!), "the kept unit's lease holds")
     }
 
+    /// Several units' journals of two runs in one call (an engine's flush of every unit it works on):
+    /// a stale lease is refused alone (nothing of it written), the others are written, each run's
+    /// lines numbered densely in the order given; a unit with nothing to write is only checked.
+    public static func unitJournalsAreWrittenTogetherEachThroughItsLease(_ backend: any StoreBackend) throws {
+        let (run1, units1) = try runningRun(backend) { d, s in
+            ["r1", "r2", "r3"].map { RunUnitSpec(serviceId: s.id!, serviceName: "show", deviceId: d[$0], deviceName: $0, mutating: false, maxProcesses: 0) }
+        }
+        let run2 = try backend.transaction { tx in try tx.enqueueRun(service: "show", trigger: .cli, user: "ann", devices: ["r1", "r2"]).id! }
+        try expect(try backend.claimQueuedRuns(limit: 1, enginePid: 4242, at: Date()).map(\.id) == [run2], "the second run runs")
+        _ = try backend.enqueueUnits(run: run2, units1.prefix(2).map {
+            RunUnitSpec(serviceId: $0.serviceId, serviceName: "show", deviceId: $0.deviceId, deviceName: $0.deviceName, mutating: false, maxProcesses: 0)
+        }, lines: [RunLogLine(runId: run2, seq: 0, time: Date(), level: .info, device: "", service: "", message: "run started")])
+        let claimed = try backend.claimUnits(engine: claimant(1), limit: 10, leaseSeconds: 30)
+        let a = claimed.filter { $0.runId == run1 }, b = claimed.filter { $0.runId == run2 }
+        try expect(a.count == 3 && b.count == 2, "engine 1 holds the five units: \(claimed)")
+        try expect(try backend.writeUnitJournals([]).isEmpty, "nothing to write")
+
+        let stale = UnitLease(unitId: a[1].id, engineId: 1, epoch: 2)
+        let refused = try backend.writeUnitJournals([
+            (a[0].lease!, JournalBatch(lines: [line(a[0], "a0 one"), line(a[0], "a0 two")])),
+            (stale, JournalBatch(lines: [line(a[1], "stale")])),
+            (b[0].lease!, JournalBatch(lines: [line(b[0], "b0 one")])),
+            (a[2].lease!, JournalBatch(lines: [line(a[2], "a2 one")])),
+            (b[1].lease!, JournalBatch(lines: [line(b[1], "b1 one"), line(b[1], "b1 two")])),
+        ])
+        try expect(refused == [a[1].id], "the stale lease alone refused: \(refused)")
+        try expect(try backend.writeUnitJournals([(a[1].lease!, JournalBatch()), (a[0].lease!, JournalBatch(lines: [line(a[0], "a0 three")]))]).isEmpty,
+                   "the real lease holds, with or without lines")
+        let (lines1, lines2) = try backend.query { q in
+            (try q.logLines(run: run1, after: 0, device: nil, limit: 100), try q.logLines(run: run2, after: 0, device: nil, limit: 100))
+        }
+        try expect(lines1.map(\.message) == ["run started", "a0 one", "a0 two", "a2 one", "a0 three"], "run 1's lines, nothing stale: \(lines1.map(\.message))")
+        try expect(lines2.map(\.message) == ["run started", "b0 one", "b1 one", "b1 two"], "run 2's lines: \(lines2.map(\.message))")
+        try expect(lines1.map(\.seq) == Array(1...5) && lines2.map(\.seq) == Array(1...4),
+                   "dense per run: \(lines1.map(\.seq)) \(lines2.map(\.seq))")
+        let f = try backend.finishUnit(a[1].lease!, success: true, batch: JournalBatch(lines: [line(a[1], "a1 done")], results: [result(a[1])]))
+        try expect(f.accepted, "the unit refused under a stale lease is still its holder's")
+        try expect(try backend.query { try $0.logLines(run: run1, after: 5, device: nil, limit: 10) }.map(\.seq) == [6], "numbered on after the batch")
+    }
+
     /// A retried unit's results count its earlier claims whichever write carries them (flushed
     /// early through `writeUnitJournal` or written at its end), and name the engine of the lease;
     /// a whole run's results name the run's engine.

@@ -48,6 +48,7 @@ final class PostgresBackendConformanceTests: XCTestCase {
     func testRegionClaims() throws { try StoreBackendConformance.anEnginesRegionLimitsItsClaims(backend) }
     func testUnservedUnits() throws { try StoreBackendConformance.unitsNoEngineServesAreNamedWithTheirPools(backend) }
     func testUnitHeartbeat() throws { try StoreBackendConformance.theHeartbeatKeepsOnlyTrackedUnitsAndReleasesTheRest(backend) }
+    func testUnitJournals() throws { try StoreBackendConformance.unitJournalsAreWrittenTogetherEachThroughItsLease(backend) }
     func testUnitResults() throws { try StoreBackendConformance.resultsCountEarlierClaimsAndNameTheirEngine(backend) }
     func testStoppedSpreadRun() throws { try StoreBackendConformance.aStoppedSpreadRunEndsAbortedOnce(backend) }
     func testLeavingEngine() throws { try StoreBackendConformance.anEngineLeavingInterruptsTheUnitsNoOtherEngineCanTake(backend) }

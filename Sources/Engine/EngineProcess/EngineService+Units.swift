@@ -7,8 +7,9 @@ import Synchronization
 /// and enqueues one unit per device (`enqueueUnits`); every engine then claims units up to
 /// `automation.max_process` in flight, executes each as a run would (`RunExecution.runUnit`: the
 /// same attempts, deadline, conversion, validation, lines and result), and writes its journal only
-/// through the unit's lease: its lines every second (`writeUnitJournal`) and its end with its result
-/// (`finishUnit`, which ends the run when it was the last). A refused write means the lease is gone
+/// through the unit's lease: its lines at the journal's cadence, every unit of this engine in one
+/// transaction (`UnitFlusher`, `writeUnitJournals`), and its end with its result (`finishUnit`, which
+/// ends the run when it was the last). A refused write means the lease is gone
 /// (another engine recovered the unit): the unit's device operation is stopped and nothing more of
 /// it is written. A workflow with device traversal is spread too, one unit per device's walk
 /// (`runWorkflowUnit`); workflows with service traversal, services run once, and runs without devices
@@ -37,10 +38,51 @@ extension EngineService {
 
     /// Serialises a unit's two kinds of writes. A flush that took the unit's last lines just before
     /// its end was then refused (the end had committed, the lease was over): the lines were lost and
-    /// the engine wrongly stopped a finished unit. The end holds the lock from its `take` to its
-    /// commit and marks the unit ended; a flush that finds it busy or ended leaves the lines to the end.
+    /// the engine wrongly stopped a finished unit. A flush marks the unit `flushing` from its `take`
+    /// to its commit (`beginFlush`…`endFlush`); the end waits for such a flush, then marks the unit
+    /// ended before its own `take` (`end`), and a flush that finds it ended leaves the lines to the end.
     final class UnitWriter: Sendable {
-        let ended = Mutex(false)
+        struct State {
+            var ended = false
+            var flushing = false
+            /// A flush was refused (the lease is gone): later flushes write nothing and stop nothing again.
+            var refused = false
+            /// The last flush that reached the store: an idle unit's lease is still checked about once a second.
+            var lastWrite = Date()
+        }
+        let state = Mutex(State())
+
+        /// Whether a flush may take the unit's lines now (it then owns them until `endFlush`).
+        func beginFlush() -> Bool {
+            state.withLock { s in
+                if s.ended || s.flushing || s.refused { return false }
+                s.flushing = true
+                return true
+            }
+        }
+
+        func endFlush(wrote: Bool = false, refused: Bool = false) {
+            state.withLock { s in
+                s.flushing = false
+                if wrote { s.lastWrite = Date() }
+                if refused { s.refused = true }
+            }
+        }
+
+        var lastWrite: Date { state.withLock { $0.lastWrite } }
+
+        /// Marks the unit ended once no flush holds its lines (a flush is one transaction: milliseconds).
+        func end() {
+            while true {
+                let ended = state.withLock { s -> Bool in
+                    if s.flushing { return false }
+                    s.ended = true
+                    return true
+                }
+                if ended { return }
+                usleep(1_000)
+            }
+        }
     }
 
     /// Stops a unit's device work (or, while it loads, keeps it from starting).
@@ -229,11 +271,9 @@ extension EngineService {
 
     /// Ends a unit through its lease, retried on transient errors (the lease lives by the heartbeat meanwhile).
     func finish(_ unit: RunUnit, lease: UnitLease, journal: RunJournal, success: Bool, recorded: Bool) {
-        let writer = state.withLock { $0.units[unit.id]?.writer } ?? UnitWriter()
-        writer.ended.withLock { ended in
-            ended = true
-            finishLocked(unit, lease: lease, journal: journal, success: success, recorded: recorded)
-        }
+        // No flush is under way once `end` returns, and none starts after: the end takes every line left.
+        state.withLock { $0.units[unit.id]?.writer }?.end()
+        finishLocked(unit, lease: lease, journal: journal, success: success, recorded: recorded)
     }
 
     private func finishLocked(_ unit: RunUnit, lease: UnitLease, journal: RunJournal, success: Bool, recorded: Bool) {
@@ -309,14 +349,16 @@ extension EngineService {
         }
     }
 
-    /// Writes each unit's lines through its lease about once a second; a refused write stops the
-    /// unit's device operation (the lease is gone: another engine has the unit, or ended it lost).
+    /// About once a second per unit, from the engine's loop: a stop request of its run reaches it
+    /// (stopped at once), and an aborting engine stops it. Its lines are not written here (the loop
+    /// would wait for them, a second apart): `writeUnitLines`, from the `UnitFlusher` thread.
     func flushUnits() async {
         let now = Date()
         let abort = shutdownState == .abort
         let due = state.withLock { s -> [(Int64, UnitWork)] in
             s.units.filter { abort || now.timeIntervalSince($0.value.lastFlush) >= 1 }.map { ($0.key, $0.value) }
         }
+        if due.isEmpty { return }
         let runs = Array(Set(due.map { $0.1.unit.runId }))
         let stops = Set((try? await database.query { store in try store.stopRequests(among: runs).map(\.run) }) ?? [])
         for (id, work) in due {
@@ -330,20 +372,48 @@ extension EngineService {
                 continue
             }
             state.withLock { $0.units[id]?.lastFlush = now }
-            // Not its result: a unit's result goes with its end (`finish`). Written here, between the
-            // result and the end, it stayed beside the retry's when this engine died in between.
-            // Skipped while the unit's end is being written, and after: the end takes the lines.
-            let accepted = work.writer.ended.withLockIfAvailable { ended -> Bool in
-                if ended { return true }
-                let batch = work.journal.take(results: false)
-                do { return try database.writeUnitJournal(batch, lease: work.lease) } catch {
-                    work.journal.putBack(batch)
-                    return true
-                }
+        }
+    }
+
+    /// Writes the lines of every unit this engine works on, in one store call (`writeUnitJournals`:
+    /// one transaction whatever the number of units), called every `engine.log_flush_ms` by the
+    /// `UnitFlusher` thread. A unit with nothing to write is still included about once a second, so a
+    /// silent unit whose lease is gone is stopped as soon as a talkative one. A refused unit's lines
+    /// are dropped and its device operation stopped (the lease is gone: another engine has the unit,
+    /// or ended it lost); the others' are written. Not its result: a unit's result goes with its end
+    /// (`finish`): written here, between the result and the end, it stayed beside the retry's when
+    /// this engine died in between. A unit being ended, or ended, is skipped: the end takes its lines.
+    func writeUnitLines() {
+        let works = state.withLock { Array($0.units.values) }
+        if works.isEmpty { return }
+        let now = Date()
+        var taken: [(work: UnitWork, batch: JournalBatch)] = []
+        for work in works where work.writer.beginFlush() {
+            let batch = work.journal.take(results: false)
+            if batch.isEmpty, now.timeIntervalSince(work.writer.lastWrite) < 1 {
+                work.writer.endFlush()
+                continue
             }
-            if accepted == false {
-                log("unit #\(id) is no longer this engine's (its lease expired): stopping its device operation")
-                await haltUnit(id, status: .interrupted, reason: "the unit's lease was lost")
+            taken.append((work, batch))
+        }
+        if taken.isEmpty { return }
+        let refused: Set<Int64>
+        do {
+            refused = try database.writeUnitJournals(taken.map { (lease: $0.work.lease, batch: $0.batch) })
+        } catch {
+            // Kept for the next flush (put back before the unit's end may take them).
+            for (work, batch) in taken {
+                work.journal.putBack(batch)
+                work.writer.endFlush()
+            }
+            return
+        }
+        for (work, _) in taken {
+            let lost = refused.contains(work.lease.unitId)
+            work.writer.endFlush(wrote: true, refused: lost)
+            if lost {
+                log("unit #\(work.lease.unitId) is no longer this engine's (its lease expired): stopping its device operation")
+                Task { await haltUnit(work.lease.unitId, status: .interrupted, reason: "the unit's lease was lost") }
             }
         }
     }

@@ -332,6 +332,9 @@ public final class EngineService: Sendable {
         // a flush waiting for one held every `logs --follow` reader back that long.
         let flusher = JournalFlusher(journal: environment.journal, intervalMs: settings.engine.logFlushMs)
         flusher.start()
+        // A spread run's units' lines likewise, at the same cadence, all of them in one transaction.
+        let unitFlusher = UnitFlusher(intervalMs: settings.engine.logFlushMs) { [self] in writeUnitLines() }
+        unitFlusher.start()
         startHeartbeat()
         startStopListener()
         let poll = UInt64(settings.engine.pollMs) * 1_000_000
@@ -378,6 +381,7 @@ public final class EngineService: Sendable {
         // Notifications of runs that just ended are still being delivered: give them a bounded time.
         let pending = await Notifier.drain(timeout: 15)
         if pending > 0 { log("\(pending) notification\(pending == 1 ? "" : "s") still undelivered at shutdown") }
+        unitFlusher.stop()
         flusher.stop()
         try? environment.journal.flush()
         environment.transport.shutdown()

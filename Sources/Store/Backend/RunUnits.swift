@@ -132,6 +132,12 @@ public protocol StoreUnitQueue: AnyObject, Sendable {
     /// unit's earlier claims in their attempts (an attempt of the lease's epoch 2 after one of its own
     /// is stored as 2), and name the engine that produced them (the lease's, with its host).
     func writeUnitJournal(_ batch: JournalBatch, lease: UnitLease) throws -> Bool
+    /// Several claimed units' journals in one transaction (an engine's periodic flush of every unit
+    /// it works on, at the journal's cadence): each batch as `writeUnitJournal` writes it when its
+    /// lease holds, every lease checked at once. Returns the units whose lease did not hold: nothing of
+    /// theirs is written; the others' are. Lines of one run get its next sequence numbers in the
+    /// order given. On PostgreSQL the commit's NOTIFY carries the lines (as a journal flush's does).
+    func writeUnitJournals(_ batches: [(lease: UnitLease, batch: JournalBatch)]) throws -> Set<Int64>
     /// Ends a claimed unit with its last journal (results, lines, device status; results as
     /// `writeUnitJournal` writes them), if `lease` holds: the run's progress comes from its units, and
     /// the engine finishing its last unit ends it.

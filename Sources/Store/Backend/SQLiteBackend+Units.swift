@@ -104,6 +104,22 @@ extension AppDatabase {
         }
     }
 
+    /// One write transaction; each lease checked as `writeUnitJournal` checks it (SQLite's one engine
+    /// writes its units one after the other here, in the single writer's transaction).
+    public func writeUnitJournals(_ batches: [(lease: UnitLease, batch: JournalBatch)]) throws -> Set<Int64> {
+        if batches.isEmpty { return [] }
+        return try Self.mappingErrors {
+            try writer.write { db -> Set<Int64> in
+                var refused = Set<Int64>()
+                for (lease, batch) in batches {
+                    guard let run = try Self.holds(db, lease) else { refused.insert(lease.unitId); continue }
+                    try Self.writeUnitBatch(db, run: run, lease.counted(batch), engineId: lease.engineId)
+                }
+                return refused
+            }
+        }
+    }
+
     public func finishUnit(_ lease: UnitLease, success: Bool, batch: JournalBatch) throws -> UnitFinish {
         try endUnit(lease, status: success ? "succeeded" : "failed", batch: batch)
     }
