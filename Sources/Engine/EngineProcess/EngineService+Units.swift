@@ -152,6 +152,7 @@ extension EngineService {
     /// Its lines go through the engine's journal, numbered after the run's last line (the run has
     /// ended: no other engine writes to it any more).
     func spreadRunEnded(_ runId: Int64) {
+        state.withLock { _ = $0.unitRuns.removeValue(forKey: runId) }
         let environment = self.environment
         guard let final = try? database.query({ try $0.run(id: runId) }), final.status.isFinished else { return }
         try? environment.journal.open(run: runId)
@@ -224,14 +225,21 @@ extension EngineService {
         let unitEnvironment = RunEnvironment(database: database, settings: environment.settings, journal: journal,
                                              transport: environment.transport, targets: environment.targets)
         Task { [self] in
-            let loaded: (Run, Service, Device?)?
+            let cached = state.withLock { $0.unitRuns[unit.runId] }
+            let loaded: (UnitRunPlan, Device?)?
             do {
-                loaded = try await database.query { store -> (Run, Service, Device?)? in
-                    guard let run = try store.run(id: unit.runId), let service = try store.service(id: unit.serviceId) else { return nil }
-                    return (run, service, try store.device(named: unit.deviceName))
+                loaded = try await database.query { store -> (UnitRunPlan, Device?)? in
+                    guard let plan = try cached ?? UnitRunPlan.load(store, run: unit.runId, service: unit.serviceId) else { return nil }
+                    return (plan, try store.device(named: unit.deviceName))
                 }
             } catch { loaded = nil }
-            guard let (run, service, device) = loaded else {
+            if cached == nil, let plan = loaded?.0 {
+                state.withLock { s in
+                    if s.unitRuns.count >= UnitRunPlan.kept { s.unitRuns.removeAll() }
+                    s.unitRuns[unit.runId] = plan
+                }
+            }
+            guard let (plan, device) = loaded else {
                 let end = try? database.finishUnit(lease, success: false, batch: JournalBatch(lines: [
                     RunLogLine(runId: unit.runId, seq: 0, time: Date(), level: .error, device: unit.deviceName, service: unit.serviceName,
                                message: "the run, its service or its device no longer exists")]))
@@ -239,6 +247,7 @@ extension EngineService {
                 if end?.runEnded != nil { spreadRunEnded(unit.runId) }
                 return
             }
+            let run = plan.run, service = plan.service
             let execution = RunExecution(run: run, environment: unitEnvironment)
             let halted = state.withLock { s -> (status: Run.Status, reason: String)? in
                 guard s.units[unit.id]?.lease == lease else { return nil }
@@ -248,7 +257,9 @@ extension EngineService {
             // Stopped while it loaded: the execution starts stopped, and its unit ends unrecorded at once.
             if let halted { await execution.stop(status: halted.status, reason: halted.reason) }
             let work = Task { () async -> RunExecution.UnitOutcome in
-                if service.kind == .workflow { return await execution.runWorkflowUnit(service, device: device, payload: run.parameters) }
+                if service.kind == .workflow {
+                    return await execution.runWorkflowUnit(service, graph: plan.graph, device: device, payload: run.parameters)
+                }
                 return await execution.runUnit(service, device: device, payload: run.parameters, previous: nil)
             }
             state.withLock { s in if s.units[unit.id]?.lease == lease { s.units[unit.id]?.task = work } }

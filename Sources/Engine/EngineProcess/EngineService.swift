@@ -76,6 +76,9 @@ public final class EngineService: Sendable {
         var unpushedRuns: Set<Int64> = []
         /// Runs claimed and being spread into units (`spread`): a shutdown waits for them.
         var spreading = 0
+        /// What every unit of a spread run needs from the store besides its device, read by its
+        /// first unit here (`UnitRunPlan`).
+        var unitRuns: [Int64: UnitRunPlan] = [:]
     }
 
     public convenience init(database: any StoreBackend, settings: Settings, paths: Paths, secrets: SecretBox,

@@ -52,10 +52,14 @@ extension RunExecution {
     /// output, as a whole restart run does). Each node's result and lines go to the journal as in a
     /// whole run; the device's outcome is recorded as `recordWorkflowOutcome` records it. Not
     /// recorded when the unit was stopped before the walk ended (its unit is then ended by the caller).
-    func runWorkflowUnit(_ workflow: Service, device: Device?, payload: [String: JSONValue]) async -> UnitOutcome {
+    /// `loaded`: the graph as the engine read it for the run's units (`UnitRunPlan`); nil when that read
+    /// failed, and it is read again here to report why.
+    func runWorkflowUnit(_ workflow: Service, graph loaded: WorkflowGraph?, device: Device?, payload: [String: JSONValue]) async -> UnitOutcome {
         let graph: WorkflowGraph
         do {
-            graph = try await env.database.query { [run] store in try WorkflowGraph.load(store, workflow, startAt: run.restartFrom) }
+            if let loaded { graph = loaded } else {
+                graph = try await env.database.query { [run] store in try WorkflowGraph.load(store, workflow, startAt: run.restartFrom) }
+            }
         } catch {
             let message = "workflow '\(workflow.name)': \(error)"
             log(.error, device: device?.name ?? "", service: workflow.name, message)
